@@ -1,0 +1,50 @@
+/* tinymqtt: error codes shared by every engine module. */
+#ifndef TINYMQTT_ERROR_H
+#define TINYMQTT_ERROR_H
+
+/* Every engine function that can fail returns one of these (negative) or a
+ * non-negative result. Each malformed-input case has its own code so a test,
+ * a log line or a binding can say exactly what was wrong. The numbers are
+ * stable: bindings map them to string codes. */
+enum tmq_err {
+    TMQ_OK = 0,
+    TMQ_ERR_BUF_TOO_SMALL = -1,   /* encoder: the output buffer cannot hold the packet */
+    TMQ_ERR_INCOMPLETE = -2,      /* decoder: fewer bytes than the remaining length declares */
+    TMQ_ERR_VBI = -3,             /* variable byte integer longer than 4 bytes, or not minimal */
+    TMQ_ERR_SHORT_PACKET = -4,    /* remaining length too small for the packet's fixed fields */
+    TMQ_ERR_FIELD_LENGTH = -5,    /* a string or binary length prefix runs past the packet (lying length) */
+    TMQ_ERR_TOPIC_LENGTH = -6,    /* the PUBLISH topic length runs past the packet */
+    TMQ_ERR_TRAILING = -7,        /* bytes left over inside the packet after its last field */
+    TMQ_ERR_TYPE = -8,            /* reserved packet type, AUTH before 5.0, or a type this build omits */
+    TMQ_ERR_FLAGS = -9,           /* reserved fixed-header flag bits set wrongly */
+    TMQ_ERR_QOS = -10,            /* QoS 3 (PUBLISH, will, subscription options) */
+    TMQ_ERR_DUP = -11,            /* DUP set on a QoS 0 PUBLISH */
+    TMQ_ERR_UTF8 = -12,           /* ill-formed UTF-8, U+0000 or a surrogate */
+    TMQ_ERR_TOPIC = -13,          /* invalid topic name: empty, wildcard, too long */
+    TMQ_ERR_FILTER = -14,         /* invalid topic filter: misplaced '+' or '#', empty */
+    TMQ_ERR_SHARED = -15,         /* invalid $share/group/filter */
+    TMQ_ERR_SUBACK_COUNT = -16,   /* SUBACK/UNSUBACK reason codes do not match the filters requested */
+    TMQ_ERR_NO_FILTERS = -17,     /* SUBSCRIBE/UNSUBSCRIBE without filters, SUBACK without codes */
+    TMQ_ERR_PACKET_ID = -18,      /* packet identifier 0 where one is required */
+    TMQ_ERR_PROTOCOL = -19,       /* CONNECT protocol name unknown, or not the one its level uses */
+    TMQ_ERR_RESERVED = -20,       /* a reserved bit set in CONNECT, CONNACK or subscription options */
+    TMQ_ERR_WILL = -21,           /* will QoS or retain without the will flag */
+    TMQ_ERR_PASSWORD = -22,       /* password without user name (3.1, 3.1.1) */
+    TMQ_ERR_CLIENT_ID = -23,      /* empty client id with a persistent session, or too long for 3.1 */
+    TMQ_ERR_REASON = -24,         /* return or reason code not valid for this packet */
+    TMQ_ERR_PROP_ID = -25,        /* unknown property identifier */
+    TMQ_ERR_PROP_PACKET = -26,    /* property not allowed in this packet */
+    TMQ_ERR_PROP_DUP = -27,       /* property repeated where the specification forbids it */
+    TMQ_ERR_PROP_VALUE = -28,     /* property value out of range (e.g. Receive Maximum 0) */
+    TMQ_ERR_PROP_LENGTH = -29,    /* property block or value runs past its bounds */
+    TMQ_ERR_TOO_LARGE = -30,      /* packet larger than the buffer, the limit or 268,435,455 bytes */
+    TMQ_ERR_VERSION = -31,        /* protocol level not 3, 4 or 5 (5 needs TMQ_WITH_V5), or a 5.0 feature before 5.0 */
+    TMQ_ERR_ARG = -32             /* invalid argument (NULL where data is required, bad option) */
+};
+
+/* Returns the constant name of an error code ("TMQ_ERR_UTF8"), or "TMQ_ERR_UNKNOWN".
+ * The strings are static. Built only with TMQ_WITH_ERRSTR (on by default for
+ * host builds) because the table costs flash. */
+const char *tmq_strerror(int err);
+
+#endif
