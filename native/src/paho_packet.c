@@ -349,20 +349,29 @@ int MQTTSerialize_pubcomp(unsigned char *buf, int buflen, unsigned short packeti
 
 /* ---- SUBSCRIBE, SUBACK ---- */
 
-/* Serializes a SUBSCRIBE. */
-int MQTTSerialize_subscribe(unsigned char *buf, int buflen, unsigned char dup, unsigned short packetid,
-                            int count, MQTTString topicFilters[], int requestedQoSs[])
+/* Serializes a SUBSCRIBE or (qoss == NULL) UNSUBSCRIBE of count filters. */
+static int paho_serialize_filters(uint8_t type, unsigned char *buf, int buflen, unsigned char dup,
+                                  unsigned short packetid, int count, MQTTString *filters, const int *qoss)
 {
     tmq_packet pkt;
     tmq_sub list[MQTTPACKET_MAX_FILTERS];
 
-    if (dup != 0 || requestedQoSs == NULL || !paho_filters(list, count, topicFilters, requestedQoSs))
+    if (dup != 0 || !paho_filters(list, count, filters, qoss))
         return 0;
-    paho_init(&pkt, TMQ_SUBSCRIBE);
+    paho_init(&pkt, type);
     pkt.id = packetid;
     pkt.u.subs.list = list;
     pkt.u.subs.count = (uint16_t)count;
     return paho_encode(buf, buflen, &pkt);
+}
+
+/* Serializes a SUBSCRIBE. */
+int MQTTSerialize_subscribe(unsigned char *buf, int buflen, unsigned char dup, unsigned short packetid,
+                            int count, MQTTString topicFilters[], int requestedQoSs[])
+{
+    if (requestedQoSs == NULL)
+        return 0;
+    return paho_serialize_filters(TMQ_SUBSCRIBE, buf, buflen, dup, packetid, count, topicFilters, requestedQoSs);
 }
 
 /* Deserializes a SUBSCRIBE or UNSUBSCRIBE into Paho's arrays (qoss may be
@@ -451,16 +460,7 @@ int MQTTDeserialize_suback(unsigned short *packetid, int maxcount, int *count, i
 int MQTTSerialize_unsubscribe(unsigned char *buf, int buflen, unsigned char dup, unsigned short packetid,
                               int count, MQTTString topicFilters[])
 {
-    tmq_packet pkt;
-    tmq_sub list[MQTTPACKET_MAX_FILTERS];
-
-    if (dup != 0 || !paho_filters(list, count, topicFilters, NULL))
-        return 0;
-    paho_init(&pkt, TMQ_UNSUBSCRIBE);
-    pkt.id = packetid;
-    pkt.u.subs.list = list;
-    pkt.u.subs.count = (uint16_t)count;
-    return paho_encode(buf, buflen, &pkt);
+    return paho_serialize_filters(TMQ_UNSUBSCRIBE, buf, buflen, dup, packetid, count, topicFilters, NULL);
 }
 
 /* Deserializes an UNSUBSCRIBE (broker side). */

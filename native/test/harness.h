@@ -23,23 +23,29 @@ int tmq_test_mem_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t b
     }                                                                            \
     static void name(void)
 
-/* Fails the case unless cond holds. */
-#define CHECK(cond)                                                              \
-    do { if (!(cond)) { tmq_test_fail(__FILE__, __LINE__, #cond); return; } } while (0)
+/* Fail the case and `return rv` (empty for void cases; helpers returning a
+ * status pass their failure value), printing what was compared. */
+#define CHECK_R(cond, rv)                                                        \
+    do { if (!(cond)) { tmq_test_fail(__FILE__, __LINE__, #cond); return rv; } } while (0)
 
-/* Fails the case unless the integers are equal; prints both. */
-#define CHECK_EQ(got, want)                                                      \
+#define CHECK_EQ_R(got, want, rv)                                                \
     do { long g_ = (long)(got), w_ = (long)(want);                               \
-         if (g_ != w_) { tmq_test_fail_int(__FILE__, __LINE__, #got " == " #want, g_, w_); return; } \
+         if (g_ != w_) { tmq_test_fail_int(__FILE__, __LINE__, #got " == " #want, g_, w_); return rv; } \
     } while (0)
 
-/* Fails the case unless the byte ranges are equal; prints both in hex. */
-#define CHECK_MEM(got, got_len, want, want_len)                                  \
+#define CHECK_MEM_R(got, got_len, want, want_len, rv)                            \
     do { if (!tmq_test_mem_equal((const uint8_t *)(got), (size_t)(got_len),      \
                                  (const uint8_t *)(want), (size_t)(want_len))) { \
              tmq_test_fail_mem(__FILE__, __LINE__, #got " == " #want,            \
                                (const uint8_t *)(got), (size_t)(got_len),        \
                                (const uint8_t *)(want), (size_t)(want_len));     \
-             return; } } while (0)
+             return rv; } } while (0)
+
+/* Fails the case unless cond holds. */
+#define CHECK(cond) CHECK_R(cond, )
+/* Fails the case unless the integers are equal; prints both. */
+#define CHECK_EQ(got, want) CHECK_EQ_R(got, want, )
+/* Fails the case unless the byte ranges are equal; prints both in hex. */
+#define CHECK_MEM(got, got_len, want, want_len) CHECK_MEM_R(got, got_len, want, want_len, )
 
 #endif

@@ -42,20 +42,10 @@ static tmq_bin binn(const void *p, uint32_t len)
 /* Checks a decoded field is absent. */
 #define CHECK_ABSENT(b) CHECK((b).p == NULL)
 
-/* Checks usable inside helpers returning int (0 ok, -1 failed). */
-#define H_CHECK(c)                                                             \
-    do { if (!(c)) { tmq_test_fail(__FILE__, __LINE__, #c); return -1; } } while (0)
-#define H_EQ(got, want)                                                        \
-    do { long g_ = (long)(got), w_ = (long)(want);                             \
-         if (g_ != w_) { tmq_test_fail_int(__FILE__, __LINE__, #got " == " #want, g_, w_); \
-                         return -1; } } while (0)
-#define H_MEM(got, gl, want, wl)                                               \
-    do { if (!tmq_test_mem_equal((const uint8_t *)(got), (size_t)(gl),         \
-                                 (const uint8_t *)(want), (size_t)(wl))) {     \
-             tmq_test_fail_mem(__FILE__, __LINE__, #got " == " #want,          \
-                               (const uint8_t *)(got), (size_t)(gl),           \
-                               (const uint8_t *)(want), (size_t)(wl));         \
-             return -1; } } while (0)
+/* Checks inside helpers returning int (0 ok, -1 failed). */
+#define H_CHECK(c) CHECK_R(c, -1)
+#define H_EQ(got, want) CHECK_EQ_R(got, want, -1)
+#define H_MEM(got, gl, want, wl) CHECK_MEM_R(got, gl, want, wl, -1)
 
 #define VEC_MAX 512
 #define GUARD 0xA5
