@@ -101,7 +101,10 @@ int tmq_filter_check(const uint8_t *f, uint32_t len)
 int tmq_topic_match(const uint8_t *f, uint32_t flen, const uint8_t *t, uint32_t tlen)
 {
     const uint8_t *fe = f + flen, *te = t + tlen;
-    f += share_inner(f, flen);
+    uint32_t inner = share_inner(f, flen);
+    if (inner > flen)
+        return 0; /* "$share/group" with no filter matches nothing */
+    f += inner;
     if (t < te && *t == '$' && f < fe && (*f == '+' || *f == '#'))
         return 0;
     for (;;) {

@@ -159,4 +159,6 @@ TEST(match_shared_uses_inner_filter)
     CHECK(match("$share/g/#", "x/y"));
     CHECK(!match("$share/g/#", "$SYS/x"));
     CHECK(!match("$share/g/a", "b"));
+    CHECK(!match("$share/g", "g"));   /* invalid, and still never read past the filter */
+    CHECK(!match("$share/", "x"));
 }
