@@ -70,8 +70,9 @@ static void rd_publish(tmq_rd *r, tmq_packet *pkt, uint8_t flags)
     rd_props(r, pkt);
     rc = tmq_topic_check(pub->topic.p, pub->topic.len);
 #if TMQ_WITH_V5
+    tmq_prop alias;
     /* 5.0: an empty topic is allowed when a Topic Alias stands in for it. */
-    if (rc == TMQ_ERR_TOPIC && !pub->topic.len && tmq_props_have(&pkt->props, TMQ_PROP_TOPIC_ALIAS))
+    if (rc == TMQ_ERR_TOPIC && !pub->topic.len && tmq_props_get(&pkt->props, TMQ_PROP_TOPIC_ALIAS, &alias))
         rc = TMQ_OK;
 #endif
     if (!r->err && rc)

@@ -90,8 +90,9 @@ static void wr_publish(tmq_wr *w, const tmq_packet *pkt)
     const tmq_publish *pub = &pkt->u.publish;
     int rc = tmq_topic_check(pub->topic.p, pub->topic.len);
 #if TMQ_WITH_V5
+    tmq_prop alias;
     if (rc == TMQ_ERR_TOPIC && pkt->version == TMQ_V5 && !pub->topic.len &&
-        tmq_props_have(&pkt->props, TMQ_PROP_TOPIC_ALIAS))
+        tmq_props_get(&pkt->props, TMQ_PROP_TOPIC_ALIAS, &alias))
         rc = TMQ_OK; /* 5.0: an empty topic stands for a Topic Alias */
 #endif
     tmq_wr_check(w, rc);

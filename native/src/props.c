@@ -226,12 +226,14 @@ int tmq_prop_find(const tmq_props *props, uint8_t id, tmq_prop *out)
     return 0;
 }
 
-int tmq_props_have(const tmq_props *props, uint8_t id)
+int tmq_props_get(const tmq_props *props, uint8_t id, tmq_prop *out)
 {
-    tmq_prop p;
     uint16_t i;
-    for (i = 0; props->list && i < props->count; i++)
-        if (props->list[i].id == id)
+    for (i = 0; props->list && i < props->count; i++) {
+        if (props->list[i].id == id) {
+            *out = props->list[i];
             return 1;
-    return tmq_prop_find(props, id, &p);
+        }
+    }
+    return tmq_prop_find(props, id, out);
 }

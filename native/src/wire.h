@@ -75,8 +75,6 @@ void tmq_wr_vbi(tmq_wr *w, uint32_t v);
 /* Reads a property block for packet `kind` (a packet type, or 0 for will
  * properties) and validates every property. */
 void tmq_rd_props(tmq_rd *r, uint8_t kind, tmq_props *out);
-/* Nonzero if props (raw block or list) holds a property `id`. */
-int tmq_props_have(const tmq_props *props, uint8_t id);
 /* Validates and writes a property block with its length prefix. */
 void tmq_wr_props(tmq_wr *w, uint8_t kind, const tmq_props *props);
 #endif

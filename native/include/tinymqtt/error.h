@@ -39,7 +39,30 @@ enum tmq_err {
     TMQ_ERR_PROP_LENGTH = -29,    /* property block or value runs past its bounds */
     TMQ_ERR_TOO_LARGE = -30,      /* packet larger than the buffer, the limit or 268,435,455 bytes */
     TMQ_ERR_VERSION = -31,        /* protocol level not 3, 4 or 5 (5 needs TMQ_WITH_V5), or a 5.0 feature before 5.0 */
-    TMQ_ERR_ARG = -32             /* invalid argument (NULL where data is required, bad option) */
+    TMQ_ERR_ARG = -32,            /* invalid argument (NULL where data is required, bad option) */
+
+    /* client and transports */
+    TMQ_ERR_WOULD_BLOCK = -33,    /* no room in the send buffer now; retry after the next poll */
+    TMQ_ERR_QUEUE_FULL = -34,     /* every message slot is taken */
+    TMQ_ERR_STATE = -35,          /* not possible in the client's current state */
+    TMQ_ERR_CONNECT_TIMEOUT = -36,/* no CONNACK (or no transport) within the connect timeout */
+    TMQ_ERR_KEEPALIVE = -37,      /* no PINGRESP or no traffic in time: the link is dead */
+    TMQ_ERR_CLOSED = -38,         /* the peer closed the connection */
+    TMQ_ERR_IO = -39,             /* the transport failed (socket error) */
+    TMQ_ERR_DNS = -40,            /* the host name did not resolve */
+    TMQ_ERR_REFUSED = -41,        /* no resolved address accepted the TCP connection */
+    TMQ_ERR_TLS = -42,            /* TLS handshake or record failure */
+    TMQ_ERR_TLS_VERIFY = -43,     /* the server certificate or host name failed verification */
+    TMQ_ERR_CONNACK_VERSION = -44,/* CONNACK: unacceptable protocol version (3.x 1, 5.0 0x84) */
+    TMQ_ERR_CONNACK_ID = -45,     /* CONNACK: client identifier rejected (3.x 2, 5.0 0x85) */
+    TMQ_ERR_CONNACK_UNAVAILABLE = -46, /* CONNACK: server unavailable or busy (3.x 3, 5.0 0x88 0x89) */
+    TMQ_ERR_CONNACK_AUTH = -47,   /* CONNACK: bad user name or password (3.x 4, 5.0 0x86) */
+    TMQ_ERR_CONNACK_NOT_AUTHORIZED = -48, /* CONNACK: not authorized (3.x 5, 5.0 0x87) */
+    TMQ_ERR_CONNACK_REFUSED = -49,/* CONNACK: another 5.0 refusal (the reason code says which) */
+    TMQ_ERR_SERVER_DISCONNECT = -50, /* the server sent DISCONNECT (5.0 reason code with it) */
+    TMQ_ERR_PROTOCOL_VIOLATION = -51, /* the server broke the protocol (ack for an unknown id, ...) */
+    TMQ_ERR_QOS_NOT_SUPPORTED = -52,  /* QoS above the server's Maximum QoS */
+    TMQ_ERR_RETAIN_NOT_SUPPORTED = -53 /* retain while the server has Retain Available 0 */
 };
 
 /* Returns the constant name of an error code ("TMQ_ERR_UTF8"), or "TMQ_ERR_UNKNOWN".

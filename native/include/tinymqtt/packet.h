@@ -169,6 +169,8 @@ int tmq_check_ack_count(const tmq_packet *pkt, uint32_t filters);
  * Returns 1 with *out filled, or 0 at the end. */
 int tmq_sub_next(tmq_bin *cursor, uint8_t type, tmq_sub *out);
 
+/* The three property functions below exist with TMQ_WITH_V5 only. */
+
 /* Walks a decoded property block: cursor starts as a copy of props->raw.
  * Returns 1 with *out filled, or 0 at the end (or on a malformed block). */
 int tmq_prop_next(tmq_bin *cursor, tmq_prop *out);
@@ -176,6 +178,11 @@ int tmq_prop_next(tmq_bin *cursor, tmq_prop *out);
 /* Finds the first property `id` in a decoded block. Returns 1 with *out
  * filled, or 0 if absent. */
 int tmq_prop_find(const tmq_props *props, uint8_t id, tmq_prop *out);
+
+/* Finds property `id` in props, its list first, then its raw block (for
+ * properties being built as well as decoded ones). Returns 1 with *out
+ * filled, or 0 if absent. */
+int tmq_props_get(const tmq_props *props, uint8_t id, tmq_prop *out);
 
 /* Writes v as a variable byte integer into out (room for 4 bytes). Returns
  * the bytes written (1-4) or TMQ_ERR_TOO_LARGE if v > TMQ_MAX_REMAINING. */

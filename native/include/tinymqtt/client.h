@@ -1,0 +1,212 @@
+/* tinymqtt: the MQTT client. A portable state machine with no heap and no
+ * clock of its own, driven by tmq_client_poll(client, now_ms) over a
+ * non-blocking transport (tinymqtt/port.h). The same client runs from a
+ * bare-metal main loop and inside the POSIX event loop.
+ *
+ * Memory: the caller provides the tmq_client struct, the configuration, and
+ * the buffers and slot arrays of tmq_client_mem, all of which must outlive
+ * the client. Outgoing messages are not copied: a message's topic, payload,
+ * properties (and a request's filters) must stay valid until its `sent`,
+ * `suback`/`unsuback` or `error` event. */
+#ifndef TINYMQTT_CLIENT_H
+#define TINYMQTT_CLIENT_H
+
+#include <stdint.h>
+#include "tinymqtt/packet.h"
+#include "tinymqtt/port.h"
+#include "tinymqtt/reader.h"
+
+/* Connection states, in the order a connection goes through them. */
+typedef enum tmq_state {
+    TMQ_STATE_DISCONNECTED = 0,
+    TMQ_STATE_TCP_CONNECTING,    /* transport coming up */
+    TMQ_STATE_TLS_HANDSHAKING,   /* transport up, TLS handshake running */
+    TMQ_STATE_MQTT_CONNECTING,   /* CONNECT sent, waiting for CONNACK */
+    TMQ_STATE_READY,
+    TMQ_STATE_WAITING_RECONNECT  /* lost the connection; reconnects after a delay */
+} tmq_state;
+
+/* What to connect with. Strings are caller-owned views (tmq_bin; p == NULL
+ * means absent) that must outlive the client: they are sent again on every
+ * reconnect. Zero fields take the defaults noted. */
+typedef struct tmq_client_config {
+    const char *host;
+    uint16_t port;
+    uint8_t version;              /* TMQ_V31, TMQ_V311 (0 means 3.1.1) or TMQ_V5 */
+    uint8_t clean;                /* clean session (3.x) / clean start (5.0) */
+    uint16_t keepalive;           /* seconds; 0 turns keepalive off */
+    tmq_bin client_id, username, password;
+    tmq_bin will_topic, will_payload;  /* will_topic.p == NULL: no will */
+    uint8_t will_qos, will_retain;
+    tmq_props will_props;         /* 5.0 will properties */
+    tmq_props connect_props;      /* 5.0 CONNECT properties (session expiry, user properties,
+                                   * ...; at most TMQ_CONNECT_PROPS_MAX in list). Receive
+                                   * Maximum and Maximum Packet Size default to what mem can
+                                   * hold and may not exceed it; Topic Alias Maximum must be 0
+                                   * (incoming topic aliases are not supported yet) */
+    uint32_t connect_timeout_ms;  /* transport plus CONNACK; 0 means 30,000 */
+    uint32_t ping_timeout_ms;     /* PINGRESP wait before the link is dead; 0 means the keepalive */
+    uint16_t max_inflight;        /* outgoing QoS 1/2 window; 0 means only the server's Receive Maximum */
+    uint32_t reconnect_delay_ms;  /* 0: no automatic reconnect */
+} tmq_client_config;
+
+/* Most properties a 5.0 CONNECT may list in cfg->connect_props.list. */
+#define TMQ_CONNECT_PROPS_MAX 8
+
+/* Kinds and states of a message slot. */
+enum tmq_msg_kind { TMQ_MSG_PUBLISH = 1, TMQ_MSG_SUBSCRIBE, TMQ_MSG_UNSUBSCRIBE };
+enum tmq_msg_state {
+    TMQ_MSG_FREE = 0,
+    TMQ_MSG_QUEUED,     /* waiting for its turn (window, send buffer, connection) */
+    TMQ_MSG_WRITTEN,    /* QoS 0 in the send buffer, not yet on the wire */
+    TMQ_MSG_AWAIT_ACK,  /* sent: waiting for PUBACK / PUBREC / SUBACK / UNSUBACK */
+    TMQ_MSG_RELEASE,    /* QoS 2: PUBREC received, PUBREL to be sent (again, after a reconnect) */
+    TMQ_MSG_AWAIT_COMP  /* QoS 2: PUBREL sent, waiting for PUBCOMP */
+};
+
+/* One outgoing PUBLISH, SUBSCRIBE or UNSUBSCRIBE, from submission to its
+ * final event. The client owns the slot; the caller owns what it points to. */
+typedef struct tmq_msg {
+    tmq_bin topic, payload;     /* PUBLISH */
+    const tmq_sub *subs;        /* SUBSCRIBE / UNSUBSCRIBE filters */
+    const tmq_props *props;     /* 5.0 properties, or NULL */
+    void *user;                 /* the caller's handle, given back in events */
+    uint32_t mark;              /* QoS 0: send-buffer position after its bytes */
+    uint16_t id;                /* packet id (0 for QoS 0) */
+    uint16_t count;             /* number of filters */
+    uint8_t kind, state, qos, retain, dup;
+} tmq_msg;
+
+/* Caller memory for one client.
+ *   tx:    packets waiting to be written; must hold the largest packet sent
+ *   rx:    the incoming packet buffer; its size is the largest packet
+ *          accepted (announced as Maximum Packet Size in 5.0 unless set lower)
+ *   msgs:  slots for outgoing messages and requests, in submission order
+ *   qos2:  ids of incoming QoS 2 messages delivered but not yet released
+ *          (de-duplication), at least one; also the Receive Maximum
+ *          announced in 5.0. A 3.x server that sends more unreleased QoS 2
+ *          messages than this is a protocol violation. */
+typedef struct tmq_client_mem {
+    uint8_t *tx;
+    uint32_t tx_cap;
+    uint8_t *rx;
+    uint32_t rx_cap;
+    tmq_msg *msgs;
+    uint16_t msg_cap;
+    uint16_t *qos2;
+    uint16_t qos2_cap;
+} tmq_client_mem;
+
+struct tmq_client;
+
+/* Event callbacks; any may be NULL. Packet views are valid only during the
+ * call. `msg` is the slot of the message or request concerned (its user
+ * field is the caller's handle); it is freed when the callback returns.
+ *   connack:    the connection is READY (connack->session_present, props)
+ *   message:    an incoming PUBLISH, delivered once (QoS 2 de-duplicated)
+ *   sent:       QoS 0 written to the transport, QoS 1 PUBACK, QoS 2 PUBCOMP;
+ *               reason is the 5.0 reason code (>= 0x80: the broker refused it)
+ *   suback:     the SUBACK of a SUBSCRIBE (one code per filter)
+ *   unsuback:   the UNSUBACK of an UNSUBSCRIBE
+ *   pong:       PINGRESP
+ *   disconnect: the connection ended; err says why (TMQ_OK after
+ *               tmq_client_disconnect); pkt is the refusing CONNACK, the
+ *               server's 5.0 DISCONNECT, or NULL
+ *   error:      err concerns msg (a message that can no longer be delivered:
+ *               refused by the encoder or too large for the server), or the
+ *               connection (msg NULL): a protocol violation by the server, or
+ *               the reason just before a disconnect
+ *   state:      the connection state changed */
+typedef struct tmq_client_events {
+    void (*connack)(struct tmq_client *c, const tmq_packet *connack);
+    void (*message)(struct tmq_client *c, const tmq_packet *publish);
+    void (*sent)(struct tmq_client *c, const tmq_msg *msg, uint8_t reason);
+    void (*suback)(struct tmq_client *c, const tmq_msg *msg, const tmq_packet *suback);
+    void (*unsuback)(struct tmq_client *c, const tmq_msg *msg, const tmq_packet *unsuback);
+    void (*pong)(struct tmq_client *c);
+    void (*disconnect)(struct tmq_client *c, int err, const tmq_packet *pkt);
+    void (*error)(struct tmq_client *c, int err, const tmq_msg *msg);
+    void (*state)(struct tmq_client *c, tmq_state state);
+} tmq_client_events;
+
+/* The client. Allocate it anywhere (static, stack of a task, inside a
+ * binding object); treat the fields as private. */
+typedef struct tmq_client {
+    const tmq_client_config *cfg;
+    const tmq_client_events *ev;
+    void *user;                   /* the caller's context, free for it to use */
+    tmq_transport *transport;
+    tmq_client_mem mem;
+    tmq_reader reader;
+    uint32_t tx_off, tx_len;      /* unwritten bytes are mem.tx[tx_off, tx_len) */
+    uint32_t tx_done;             /* bytes written to the transport since connect (QoS 0 marks) */
+    uint32_t t_state, t_conn, t_tx, t_rx, t_ping;
+    uint32_t server_max_packet;   /* 0: no limit announced */
+    uint16_t keepalive;           /* effective keepalive (5.0 Server Keep Alive wins) */
+    uint16_t inflight;            /* QoS 1/2 PUBLISHes sent and not yet completed */
+    uint16_t server_receive_max;  /* 5.0 Receive Maximum of the server (65535 before 5.0) */
+    uint16_t next_id;
+    uint16_t head, live, send_off; /* msgs ring: oldest slot, slots in use from it, first unsent */
+    uint16_t qos2_count;
+    uint8_t state, version, ping_out, server_max_qos, server_retain, closing, close_reason;
+} tmq_client;
+
+/* Prepares c. cfg, ev, mem and transport are caller-owned and must outlive
+ * c. Returns TMQ_OK, or TMQ_ERR_ARG for missing memory, an unsupported
+ * version, or CONNECT properties the client cannot honour; or the encoder's
+ * error if the CONNECT itself is invalid or larger than the send buffer.
+ * Does not connect. */
+int tmq_client_init(tmq_client *c, const tmq_client_config *cfg, const tmq_client_events *ev,
+                    const tmq_client_mem *mem, tmq_transport *transport);
+
+/* Starts connecting (transport, then CONNECT); progress happens in
+ * tmq_client_poll. Returns TMQ_OK or TMQ_ERR_STATE if not DISCONNECTED or
+ * WAITING_RECONNECT. */
+int tmq_client_connect(tmq_client *c, uint32_t now_ms);
+
+/* Queues a PUBLISH (it is sent in submission order, QoS 1/2 within the
+ * in-flight window; while not connected it waits). topic, payload and props
+ * must stay valid until its final event. Returns the packet id (0 for QoS 0)
+ * or a negative error: TMQ_ERR_QUEUE_FULL (no free slot), TMQ_ERR_TOPIC,
+ * TMQ_ERR_QOS, TMQ_ERR_QOS_NOT_SUPPORTED, TMQ_ERR_RETAIN_NOT_SUPPORTED,
+ * TMQ_ERR_TOO_LARGE (over the send buffer or the server's maximum), ... */
+int32_t tmq_client_publish(tmq_client *c, tmq_bin topic, tmq_bin payload, uint8_t qos, uint8_t retain,
+                           const tmq_props *props, void *user, uint32_t now_ms);
+
+/* Queues a SUBSCRIBE for count filters (subs[i].opts carries the QoS and
+ * 5.0 options). subs and props must stay valid until its suback or error
+ * event. Returns the packet id or a negative error. */
+int32_t tmq_client_subscribe(tmq_client *c, const tmq_sub *subs, uint16_t count, const tmq_props *props,
+                             void *user, uint32_t now_ms);
+
+/* Queues an UNSUBSCRIBE; as tmq_client_subscribe. */
+int32_t tmq_client_unsubscribe(tmq_client *c, const tmq_sub *subs, uint16_t count, const tmq_props *props,
+                               void *user, uint32_t now_ms);
+
+/* Sends DISCONNECT (5.0: with reason) after what is already in the send
+ * buffer, then closes the transport; no will is published. Messages still
+ * queued or unacknowledged stay in their slots for a later connect with the
+ * same session. Returns TMQ_OK or TMQ_ERR_STATE. */
+int tmq_client_disconnect(tmq_client *c, uint8_t reason, uint32_t now_ms);
+
+/* Fails every queued and unacknowledged message and request with
+ * error(TMQ_ERR_CLOSED) and frees its slot: for shutting a client down for
+ * good. Call when DISCONNECTED. */
+void tmq_client_abandon(tmq_client *c);
+
+/* Does all pending work: connect progress, writing, reading and handling
+ * packets, keepalive, timeouts, reconnect. Call when the transport is ready
+ * or a timer is due (tmq_client_timeout), or simply often. Returns the state. */
+tmq_state tmq_client_poll(tmq_client *c, uint32_t now_ms);
+
+/* Milliseconds until the client needs tmq_client_poll for a timer (keepalive,
+ * connect timeout, reconnect delay), or UINT32_MAX if none is running. */
+uint32_t tmq_client_timeout(const tmq_client *c, uint32_t now_ms);
+
+/* Nonzero when bytes wait to be written (poll the transport for writing). */
+int tmq_client_wants_write(const tmq_client *c);
+
+/* The connection state. */
+tmq_state tmq_client_state(const tmq_client *c);
+
+#endif

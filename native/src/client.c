@@ -1,0 +1,807 @@
+/* The MQTT client: connection state machine, send buffer, packet handling,
+ * keepalive, and the in-flight window over the session's message ring. */
+#include "tinymqtt/client.h"
+
+#include <string.h>
+#include "session.h"
+#include "tinymqtt/topic.h"
+
+/* Room kept free in the send buffer before reading a packet, so the
+ * acknowledgement it may need always fits. */
+#define ACK_ROOM 16u
+/* Largest PUBLISH accepted when the server announced no Maximum Packet Size. */
+#define NO_LIMIT 0xFFFFFFFFu
+
+/* Nonzero once `ms` milliseconds have passed since `since` (wrap-safe). */
+static int elapsed(uint32_t now, uint32_t since, uint32_t ms)
+{
+    return now - since >= ms;
+}
+
+static void set_state(tmq_client *c, uint8_t state, uint32_t now)
+{
+    if (c->state == state)
+        return;
+    c->state = state;
+    c->t_state = now;
+    if (c->ev->state)
+        c->ev->state(c, (tmq_state)state);
+}
+
+/* The outgoing window: at most max_inflight (if set) and the server's
+ * Receive Maximum unacknowledged QoS 1/2 PUBLISHes. */
+static uint16_t window(const tmq_client *c)
+{
+    uint16_t w = c->server_receive_max;
+    if (c->cfg->max_inflight && c->cfg->max_inflight < w)
+        w = c->cfg->max_inflight;
+    return w;
+}
+
+/* Encodes pkt at the end of the send buffer. Returns its length, or
+ * TMQ_ERR_WOULD_BLOCK if it does not fit now, TMQ_ERR_TOO_LARGE if it never
+ * will, or an encoder error. */
+static int32_t queue_packet(tmq_client *c, tmq_packet *pkt)
+{
+    int32_t n;
+    pkt->version = c->version;
+    if (c->tx_off && c->tx_off == c->tx_len)
+        c->tx_off = c->tx_len = 0;
+    n = tmq_encode(c->mem.tx + c->tx_len, c->mem.tx_cap - c->tx_len, pkt);
+    if (n == TMQ_ERR_BUF_TOO_SMALL && c->tx_off) {
+        memmove(c->mem.tx, c->mem.tx + c->tx_off, c->tx_len - c->tx_off);
+        c->tx_len -= c->tx_off;
+        c->tx_off = 0;
+        n = tmq_encode(c->mem.tx + c->tx_len, c->mem.tx_cap - c->tx_len, pkt);
+    }
+    if (n == TMQ_ERR_BUF_TOO_SMALL)
+        return tmq_encode(0, 0, pkt) > (int32_t)c->mem.tx_cap ? TMQ_ERR_TOO_LARGE : TMQ_ERR_WOULD_BLOCK;
+    if (n > 0)
+        c->tx_len += (uint32_t)n;
+    return n;
+}
+
+/* Queues a packet that carries only a type, an id and (5.0) a reason. */
+static int32_t queue_simple(tmq_client *c, uint8_t type, uint16_t id, uint8_t reason)
+{
+    tmq_packet pkt;
+    memset(&pkt, 0, sizeof pkt);
+    pkt.type = type;
+    pkt.id = id;
+    pkt.reason = c->version == TMQ_V5 ? reason : 0;
+    return queue_packet(c, &pkt);
+}
+
+/* Frees a message slot after its final event. */
+static void finish(tmq_client *c, tmq_msg *m, int err, uint8_t reason)
+{
+    if (err && c->ev->error)
+        c->ev->error(c, err, m);
+    else if (!err && c->ev->sent)
+        c->ev->sent(c, m, reason);
+    tmq_session_free(c, m);
+}
+
+/* Ends the connection: closes the transport, keeps every message for the
+ * next connect (what was only in the send buffer is queued again), and
+ * reports why. */
+static void lost(tmq_client *c, int err, const tmq_packet *pkt, uint32_t now)
+{
+    uint16_t i;
+    c->transport->ops->close(c->transport);
+    c->tx_off = c->tx_len = 0;
+    tmq_reader_init(&c->reader, c->mem.rx, c->mem.rx_cap, c->version);
+    c->ping_out = 0;
+    c->inflight = 0;
+    for (i = 0; i < c->live; i++) {
+        tmq_msg *m = tmq_session_at(c, i);
+        if (m->state == TMQ_MSG_WRITTEN)
+            m->state = TMQ_MSG_QUEUED;
+    }
+    c->send_off = 0;
+    if (err && c->ev->error)
+        c->ev->error(c, err, 0);
+    if (c->ev->disconnect)
+        c->ev->disconnect(c, err, pkt);
+    set_state(c, c->cfg->reconnect_delay_ms && !c->closing ? TMQ_STATE_WAITING_RECONNECT : TMQ_STATE_DISCONNECTED,
+              now);
+    c->closing = 0;
+}
+
+/* A protocol failure: in 5.0 tell the server why (best effort), then close. */
+static void fail(tmq_client *c, int err, uint8_t reason, uint32_t now)
+{
+    if (c->version == TMQ_V5 && reason && queue_simple(c, TMQ_DISCONNECT, 0, reason) > 0)
+        c->transport->ops->send(c->transport, c->mem.tx + c->tx_off, c->tx_len - c->tx_off);
+    lost(c, err, 0, now);
+}
+
+/* Writes what the transport takes; completes QoS 0 messages now on the wire. */
+static void flush(tmq_client *c, uint32_t now)
+{
+    while (c->tx_off < c->tx_len) {
+        int32_t n = c->transport->ops->send(c->transport, c->mem.tx + c->tx_off, c->tx_len - c->tx_off);
+        if (n == TMQ_IO_AGAIN || n == 0)
+            break;
+        if (n < 0) {
+            lost(c, n, 0, now);
+            return;
+        }
+        c->tx_off += (uint32_t)n;
+        c->tx_done += (uint32_t)n;
+        c->t_tx = now;
+    }
+    while (c->live) {
+        tmq_msg *m = tmq_session_at(c, 0);
+        if (m->state != TMQ_MSG_WRITTEN || (int32_t)(c->tx_done - m->mark) < 0)
+            break;
+        finish(c, m, TMQ_OK, 0);
+    }
+}
+
+/* Builds the packet a queued slot stands for. */
+static void msg_packet(const tmq_msg *m, tmq_packet *pkt)
+{
+    memset(pkt, 0, sizeof *pkt);
+    pkt->id = m->id;
+    if (m->props)
+        pkt->props = *m->props;
+    if (m->kind == TMQ_MSG_PUBLISH) {
+        pkt->type = TMQ_PUBLISH;
+        pkt->u.publish.topic = m->topic;
+        pkt->u.publish.payload = m->payload;
+        pkt->u.publish.qos = m->qos;
+        pkt->u.publish.retain = m->retain;
+        pkt->u.publish.dup = m->dup;
+    } else {
+        pkt->type = m->kind == TMQ_MSG_SUBSCRIBE ? TMQ_SUBSCRIBE : TMQ_UNSUBSCRIBE;
+        pkt->u.subs.list = m->subs;
+        pkt->u.subs.count = m->count;
+    }
+}
+
+/* Moves queued messages into the send buffer, in order, within the window. */
+static void pump(tmq_client *c)
+{
+    if (c->state != TMQ_STATE_READY || c->closing)
+        return;
+    while (c->send_off < c->live) {
+        tmq_msg *m = tmq_session_at(c, c->send_off);
+        tmq_packet pkt;
+        int32_t n;
+        if (m->state == TMQ_MSG_RELEASE) {
+            if (queue_simple(c, TMQ_PUBREL, m->id, 0) < 0)
+                return;
+            m->state = TMQ_MSG_AWAIT_COMP;
+            c->inflight++;
+        }
+        if (m->state != TMQ_MSG_QUEUED) {
+            c->send_off++;
+            continue;
+        }
+        if (m->kind == TMQ_MSG_PUBLISH && m->qos && c->inflight >= window(c))
+            return;
+        msg_packet(m, &pkt);
+        n = queue_packet(c, &pkt);
+        if (n == TMQ_ERR_WOULD_BLOCK)
+            return;
+        if (n > 0 && m->kind == TMQ_MSG_PUBLISH && c->server_max_packet < (uint32_t)n) {
+            c->tx_len -= (uint32_t)n; /* over the server's Maximum Packet Size: never send it */
+            n = TMQ_ERR_TOO_LARGE;
+        }
+        if (m->kind == TMQ_MSG_PUBLISH && (m->qos > c->server_max_qos || (m->retain && !c->server_retain))) {
+            if (n > 0)
+                c->tx_len -= (uint32_t)n; /* queued before the server said it cannot take it */
+            n = m->qos > c->server_max_qos ? TMQ_ERR_QOS_NOT_SUPPORTED : TMQ_ERR_RETAIN_NOT_SUPPORTED;
+        }
+        c->send_off++;
+        if (n < 0) {
+            finish(c, m, n, 0);
+            continue;
+        }
+        if (m->kind == TMQ_MSG_PUBLISH && !m->qos) {
+            m->state = TMQ_MSG_WRITTEN;
+            m->mark = c->tx_done + (c->tx_len - c->tx_off);
+        } else {
+            m->state = TMQ_MSG_AWAIT_ACK;
+            if (m->kind == TMQ_MSG_PUBLISH)
+                c->inflight++;
+        }
+    }
+}
+
+/* After CONNACK: what the previous connection left in flight goes out again.
+ * With the session present, unacknowledged PUBLISHes are resent with DUP and
+ * released QoS 2 messages get their PUBREL again; without it the server
+ * knows none of them, so PUBLISHes go out as new and QoS 2 messages that
+ * already had their PUBREC are complete. */
+static void resume_session(tmq_client *c, int present)
+{
+    uint16_t i;
+    if (!present)
+        c->qos2_count = 0;
+    for (i = 0; i < c->live; i++) {
+        tmq_msg *m = tmq_session_at(c, i);
+        if (m->state == TMQ_MSG_AWAIT_ACK) {
+            m->state = TMQ_MSG_QUEUED;
+            m->dup = (uint8_t)(present && m->kind == TMQ_MSG_PUBLISH);
+        } else if (m->state == TMQ_MSG_AWAIT_COMP || m->state == TMQ_MSG_RELEASE) {
+            if (present)
+                m->state = TMQ_MSG_RELEASE; /* pump sends the PUBREL again */
+            else
+                finish(c, m, TMQ_OK, 0);
+        }
+    }
+}
+
+/* Maps a refused CONNACK to an error code. */
+static int connack_error(uint8_t version, uint8_t code)
+{
+    if (version < TMQ_V5) {
+        static const int8_t v3[] = {0, TMQ_ERR_CONNACK_VERSION, TMQ_ERR_CONNACK_ID, TMQ_ERR_CONNACK_UNAVAILABLE,
+                                    TMQ_ERR_CONNACK_AUTH, TMQ_ERR_CONNACK_NOT_AUTHORIZED};
+        return v3[code];
+    }
+    switch (code) {
+    case 0x84: return TMQ_ERR_CONNACK_VERSION;
+    case 0x85: return TMQ_ERR_CONNACK_ID;
+    case 0x86: return TMQ_ERR_CONNACK_AUTH;
+    case 0x87: return TMQ_ERR_CONNACK_NOT_AUTHORIZED;
+    case 0x88:
+    case 0x89: return TMQ_ERR_CONNACK_UNAVAILABLE;
+    default: return TMQ_ERR_CONNACK_REFUSED;
+    }
+}
+
+#if TMQ_WITH_V5
+/* Applies the limits a 5.0 server announces in CONNACK. */
+static void apply_connack_props(tmq_client *c, const tmq_packet *pkt)
+{
+    tmq_prop p;
+    if (tmq_prop_find(&pkt->props, TMQ_PROP_RECEIVE_MAXIMUM, &p))
+        c->server_receive_max = (uint16_t)p.num;
+    if (tmq_prop_find(&pkt->props, TMQ_PROP_MAXIMUM_PACKET_SIZE, &p))
+        c->server_max_packet = p.num;
+    if (tmq_prop_find(&pkt->props, TMQ_PROP_MAXIMUM_QOS, &p))
+        c->server_max_qos = (uint8_t)p.num;
+    if (tmq_prop_find(&pkt->props, TMQ_PROP_RETAIN_AVAILABLE, &p))
+        c->server_retain = (uint8_t)p.num;
+    if (tmq_prop_find(&pkt->props, TMQ_PROP_SERVER_KEEPALIVE, &p))
+        c->keepalive = (uint16_t)p.num;
+}
+#endif
+
+static void on_connack(tmq_client *c, const tmq_packet *pkt, uint32_t now)
+{
+    if (c->state != TMQ_STATE_MQTT_CONNECTING) {
+        fail(c, TMQ_ERR_PROTOCOL_VIOLATION, 0x82, now);
+        return;
+    }
+    if (pkt->reason) {
+        lost(c, connack_error(c->version, pkt->reason), pkt, now);
+        return;
+    }
+#if TMQ_WITH_V5
+    if (c->version == TMQ_V5)
+        apply_connack_props(c, pkt);
+#endif
+    set_state(c, TMQ_STATE_READY, now);
+    resume_session(c, pkt->session_present);
+    if (c->ev->connack)
+        c->ev->connack(c, pkt);
+}
+
+static void on_publish(tmq_client *c, const tmq_packet *pkt, uint32_t now)
+{
+    int held = 0;
+    if (pkt->u.publish.qos == 2) {
+        held = tmq_session_qos2_hold(c, pkt->id);
+        if (held < 0) {
+            fail(c, TMQ_ERR_PROTOCOL_VIOLATION, 0x93, now); /* Receive Maximum exceeded */
+            return;
+        }
+    }
+    if (!pkt->u.publish.topic.len) {
+        fail(c, TMQ_ERR_PROTOCOL_VIOLATION, 0x94, now); /* a Topic Alias we never allowed */
+        return;
+    }
+    if (!held && c->ev->message)
+        c->ev->message(c, pkt);
+    if (c->state != TMQ_STATE_READY || c->closing)
+        return; /* the callback disconnected */
+    if (pkt->u.publish.qos)
+        queue_simple(c, pkt->u.publish.qos == 1 ? TMQ_PUBACK : TMQ_PUBREC, pkt->id, 0);
+}
+
+/* PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK: the outgoing side's answers. */
+static void on_ack(tmq_client *c, const tmq_packet *pkt)
+{
+    uint8_t kind = pkt->type == TMQ_SUBACK ? TMQ_MSG_SUBSCRIBE
+                 : pkt->type == TMQ_UNSUBACK ? TMQ_MSG_UNSUBSCRIBE : TMQ_MSG_PUBLISH;
+    tmq_msg *m = tmq_session_find(c, kind, pkt->id,
+                                  pkt->type == TMQ_PUBCOMP ? TMQ_MSG_AWAIT_COMP : TMQ_MSG_AWAIT_ACK);
+    if (pkt->type == TMQ_PUBREC && (!m || m->qos != 2)) {
+        queue_simple(c, TMQ_PUBREL, pkt->id, 0x92); /* Packet Identifier not found */
+        return;
+    }
+    if (!m || (pkt->type == TMQ_PUBACK && m->qos != 1)) {
+        if (c->ev->error)
+            c->ev->error(c, TMQ_ERR_PROTOCOL_VIOLATION, 0);
+        return;
+    }
+    if (kind != TMQ_MSG_PUBLISH) {
+        int rc = tmq_check_ack_count(pkt, m->count);
+        if (rc) {
+            finish(c, m, rc, 0);
+        } else {
+            if (kind == TMQ_MSG_SUBSCRIBE && c->ev->suback)
+                c->ev->suback(c, m, pkt);
+            if (kind == TMQ_MSG_UNSUBSCRIBE && c->ev->unsuback)
+                c->ev->unsuback(c, m, pkt);
+            tmq_session_free(c, m);
+        }
+        return;
+    }
+    if (pkt->type == TMQ_PUBREC && pkt->reason < 0x80) {
+        m->state = TMQ_MSG_AWAIT_COMP;
+        queue_simple(c, TMQ_PUBREL, m->id, 0);
+        return;
+    }
+    c->inflight--;
+    finish(c, m, TMQ_OK, pkt->reason);
+}
+
+static void on_packet(tmq_client *c, const uint8_t *bytes, uint32_t len, uint32_t now)
+{
+    tmq_packet pkt;
+    int32_t rc = tmq_decode(bytes, len, c->version, &pkt);
+    if (rc < 0) {
+        fail(c, rc, 0x81, now); /* Malformed Packet */
+        return;
+    }
+    if (pkt.type != TMQ_CONNACK && c->state != TMQ_STATE_READY) {
+        fail(c, TMQ_ERR_PROTOCOL_VIOLATION, 0x82, now);
+        return;
+    }
+    switch (pkt.type) {
+    case TMQ_CONNACK:
+        on_connack(c, &pkt, now);
+        break;
+    case TMQ_PUBLISH:
+        on_publish(c, &pkt, now);
+        break;
+    case TMQ_PUBREL:
+        queue_simple(c, TMQ_PUBCOMP, pkt.id, tmq_session_qos2_release(c, pkt.id) ? 0 : 0x92);
+        break;
+    case TMQ_PUBACK:
+    case TMQ_PUBREC:
+    case TMQ_PUBCOMP:
+    case TMQ_SUBACK:
+    case TMQ_UNSUBACK:
+        on_ack(c, &pkt);
+        break;
+    case TMQ_PINGRESP:
+        c->ping_out = 0;
+        if (c->ev->pong)
+            c->ev->pong(c);
+        break;
+    case TMQ_DISCONNECT:
+        lost(c, TMQ_ERR_SERVER_DISCONNECT, &pkt, now);
+        break;
+    default: /* a client-to-server packet, or AUTH (no enhanced authentication) */
+        fail(c, TMQ_ERR_PROTOCOL_VIOLATION, 0x82, now);
+    }
+}
+
+/* Reads and handles packets until the transport has no more, the send
+ * buffer lacks room for acknowledgements, or the connection ends. */
+static void read_packets(tmq_client *c, uint32_t now)
+{
+    while (c->state == TMQ_STATE_MQTT_CONNECTING || c->state == TMQ_STATE_READY) {
+        const uint8_t *bytes;
+        uint8_t *dst;
+        uint32_t len, room;
+        int32_t n;
+        if (c->mem.tx_cap - (c->tx_len - c->tx_off) < ACK_ROOM) {
+            flush(c, now);
+            if (c->state != TMQ_STATE_READY || c->mem.tx_cap - (c->tx_len - c->tx_off) < ACK_ROOM)
+                return; /* stop reading until the acknowledgements can go out */
+        }
+        n = tmq_reader_next(&c->reader, &bytes, &len);
+        if (n < 0) {
+            fail(c, n, n == TMQ_ERR_TOO_LARGE ? 0x95 : 0x81, now);
+            return;
+        }
+        if (n == 1) {
+            c->t_rx = now;
+            on_packet(c, bytes, len, now);
+            continue;
+        }
+        room = tmq_reader_space(&c->reader, &dst);
+        n = c->transport->ops->recv(c->transport, dst, room);
+        if (n == TMQ_IO_AGAIN)
+            return;
+        if (n <= 0) {
+            lost(c, n ? n : TMQ_ERR_CLOSED, 0, now);
+            return;
+        }
+        tmq_reader_commit(&c->reader, (uint32_t)n);
+    }
+}
+
+/* Builds CONNECT from the configuration. In 5.0 the properties are the
+ * caller's plus the Receive Maximum and Maximum Packet Size that mem can
+ * hold, unless the caller set them; `list` has room for those. */
+static void build_connect(const tmq_client *c, tmq_packet *pkt, tmq_prop *list)
+{
+    const tmq_client_config *cfg = c->cfg;
+    memset(pkt, 0, sizeof *pkt);
+    pkt->type = TMQ_CONNECT;
+    pkt->version = c->version;
+    pkt->props = cfg->connect_props;
+    pkt->u.connect.client_id = cfg->client_id;
+    pkt->u.connect.username = cfg->username;
+    pkt->u.connect.password = cfg->password;
+    pkt->u.connect.will_topic = cfg->will_topic;
+    pkt->u.connect.will_payload = cfg->will_payload;
+    pkt->u.connect.will_qos = cfg->will_qos;
+    pkt->u.connect.will_retain = cfg->will_retain;
+    pkt->u.connect.will_props = cfg->will_props;
+    pkt->u.connect.keepalive = cfg->keepalive;
+    pkt->u.connect.clean = cfg->clean;
+#if TMQ_WITH_V5
+    if (c->version == TMQ_V5) {
+        tmq_prop p;
+        uint16_t n = cfg->connect_props.count;
+        if (n)
+            memcpy(list, cfg->connect_props.list, n * sizeof *list);
+        if (!tmq_props_get(&cfg->connect_props, TMQ_PROP_RECEIVE_MAXIMUM, &p)) {
+            memset(&list[n], 0, sizeof *list);
+            list[n].id = TMQ_PROP_RECEIVE_MAXIMUM;
+            list[n++].num = c->mem.qos2_cap;
+        }
+        if (!tmq_props_get(&cfg->connect_props, TMQ_PROP_MAXIMUM_PACKET_SIZE, &p)) {
+            memset(&list[n], 0, sizeof *list);
+            list[n].id = TMQ_PROP_MAXIMUM_PACKET_SIZE;
+            list[n++].num = c->mem.rx_cap;
+        }
+        pkt->props.list = list;
+        pkt->props.count = n;
+    }
+#else
+    (void)list;
+#endif
+}
+
+/* Queues CONNECT. */
+static int32_t queue_connect(tmq_client *c)
+{
+    tmq_packet pkt;
+    tmq_prop list[TMQ_CONNECT_PROPS_MAX + 2];
+    build_connect(c, &pkt, list);
+    return queue_packet(c, &pkt);
+}
+
+#if TMQ_WITH_V5
+/* Checks the 5.0 CONNECT properties ask for nothing mem cannot honour. */
+static int connect_props_ok(const tmq_client *c)
+{
+    const tmq_props *props = &c->cfg->connect_props;
+    tmq_prop p;
+    if (props->count > TMQ_CONNECT_PROPS_MAX)
+        return 0;
+    if (tmq_props_get(props, TMQ_PROP_RECEIVE_MAXIMUM, &p) && p.num > c->mem.qos2_cap)
+        return 0;
+    if (tmq_props_get(props, TMQ_PROP_MAXIMUM_PACKET_SIZE, &p) && p.num > c->mem.rx_cap)
+        return 0;
+    return !tmq_props_get(props, TMQ_PROP_TOPIC_ALIAS_MAXIMUM, &p) || p.num == 0;
+}
+#endif
+
+/* Drives the transport's connect; queues CONNECT once it is up. */
+static void progress_connect(tmq_client *c, uint32_t now)
+{
+    int rc = c->transport->ops->connect(c->transport, c->cfg->host, c->cfg->port);
+    if (rc == TMQ_IO_CONNECTING || rc == TMQ_IO_HANDSHAKING) {
+        set_state(c, rc == TMQ_IO_CONNECTING ? TMQ_STATE_TCP_CONNECTING : TMQ_STATE_TLS_HANDSHAKING, now);
+        return;
+    }
+    if (rc == TMQ_OK)
+        rc = queue_connect(c);
+    if (rc < 0) {
+        lost(c, rc, 0, now);
+        return;
+    }
+    c->t_tx = c->t_rx = now;
+    set_state(c, TMQ_STATE_MQTT_CONNECTING, now);
+}
+
+/* Resets per-connection state and starts the transport. */
+static void start_connect(tmq_client *c, uint32_t now)
+{
+    c->tx_off = c->tx_len = c->tx_done = 0;
+    c->server_receive_max = 0xFFFFu;
+    c->server_max_packet = NO_LIMIT;
+    c->server_max_qos = 2;
+    c->server_retain = 1;
+    c->keepalive = c->cfg->keepalive;
+    c->inflight = 0;
+    c->ping_out = 0;
+    c->closing = 0;
+    c->t_ping = now;
+    c->t_conn = now; /* the connect timeout covers transport and CONNACK */
+    set_state(c, TMQ_STATE_TCP_CONNECTING, now);
+    progress_connect(c, now);
+}
+
+int tmq_client_init(tmq_client *c, const tmq_client_config *cfg, const tmq_client_events *ev,
+                    const tmq_client_mem *mem, tmq_transport *transport)
+{
+    static const tmq_client_events none;
+    memset(c, 0, sizeof *c);
+    if (!cfg || !mem || !transport || !mem->tx || !mem->rx || !mem->msgs || !mem->msg_cap ||
+        mem->msg_cap == 0xFFFFu || !mem->qos2 || !mem->qos2_cap || mem->tx_cap < 32 || mem->rx_cap < 16)
+        return TMQ_ERR_ARG;
+    c->version = cfg->version ? cfg->version : TMQ_V311;
+    if (c->version < TMQ_V31 || c->version > (TMQ_WITH_V5 ? TMQ_V5 : TMQ_V311))
+        return TMQ_ERR_ARG;
+    c->cfg = cfg;
+    c->ev = ev ? ev : &none;
+    c->mem = *mem;
+    c->transport = transport;
+    tmq_reader_init(&c->reader, mem->rx, mem->rx_cap, c->version);
+#if TMQ_WITH_V5
+    if (c->version == TMQ_V5 && !connect_props_ok(c))
+        return TMQ_ERR_ARG;
+#endif
+    {
+        tmq_packet pkt;
+        tmq_prop list[TMQ_CONNECT_PROPS_MAX + 2];
+        int32_t n;
+        build_connect(c, &pkt, list);
+        n = tmq_encode(0, 0, &pkt);
+        if (n < 0)
+            return n;
+        if ((uint32_t)n > mem->tx_cap)
+            return TMQ_ERR_TOO_LARGE;
+    }
+    return TMQ_OK;
+}
+
+int tmq_client_connect(tmq_client *c, uint32_t now_ms)
+{
+    if (c->state != TMQ_STATE_DISCONNECTED && c->state != TMQ_STATE_WAITING_RECONNECT)
+        return TMQ_ERR_STATE;
+    start_connect(c, now_ms);
+    return TMQ_OK;
+}
+
+/* Takes a slot for a new message or request and fills what all kinds share. */
+static tmq_msg *new_msg(tmq_client *c, uint8_t kind, const tmq_props *props, void *user)
+{
+    tmq_msg *m = tmq_session_alloc(c);
+    if (m) {
+        m->kind = kind;
+        m->props = props;
+        m->user = user;
+    }
+    return m;
+}
+
+/* Sends what it can right away when connected. */
+static void kick(tmq_client *c, uint32_t now)
+{
+    if (c->state == TMQ_STATE_READY) {
+        pump(c);
+        flush(c, now);
+    }
+}
+
+int32_t tmq_client_publish(tmq_client *c, tmq_bin topic, tmq_bin payload, uint8_t qos, uint8_t retain,
+                           const tmq_props *props, void *user, uint32_t now_ms)
+{
+    tmq_packet pkt;
+    tmq_msg *m;
+    int32_t n;
+    if (qos > 2)
+        return TMQ_ERR_QOS;
+    if (c->state == TMQ_STATE_READY && qos > c->server_max_qos)
+        return TMQ_ERR_QOS_NOT_SUPPORTED;
+    if (c->state == TMQ_STATE_READY && retain && !c->server_retain)
+        return TMQ_ERR_RETAIN_NOT_SUPPORTED;
+    memset(&pkt, 0, sizeof pkt);
+    pkt.type = TMQ_PUBLISH;
+    pkt.version = c->version;
+    pkt.id = 1;
+    pkt.u.publish.topic = topic;
+    pkt.u.publish.payload = payload;
+    pkt.u.publish.qos = qos;
+    if (props)
+        pkt.props = *props;
+    n = tmq_encode(0, 0, &pkt); /* validates everything before it is queued */
+    if (n < 0)
+        return n;
+    if ((uint32_t)n > c->mem.tx_cap)
+        return TMQ_ERR_TOO_LARGE;
+    m = new_msg(c, TMQ_MSG_PUBLISH, props, user);
+    if (!m)
+        return TMQ_ERR_QUEUE_FULL;
+    m->topic = topic;
+    m->payload = payload;
+    m->qos = qos;
+    m->retain = retain ? 1u : 0u;
+    m->id = qos ? tmq_session_new_id(c) : 0;
+    kick(c, now_ms);
+    return m->id;
+}
+
+/* SUBSCRIBE and UNSUBSCRIBE share everything but the kind. */
+static int32_t request(tmq_client *c, uint8_t kind, const tmq_sub *subs, uint16_t count,
+                       const tmq_props *props, void *user, uint32_t now)
+{
+    tmq_packet pkt;
+    tmq_msg *m;
+    int32_t n;
+    memset(&pkt, 0, sizeof pkt);
+    pkt.type = kind == TMQ_MSG_SUBSCRIBE ? TMQ_SUBSCRIBE : TMQ_UNSUBSCRIBE;
+    pkt.version = c->version;
+    pkt.id = 1;
+    pkt.u.subs.list = subs;
+    pkt.u.subs.count = count;
+    if (props)
+        pkt.props = *props;
+    n = tmq_encode(0, 0, &pkt);
+    if (n < 0)
+        return n;
+    if ((uint32_t)n > c->mem.tx_cap)
+        return TMQ_ERR_TOO_LARGE;
+    m = new_msg(c, kind, props, user);
+    if (!m)
+        return TMQ_ERR_QUEUE_FULL;
+    m->subs = subs;
+    m->count = count;
+    m->id = tmq_session_new_id(c);
+    kick(c, now);
+    return m->id;
+}
+
+int32_t tmq_client_subscribe(tmq_client *c, const tmq_sub *subs, uint16_t count, const tmq_props *props,
+                             void *user, uint32_t now_ms)
+{
+    return request(c, TMQ_MSG_SUBSCRIBE, subs, count, props, user, now_ms);
+}
+
+int32_t tmq_client_unsubscribe(tmq_client *c, const tmq_sub *subs, uint16_t count, const tmq_props *props,
+                               void *user, uint32_t now_ms)
+{
+    return request(c, TMQ_MSG_UNSUBSCRIBE, subs, count, props, user, now_ms);
+}
+
+/* A requested disconnect: queue DISCONNECT once there is room behind what is
+ * already queued (closing 1 -> 2), close once it is all written. */
+static void step_closing(tmq_client *c, uint32_t now)
+{
+    if (c->closing == 1 && queue_simple(c, TMQ_DISCONNECT, 0, c->close_reason) > 0)
+        c->closing = 2;
+    flush(c, now);
+    if (c->closing == 2 && c->state == TMQ_STATE_READY && c->tx_off == c->tx_len)
+        lost(c, TMQ_OK, 0, now);
+}
+
+int tmq_client_disconnect(tmq_client *c, uint8_t reason, uint32_t now_ms)
+{
+    if (c->state == TMQ_STATE_DISCONNECTED)
+        return TMQ_ERR_STATE;
+    c->closing = 1;
+    c->close_reason = reason;
+    if (c->state == TMQ_STATE_READY)
+        step_closing(c, now_ms);
+    else
+        lost(c, TMQ_OK, 0, now_ms);
+    return TMQ_OK;
+}
+
+void tmq_client_abandon(tmq_client *c)
+{
+    uint16_t i;
+    for (i = 0; i < c->live; i++) {
+        tmq_msg *m = tmq_session_at(c, i);
+        if (m->state == TMQ_MSG_FREE)
+            continue;
+        if (c->ev->error)
+            c->ev->error(c, TMQ_ERR_CLOSED, m);
+        m->state = TMQ_MSG_FREE;
+    }
+    c->head = c->live = c->send_off = 0;
+    c->qos2_count = 0;
+    c->inflight = 0;
+}
+
+/* Keepalive: PINGREQ after keepalive seconds without sending; the link is
+ * dead if its PINGRESP does not come back within the ping timeout. */
+static void keepalive(tmq_client *c, uint32_t now)
+{
+    uint32_t ka = (uint32_t)c->keepalive * 1000u;
+    uint32_t wait = c->cfg->ping_timeout_ms ? c->cfg->ping_timeout_ms : ka;
+    if (!ka || c->state != TMQ_STATE_READY)
+        return;
+    if (c->ping_out && elapsed(now, c->t_ping, wait)) {
+        lost(c, TMQ_ERR_KEEPALIVE, 0, now);
+        return;
+    }
+    if (!c->ping_out && elapsed(now, c->t_tx, ka) && queue_simple(c, TMQ_PINGREQ, 0, 0) > 0) {
+        c->ping_out = 1;
+        c->t_ping = now;
+    }
+}
+
+tmq_state tmq_client_poll(tmq_client *c, uint32_t now_ms)
+{
+    uint32_t timeout = c->cfg->connect_timeout_ms ? c->cfg->connect_timeout_ms : 30000u;
+    switch (c->state) {
+    case TMQ_STATE_WAITING_RECONNECT:
+        if (elapsed(now_ms, c->t_state, c->cfg->reconnect_delay_ms))
+            start_connect(c, now_ms);
+        break;
+    case TMQ_STATE_TCP_CONNECTING:
+    case TMQ_STATE_TLS_HANDSHAKING:
+        progress_connect(c, now_ms);
+        break;
+    default:
+        break;
+    }
+    if (c->state == TMQ_STATE_MQTT_CONNECTING || c->state == TMQ_STATE_READY) {
+        flush(c, now_ms);
+        read_packets(c, now_ms);
+        keepalive(c, now_ms);
+        pump(c);
+        if (c->closing && c->state == TMQ_STATE_READY)
+            step_closing(c, now_ms);
+        else
+            flush(c, now_ms);
+    }
+    if (c->state >= TMQ_STATE_TCP_CONNECTING && c->state <= TMQ_STATE_MQTT_CONNECTING &&
+        elapsed(now_ms, c->t_conn, timeout))
+        lost(c, TMQ_ERR_CONNECT_TIMEOUT, 0, now_ms);
+    return (tmq_state)c->state;
+}
+
+/* Milliseconds left until `since + ms`, 0 if already due. */
+static uint32_t left(uint32_t now, uint32_t since, uint32_t ms)
+{
+    return elapsed(now, since, ms) ? 0 : ms - (now - since);
+}
+
+uint32_t tmq_client_timeout(const tmq_client *c, uint32_t now_ms)
+{
+    uint32_t ka = (uint32_t)c->keepalive * 1000u, t;
+    switch (c->state) {
+    case TMQ_STATE_WAITING_RECONNECT:
+        return left(now_ms, c->t_state, c->cfg->reconnect_delay_ms);
+    case TMQ_STATE_TCP_CONNECTING:
+    case TMQ_STATE_TLS_HANDSHAKING:
+    case TMQ_STATE_MQTT_CONNECTING:
+        return left(now_ms, c->t_conn, c->cfg->connect_timeout_ms ? c->cfg->connect_timeout_ms : 30000u);
+    case TMQ_STATE_READY:
+        if (!ka)
+            return 0xFFFFFFFFu;
+        t = left(now_ms, c->t_tx, ka);
+        if (c->ping_out) {
+            uint32_t p = left(now_ms, c->t_ping, c->cfg->ping_timeout_ms ? c->cfg->ping_timeout_ms : ka);
+            t = p;
+        }
+        return t;
+    default:
+        return 0xFFFFFFFFu;
+    }
+}
+
+int tmq_client_wants_write(const tmq_client *c)
+{
+    return c->tx_off < c->tx_len;
+}
+
+tmq_state tmq_client_state(const tmq_client *c)
+{
+    return (tmq_state)c->state;
+}
