@@ -148,15 +148,10 @@ static void msg_packet(const tmq_msg *m, tmq_packet *pkt)
         pkt->props = *m->props;
     if (m->kind == TMQ_MSG_PUBLISH) {
         pkt->type = TMQ_PUBLISH;
-        pkt->u.publish.topic = m->topic;
-        pkt->u.publish.payload = m->payload;
-        pkt->u.publish.qos = m->qos;
-        pkt->u.publish.retain = m->retain;
-        pkt->u.publish.dup = m->dup;
+        pkt->u.publish = m->u.publish;
     } else {
         pkt->type = m->kind == TMQ_MSG_SUBSCRIBE ? TMQ_SUBSCRIBE : TMQ_UNSUBSCRIBE;
-        pkt->u.subs.list = m->subs;
-        pkt->u.subs.count = m->count;
+        pkt->u.subs = m->u.subs;
     }
 }
 
@@ -179,27 +174,30 @@ static void pump(tmq_client *c)
             c->send_off++;
             continue;
         }
-        if (m->kind == TMQ_MSG_PUBLISH && m->qos && c->inflight >= window(c))
+        if (m->kind == TMQ_MSG_PUBLISH && m->u.publish.qos && c->inflight >= window(c))
             return;
         msg_packet(m, &pkt);
         n = queue_packet(c, &pkt);
         if (n == TMQ_ERR_WOULD_BLOCK)
             return;
-        if (n > 0 && m->kind == TMQ_MSG_PUBLISH && c->server_max_packet < (uint32_t)n) {
-            c->tx_len -= (uint32_t)n; /* over the server's Maximum Packet Size: never send it */
-            n = TMQ_ERR_TOO_LARGE;
+#if TMQ_WITH_V5
+        if (n > 0 && m->kind == TMQ_MSG_PUBLISH) {
+            /* the 5.0 server's limits, announced after the message was queued */
+            int err = c->server_max_packet < (uint32_t)n ? TMQ_ERR_TOO_LARGE
+                    : m->u.publish.qos > c->server_max_qos ? TMQ_ERR_QOS_NOT_SUPPORTED
+                    : m->u.publish.retain && !c->server_retain ? TMQ_ERR_RETAIN_NOT_SUPPORTED : TMQ_OK;
+            if (err) {
+                c->tx_len -= (uint32_t)n;
+                n = err;
+            }
         }
-        if (m->kind == TMQ_MSG_PUBLISH && (m->qos > c->server_max_qos || (m->retain && !c->server_retain))) {
-            if (n > 0)
-                c->tx_len -= (uint32_t)n; /* queued before the server said it cannot take it */
-            n = m->qos > c->server_max_qos ? TMQ_ERR_QOS_NOT_SUPPORTED : TMQ_ERR_RETAIN_NOT_SUPPORTED;
-        }
+#endif
         c->send_off++;
         if (n < 0) {
             finish(c, m, n, 0);
             continue;
         }
-        if (m->kind == TMQ_MSG_PUBLISH && !m->qos) {
+        if (m->kind == TMQ_MSG_PUBLISH && !m->u.publish.qos) {
             m->state = TMQ_MSG_WRITTEN;
             m->mark = c->tx_done + (c->tx_len - c->tx_off);
         } else {
@@ -224,7 +222,8 @@ static void resume_session(tmq_client *c, int present)
         tmq_msg *m = tmq_session_at(c, i);
         if (m->state == TMQ_MSG_AWAIT_ACK) {
             m->state = TMQ_MSG_QUEUED;
-            m->dup = (uint8_t)(present && m->kind == TMQ_MSG_PUBLISH);
+            if (m->kind == TMQ_MSG_PUBLISH)
+                m->u.publish.dup = (uint8_t)present;
         } else if (m->state == TMQ_MSG_AWAIT_COMP || m->state == TMQ_MSG_RELEASE) {
             if (present)
                 m->state = TMQ_MSG_RELEASE; /* pump sends the PUBREL again */
@@ -320,17 +319,17 @@ static void on_ack(tmq_client *c, const tmq_packet *pkt)
                  : pkt->type == TMQ_UNSUBACK ? TMQ_MSG_UNSUBSCRIBE : TMQ_MSG_PUBLISH;
     tmq_msg *m = tmq_session_find(c, kind, pkt->id,
                                   pkt->type == TMQ_PUBCOMP ? TMQ_MSG_AWAIT_COMP : TMQ_MSG_AWAIT_ACK);
-    if (pkt->type == TMQ_PUBREC && (!m || m->qos != 2)) {
+    if (pkt->type == TMQ_PUBREC && (!m || m->u.publish.qos != 2)) {
         queue_simple(c, TMQ_PUBREL, pkt->id, 0x92); /* Packet Identifier not found */
         return;
     }
-    if (!m || (pkt->type == TMQ_PUBACK && m->qos != 1)) {
+    if (!m || (pkt->type == TMQ_PUBACK && m->u.publish.qos != 1)) {
         if (c->ev->error)
             c->ev->error(c, TMQ_ERR_PROTOCOL_VIOLATION, 0);
         return;
     }
     if (kind != TMQ_MSG_PUBLISH) {
-        int rc = tmq_check_ack_count(pkt, m->count);
+        int rc = tmq_check_ack_count(pkt, m->u.subs.count);
         if (rc) {
             finish(c, m, rc, 0);
         } else {
@@ -439,16 +438,7 @@ static void build_connect(const tmq_client *c, tmq_packet *pkt, tmq_prop *list)
     pkt->type = TMQ_CONNECT;
     pkt->version = c->version;
     pkt->props = cfg->connect_props;
-    pkt->u.connect.client_id = cfg->client_id;
-    pkt->u.connect.username = cfg->username;
-    pkt->u.connect.password = cfg->password;
-    pkt->u.connect.will_topic = cfg->will_topic;
-    pkt->u.connect.will_payload = cfg->will_payload;
-    pkt->u.connect.will_qos = cfg->will_qos;
-    pkt->u.connect.will_retain = cfg->will_retain;
-    pkt->u.connect.will_props = cfg->will_props;
-    pkt->u.connect.keepalive = cfg->keepalive;
-    pkt->u.connect.clean = cfg->clean;
+    pkt->u.connect = cfg->connect;
 #if TMQ_WITH_V5
     if (c->version == TMQ_V5) {
         tmq_prop p;
@@ -521,10 +511,12 @@ static void start_connect(tmq_client *c, uint32_t now)
 {
     c->tx_off = c->tx_len = c->tx_done = 0;
     c->server_receive_max = 0xFFFFu;
+#if TMQ_WITH_V5
     c->server_max_packet = NO_LIMIT;
     c->server_max_qos = 2;
     c->server_retain = 1;
-    c->keepalive = c->cfg->keepalive;
+#endif
+    c->keepalive = c->cfg->connect.keepalive;
     c->inflight = 0;
     c->ping_out = 0;
     c->closing = 0;
@@ -576,6 +568,36 @@ int tmq_client_connect(tmq_client *c, uint32_t now_ms)
     return TMQ_OK;
 }
 
+/* Sends what it can right away when connected. */
+static void kick(tmq_client *c, uint32_t now)
+{
+    if (c->state == TMQ_STATE_READY) {
+        pump(c);
+        flush(c, now);
+    }
+}
+
+/* Queues a filled slot after validating the packet it stands for exactly as
+ * it will be encoded. Returns its packet id or an error (the slot freed). */
+static int32_t submit(tmq_client *c, tmq_msg *m, uint32_t now)
+{
+    tmq_packet pkt;
+    int32_t n;
+    if (m->kind != TMQ_MSG_PUBLISH || m->u.publish.qos)
+        m->id = tmq_session_new_id(c);
+    msg_packet(m, &pkt);
+    pkt.version = c->version;
+    n = tmq_encode(0, 0, &pkt);
+    if (n > 0 && (uint32_t)n > c->mem.tx_cap)
+        n = TMQ_ERR_TOO_LARGE;
+    if (n < 0) {
+        tmq_session_free(c, m);
+        return n;
+    }
+    kick(c, now);
+    return m->id;
+}
+
 /* Takes a slot for a new message or request and fills what all kinds share. */
 static tmq_msg *new_msg(tmq_client *c, uint8_t kind, const tmq_props *props, void *user)
 {
@@ -588,81 +610,36 @@ static tmq_msg *new_msg(tmq_client *c, uint8_t kind, const tmq_props *props, voi
     return m;
 }
 
-/* Sends what it can right away when connected. */
-static void kick(tmq_client *c, uint32_t now)
-{
-    if (c->state == TMQ_STATE_READY) {
-        pump(c);
-        flush(c, now);
-    }
-}
-
 int32_t tmq_client_publish(tmq_client *c, tmq_bin topic, tmq_bin payload, uint8_t qos, uint8_t retain,
                            const tmq_props *props, void *user, uint32_t now_ms)
 {
-    tmq_packet pkt;
     tmq_msg *m;
-    int32_t n;
-    if (qos > 2)
-        return TMQ_ERR_QOS;
-    if (c->state == TMQ_STATE_READY && qos > c->server_max_qos)
+#if TMQ_WITH_V5
+    if (c->state == TMQ_STATE_READY && qos <= 2 && qos > c->server_max_qos)
         return TMQ_ERR_QOS_NOT_SUPPORTED;
     if (c->state == TMQ_STATE_READY && retain && !c->server_retain)
         return TMQ_ERR_RETAIN_NOT_SUPPORTED;
-    memset(&pkt, 0, sizeof pkt);
-    pkt.type = TMQ_PUBLISH;
-    pkt.version = c->version;
-    pkt.id = 1;
-    pkt.u.publish.topic = topic;
-    pkt.u.publish.payload = payload;
-    pkt.u.publish.qos = qos;
-    if (props)
-        pkt.props = *props;
-    n = tmq_encode(0, 0, &pkt); /* validates everything before it is queued */
-    if (n < 0)
-        return n;
-    if ((uint32_t)n > c->mem.tx_cap)
-        return TMQ_ERR_TOO_LARGE;
+#endif
     m = new_msg(c, TMQ_MSG_PUBLISH, props, user);
     if (!m)
         return TMQ_ERR_QUEUE_FULL;
-    m->topic = topic;
-    m->payload = payload;
-    m->qos = qos;
-    m->retain = retain ? 1u : 0u;
-    m->id = qos ? tmq_session_new_id(c) : 0;
-    kick(c, now_ms);
-    return m->id;
+    m->u.publish.topic = topic;
+    m->u.publish.payload = payload;
+    m->u.publish.qos = qos;
+    m->u.publish.retain = retain ? 1u : 0u;
+    return submit(c, m, now_ms);
 }
 
 /* SUBSCRIBE and UNSUBSCRIBE share everything but the kind. */
 static int32_t request(tmq_client *c, uint8_t kind, const tmq_sub *subs, uint16_t count,
                        const tmq_props *props, void *user, uint32_t now)
 {
-    tmq_packet pkt;
-    tmq_msg *m;
-    int32_t n;
-    memset(&pkt, 0, sizeof pkt);
-    pkt.type = kind == TMQ_MSG_SUBSCRIBE ? TMQ_SUBSCRIBE : TMQ_UNSUBSCRIBE;
-    pkt.version = c->version;
-    pkt.id = 1;
-    pkt.u.subs.list = subs;
-    pkt.u.subs.count = count;
-    if (props)
-        pkt.props = *props;
-    n = tmq_encode(0, 0, &pkt);
-    if (n < 0)
-        return n;
-    if ((uint32_t)n > c->mem.tx_cap)
-        return TMQ_ERR_TOO_LARGE;
-    m = new_msg(c, kind, props, user);
+    tmq_msg *m = new_msg(c, kind, props, user);
     if (!m)
         return TMQ_ERR_QUEUE_FULL;
-    m->subs = subs;
-    m->count = count;
-    m->id = tmq_session_new_id(c);
-    kick(c, now);
-    return m->id;
+    m->u.subs.list = subs;
+    m->u.subs.count = count;
+    return submit(c, m, now);
 }
 
 int32_t tmq_client_subscribe(tmq_client *c, const tmq_sub *subs, uint16_t count, const tmq_props *props,

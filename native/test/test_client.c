@@ -109,8 +109,8 @@ static int setup(uint8_t version)
     F.cfg.host = "broker.test";
     F.cfg.port = 1883;
     F.cfg.version = version;
-    F.cfg.clean = 1;
-    F.cfg.client_id = BIN("t1");
+    F.cfg.connect.clean = 1;
+    F.cfg.connect.client_id = BIN("t1");
     F.ev.connack = on_connack;
     F.ev.message = on_message;
     F.ev.sent = on_sent;
@@ -201,7 +201,7 @@ TEST(connect_sends_exact_connect_and_becomes_ready)
     static const uint8_t want[] = {0x10, 0x0E, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 0x3C,
                                    0x00, 0x02, 't', '1'};
     CHECK_EQ(setup(TMQ_V311), TMQ_OK);
-    F.cfg.keepalive = 60;
+    F.cfg.connect.keepalive = 60;
     F.pipe.connect_steps = 2;
     F.pipe.handshake_steps = 1;
     CHECK_EQ(tmq_client_connect(&F.c, 1000), TMQ_OK);
@@ -443,7 +443,7 @@ TEST(unsubscribe_round_trip)
 TEST(keepalive_pings_after_idle_and_detects_dead_link)
 {
     CHECK_EQ(setup(TMQ_V311), TMQ_OK);
-    F.cfg.keepalive = 10;
+    F.cfg.connect.keepalive = 10;
     CHECK_EQ(connect_ready(0), 0);
     CHECK_EQ(tmq_client_timeout(&F.c, F.now), 10000);
     poll_at(F.now + 9999);
@@ -465,7 +465,7 @@ TEST(broker_closing_mid_packet_keeps_messages_for_the_session)
     static const uint8_t half[] = {0x30, 0x10, 0x00, 0x03, 'a'};
     int32_t id1, id2;
     CHECK_EQ(setup(TMQ_V311), TMQ_OK);
-    F.cfg.clean = 0;
+    F.cfg.connect.clean = 0;
     CHECK_EQ(connect_ready(0), 0);
     id1 = publish("t", "1", 1, 0);
     id2 = publish("t", "2", 2, 0);

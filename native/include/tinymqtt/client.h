@@ -26,19 +26,15 @@ typedef enum tmq_state {
     TMQ_STATE_WAITING_RECONNECT  /* lost the connection; reconnects after a delay */
 } tmq_state;
 
-/* What to connect with. Strings are caller-owned views (tmq_bin; p == NULL
- * means absent) that must outlive the client: they are sent again on every
- * reconnect. Zero fields take the defaults noted. */
+/* What to connect with. `connect` holds what CONNECT carries (client id,
+ * user name, password, will, keepalive, clean); its strings are
+ * caller-owned views that must outlive the client, since they are sent again
+ * on every reconnect. Zero fields take the defaults noted. */
 typedef struct tmq_client_config {
     const char *host;
     uint16_t port;
     uint8_t version;              /* TMQ_V31, TMQ_V311 (0 means 3.1.1) or TMQ_V5 */
-    uint8_t clean;                /* clean session (3.x) / clean start (5.0) */
-    uint16_t keepalive;           /* seconds; 0 turns keepalive off */
-    tmq_bin client_id, username, password;
-    tmq_bin will_topic, will_payload;  /* will_topic.p == NULL: no will */
-    uint8_t will_qos, will_retain;
-    tmq_props will_props;         /* 5.0 will properties */
+    tmq_connect connect;          /* keepalive 0 turns keepalive off */
     tmq_props connect_props;      /* 5.0 CONNECT properties (session expiry, user properties,
                                    * ...; at most TMQ_CONNECT_PROPS_MAX in list). Receive
                                    * Maximum and Maximum Packet Size default to what mem can
@@ -67,14 +63,15 @@ enum tmq_msg_state {
 /* One outgoing PUBLISH, SUBSCRIBE or UNSUBSCRIBE, from submission to its
  * final event. The client owns the slot; the caller owns what it points to. */
 typedef struct tmq_msg {
-    tmq_bin topic, payload;     /* PUBLISH */
-    const tmq_sub *subs;        /* SUBSCRIBE / UNSUBSCRIBE filters */
+    union {
+        tmq_publish publish;    /* TMQ_MSG_PUBLISH: topic, payload, qos, retain, dup */
+        tmq_subs subs;          /* SUBSCRIBE / UNSUBSCRIBE: list and count of filters */
+    } u;
     const tmq_props *props;     /* 5.0 properties, or NULL */
     void *user;                 /* the caller's handle, given back in events */
     uint32_t mark;              /* QoS 0: send-buffer position after its bytes */
     uint16_t id;                /* packet id (0 for QoS 0) */
-    uint16_t count;             /* number of filters */
-    uint8_t kind, state, qos, retain, dup;
+    uint8_t kind, state;
 } tmq_msg;
 
 /* Caller memory for one client.
