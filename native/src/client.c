@@ -694,19 +694,45 @@ void tmq_client_abandon(tmq_client *c)
     c->inflight = 0;
 }
 
-/* Keepalive: PINGREQ after keepalive seconds without sending; the link is
- * dead if its PINGRESP does not come back within the ping timeout. */
-static void keepalive(tmq_client *c, uint32_t now)
+/* The running timer of the current state: it expires `*ms` milliseconds
+ * after `*since`. Returns 0 when no timer runs.
+ *   WAITING_RECONNECT  the reconnect delay
+ *   connecting states  the connect timeout (transport and CONNACK)
+ *   READY              keepalive: PINGREQ after keepalive seconds without
+ *                      sending, then the ping timeout for its PINGRESP */
+static int timer(const tmq_client *c, uint32_t *since, uint32_t *ms)
 {
     uint32_t ka = (uint32_t)c->keepalive * 1000u;
-    uint32_t wait = c->cfg->ping_timeout_ms ? c->cfg->ping_timeout_ms : ka;
-    if (!ka || c->state != TMQ_STATE_READY)
-        return;
-    if (c->ping_out && elapsed(now, c->t_ping, wait)) {
-        lost(c, TMQ_ERR_KEEPALIVE, 0, now);
-        return;
+    switch (c->state) {
+    case TMQ_STATE_WAITING_RECONNECT:
+        *since = c->t_state;
+        *ms = c->cfg->reconnect_delay_ms;
+        return 1;
+    case TMQ_STATE_TCP_CONNECTING:
+    case TMQ_STATE_TLS_HANDSHAKING:
+    case TMQ_STATE_MQTT_CONNECTING:
+        *since = c->t_conn;
+        *ms = c->cfg->connect_timeout_ms ? c->cfg->connect_timeout_ms : 30000u;
+        return 1;
+    case TMQ_STATE_READY:
+        *since = c->ping_out ? c->t_ping : c->t_tx;
+        *ms = c->ping_out && c->cfg->ping_timeout_ms ? c->cfg->ping_timeout_ms : ka;
+        return ka != 0;
+    default:
+        return 0;
     }
-    if (!c->ping_out && elapsed(now, c->t_tx, ka) && queue_simple(c, TMQ_PINGREQ, 0, 0) > 0) {
+}
+
+/* Acts on an expired timer (see timer()). */
+static void on_timer(tmq_client *c, uint32_t now)
+{
+    if (c->state == TMQ_STATE_WAITING_RECONNECT)
+        start_connect(c, now);
+    else if (c->state != TMQ_STATE_READY)
+        lost(c, TMQ_ERR_CONNECT_TIMEOUT, 0, now);
+    else if (c->ping_out)
+        lost(c, TMQ_ERR_KEEPALIVE, 0, now);
+    else if (queue_simple(c, TMQ_PINGREQ, 0, 0) > 0) {
         c->ping_out = 1;
         c->t_ping = now;
     }
@@ -714,63 +740,31 @@ static void keepalive(tmq_client *c, uint32_t now)
 
 tmq_state tmq_client_poll(tmq_client *c, uint32_t now_ms)
 {
-    uint32_t timeout = c->cfg->connect_timeout_ms ? c->cfg->connect_timeout_ms : 30000u;
-    switch (c->state) {
-    case TMQ_STATE_WAITING_RECONNECT:
-        if (elapsed(now_ms, c->t_state, c->cfg->reconnect_delay_ms))
-            start_connect(c, now_ms);
-        break;
-    case TMQ_STATE_TCP_CONNECTING:
-    case TMQ_STATE_TLS_HANDSHAKING:
+    uint32_t since, ms;
+    if (c->state == TMQ_STATE_TCP_CONNECTING || c->state == TMQ_STATE_TLS_HANDSHAKING)
         progress_connect(c, now_ms);
-        break;
-    default:
-        break;
-    }
     if (c->state == TMQ_STATE_MQTT_CONNECTING || c->state == TMQ_STATE_READY) {
         flush(c, now_ms);
         read_packets(c, now_ms);
-        keepalive(c, now_ms);
+    }
+    if (timer(c, &since, &ms) && elapsed(now_ms, since, ms))
+        on_timer(c, now_ms);
+    if (c->state == TMQ_STATE_MQTT_CONNECTING || c->state == TMQ_STATE_READY) {
         pump(c);
         if (c->closing && c->state == TMQ_STATE_READY)
             step_closing(c, now_ms);
         else
             flush(c, now_ms);
     }
-    if (c->state >= TMQ_STATE_TCP_CONNECTING && c->state <= TMQ_STATE_MQTT_CONNECTING &&
-        elapsed(now_ms, c->t_conn, timeout))
-        lost(c, TMQ_ERR_CONNECT_TIMEOUT, 0, now_ms);
     return (tmq_state)c->state;
-}
-
-/* Milliseconds left until `since + ms`, 0 if already due. */
-static uint32_t left(uint32_t now, uint32_t since, uint32_t ms)
-{
-    return elapsed(now, since, ms) ? 0 : ms - (now - since);
 }
 
 uint32_t tmq_client_timeout(const tmq_client *c, uint32_t now_ms)
 {
-    uint32_t ka = (uint32_t)c->keepalive * 1000u, t;
-    switch (c->state) {
-    case TMQ_STATE_WAITING_RECONNECT:
-        return left(now_ms, c->t_state, c->cfg->reconnect_delay_ms);
-    case TMQ_STATE_TCP_CONNECTING:
-    case TMQ_STATE_TLS_HANDSHAKING:
-    case TMQ_STATE_MQTT_CONNECTING:
-        return left(now_ms, c->t_conn, c->cfg->connect_timeout_ms ? c->cfg->connect_timeout_ms : 30000u);
-    case TMQ_STATE_READY:
-        if (!ka)
-            return 0xFFFFFFFFu;
-        t = left(now_ms, c->t_tx, ka);
-        if (c->ping_out) {
-            uint32_t p = left(now_ms, c->t_ping, c->cfg->ping_timeout_ms ? c->cfg->ping_timeout_ms : ka);
-            t = p;
-        }
-        return t;
-    default:
+    uint32_t since, ms;
+    if (!timer(c, &since, &ms))
         return 0xFFFFFFFFu;
-    }
+    return elapsed(now_ms, since, ms) ? 0 : ms - (now_ms - since);
 }
 
 int tmq_client_wants_write(const tmq_client *c)

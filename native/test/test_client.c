@@ -64,7 +64,8 @@ static void on_suback(tmq_client *c, const tmq_msg *m, const tmq_packet *p)
     (void)m;
     F.subacks++;
     F.ncodes = p->u.codes.count;
-    memcpy(F.codes, p->u.codes.p, p->u.codes.count);
+    if (p->u.codes.count && p->u.codes.count <= sizeof F.codes)
+        memcpy(F.codes, p->u.codes.p, p->u.codes.count);
 }
 
 static void on_unsuback(tmq_client *c, const tmq_msg *m, const tmq_packet *p)
