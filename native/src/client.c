@@ -38,6 +38,12 @@ static uint16_t window(const tmq_client *c)
     return w;
 }
 
+/* Bytes the send buffer can still take (after moving its content forward). */
+static uint32_t tx_free(const tmq_client *c)
+{
+    return c->mem.tx_cap - (c->tx_len - c->tx_off);
+}
+
 /* Encodes pkt at the end of the send buffer. Returns its length, or
  * TMQ_ERR_WOULD_BLOCK if it does not fit now, TMQ_ERR_TOO_LARGE if it never
  * will, or an encoder error. */
@@ -68,7 +74,7 @@ static int32_t queue_simple(tmq_client *c, uint8_t type, uint16_t id, uint8_t re
     memset(&pkt, 0, sizeof pkt);
     pkt.type = type;
     pkt.id = id;
-    pkt.reason = c->version == TMQ_V5 ? reason : 0;
+    pkt.reason = reason; /* written in 5.0 only */
     return queue_packet(c, &pkt);
 }
 
@@ -111,8 +117,12 @@ static void lost(tmq_client *c, int err, const tmq_packet *pkt, uint32_t now)
 /* A protocol failure: in 5.0 tell the server why (best effort), then close. */
 static void fail(tmq_client *c, int err, uint8_t reason, uint32_t now)
 {
-    if (c->version == TMQ_V5 && reason && queue_simple(c, TMQ_DISCONNECT, 0, reason) > 0)
+#if TMQ_WITH_V5
+    if (c->version == TMQ_V5 && queue_simple(c, TMQ_DISCONNECT, 0, reason) > 0)
         c->transport->ops->send(c->transport, c->mem.tx + c->tx_off, c->tx_len - c->tx_off);
+#else
+    (void)reason;
+#endif
     lost(c, err, 0, now);
 }
 
@@ -401,9 +411,9 @@ static void read_packets(tmq_client *c, uint32_t now)
         uint8_t *dst;
         uint32_t len, room;
         int32_t n;
-        if (c->mem.tx_cap - (c->tx_len - c->tx_off) < ACK_ROOM) {
+        if (tx_free(c) < ACK_ROOM) {
             flush(c, now);
-            if (c->state != TMQ_STATE_READY || c->mem.tx_cap - (c->tx_len - c->tx_off) < ACK_ROOM)
+            if (c->state != TMQ_STATE_READY || tx_free(c) < ACK_ROOM)
                 return; /* stop reading until the acknowledgements can go out */
         }
         n = tmq_reader_next(&c->reader, &bytes, &len);
