@@ -78,14 +78,17 @@ static int32_t queue_simple(tmq_client *c, uint8_t type, uint16_t id, uint8_t re
     return queue_packet(c, &pkt);
 }
 
-/* Frees a message slot after its final event. */
+/* Frees a message slot, then reports its final event with a copy: the
+ * callback may submit new messages (reusing the slot) or re-enter the
+ * client, and the message must not complete twice. */
 static void finish(tmq_client *c, tmq_msg *m, int err, uint8_t reason)
 {
-    if (err && c->ev->error)
-        c->ev->error(c, err, m);
-    else if (!err && c->ev->sent)
-        c->ev->sent(c, m, reason);
+    tmq_msg done = *m;
     tmq_session_free(c, m);
+    if (err && c->ev->error)
+        c->ev->error(c, err, &done);
+    else if (!err && c->ev->sent)
+        c->ev->sent(c, &done, reason);
 }
 
 /* Ends the connection: closes the transport, keeps every message for the
@@ -126,6 +129,22 @@ static void fail(tmq_client *c, int err, uint8_t reason, uint32_t now)
     lost(c, err, 0, now);
 }
 
+/* Completes the QoS 0 messages whose bytes have all been written, wherever
+ * they are in the ring (an older message may still wait for its ack). Walks
+ * the slots that were live on entry by absolute position: callbacks may free
+ * and reuse slots only behind the walk. */
+static void complete_written(tmq_client *c)
+{
+    uint32_t pos = c->head, n = c->live;
+    while (n--) {
+        tmq_msg *m = &c->mem.msgs[pos];
+        if (m->state == TMQ_MSG_WRITTEN && (int32_t)(c->tx_done - m->mark) >= 0)
+            finish(c, m, TMQ_OK, 0);
+        if (++pos == c->mem.msg_cap)
+            pos = 0;
+    }
+}
+
 /* Writes what the transport takes; completes QoS 0 messages now on the wire. */
 static void flush(tmq_client *c, uint32_t now)
 {
@@ -141,12 +160,7 @@ static void flush(tmq_client *c, uint32_t now)
         c->tx_done += (uint32_t)n;
         c->t_tx = now;
     }
-    while (c->live) {
-        tmq_msg *m = tmq_session_at(c, 0);
-        if (m->state != TMQ_MSG_WRITTEN || (int32_t)(c->tx_done - m->mark) < 0)
-            break;
-        finish(c, m, TMQ_OK, 0);
-    }
+    complete_written(c);
 }
 
 /* Builds the packet a queued slot stands for. */
@@ -578,18 +592,11 @@ int tmq_client_connect(tmq_client *c, uint32_t now_ms)
     return TMQ_OK;
 }
 
-/* Sends what it can right away when connected. */
-static void kick(tmq_client *c, uint32_t now)
-{
-    if (c->state == TMQ_STATE_READY) {
-        pump(c);
-        flush(c, now);
-    }
-}
-
 /* Queues a filled slot after validating the packet it stands for exactly as
- * it will be encoded. Returns its packet id or an error (the slot freed). */
-static int32_t submit(tmq_client *c, tmq_msg *m, uint32_t now)
+ * it will be encoded. Returns its packet id or an error (the slot freed).
+ * Nothing is written here: tmq_client_poll sends it (tmq_client_wants_write
+ * tells the caller there is something to send). */
+static int32_t submit(tmq_client *c, tmq_msg *m)
 {
     tmq_packet pkt;
     int32_t n;
@@ -604,7 +611,6 @@ static int32_t submit(tmq_client *c, tmq_msg *m, uint32_t now)
         tmq_session_free(c, m);
         return n;
     }
-    kick(c, now);
     return m->id;
 }
 
@@ -621,7 +627,7 @@ static tmq_msg *new_msg(tmq_client *c, uint8_t kind, const tmq_props *props, voi
 }
 
 int32_t tmq_client_publish(tmq_client *c, tmq_bin topic, tmq_bin payload, uint8_t qos, uint8_t retain,
-                           const tmq_props *props, void *user, uint32_t now_ms)
+                           const tmq_props *props, void *user)
 {
     tmq_msg *m;
 #if TMQ_WITH_V5
@@ -637,31 +643,31 @@ int32_t tmq_client_publish(tmq_client *c, tmq_bin topic, tmq_bin payload, uint8_
     m->u.publish.payload = payload;
     m->u.publish.qos = qos;
     m->u.publish.retain = retain ? 1u : 0u;
-    return submit(c, m, now_ms);
+    return submit(c, m);
 }
 
 /* SUBSCRIBE and UNSUBSCRIBE share everything but the kind. */
 static int32_t request(tmq_client *c, uint8_t kind, const tmq_sub *subs, uint16_t count,
-                       const tmq_props *props, void *user, uint32_t now)
+                       const tmq_props *props, void *user)
 {
     tmq_msg *m = new_msg(c, kind, props, user);
     if (!m)
         return TMQ_ERR_QUEUE_FULL;
     m->u.subs.list = subs;
     m->u.subs.count = count;
-    return submit(c, m, now);
+    return submit(c, m);
 }
 
 int32_t tmq_client_subscribe(tmq_client *c, const tmq_sub *subs, uint16_t count, const tmq_props *props,
-                             void *user, uint32_t now_ms)
+                             void *user)
 {
-    return request(c, TMQ_MSG_SUBSCRIBE, subs, count, props, user, now_ms);
+    return request(c, TMQ_MSG_SUBSCRIBE, subs, count, props, user);
 }
 
 int32_t tmq_client_unsubscribe(tmq_client *c, const tmq_sub *subs, uint16_t count, const tmq_props *props,
-                               void *user, uint32_t now_ms)
+                               void *user)
 {
-    return request(c, TMQ_MSG_UNSUBSCRIBE, subs, count, props, user, now_ms);
+    return request(c, TMQ_MSG_UNSUBSCRIBE, subs, count, props, user);
 }
 
 /* A requested disconnect: queue DISCONNECT once there is room behind what is
@@ -690,16 +696,14 @@ int tmq_client_disconnect(tmq_client *c, uint8_t reason, uint32_t now_ms)
 
 void tmq_client_abandon(tmq_client *c)
 {
-    uint16_t i;
-    for (i = 0; i < c->live; i++) {
-        tmq_msg *m = tmq_session_at(c, i);
-        if (m->state == TMQ_MSG_FREE)
-            continue;
-        if (c->ev->error)
-            c->ev->error(c, TMQ_ERR_CLOSED, m);
-        m->state = TMQ_MSG_FREE;
+    uint32_t pos = c->head, n = c->live;
+    while (n--) { /* only what was pending on entry, even if callbacks submit more */
+        tmq_msg *m = &c->mem.msgs[pos];
+        if (m->state != TMQ_MSG_FREE)
+            finish(c, m, TMQ_ERR_CLOSED, 0);
+        if (++pos == c->mem.msg_cap)
+            pos = 0;
     }
-    c->head = c->live = c->send_off = 0;
     c->qos2_count = 0;
     c->inflight = 0;
 }
@@ -779,7 +783,21 @@ uint32_t tmq_client_timeout(const tmq_client *c, uint32_t now_ms)
 
 int tmq_client_wants_write(const tmq_client *c)
 {
-    return c->tx_off < c->tx_len;
+    uint32_t i;
+    if (c->tx_off < c->tx_len || (c->state == TMQ_STATE_READY && c->closing == 1))
+        return 1;
+    if (c->state != TMQ_STATE_READY || c->closing)
+        return 0;
+    /* a queued message that pump would send now */
+    for (i = c->send_off; i < c->live; i++) {
+        uint32_t pos = c->head + i;
+        const tmq_msg *m = &c->mem.msgs[pos >= c->mem.msg_cap ? pos - c->mem.msg_cap : pos];
+        if (m->state == TMQ_MSG_RELEASE)
+            return 1;
+        if (m->state == TMQ_MSG_QUEUED)
+            return !(m->kind == TMQ_MSG_PUBLISH && m->u.publish.qos && c->inflight >= window(c));
+    }
+    return 0;
 }
 
 tmq_state tmq_client_state(const tmq_client *c)

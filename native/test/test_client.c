@@ -187,6 +187,14 @@ static int connect_ready(uint8_t session_present)
     return poll_at(F.now) == TMQ_STATE_READY ? 0 : -3;
 }
 
+/* What an event loop does after a submission: poll if there is something to send. */
+static int32_t then_poll(int32_t rc)
+{
+    if (tmq_client_wants_write(&F.c))
+        poll_at(F.now);
+    return rc;
+}
+
 static int32_t publish(const char *topic, const char *payload, uint8_t qos, void *user)
 {
     tmq_bin t, p;
@@ -194,7 +202,7 @@ static int32_t publish(const char *topic, const char *payload, uint8_t qos, void
     t.len = (uint32_t)strlen(topic);
     p.p = (const uint8_t *)payload;
     p.len = (uint32_t)strlen(payload);
-    return tmq_client_publish(&F.c, t, p, qos, 0, 0, user, F.now);
+    return then_poll(tmq_client_publish(&F.c, t, p, qos, 0, 0, user));
 }
 
 TEST(connect_sends_exact_connect_and_becomes_ready)
@@ -402,7 +410,7 @@ TEST(subscribe_reports_per_filter_results)
     static const uint8_t suback[] = {0x90, 0x04, 0x00, 0x01, 0x01, 0x80};
     CHECK_EQ(setup(TMQ_V311), TMQ_OK);
     CHECK_EQ(connect_ready(0), 0);
-    CHECK_EQ(tmq_client_subscribe(&F.c, subs, 2, 0, 0, F.now), 1);
+    CHECK_EQ(then_poll(tmq_client_subscribe(&F.c, subs, 2, 0, 0)), 1);
     CHECK_MEM(F.pipe.out, F.pipe.out_len, want, sizeof want);
     pipe_push(&F.pipe, suback, sizeof suback);
     poll_at(F.now);
@@ -419,7 +427,7 @@ TEST(suback_with_wrong_count_fails_the_request)
     int user = 3;
     CHECK_EQ(setup(TMQ_V311), TMQ_OK);
     CHECK_EQ(connect_ready(0), 0);
-    CHECK_EQ(tmq_client_subscribe(&F.c, subs, 1, 0, &user, F.now), 1);
+    CHECK_EQ(then_poll(tmq_client_subscribe(&F.c, subs, 1, 0, &user)), 1);
     pipe_push(&F.pipe, suback, sizeof suback);
     poll_at(F.now);
     CHECK_EQ(F.subacks, 0);
@@ -433,7 +441,7 @@ TEST(unsubscribe_round_trip)
     static const tmq_sub subs[] = {{{(const uint8_t *)"a/b", 3}, 0}};
     CHECK_EQ(setup(TMQ_V311), TMQ_OK);
     CHECK_EQ(connect_ready(0), 0);
-    CHECK_EQ(tmq_client_unsubscribe(&F.c, subs, 1, 0, 0, F.now), 1);
+    CHECK_EQ(then_poll(tmq_client_unsubscribe(&F.c, subs, 1, 0, 0)), 1);
     CHECK_EQ(broker_pop(), TMQ_UNSUBSCRIBE);
     broker_send(TMQ_UNSUBACK, 1, 0);
     poll_at(F.now);
@@ -681,4 +689,79 @@ TEST(automatic_reconnect_after_delay)
     CHECK_EQ(poll_at(F.now + 1), TMQ_STATE_MQTT_CONNECTING);
     CHECK_EQ(broker_pop(), TMQ_CONNECT);
     CHECK_EQ(F.pipe.connects, 2);
+}
+
+static int republish_left;
+
+static void on_sent_republish(tmq_client *c, const tmq_msg *m, uint8_t reason)
+{
+    on_sent(c, m, reason);
+    if (republish_left > 0) {
+        republish_left--;
+        publish("t", "again", 0, 0);
+    }
+}
+
+TEST(callbacks_may_publish_without_completing_twice)
+{
+    int i;
+    CHECK_EQ(setup(TMQ_V311), TMQ_OK);
+    F.ev.sent = on_sent_republish;
+    republish_left = 20;
+    CHECK_EQ(connect_ready(0), 0);
+    CHECK_EQ(publish("t", "first", 0, 0), 0);
+    for (i = 0; i < 10; i++)
+        poll_at(F.now);
+    CHECK_EQ(republish_left, 0);
+    CHECK_EQ(F.sents, 21); /* each message completed exactly once */
+    for (i = 0; i < 21; i++)
+        CHECK_EQ(broker_pop(), TMQ_PUBLISH);
+    CHECK_EQ(broker_pop(), 0);
+    CHECK_EQ(F.c.live, 0);
+}
+
+TEST(qos0_completes_while_an_older_qos1_waits)
+{
+    int32_t id;
+    CHECK_EQ(setup(TMQ_V311), TMQ_OK);
+    CHECK_EQ(connect_ready(0), 0);
+    id = publish("t", "slow", 1, 0);
+    CHECK_EQ(publish("t", "fast", 0, 0), 0);
+    poll_at(F.now);
+    CHECK_EQ(F.sents, 1); /* the QoS 0 one, on the wire */
+    broker_send(TMQ_PUBACK, (uint16_t)id, 0);
+    poll_at(F.now);
+    CHECK_EQ(F.sents, 2);
+    CHECK_EQ(F.c.live, 0);
+}
+
+TEST(submitting_never_calls_back_or_writes)
+{
+    static const tmq_sub sub = {{(const uint8_t *)"a", 1}, 0};
+    tmq_bin t = {(const uint8_t *)"t", 1}, p = {(const uint8_t *)"x", 1};
+    CHECK_EQ(setup(TMQ_V311), TMQ_OK);
+    CHECK_EQ(connect_ready(0), 0);
+    CHECK_EQ(tmq_client_wants_write(&F.c), 0);
+    CHECK_EQ(tmq_client_publish(&F.c, t, p, 0, 0, 0, 0), 0);
+    CHECK(tmq_client_subscribe(&F.c, &sub, 1, 0, 0) > 0);
+    CHECK_EQ(F.sents, 0);
+    CHECK_EQ(F.pipe.out_len, 0);
+    CHECK_EQ(tmq_client_wants_write(&F.c), 1);
+    poll_at(F.now);
+    CHECK_EQ(F.sents, 1);
+    CHECK_EQ(broker_pop(), TMQ_PUBLISH);
+    CHECK_EQ(broker_pop(), TMQ_SUBSCRIBE);
+    CHECK_EQ(tmq_client_wants_write(&F.c), 0);
+}
+
+TEST(wants_write_stays_quiet_while_the_window_is_full)
+{
+    CHECK_EQ(setup(TMQ_V311), TMQ_OK);
+    F.cfg.max_inflight = 1;
+    CHECK_EQ(connect_ready(0), 0);
+    publish("t", "1", 1, 0);
+    publish("t", "2", 1, 0);
+    CHECK_EQ(broker_pop(), TMQ_PUBLISH);
+    CHECK_EQ(broker_pop(), 0);
+    CHECK_EQ(tmq_client_wants_write(&F.c), 0); /* no busy loop on a blocked window */
 }

@@ -161,6 +161,11 @@ int tmq_client_init(tmq_client *c, const tmq_client_config *cfg, const tmq_clien
  * WAITING_RECONNECT. */
 int tmq_client_connect(tmq_client *c, uint32_t now_ms);
 
+/* Submitting never calls back and never does I/O: tmq_client_publish,
+ * tmq_client_subscribe and tmq_client_unsubscribe validate and queue; the
+ * next tmq_client_poll sends, and reports through the events. (connect,
+ * disconnect and abandon report their state changes before returning.) */
+
 /* Queues a PUBLISH (it is sent in submission order, QoS 1/2 within the
  * in-flight window; while not connected it waits). topic, payload and props
  * must stay valid until its final event. Returns the packet id (0 for QoS 0)
@@ -168,17 +173,17 @@ int tmq_client_connect(tmq_client *c, uint32_t now_ms);
  * TMQ_ERR_QOS, TMQ_ERR_QOS_NOT_SUPPORTED, TMQ_ERR_RETAIN_NOT_SUPPORTED,
  * TMQ_ERR_TOO_LARGE (over the send buffer or the server's maximum), ... */
 int32_t tmq_client_publish(tmq_client *c, tmq_bin topic, tmq_bin payload, uint8_t qos, uint8_t retain,
-                           const tmq_props *props, void *user, uint32_t now_ms);
+                           const tmq_props *props, void *user);
 
 /* Queues a SUBSCRIBE for count filters (subs[i].opts carries the QoS and
  * 5.0 options). subs and props must stay valid until its suback or error
  * event. Returns the packet id or a negative error. */
 int32_t tmq_client_subscribe(tmq_client *c, const tmq_sub *subs, uint16_t count, const tmq_props *props,
-                             void *user, uint32_t now_ms);
+                             void *user);
 
 /* Queues an UNSUBSCRIBE; as tmq_client_subscribe. */
 int32_t tmq_client_unsubscribe(tmq_client *c, const tmq_sub *subs, uint16_t count, const tmq_props *props,
-                               void *user, uint32_t now_ms);
+                               void *user);
 
 /* Sends DISCONNECT (5.0: with reason) after what is already in the send
  * buffer, then closes the transport; no will is published. Messages still
@@ -200,7 +205,9 @@ tmq_state tmq_client_poll(tmq_client *c, uint32_t now_ms);
  * connect timeout, reconnect delay), or UINT32_MAX if none is running. */
 uint32_t tmq_client_timeout(const tmq_client *c, uint32_t now_ms);
 
-/* Nonzero when bytes wait to be written (poll the transport for writing). */
+/* Nonzero when there is something to send now: bytes in the send buffer, or
+ * a queued message or request the window lets through. Poll the transport
+ * for writing (or call tmq_client_poll soon). */
 int tmq_client_wants_write(const tmq_client *c);
 
 /* The connection state. */
