@@ -139,7 +139,7 @@ static void on_disconnect(tmq_client *c, int err, const tmq_packet *pkt)
 static void on_error(tmq_client *c, int err, const tmq_msg *msg)
 {
     cli *k = c->user;
-    cli_error(k, msg ? "message not delivered" : "protocol", err);
+    cli_error(k, msg ? "message not delivered" : "broker protocol violation", err);
     if (msg)
         cli_finish(k, 1);
 }

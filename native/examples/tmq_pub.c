@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "tinymqtt/topic.h"
 
 static cli k = {.prog = "tmq_pub"};
 static const char *topic;
@@ -101,7 +102,7 @@ int main(int argc, char **argv)
 {
     static tmq_bin one;
     const char *file = 0;
-    int i, lines = 0, empty = 0, have_message = 0;
+    int i, lines = 0, empty = 0, have_message = 0, bad;
     for (i = 1; i < argc; i++) {
         int rc = cli_conn_flag(&k, argc, argv, &i);
         if (rc < 0)
@@ -135,6 +136,11 @@ int main(int argc, char **argv)
                                      : qos > 2  ? "-q takes 0, 1 or 2"
                                                 : "give exactly one of -m, -f, -l, -n");
         usage();
+        return 2;
+    }
+    bad = tmq_topic_check((const uint8_t *)topic, (uint32_t)strlen(topic));
+    if (bad) {
+        fprintf(stderr, "tmq_pub: invalid topic %s: %s\n", topic, tmq_strerror(bad));
         return 2;
     }
     if (file) {

@@ -108,8 +108,6 @@ static void lost(tmq_client *c, int err, const tmq_packet *pkt, uint32_t now)
             m->state = TMQ_MSG_QUEUED;
     }
     c->send_off = 0;
-    if (err && c->ev->error)
-        c->ev->error(c, err, 0);
     if (c->ev->disconnect)
         c->ev->disconnect(c, err, pkt);
     set_state(c, c->cfg->reconnect_delay_ms && !c->closing ? TMQ_STATE_WAITING_RECONNECT : TMQ_STATE_DISCONNECTED,

@@ -110,9 +110,10 @@ struct tmq_client;
  *               tmq_client_disconnect); pkt is the refusing CONNACK, the
  *               server's 5.0 DISCONNECT, or NULL
  *   error:      err concerns msg (a message that can no longer be delivered:
- *               refused by the encoder or too large for the server), or the
- *               connection (msg NULL): a protocol violation by the server, or
- *               the reason just before a disconnect
+ *               refused by the encoder or too large for the server), or with
+ *               msg NULL a protocol violation the connection survives (an
+ *               acknowledgement for an unknown packet id). Errors that end
+ *               the connection come once, through disconnect.
  *   state:      the connection state changed */
 typedef struct tmq_client_events {
     void (*connack)(struct tmq_client *c, const tmq_packet *connack);
