@@ -9,6 +9,12 @@
 /* Room kept free in the send buffer before reading a packet, so the
  * acknowledgement it may need always fits. */
 #define ACK_ROOM 16u
+/* Room for the CONNECT property list: the caller's plus the two the client adds. */
+#if TMQ_WITH_V5
+#define CONNECT_LIST (TMQ_CONNECT_PROPS_MAX + 2)
+#else
+#define CONNECT_LIST 1
+#endif
 /* Largest PUBLISH accepted when the server announced no Maximum Packet Size. */
 #define NO_LIMIT 0xFFFFFFFFu
 
@@ -255,14 +261,12 @@ static void resume_session(tmq_client *c, int present)
     }
 }
 
-/* Maps a refused CONNACK to an error code. */
+/* Maps a refused CONNACK to an error code. The 3.x return codes 1-5 map in
+ * order onto TMQ_ERR_CONNACK_VERSION .. TMQ_ERR_CONNACK_NOT_AUTHORIZED. */
 static int connack_error(uint8_t version, uint8_t code)
 {
-    if (version < TMQ_V5) {
-        static const int8_t v3[] = {0, TMQ_ERR_CONNACK_VERSION, TMQ_ERR_CONNACK_ID, TMQ_ERR_CONNACK_UNAVAILABLE,
-                                    TMQ_ERR_CONNACK_AUTH, TMQ_ERR_CONNACK_NOT_AUTHORIZED};
-        return v3[code];
-    }
+    if (version < TMQ_V5)
+        return TMQ_ERR_CONNACK_VERSION + 1 - (int)code;
     switch (code) {
     case 0x84: return TMQ_ERR_CONNACK_VERSION;
     case 0x85: return TMQ_ERR_CONNACK_ID;
@@ -489,7 +493,7 @@ static void build_connect(const tmq_client *c, tmq_packet *pkt, tmq_prop *list)
 static int32_t queue_connect(tmq_client *c)
 {
     tmq_packet pkt;
-    tmq_prop list[TMQ_CONNECT_PROPS_MAX + 2];
+    tmq_prop list[CONNECT_LIST];
     build_connect(c, &pkt, list);
     return queue_packet(c, &pkt);
 }
@@ -556,9 +560,7 @@ int tmq_client_init(tmq_client *c, const tmq_client_config *cfg, const tmq_clien
     if (!cfg || !mem || !transport || !mem->tx || !mem->rx || !mem->msgs || !mem->msg_cap ||
         mem->msg_cap == 0xFFFFu || !mem->qos2 || !mem->qos2_cap || mem->tx_cap < 32 || mem->rx_cap < 16)
         return TMQ_ERR_ARG;
-    c->version = cfg->version ? cfg->version : TMQ_V311;
-    if (c->version < TMQ_V31 || c->version > (TMQ_WITH_V5 ? TMQ_V5 : TMQ_V311))
-        return TMQ_ERR_ARG;
+    c->version = cfg->version ? cfg->version : TMQ_V311; /* checked by encoding CONNECT below */
     c->cfg = cfg;
     c->ev = ev ? ev : &none;
     c->mem = *mem;
@@ -570,7 +572,7 @@ int tmq_client_init(tmq_client *c, const tmq_client_config *cfg, const tmq_clien
 #endif
     {
         tmq_packet pkt;
-        tmq_prop list[TMQ_CONNECT_PROPS_MAX + 2];
+        tmq_prop list[CONNECT_LIST];
         int32_t n;
         build_connect(c, &pkt, list);
         n = tmq_encode(0, 0, &pkt);

@@ -499,3 +499,17 @@ TEST(wants_write_stays_quiet_while_the_window_is_full)
     CHECK_EQ(broker_pop(), 0);
     CHECK_EQ(tmq_client_wants_write(&F.c), 0); /* no busy loop on a blocked window */
 }
+
+TEST(init_refuses_what_it_cannot_send)
+{
+    CHECK_EQ(setup(9), TMQ_ERR_VERSION);
+    CHECK_EQ(setup(TMQ_V31), TMQ_OK);
+    F.cfg.connect.client_id = BIN("a-client-id-longer-than-23-bytes");
+    CHECK_EQ(tmq_client_init(&F.c, &F.cfg, &F.ev, &F.mem, &F.pipe.base), TMQ_ERR_CLIENT_ID);
+    F.cfg.connect.client_id = BIN("ok");
+    F.mem.tx_cap = 8;
+    CHECK_EQ(tmq_client_init(&F.c, &F.cfg, &F.ev, &F.mem, &F.pipe.base), TMQ_ERR_ARG);
+    F.mem.tx_cap = sizeof F.tx;
+    F.mem.qos2_cap = 0;
+    CHECK_EQ(tmq_client_init(&F.c, &F.cfg, &F.ev, &F.mem, &F.pipe.base), TMQ_ERR_ARG);
+}

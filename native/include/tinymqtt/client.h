@@ -150,10 +150,11 @@ typedef struct tmq_client {
 } tmq_client;
 
 /* Prepares c. cfg, ev, mem and transport are caller-owned and must outlive
- * c. Returns TMQ_OK, or TMQ_ERR_ARG for missing memory, an unsupported
- * version, or CONNECT properties the client cannot honour; or the encoder's
- * error if the CONNECT itself is invalid or larger than the send buffer.
- * Does not connect. */
+ * c. Returns TMQ_OK, or TMQ_ERR_ARG for missing memory or CONNECT properties
+ * the client cannot honour; or the encoder's error if the CONNECT itself is
+ * invalid (TMQ_ERR_VERSION for an unsupported version, TMQ_ERR_CLIENT_ID,
+ * ...) or TMQ_ERR_TOO_LARGE if it is larger than the send buffer. Does not
+ * connect. */
 int tmq_client_init(tmq_client *c, const tmq_client_config *cfg, const tmq_client_events *ev,
                     const tmq_client_mem *mem, tmq_transport *transport);
 

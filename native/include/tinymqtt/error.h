@@ -53,6 +53,7 @@ enum tmq_err {
     TMQ_ERR_REFUSED = -41,        /* no resolved address accepted the TCP connection */
     TMQ_ERR_TLS = -42,            /* TLS handshake or record failure */
     TMQ_ERR_TLS_VERIFY = -43,     /* the server certificate or host name failed verification */
+    /* the five below are in the order of the 3.x CONNACK return codes 1-5 */
     TMQ_ERR_CONNACK_VERSION = -44,/* CONNACK: unacceptable protocol version (3.x 1, 5.0 0x84) */
     TMQ_ERR_CONNACK_ID = -45,     /* CONNACK: client identifier rejected (3.x 2, 5.0 0x85) */
     TMQ_ERR_CONNACK_UNAVAILABLE = -46, /* CONNACK: server unavailable or busy (3.x 3, 5.0 0x88 0x89) */
