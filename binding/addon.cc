@@ -1,0 +1,63 @@
+// tinymqtt's Node addon: the native half of the npm package.
+//
+// Node-API 8 through node-addon-api. All per-environment state lives in the
+// Addon instance (Napi::Addon<T> instance data), one per Node environment:
+// the main thread and each worker thread get their own. Nothing here is
+// static, so a worker can load, use and unload the addon while others run.
+//
+// The JS side declares this surface once, in lib/native.ts.
+
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+
+extern "C" {
+#include "tinymqtt/error.h"
+}
+
+#ifndef TMQ_PACKAGE_VERSION
+#error "TMQ_PACKAGE_VERSION must be defined by the build (binding/CMakeLists.txt)"
+#endif
+
+namespace tmq_node {
+
+class Addon : public Napi::Addon<Addon> {
+public:
+    Addon(Napi::Env env, Napi::Object exports)
+    {
+        (void)env;
+        DefineAddon(exports, {
+            InstanceMethod("version", &Addon::Version),
+            InstanceMethod("strerror", &Addon::StrError),
+        });
+    }
+
+private:
+    // version(): the package version this addon was built from.
+    Napi::Value Version(const Napi::CallbackInfo &info)
+    {
+        return Napi::String::New(info.Env(), TMQ_PACKAGE_VERSION);
+    }
+
+    // strerror(code): the engine's constant name for an error code
+    // ("TMQ_ERR_UTF8" for -12), "TMQ_ERR_UNKNOWN" for a code it does not
+    // know. Throws a TypeError unless code is an integer.
+    Napi::Value StrError(const Napi::CallbackInfo &info)
+    {
+        Napi::Env env = info.Env();
+        if (info.Length() < 1 || !info[0].IsNumber())
+            throw Napi::TypeError::New(env, "strerror: code must be a number");
+        double code = info[0].As<Napi::Number>().DoubleValue();
+        if (!std::isfinite(code) || std::trunc(code) != code)
+            throw Napi::TypeError::New(env, "strerror: code must be an integer");
+        if (code < INT32_MIN || code > INT32_MAX)
+            return Napi::String::New(env, "TMQ_ERR_UNKNOWN");
+        return Napi::String::New(env, tmq_strerror(static_cast<int>(code)));
+    }
+};
+
+} // namespace tmq_node
+
+using tmq_node::Addon;
+NODE_API_ADDON(Addon)
