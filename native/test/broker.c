@@ -113,14 +113,23 @@ static int run(const tmq_broker *b, char *const argv[])
         if (nul >= 0)
             dup2(nul, 0);
         execv(argv[0], argv);
+        {
+            const char *why = strerror(errno);
+            if (write(2, "exec failed: ", 13) < 0 || write(2, why, strlen(why)) < 0)
+                _exit(126);
+        }
         _exit(127);
     }
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            fprintf(stderr, "broker: waitpid for %s: %s\n", argv[0], strerror(errno));
             return -1;
+        }
+    }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
-    fprintf(stderr, "broker: command failed:");
+    fprintf(stderr, "broker: command failed (%s %d):", WIFSIGNALED(status) ? "signal" : "exit status",
+            WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
     for (i = 0; argv[i]; i++)
         fprintf(stderr, " %s", argv[i]);
     fprintf(stderr, "\n");
