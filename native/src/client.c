@@ -311,7 +311,9 @@ static void on_connack(tmq_client *c, const tmq_packet *pkt, uint32_t now)
         apply_connack_props(c, pkt);
 #endif
     set_state(c, TMQ_STATE_READY, now);
-    resume_session(c, pkt->session_present);
+    /* 3.1's CONNACK has no session present flag: a 3.1 server keeps the
+     * session whenever the client asked for one */
+    resume_session(c, c->version == TMQ_V31 ? !c->cfg->connect.clean : pkt->session_present);
     if (c->ev->connack)
         c->ev->connack(c, pkt);
 }
@@ -322,7 +324,10 @@ static void on_publish(tmq_client *c, const tmq_packet *pkt, uint32_t now)
     if (pkt->u.publish.qos == 2) {
         held = tmq_session_qos2_hold(c, pkt->id);
         if (held < 0) {
-            fail(c, TMQ_ERR_PROTOCOL_VIOLATION, 0x93, now); /* Receive Maximum exceeded */
+            /* 5.0: the server broke our Receive Maximum. 3.x has no such limit:
+             * the table is too small for this server; close, since delivering
+             * without recording the id could deliver twice */
+            fail(c, c->version == TMQ_V5 ? TMQ_ERR_PROTOCOL_VIOLATION : TMQ_ERR_QUEUE_FULL, 0x93, now);
             return;
         }
     }

@@ -189,7 +189,7 @@ TEST(incoming_qos1_and_qos2_delivered_once)
     CHECK_EQ(F.messages, 3);
 }
 
-TEST(more_unreleased_qos2_than_slots_is_a_violation)
+TEST(more_unreleased_qos2_than_slots_ends_the_connection)
 {
     int i;
     CHECK_EQ(setup(TMQ_V311), TMQ_OK);
@@ -198,7 +198,7 @@ TEST(more_unreleased_qos2_than_slots_is_a_violation)
         broker_publish("q", "x", 2, (uint16_t)i, 0);
     CHECK_EQ(poll_at(F.now), TMQ_STATE_DISCONNECTED);
     CHECK_EQ(F.messages, 4);
-    CHECK_EQ(F.disconnect_err, TMQ_ERR_PROTOCOL_VIOLATION);
+    CHECK_EQ(F.disconnect_err, TMQ_ERR_QUEUE_FULL);
 }
 
 TEST(subscribe_reports_per_filter_results)
@@ -512,4 +512,20 @@ TEST(init_refuses_what_it_cannot_send)
     F.mem.tx_cap = sizeof F.tx;
     F.mem.qos2_cap = 0;
     CHECK_EQ(tmq_client_init(&F.c, &F.cfg, &F.ev, &F.mem, &F.pipe.base), TMQ_ERR_ARG);
+}
+
+TEST(v31_keeps_the_session_it_asked_for)
+{
+    int32_t id;
+    CHECK_EQ(setup(TMQ_V31), TMQ_OK);
+    F.cfg.connect.clean = 0;
+    CHECK_EQ(connect_ready(0), 0); /* 3.1 CONNACK: no session present flag */
+    id = publish("t", "1", 1, 0);
+    CHECK_EQ(broker_pop(), TMQ_PUBLISH);
+    F.pipe.peer_closed = 1;
+    poll_at(F.now);
+    CHECK_EQ(connect_ready(0), 0);
+    CHECK_EQ(broker_pop(), TMQ_PUBLISH);
+    CHECK_EQ(F.pkt.id, id);
+    CHECK_EQ(F.pkt.u.publish.dup, 1); /* resent into the kept session */
 }

@@ -81,8 +81,10 @@ typedef struct tmq_msg {
  *   msgs:  slots for outgoing messages and requests, in submission order
  *   qos2:  ids of incoming QoS 2 messages delivered but not yet released
  *          (de-duplication), at least one; also the Receive Maximum
- *          announced in 5.0. A 3.x server that sends more unreleased QoS 2
- *          messages than this is a protocol violation. */
+ *          announced in 5.0. 3.x cannot announce it: make it at least the
+ *          server's in-flight limit (mosquitto: max_inflight_messages, 20),
+ *          or a burst beyond it ends the connection with TMQ_ERR_QUEUE_FULL
+ *          (the server resends after a reconnect to the same session). */
 typedef struct tmq_client_mem {
     uint8_t *tx;
     uint32_t tx_cap;
