@@ -11,7 +11,7 @@
 #define ACK_ROOM 16u
 /* Room for the CONNECT property list: the caller's plus the two the client adds. */
 #if TMQ_WITH_V5
-#define CONNECT_LIST (TMQ_CONNECT_PROPS_MAX + 2)
+#define CONNECT_LIST (TMQ_CONNECT_PROPS_MAX + 3)
 #else
 #define CONNECT_LIST 1
 #endif
@@ -293,6 +293,36 @@ static void apply_connack_props(tmq_client *c, const tmq_packet *pkt)
         c->server_retain = (uint8_t)p.num;
     if (tmq_prop_find(&pkt->props, TMQ_PROP_SERVER_KEEPALIVE, &p))
         c->keepalive = (uint16_t)p.num;
+    if (tmq_prop_find(&pkt->props, TMQ_PROP_ASSIGNED_CLIENT_ID, &p) && p.str.len <= c->mem.assigned_cap) {
+        memcpy(c->mem.assigned_id, p.str.p, p.str.len);
+        c->assigned_len = (uint16_t)p.str.len;
+    }
+}
+
+/* Resolves an incoming topic alias in place: records the topic a PUBLISH
+ * gives its alias, or fills in the topic an aliased PUBLISH leaves empty.
+ * Returns TMQ_OK, or the error that ends the connection. */
+static int resolve_alias(tmq_client *c, tmq_packet *pkt)
+{
+    tmq_prop p;
+    uint8_t *slot;
+    tmq_bin *topic = &pkt->u.publish.topic;
+    if (!tmq_prop_find(&pkt->props, TMQ_PROP_TOPIC_ALIAS, &p))
+        return topic->len ? TMQ_OK : TMQ_ERR_PROTOCOL_VIOLATION;
+    if (p.num > c->mem.alias_max)
+        return TMQ_ERR_PROTOCOL_VIOLATION;
+    slot = c->mem.aliases + (uint32_t)(p.num - 1) * c->mem.alias_len;
+    if (topic->len) {
+        if (topic->len > c->mem.alias_len - 2u)
+            return TMQ_ERR_TOO_LARGE;
+        slot[0] = (uint8_t)(topic->len >> 8);
+        slot[1] = (uint8_t)topic->len;
+        memcpy(slot + 2, topic->p, topic->len);
+        return TMQ_OK;
+    }
+    topic->len = (uint32_t)slot[0] << 8 | slot[1];
+    topic->p = slot + 2;
+    return topic->len ? TMQ_OK : TMQ_ERR_PROTOCOL_VIOLATION; /* an alias never set */
 }
 #endif
 
@@ -318,7 +348,7 @@ static void on_connack(tmq_client *c, const tmq_packet *pkt, uint32_t now)
         c->ev->connack(c, pkt);
 }
 
-static void on_publish(tmq_client *c, const tmq_packet *pkt, uint32_t now)
+static void on_publish(tmq_client *c, tmq_packet *pkt, uint32_t now)
 {
     int held = 0;
     if (pkt->u.publish.qos == 2) {
@@ -331,10 +361,15 @@ static void on_publish(tmq_client *c, const tmq_packet *pkt, uint32_t now)
             return;
         }
     }
-    if (!pkt->u.publish.topic.len) {
-        fail(c, TMQ_ERR_PROTOCOL_VIOLATION, 0x94, now); /* a Topic Alias we never allowed */
-        return;
+#if TMQ_WITH_V5
+    if (c->version == TMQ_V5) {
+        int rc = resolve_alias(c, pkt);
+        if (rc) {
+            fail(c, rc, 0x94, now); /* Topic Alias invalid */
+            return;
+        }
     }
+#endif
     if (!held && c->ev->message)
         c->ev->message(c, pkt);
     if (c->state != TMQ_STATE_READY || c->closing)
@@ -486,8 +521,17 @@ static void build_connect(const tmq_client *c, tmq_packet *pkt, tmq_prop *list)
             list[n].id = TMQ_PROP_MAXIMUM_PACKET_SIZE;
             list[n++].num = c->mem.rx_cap;
         }
+        if (c->mem.alias_max && !tmq_props_get(&cfg->connect_props, TMQ_PROP_TOPIC_ALIAS_MAXIMUM, &p)) {
+            memset(&list[n], 0, sizeof *list);
+            list[n].id = TMQ_PROP_TOPIC_ALIAS_MAXIMUM;
+            list[n++].num = c->mem.alias_max;
+        }
         pkt->props.list = list;
         pkt->props.count = n;
+        if (!cfg->connect.client_id.len && c->assigned_len) {
+            pkt->u.connect.client_id.p = c->mem.assigned_id;
+            pkt->u.connect.client_id.len = c->assigned_len;
+        }
     }
 #else
     (void)list;
@@ -515,7 +559,9 @@ static int connect_props_ok(const tmq_client *c)
         return 0;
     if (tmq_props_get(props, TMQ_PROP_MAXIMUM_PACKET_SIZE, &p) && p.num > c->mem.rx_cap)
         return 0;
-    return !tmq_props_get(props, TMQ_PROP_TOPIC_ALIAS_MAXIMUM, &p) || p.num == 0;
+    if (c->mem.alias_max && (!c->mem.aliases || c->mem.alias_len < 3))
+        return 0;
+    return !tmq_props_get(props, TMQ_PROP_TOPIC_ALIAS_MAXIMUM, &p) || p.num <= c->mem.alias_max;
 }
 #endif
 
@@ -552,6 +598,10 @@ static void start_connect(tmq_client *c, uint32_t now)
     c->ping_out = 0;
     c->closing = 0;
     c->t_ping = now;
+#if TMQ_WITH_V5
+    if (c->mem.aliases) /* topic aliases live for one connection */
+        memset(c->mem.aliases, 0, (uint32_t)c->mem.alias_max * c->mem.alias_len);
+#endif
     c->t_conn = now; /* the connect timeout covers transport and CONNACK */
     set_state(c, TMQ_STATE_TCP_CONNECTING, now);
     progress_connect(c, now);

@@ -184,7 +184,8 @@ int main(int argc, char **argv)
     totals.publishing = 1;
     for (i = 0; i < n; i++) {
         peer *p = &peers[i];
-        tmq_client_mem mem = {p->tx, BUF, p->rx, BUF, p->msgs, SLOTS, p->qos2, SLOTS};
+        tmq_client_mem mem = {.tx = p->tx, .tx_cap = BUF, .rx = p->rx, .rx_cap = BUF,
+                              .msgs = p->msgs, .msg_cap = SLOTS, .qos2 = p->qos2, .qos2_cap = SLOTS};
         snprintf(p->id, sizeof p->id, "s%ld", i);
         for (q = 0; q < SLOTS; q++)
             p->free_payloads[p->nfree++] = p->payloads[q];

@@ -88,3 +88,95 @@ TEST(v5_server_disconnect_is_reported)
     CHECK_EQ(F.disconnect_err, TMQ_ERR_SERVER_DISCONNECT);
 }
 
+
+/* The broker sends a PUBLISH with a Topic Alias (topic may be empty). */
+static void broker_publish_alias(const char *topic, uint16_t alias, const char *payload)
+{
+    tmq_prop a;
+    tmq_packet p;
+    memset(&a, 0, sizeof a);
+    a.id = TMQ_PROP_TOPIC_ALIAS;
+    a.num = alias;
+    memset(&p, 0, sizeof p);
+    p.type = TMQ_PUBLISH;
+    p.u.publish.topic.p = (const uint8_t *)topic;
+    p.u.publish.topic.len = (uint32_t)strlen(topic);
+    p.u.publish.payload.p = (const uint8_t *)payload;
+    p.u.publish.payload.len = (uint32_t)strlen(payload);
+    p.props.list = &a;
+    p.props.count = 1;
+    pipe_push_packet(&F.pipe, &p, TMQ_V5);
+}
+
+TEST(v5_incoming_topic_aliases_resolve)
+{
+    static uint8_t aliases[2 * 34];
+    tmq_prop p;
+    CHECK_EQ(setup(TMQ_V5), TMQ_OK);
+    F.mem.aliases = aliases;
+    F.mem.alias_max = 2;
+    F.mem.alias_len = 34;
+    CHECK_EQ(tmq_client_init(&F.c, &F.cfg, &F.ev, &F.mem, &F.pipe.base), TMQ_OK);
+    CHECK_EQ(tmq_client_connect(&F.c, F.now), TMQ_OK);
+    poll_at(F.now);
+    CHECK_EQ(broker_pop(), TMQ_CONNECT);
+    CHECK_EQ(tmq_prop_find(&F.pkt.props, TMQ_PROP_TOPIC_ALIAS_MAXIMUM, &p), 1);
+    CHECK_EQ(p.num, 2);
+    broker_send(TMQ_CONNACK, 0, 0);
+    CHECK_EQ(poll_at(F.now), TMQ_STATE_READY);
+    broker_publish_alias("sensors/kitchen/temp", 1, "21");
+    broker_publish_alias("", 1, "22");           /* the alias stands for the topic */
+    broker_publish_alias("sensors/hall", 1, "5"); /* an alias may be remapped */
+    broker_publish_alias("", 1, "6");
+    poll_at(F.now);
+    CHECK_EQ(F.messages, 4);
+    CHECK(!strcmp(F.topic, "sensors/hall"));
+    CHECK(!strcmp(F.payload, "6"));
+    broker_publish_alias("", 2, "never set");
+    CHECK_EQ(poll_at(F.now), TMQ_STATE_DISCONNECTED);
+    CHECK_EQ(F.disconnect_err, TMQ_ERR_PROTOCOL_VIOLATION);
+    CHECK_EQ(broker_pop(), TMQ_DISCONNECT);
+    CHECK_EQ(F.pkt.reason, 0x94);
+}
+
+TEST(v5_aliases_beyond_the_maximum_or_unannounced_are_refused)
+{
+    CHECK_EQ(setup(TMQ_V5), TMQ_OK);
+    CHECK_EQ(connect_ready(0), 0); /* no alias memory: Topic Alias Maximum 0 */
+    broker_publish_alias("t", 1, "x");
+    CHECK_EQ(poll_at(F.now), TMQ_STATE_DISCONNECTED);
+    CHECK_EQ(F.disconnect_err, TMQ_ERR_PROTOCOL_VIOLATION);
+    CHECK_EQ(F.messages, 0);
+}
+
+TEST(v5_assigned_client_id_used_on_reconnect)
+{
+    static uint8_t assigned[32];
+    tmq_prop id;
+    tmq_packet ack;
+    CHECK_EQ(setup(TMQ_V5), TMQ_OK);
+    F.cfg.connect.client_id = BIN("");
+    F.cfg.connect.clean = 0;
+    F.mem.assigned_id = assigned;
+    F.mem.assigned_cap = sizeof assigned;
+    CHECK_EQ(tmq_client_init(&F.c, &F.cfg, &F.ev, &F.mem, &F.pipe.base), TMQ_OK);
+    CHECK_EQ(tmq_client_connect(&F.c, F.now), TMQ_OK);
+    poll_at(F.now);
+    CHECK_EQ(broker_pop(), TMQ_CONNECT);
+    CHECK_EQ(F.pkt.u.connect.client_id.len, 0);
+    memset(&id, 0, sizeof id);
+    id.id = TMQ_PROP_ASSIGNED_CLIENT_ID;
+    id.str = BIN("auto-7f3a");
+    memset(&ack, 0, sizeof ack);
+    ack.type = TMQ_CONNACK;
+    ack.props.list = &id;
+    ack.props.count = 1;
+    pipe_push_packet(&F.pipe, &ack, TMQ_V5);
+    CHECK_EQ(poll_at(F.now), TMQ_STATE_READY);
+    F.pipe.peer_closed = 1;
+    poll_at(F.now);
+    CHECK_EQ(tmq_client_connect(&F.c, F.now), TMQ_OK);
+    poll_at(F.now);
+    CHECK_EQ(broker_pop(), TMQ_CONNECT);
+    CHECK_MEM(F.pkt.u.connect.client_id.p, F.pkt.u.connect.client_id.len, "auto-7f3a", 9);
+}

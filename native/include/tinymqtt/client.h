@@ -38,8 +38,8 @@ typedef struct tmq_client_config {
     tmq_props connect_props;      /* 5.0 CONNECT properties (session expiry, user properties,
                                    * ...; at most TMQ_CONNECT_PROPS_MAX in list). Receive
                                    * Maximum and Maximum Packet Size default to what mem can
-                                   * hold and may not exceed it; Topic Alias Maximum must be 0
-                                   * (incoming topic aliases are not supported yet) */
+                                   * hold and may not exceed it; so does Topic Alias Maximum
+                                   * (mem.alias_max) */
     uint32_t connect_timeout_ms;  /* transport plus CONNACK; 0 means 30,000 */
     uint32_t ping_timeout_ms;     /* PINGRESP wait before the link is dead; 0 means the keepalive */
     uint16_t max_inflight;        /* outgoing QoS 1/2 window; 0 means only the server's Receive Maximum */
@@ -79,6 +79,13 @@ typedef struct tmq_msg {
  *   rx:    the incoming packet buffer; its size is the largest packet
  *          accepted (announced as Maximum Packet Size in 5.0 unless set lower)
  *   msgs:  slots for outgoing messages and requests, in submission order
+ *   assigned_id (5.0): room for the client id a server assigns when the
+ *          configured one is empty; the client then reconnects with it, so a
+ *          kept session can be resumed
+ *   aliases (5.0): room for incoming topic aliases; the client announces
+ *          alias_max as Topic Alias Maximum and resolves aliased PUBLISHes
+ *          before the message event (topics longer than alias_len - 2 bytes
+ *          end the connection)
  *   qos2:  ids of incoming QoS 2 messages delivered but not yet released
  *          (de-duplication), at least one; also the Receive Maximum
  *          announced in 5.0. 3.x cannot announce it: make it at least the
@@ -94,6 +101,11 @@ typedef struct tmq_client_mem {
     uint16_t msg_cap;
     uint16_t *qos2;
     uint16_t qos2_cap;
+    /* 5.0, optional (NULL/0: not used) */
+    uint8_t *assigned_id;         /* keeps a server-assigned client id for reconnects */
+    uint16_t assigned_cap;
+    uint8_t *aliases;             /* incoming topic aliases: alias_max slots of alias_len bytes */
+    uint16_t alias_max, alias_len; /* each slot holds a 2-byte length and the topic */
 } tmq_client_mem;
 
 struct tmq_client;
@@ -148,6 +160,7 @@ typedef struct tmq_client {
     uint16_t next_id;
     uint16_t head, live, send_off; /* msgs ring: oldest slot, slots in use from it, first unsent */
     uint16_t qos2_count;
+    uint16_t assigned_len;        /* 5.0: length of the id kept in mem.assigned_id */
     uint8_t state, version, ping_out, server_max_qos, server_retain, closing, close_reason;
 } tmq_client;
 
