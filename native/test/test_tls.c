@@ -910,7 +910,11 @@ TEST(init_rejects_bad_options)
     CHECK_EQ(tmq_tls_mbedtls_error(&tls), MBEDTLS_ERR_PK_PASSWORD_REQUIRED);
     o.key_password = "not the password";
     CHECK_EQ(tmq_tls_init(&tls, &tcp.io, &o), TMQ_ERR_ARG);
-    CHECK_EQ(tmq_tls_mbedtls_error(&tls), MBEDTLS_ERR_PK_PASSWORD_MISMATCH);
+    /* A wrong passphrase decrypts to garbage; about one time in 256 its
+     * padding happens to be valid and mbedtls then reports the garbage as a
+     * malformed key instead of a password mismatch. Both are refusals. */
+    CHECK(tmq_tls_mbedtls_error(&tls) == MBEDTLS_ERR_PK_PASSWORD_MISMATCH ||
+          (-tmq_tls_mbedtls_error(&tls) & 0xFF80) == -MBEDTLS_ERR_PK_KEY_INVALID_FORMAT);
     o.key_file = server_key;         /* a key that is not the certificate's */
     o.key_password = NULL;
     CHECK_EQ(tmq_tls_init(&tls, &tcp.io, &o), TMQ_ERR_ARG);
