@@ -5,12 +5,17 @@
 // the main thread and each worker thread get their own. Nothing here is
 // static, so a worker can load, use and unload the addon while others run.
 //
-// The JS side declares this surface once, in lib/native.ts.
+// The JS side declares this surface once, in lib/native.ts. The clients and
+// their loop thread are in client.cc and loop.cc.
 
 #include <napi.h>
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
+
+#include "client.h"
+#include "loop.h"
 
 extern "C" {
 #include "tinymqtt/error.h"
@@ -24,16 +29,40 @@ namespace tmq_node {
 
 class Addon : public Napi::Addon<Addon> {
 public:
-    Addon(Napi::Env env, Napi::Object exports)
+    Addon(Napi::Env env, Napi::Object exports) : loop_(env)
     {
-        (void)env;
+        loop_.SetClientConstructor(ClientWrap::Define(env, &loop_));
         DefineAddon(exports, {
             InstanceMethod("version", &Addon::Version),
             InstanceMethod("strerror", &Addon::StrError),
+            InstanceMethod("setBatchHandler", &Addon::SetBatchHandler),
+            InstanceMethod("createClient", &Addon::CreateClient),
         });
     }
 
 private:
+    // setBatchHandler(handler): the environment's one receiver of events.
+    Napi::Value SetBatchHandler(const Napi::CallbackInfo &info)
+    {
+        Napi::Env env = info.Env();
+        if (info.Length() < 1 || !info[0].IsFunction())
+            throw Napi::TypeError::New(env, "setBatchHandler: handler must be a function");
+        loop_.SetHandler(env, info[0].As<Napi::Function>());
+        return env.Undefined();
+    }
+
+    // createClient(options): a NativeClient on this environment's loop
+    // thread, which starts with the first client.
+    Napi::Value CreateClient(const Napi::CallbackInfo &info)
+    {
+        Napi::Env env = info.Env();
+        if (!loop_.HasHandler())
+            throw Napi::Error::New(env, "createClient: call setBatchHandler first");
+        std::unique_ptr<Core> core = Core::Create(env, info[0], &loop_, loop_.NextId());
+        loop_.Start(env);
+        return loop_.NewClient(std::move(core));
+    }
+
     // version(): the package version this addon was built from.
     Napi::Value Version(const Napi::CallbackInfo &info)
     {
@@ -55,6 +84,8 @@ private:
             return Napi::String::New(env, "TMQ_ERR_UNKNOWN");
         return Napi::String::New(env, tmq_strerror(static_cast<int>(code)));
     }
+
+    Loop loop_;
 };
 
 } // namespace tmq_node

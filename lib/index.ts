@@ -18,3 +18,9 @@ export function nativeVersion(): string {
 export function errorName(code: number): string {
   return native.strerror(code);
 }
+
+export { MqttClient, connect } from './client.js';
+export type {
+  MqttClientOptions, PublishOptions, SubscribeOptions, OperationOptions, MessagePacket, SubscriptionGrant, QoS,
+} from './client.js';
+export { MqttError } from './errors.js';

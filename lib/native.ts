@@ -11,6 +11,95 @@ export interface Native {
    *  "TMQ_ERR_UNKNOWN" for a code it does not know. Throws a TypeError unless
    *  code is an integer. */
   strerror(code: number): string;
+  /** Registers the environment's batch handler (once, before the first client). */
+  setBatchHandler(handler: BatchHandler): void;
+  /** Creates a client on the environment's loop thread (started on first use,
+   *  stopped by the environment's cleanup hook). Throws a TypeError naming the
+   *  option for options of the wrong type. */
+  createClient(options: NativeClientOptions): NativeClient;
+}
+
+/** What a native client connects with. lib/client.ts validates and fills in
+ *  defaults before anything reaches the addon. */
+export interface NativeClientOptions {
+  host: string;
+  port: number;
+  protocolVersion: 3 | 4 | 5;
+  clientId: string;
+  clean: boolean;
+  /** seconds; 0 turns keepalive off */
+  keepalive: number;
+  username?: string;
+  password?: Buffer;
+  will?: { topic: string; payload: Buffer; qos: 0 | 1 | 2; retain: boolean };
+  /** ms for the transport and CONNACK */
+  connectTimeout: number;
+  /** outgoing QoS 1/2 window; 0: only the server's Receive Maximum */
+  maxInflight: number;
+  /** ms between reconnect attempts; 0: no automatic reconnect */
+  reconnectPeriod: number;
+  /** largest incoming packet in bytes (the receive buffer) */
+  maxPacketSize: number;
+  /** present: TLS (tmq_tls over tmq_tcp) */
+  tls?: {
+    ca?: string;          // PEM text
+    cert?: string;        // PEM text
+    key?: string;         // PEM text
+    passphrase?: string;
+    rejectUnauthorized: boolean;
+    servername?: string;
+    alpn?: string[];
+  };
+}
+
+/** Kinds of the events a batch carries (EVENT_FIELDS ints per event). */
+export const enum EventKind {
+  Connack = 1,     // a: session present (0/1), b: reason code
+  Message = 2,     // a: topic index in `topics`, b: payload offset in `data`, c: payload length,
+                   // d: qos | retain << 2 | dup << 3
+  Sent = 3,        // a: token, b: reason code (5.0; >= 0x80 refused)
+  Suback = 4,      // a: token, b: codes offset in `data`, c: number of codes
+  Unsuback = 5,    // a: token, b: codes offset in `data`, c: number of codes (0 before 5.0)
+  Pong = 6,
+  Disconnect = 7,  // a: engine error code (0 after a requested disconnect), b: 5.0 reason or 0
+  Error = 8,       // a: engine error code, b: token of the operation it fails (0: the connection)
+  State = 9,       // a: the tmq_state now
+  Closed = 10,     // the native client is closed: no more events for it
+}
+
+/** Ints per event in a batch: client id, kind, a, b, c, d. */
+export const EVENT_FIELDS = 6;
+
+/** Receives the events of every client of this environment, in order, in
+ *  batches from the loop thread: `events` holds EVENT_FIELDS ints per event,
+ *  `data` the payloads and SUBACK codes they point into (views into it stay
+ *  valid as long as they are referenced), `topics` the distinct topic strings
+ *  of the batch (each made once per batch). */
+export type BatchHandler = (events: Int32Array, data: Buffer, topics: string[]) => void;
+
+/** One MQTT client on the environment's engine loop thread. Every method
+ *  returns at once; outcomes arrive as events for `id`. Operations carry a
+ *  token (a positive integer chosen by the caller) that their Sent, Suback,
+ *  Unsuback or Error event gives back. */
+export interface NativeClient {
+  /** Unique within the environment; the first field of its events. */
+  readonly id: number;
+  /** Starts connecting (and, with reconnectPeriod, reconnecting). */
+  connect(): void;
+  /** Queues a PUBLISH; topic and payload are copied. */
+  publish(topic: string, payload: Buffer, qos: number, retain: boolean, token: number): void;
+  /** Queues a SUBSCRIBE: one options byte per filter (QoS and 5.0 option bits). */
+  subscribe(filters: string[], options: number[], token: number): void;
+  /** Queues an UNSUBSCRIBE. */
+  unsubscribe(filters: string[], token: number): void;
+  /** Sends DISCONNECT after what is queued, then closes the connection. */
+  disconnect(): void;
+  /** Closes at once: operations not yet completed get an Error event
+   *  (TMQ_ERR_CLOSED), then a Closed event; the client is gone after it. */
+  close(): void;
+  /** Whether this client keeps the process alive while open (default true). */
+  ref(): void;
+  unref(): void;
 }
 
 const require = createRequire(import.meta.url);

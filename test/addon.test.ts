@@ -181,12 +181,21 @@ describe('the built package', () => {
       const version: string = nativeVersion();
       // @ts-expect-error errorName takes a number
       errorName('-12');
-      export { name, version };
+      const pending: Promise<MqttClient> = connect('mqtt://127.0.0.1:1', { protocolVersion: 5 });
+      // @ts-expect-error qos is 0, 1 or 2
+      const bad: MqttClientOptions = { will: { topic: 't', payload: 'p', qos: 3 } };
+      const isError = (e: unknown): e is MqttError => e instanceof MqttError;
+      export { name, version, pending, bad, isError };
     `;
-    writeFileSync(path.join(consumer, 'esm.mts'), `import { errorName, nativeVersion } from 'tinymqtt';\n${body}`);
-    writeFileSync(path.join(consumer, 'cjs.cts'), `import { errorName, nativeVersion } from 'tinymqtt';\n${body}`);
+    const imports = `import { connect, errorName, nativeVersion, MqttClient, MqttError, type MqttClientOptions } from 'tinymqtt';`;
+    writeFileSync(path.join(consumer, 'esm.mts'), `${imports}\n${body}`);
+    writeFileSync(path.join(consumer, 'cjs.cts'), `${imports}\n${body}`);
     writeFileSync(path.join(consumer, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, types: [] },
+      // a Node consumer has @types/node (the client's types use Buffer and EventEmitter)
+      compilerOptions: {
+        module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true,
+        types: ['node'], typeRoots: [path.join(root, 'node_modules', '@types')],
+      },
       files: ['esm.mts', 'cjs.cts'],
     }));
     const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');

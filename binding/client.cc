@@ -1,0 +1,680 @@
+// A client of the addon (client.h): options, engine memory and callbacks on
+// the loop thread, and the NativeClient methods on the JS thread.
+#include "client.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "events.h"
+#include "loop.h"
+
+extern "C" {
+#include "tinymqtt/error.h"
+}
+
+namespace tmq_node {
+
+namespace {
+
+// Caller memory of every client (native/README.md, "Sizing the memory").
+constexpr uint32_t kTxBytes = 256 * 1024;   // largest packet sent; more lets more go out per write
+constexpr uint16_t kMsgSlots = 1024;        // operations from submission to their final event
+constexpr uint16_t kQos2Ids = 256;          // incoming QoS 2 ids (5.0: our Receive Maximum)
+constexpr uint16_t kAssignedId = 1024;      // 5.0: room for a server-assigned client id
+// MQTT's largest packet: a 268,435,455-byte remaining length and its 5-byte header.
+constexpr uint32_t kMaxPacket = 268435460;
+
+// ---- reading options ------------------------------------------------------
+
+// Reads one options object; every error names the option ("options.will.qos").
+class OptionReader {
+public:
+    OptionReader(Napi::Env env, Napi::Value v, std::string path) : env_(env), path_(std::move(path))
+    {
+        if (!v.IsObject() || v.IsArray() || v.IsFunction())
+            Type("must be an object", "");
+        obj_ = v.As<Napi::Object>();
+    }
+
+    bool Has(const char *name) const
+    {
+        Napi::Value v = obj_.Get(name);
+        return !v.IsUndefined() && !v.IsNull();
+    }
+
+    Napi::Value Get(const char *name) const { return obj_.Get(name); }
+
+    std::string String(const char *name) const
+    {
+        Napi::Value v = obj_.Get(name);
+        if (!v.IsString())
+            Type("must be a string", name);
+        return v.As<Napi::String>().Utf8Value();
+    }
+
+    // A string handed to C as NUL-terminated text.
+    std::string Text(const char *name) const
+    {
+        std::string s = String(name);
+        if (s.find('\0') != std::string::npos)
+            Type("must not contain NUL characters", name);
+        return s;
+    }
+
+    bool OptText(const char *name, std::string *out) const
+    {
+        if (!Has(name))
+            return false;
+        *out = Text(name);
+        return true;
+    }
+
+    bool OptString(const char *name, std::string *out) const
+    {
+        if (!Has(name))
+            return false;
+        *out = String(name);
+        return true;
+    }
+
+    bool Bool(const char *name) const
+    {
+        Napi::Value v = obj_.Get(name);
+        if (!v.IsBoolean())
+            Type("must be a boolean", name);
+        return v.As<Napi::Boolean>().Value();
+    }
+
+    uint32_t Int(const char *name, uint32_t min, uint32_t max) const
+    {
+        Napi::Value v = obj_.Get(name);
+        std::string range = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+        if (!v.IsNumber())
+            Type(("must be " + range).c_str(), name);
+        double d = v.As<Napi::Number>().DoubleValue();
+        if (!std::isfinite(d) || std::trunc(d) != d)
+            Type(("must be " + range).c_str(), name);
+        if (d < min || d > max)
+            throw Napi::RangeError::New(env_, "createClient: " + Path(name) + " must be " + range);
+        return static_cast<uint32_t>(d);
+    }
+
+    std::string Bytes(const char *name) const
+    {
+        Napi::Value v = obj_.Get(name);
+        if (!v.IsBuffer())
+            Type("must be a Buffer", name);
+        Napi::Buffer<char> b = v.As<Napi::Buffer<char>>();
+        return std::string(b.Data(), b.Length());
+    }
+
+    bool OptBytes(const char *name, std::string *out) const
+    {
+        if (!Has(name))
+            return false;
+        *out = Bytes(name);
+        return true;
+    }
+
+    std::string Path(const char *name) const { return *name ? path_ + "." + name : path_; }
+
+    [[noreturn]] void Type(const char *what, const char *name) const
+    {
+        throw Napi::TypeError::New(env_, "createClient: " + Path(name) + " " + what);
+    }
+
+private:
+    Napi::Env env_;
+    std::string path_;
+    Napi::Object obj_;
+};
+
+// An Error for options the engine or the TLS port refuses, with the engine's
+// code name as `code`.
+[[noreturn]] void Refused(Napi::Env env, const std::string &what, int rc, const std::string &detail = "")
+{
+    std::string msg = "createClient: " + what + " (" + tmq_strerror(rc) + ")";
+    if (!detail.empty())
+        msg += ": " + detail;
+    Napi::Error e = Napi::Error::New(env, msg);
+    e.Set("code", Napi::String::New(env, tmq_strerror(rc)));
+    throw e;
+}
+
+// ---- reading method arguments ----------------------------------------------
+
+[[noreturn]] void ArgType(Napi::Env env, const char *method, const char *what)
+{
+    throw Napi::TypeError::New(env, std::string(method) + ": " + what);
+}
+
+int32_t Token(Napi::Env env, Napi::Value v, const char *method)
+{
+    if (v.IsNumber()) {
+        double d = v.As<Napi::Number>().DoubleValue();
+        if (std::isfinite(d) && std::trunc(d) == d && d >= 1 && d <= std::numeric_limits<int32_t>::max())
+            return static_cast<int32_t>(d);
+    }
+    ArgType(env, method, "token must be a positive 32-bit integer");
+}
+
+uint8_t Byte(Napi::Env env, Napi::Value v, const char *method, const char *what)
+{
+    if (v.IsNumber()) {
+        double d = v.As<Napi::Number>().DoubleValue();
+        if (std::isfinite(d) && std::trunc(d) == d && d >= 0 && d <= 255)
+            return static_cast<uint8_t>(d);
+    }
+    ArgType(env, method, what);
+}
+
+// Length in bytes of a JS string's UTF-8 form.
+size_t Utf8Length(Napi::Env env, Napi::Value s)
+{
+    size_t len = 0;
+    napi_status st = napi_get_value_string_utf8(env, s, nullptr, 0, &len);
+    NAPI_THROW_IF_FAILED(env, st, 0);
+    return len;
+}
+
+// Writes a JS string's UTF-8 form at dst, which has room for len + 1 bytes
+// (napi writes a NUL after it). Returns the bytes written.
+size_t Utf8Write(Napi::Env env, Napi::Value s, char *dst, size_t len)
+{
+    size_t done = 0;
+    napi_status st = napi_get_value_string_utf8(env, s, dst, len + 1, &done);
+    NAPI_THROW_IF_FAILED(env, st, 0);
+    return done;
+}
+
+tmq_bin Bin(const std::string &s)
+{
+    return tmq_bin{reinterpret_cast<const uint8_t *>(s.data()), static_cast<uint32_t>(s.size())};
+}
+
+Core *Of(tmq_client *c)
+{
+    return static_cast<Core *>(c->user);
+}
+
+int32_t TokenOf(const tmq_msg *msg)
+{
+    return msg && msg->user ? static_cast<const Job *>(msg->user)->token : 0;
+}
+
+} // namespace
+
+// ---- Core: creation ---------------------------------------------------------
+
+Core::Core(Loop *loop, int32_t id) : loop_(loop), id_(id)
+{
+    tmq_tcp_init(&tcp_, nullptr);
+}
+
+std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Loop *loop, int32_t id)
+{
+    OptionReader r(env, options, "options");
+    std::unique_ptr<Core> k(new Core(loop, id));
+    tmq_client_config &cfg = k->cfg_;
+    tmq_connect &conn = cfg.connect;
+
+    k->host_ = r.Text("host");
+    cfg.port = static_cast<uint16_t>(r.Int("port", 1, 65535));
+    cfg.version = static_cast<uint8_t>(r.Int("protocolVersion", 3, 5));
+    k->client_id_ = r.String("clientId");
+    conn.clean = r.Bool("clean") ? 1 : 0;
+    conn.keepalive = static_cast<uint16_t>(r.Int("keepalive", 0, 65535));
+    bool has_username = r.OptString("username", &k->username_);
+    bool has_password = r.OptBytes("password", &k->password_);
+    bool has_will = r.Has("will");
+    if (has_will) {
+        OptionReader w(env, r.Get("will"), "options.will");
+        k->will_topic_ = w.String("topic");
+        k->will_payload_ = w.Bytes("payload");
+        conn.will_qos = static_cast<uint8_t>(w.Int("qos", 0, 2));
+        conn.will_retain = w.Bool("retain") ? 1 : 0;
+    }
+    cfg.connect_timeout_ms = r.Int("connectTimeout", 0, UINT32_MAX);
+    cfg.max_inflight = static_cast<uint16_t>(r.Int("maxInflight", 0, 65535));
+    cfg.reconnect_delay_ms = r.Int("reconnectPeriod", 0, UINT32_MAX);
+    uint32_t max_packet = r.Int("maxPacketSize", 16, kMaxPacket);
+
+    // TLS options are read before anything is allocated for them
+    bool tls = r.Has("tls");
+    std::string ca, cert, key, passphrase, servername;
+    bool has_ca = false, has_cert = false, has_key = false, has_pass = false, has_name = false;
+    bool verify = true;
+    std::vector<std::string> alpn;
+    if (tls) {
+        OptionReader t(env, r.Get("tls"), "options.tls");
+        has_ca = t.OptText("ca", &ca);
+        has_cert = t.OptText("cert", &cert);
+        has_key = t.OptText("key", &key);
+        has_pass = t.OptText("passphrase", &passphrase);
+        has_name = t.OptText("servername", &servername);
+        verify = t.Bool("rejectUnauthorized");
+        if (t.Has("alpn")) {
+            Napi::Value v = t.Get("alpn");
+            if (!v.IsArray())
+                t.Type("must be an array of strings", "alpn");
+            Napi::Array a = v.As<Napi::Array>();
+            for (uint32_t i = 0; i < a.Length(); i++) {
+                Napi::Value s = a.Get(i);
+                if (!s.IsString())
+                    t.Type("must be an array of strings", "alpn");
+                alpn.push_back(s.As<Napi::String>().Utf8Value());
+                if (alpn.back().find('\0') != std::string::npos)
+                    t.Type("must not contain NUL characters", "alpn");
+            }
+        }
+    }
+
+    // what CONNECT carries: views into the core's own copies
+    cfg.host = k->host_.c_str();
+    conn.client_id = Bin(k->client_id_);
+    if (has_username)
+        conn.username = Bin(k->username_);   // data() is never NULL: presence is the pointer
+    if (has_password)
+        conn.password = Bin(k->password_);
+    if (has_will) {
+        conn.will_topic = Bin(k->will_topic_);
+        conn.will_payload = Bin(k->will_payload_);
+    }
+
+    // memory (rx and tx are not zeroed: the engine reads only what it wrote,
+    // and untouched pages of a large rx cost nothing)
+    k->tx_.reset(new uint8_t[kTxBytes]);
+    k->rx_.reset(new uint8_t[max_packet]);
+    k->assigned_.reset(new uint8_t[kAssignedId]);
+    k->msgs_.assign(kMsgSlots, tmq_msg{});
+    k->qos2_.assign(kQos2Ids, 0);
+    tmq_client_mem mem{};
+    mem.tx = k->tx_.get();
+    mem.tx_cap = kTxBytes;
+    mem.rx = k->rx_.get();
+    mem.rx_cap = max_packet;
+    mem.msgs = k->msgs_.data();
+    mem.msg_cap = kMsgSlots;
+    mem.qos2 = k->qos2_.data();
+    mem.qos2_cap = kQos2Ids;
+    mem.assigned_id = k->assigned_.get();
+    mem.assigned_cap = kAssignedId;
+
+    if (tls) {
+        std::vector<const char *> protocols;
+        for (const std::string &p : alpn)
+            protocols.push_back(p.c_str());
+        protocols.push_back(nullptr);
+        tmq_tls_options o{};
+        o.ca_pem = has_ca ? ca.c_str() : nullptr;
+        o.cert_pem = has_cert ? cert.c_str() : nullptr;
+        o.key_pem = has_key ? key.c_str() : nullptr;
+        o.key_password = has_pass ? passphrase.c_str() : nullptr;
+        o.server_name = has_name ? servername.c_str() : nullptr;
+        o.alpn = alpn.empty() ? nullptr : protocols.data();
+        o.verify = verify ? TMQ_TLS_VERIFY_REQUIRED : TMQ_TLS_VERIFY_NONE;
+        int rc = tmq_tls_init(&k->tls_, &k->tcp_.io, &o);
+        if (rc != TMQ_OK) {
+            char why[256];
+            tmq_tls_describe(&k->tls_, why, sizeof why);
+            tmq_tls_free(&k->tls_);
+            Refused(env, "options.tls refused", rc, why);
+        }
+        k->tls_on_ = true;
+    }
+
+    int rc = tmq_client_init(&k->client_, &k->cfg_, &kEvents, &mem, &k->Io()->base);
+    if (rc != TMQ_OK)
+        Refused(env, "options refused", rc);
+    k->client_.user = k.get();
+    return k;
+}
+
+Core::~Core()
+{
+    Close();
+    if (tls_on_)
+        tmq_tls_free(&tls_);
+}
+
+// ---- Core: loop thread ------------------------------------------------------
+
+int Core::Add()
+{
+    int rc = tmq_loop_add(loop_->Raw(), &client_, Io());
+    added_ = rc == TMQ_OK;
+    return rc;
+}
+
+void Core::Handle(Job *job)
+{
+    switch (job->kind) {
+    case Job::kConnect: {
+        int rc = closed_ ? TMQ_ERR_CLOSED : tmq_client_connect(&client_, tmq_now_ms());
+        if (rc != TMQ_OK)
+            loop_->Emit(id_, kError, rc, 0);
+        delete job;
+        break;
+    }
+    case Job::kDisconnect:
+        if (!closed_)
+            tmq_client_disconnect(&client_, 0, tmq_now_ms());   // TMQ_ERR_STATE: already down
+        delete job;
+        break;
+    case Job::kPublish:
+    case Job::kSubscribe:
+    case Job::kUnsubscribe:
+        if (closed_) {
+            loop_->Emit(id_, kError, TMQ_ERR_CLOSED, job->token);
+            delete job;
+        } else {
+            Submit(job);
+        }
+        break;
+    default:
+        delete job;
+    }
+}
+
+void Core::Submit(Job *job)
+{
+    // once anything waits, everything after it waits too: order is kept
+    if (!waiting_.empty() || !TrySubmit(job))
+        waiting_.push_back(job);
+}
+
+// Hands the job to the engine. Returns false (the job still ours) when the
+// message ring is full; otherwise the job is the engine's, or was refused
+// with an Error event and freed.
+bool Core::TrySubmit(Job *job)
+{
+    int32_t rc;
+    if (job->kind == Job::kPublish) {
+        const uint8_t *p = reinterpret_cast<const uint8_t *>(job->data.get());
+        tmq_bin topic{p, job->topic_len};
+        tmq_bin payload{p + job->topic_len, job->data_len - job->topic_len};
+        rc = tmq_client_publish(&client_, topic, payload, job->qos, job->retain, nullptr, job);
+    } else if (job->subs.size() > 0xFFFFu) {
+        rc = TMQ_ERR_TOO_LARGE;
+    } else {
+        uint16_t n = static_cast<uint16_t>(job->subs.size());
+        rc = job->kind == Job::kSubscribe ? tmq_client_subscribe(&client_, job->subs.data(), n, nullptr, job)
+                                          : tmq_client_unsubscribe(&client_, job->subs.data(), n, nullptr, job);
+    }
+    if (rc == TMQ_ERR_QUEUE_FULL)
+        return false;
+    if (rc < 0) {
+        loop_->Emit(id_, kError, rc, job->token);
+        delete job;
+    }
+    return true;
+}
+
+void Core::RetryWaiting()
+{
+    while (!closed_ && !waiting_.empty()) {
+        if (!TrySubmit(waiting_.front()))
+            return;
+        waiting_.pop_front();
+    }
+}
+
+void Core::Close()
+{
+    if (closed_)
+        return;
+    closed_ = true;
+    if (added_)
+        tmq_loop_remove(loop_->Raw(), &client_);
+    added_ = false;
+    Io()->base.ops->close(&Io()->base);   // TLS closes the TCP connection under it
+    tmq_client_abandon(&client_);         // Error TMQ_ERR_CLOSED for each, in order
+    while (!waiting_.empty()) {
+        Job *j = waiting_.front();
+        waiting_.pop_front();
+        loop_->Emit(id_, kError, TMQ_ERR_CLOSED, j->token);
+        delete j;
+    }
+}
+
+void Core::Finished(const tmq_msg *msg)
+{
+    delete static_cast<Job *>(msg->user);
+    if (!waiting_.empty() && !closed_)
+        loop_->WantRetry(this);
+}
+
+// ---- Core: engine callbacks (loop thread) -------------------------------------
+
+const tmq_client_events Core::kEvents = {
+    &Core::OnConnack, &Core::OnMessage, &Core::OnSent, &Core::OnSuback, &Core::OnUnsuback,
+    &Core::OnPong,    &Core::OnDisconnect, &Core::OnError, &Core::OnState,
+};
+
+void Core::OnConnack(tmq_client *c, const tmq_packet *pkt)
+{
+    Core *k = Of(c);
+    k->loop_->Emit(k->id_, kConnack, pkt->session_present, pkt->reason);
+}
+
+void Core::OnMessage(tmq_client *c, const tmq_packet *pkt)
+{
+    Core *k = Of(c);
+    const tmq_publish &p = pkt->u.publish;
+    int32_t flags = p.qos | (p.retain ? 4 : 0) | (p.dup ? 8 : 0);
+    k->loop_->EmitMessage(k->id_, p.topic.p, p.topic.len, p.payload.p, p.payload.len, flags);
+}
+
+void Core::OnSent(tmq_client *c, const tmq_msg *msg, uint8_t reason)
+{
+    Core *k = Of(c);
+    k->loop_->Emit(k->id_, kSent, TokenOf(msg), reason);
+    k->Finished(msg);
+}
+
+void Core::OnSuback(tmq_client *c, const tmq_msg *msg, const tmq_packet *pkt)
+{
+    Core *k = Of(c);
+    k->loop_->EmitCodes(k->id_, kSuback, TokenOf(msg), pkt->u.codes.p, pkt->u.codes.count);
+    k->Finished(msg);
+}
+
+void Core::OnUnsuback(tmq_client *c, const tmq_msg *msg, const tmq_packet *pkt)
+{
+    Core *k = Of(c);
+    k->loop_->EmitCodes(k->id_, kUnsuback, TokenOf(msg), pkt->u.codes.p, pkt->u.codes.count);
+    k->Finished(msg);
+}
+
+void Core::OnPong(tmq_client *c)
+{
+    Core *k = Of(c);
+    k->loop_->Emit(k->id_, kPong);
+}
+
+void Core::OnDisconnect(tmq_client *c, int err, const tmq_packet *pkt)
+{
+    Core *k = Of(c);
+    int32_t reason = pkt && k->cfg_.version == TMQ_V5 ? pkt->reason : 0;
+    k->loop_->Emit(k->id_, kDisconnect, err, reason);
+}
+
+void Core::OnError(tmq_client *c, int err, const tmq_msg *msg)
+{
+    Core *k = Of(c);
+    k->loop_->Emit(k->id_, kError, err, TokenOf(msg));
+    if (msg && msg->user)
+        k->Finished(msg);
+}
+
+void Core::OnState(tmq_client *c, tmq_state state)
+{
+    Core *k = Of(c);
+    k->loop_->Emit(k->id_, kState, state);
+}
+
+// ---- ClientWrap (JS thread) ---------------------------------------------------
+
+Napi::Function ClientWrap::Define(Napi::Env env, Loop *loop)
+{
+    return DefineClass(env, "NativeClient",
+                       {
+                           InstanceAccessor<&ClientWrap::GetId>("id"),
+                           InstanceMethod<&ClientWrap::Connect>("connect"),
+                           InstanceMethod<&ClientWrap::Publish>("publish"),
+                           InstanceMethod<&ClientWrap::Subscribe>("subscribe"),
+                           InstanceMethod<&ClientWrap::Unsubscribe>("unsubscribe"),
+                           InstanceMethod<&ClientWrap::Disconnect>("disconnect"),
+                           InstanceMethod<&ClientWrap::CloseClient>("close"),
+                           InstanceMethod<&ClientWrap::RefClient>("ref"),
+                           InstanceMethod<&ClientWrap::UnrefClient>("unref"),
+                       },
+                       loop);
+}
+
+// Constructed by createClient only, which hands the core over through the
+// loop (Loop::NewClient); from JS the constructor throws.
+ClientWrap::ClientWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<ClientWrap>(info)
+{
+    loop_ = static_cast<Loop *>(info.Data());
+    core_ = loop_->TakeNewCore();
+    if (!core_)
+        throw Napi::TypeError::New(info.Env(), "NativeClient: use createClient()");
+    id_ = core_->Id();
+}
+
+Napi::Value ClientWrap::GetId(const Napi::CallbackInfo &info)
+{
+    return Napi::Number::New(info.Env(), id_);
+}
+
+void ClientWrap::CheckOpen(Napi::Env env, const char *method) const
+{
+    if (closed_ || loop_->IsShutDown()) {
+        Napi::Error e = Napi::Error::New(env, std::string(method) + ": the client is closed");
+        e.Set("code", Napi::String::New(env, "TMQ_ERR_CLOSED"));
+        throw e;
+    }
+}
+
+void ClientWrap::Connect(const Napi::CallbackInfo &info)
+{
+    CheckOpen(info.Env(), "connect");
+    loop_->Post(new Job(Job::kConnect, core_));
+}
+
+void ClientWrap::Publish(const Napi::CallbackInfo &info)
+{
+    Napi::Env env = info.Env();
+    const char *m = "publish";
+    CheckOpen(env, m);
+    if (!info[0].IsString())
+        ArgType(env, m, "topic must be a string");
+    if (!info[1].IsBuffer())
+        ArgType(env, m, "payload must be a Buffer");
+    uint8_t qos = Byte(env, info[2], m, "qos must be an integer from 0 to 2");
+    if (!info[3].IsBoolean())
+        ArgType(env, m, "retain must be a boolean");
+    int32_t token = Token(env, info[4], m);
+
+    Napi::Buffer<char> payload = info[1].As<Napi::Buffer<char>>();
+    size_t topic_len = Utf8Length(env, info[0]);
+    if (topic_len + payload.Length() > UINT32_MAX - 1)
+        throw Napi::RangeError::New(env, "publish: payload is too large");
+    std::unique_ptr<Job> job(new Job(Job::kPublish, core_));
+    job->token = token;
+    job->qos = qos;
+    job->retain = info[3].As<Napi::Boolean>().Value() ? 1 : 0;
+    job->data_len = static_cast<uint32_t>(topic_len + payload.Length());
+    job->data.reset(new char[job->data_len + 1]);
+    job->topic_len = static_cast<uint32_t>(Utf8Write(env, info[0], job->data.get(), topic_len));
+    if (payload.Length())
+        std::memcpy(job->data.get() + job->topic_len, payload.Data(), payload.Length());
+    loop_->Post(job.release());
+}
+
+// The filters (and, for subscribe, options) and token of (un)subscribe.
+Job *ClientWrap::Filters(const Napi::CallbackInfo &info, Job::Kind kind, const char *m)
+{
+    Napi::Env env = info.Env();
+    bool sub = kind == Job::kSubscribe;
+    if (!info[0].IsArray())
+        ArgType(env, m, "filters must be an array of strings");
+    Napi::Array filters = info[0].As<Napi::Array>();
+    uint32_t n = filters.Length();
+    Napi::Array opts;
+    if (sub) {
+        if (!info[1].IsArray() || info[1].As<Napi::Array>().Length() != n)
+            ArgType(env, m, "options must be an array of numbers, one per filter");
+        opts = info[1].As<Napi::Array>();
+    }
+    int32_t token = Token(env, info[sub ? 2 : 1], m);
+
+    std::unique_ptr<Job> job(new Job(kind, core_));
+    job->token = token;
+    job->subs.resize(n);
+    std::vector<Napi::Value> strings(n);
+    std::vector<size_t> lens(n);
+    size_t total = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        strings[i] = filters.Get(i);
+        if (!strings[i].IsString())
+            ArgType(env, m, "filters must be an array of strings");
+        lens[i] = Utf8Length(env, strings[i]);
+        total += lens[i];
+        if (sub)
+            job->subs[i].opts = Byte(env, opts.Get(i), m, "options must be integers from 0 to 255");
+    }
+    if (total > UINT32_MAX - 1)
+        throw Napi::RangeError::New(env, std::string(m) + ": filters are too large");
+    job->data_len = static_cast<uint32_t>(total);
+    job->data.reset(new char[total + 1]);
+    size_t off = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t len = Utf8Write(env, strings[i], job->data.get() + off, lens[i]);
+        job->subs[i].filter = tmq_bin{reinterpret_cast<const uint8_t *>(job->data.get() + off), static_cast<uint32_t>(len)};
+        off += len;
+    }
+    return job.release();
+}
+
+void ClientWrap::Subscribe(const Napi::CallbackInfo &info)
+{
+    CheckOpen(info.Env(), "subscribe");
+    loop_->Post(Filters(info, Job::kSubscribe, "subscribe"));
+}
+
+void ClientWrap::Unsubscribe(const Napi::CallbackInfo &info)
+{
+    CheckOpen(info.Env(), "unsubscribe");
+    loop_->Post(Filters(info, Job::kUnsubscribe, "unsubscribe"));
+}
+
+void ClientWrap::Disconnect(const Napi::CallbackInfo &info)
+{
+    CheckOpen(info.Env(), "disconnect");
+    loop_->Post(new Job(Job::kDisconnect, core_));
+}
+
+void ClientWrap::CloseClient(const Napi::CallbackInfo &)
+{
+    if (closed_ || loop_->IsShutDown())
+        return;
+    closed_ = true;
+    loop_->Post(new Job(Job::kClose, core_));
+}
+
+void ClientWrap::RefClient(const Napi::CallbackInfo &)
+{
+    if (!closed_)
+        loop_->SetRef(id_, true);
+}
+
+void ClientWrap::UnrefClient(const Napi::CallbackInfo &)
+{
+    if (!closed_)
+        loop_->SetRef(id_, false);
+}
+
+} // namespace tmq_node

@@ -1,0 +1,138 @@
+// One MQTT client of the addon: Core (the engine client, its transport and
+// memory; lives on the loop thread) and ClientWrap (the NativeClient JS
+// object of lib/native.ts; lives on the JS thread and only posts jobs).
+#ifndef TMQ_NODE_CLIENT_H
+#define TMQ_NODE_CLIENT_H
+
+#include <napi.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "tinymqtt/client.h"
+#include "tinymqtt/posix.h"
+#include "tinymqtt/tls.h"
+}
+
+namespace tmq_node {
+
+class Loop;
+class Core;
+
+// Work for the loop thread. A publish, subscribe or unsubscribe job carries
+// its own copy of what the engine sends (the engine does not copy): the job
+// is the message's tmq_msg.user and lives until the message's final event.
+struct Job {
+    enum Kind : uint8_t { kAdd, kConnect, kPublish, kSubscribe, kUnsubscribe, kDisconnect, kClose };
+
+    Job(Kind k, Core *c) : kind(k), core(c) {}
+
+    Kind kind;
+    Core *core;                // kAdd: owned by the job until the loop thread adds it
+    int32_t token = 0;
+    uint8_t qos = 0, retain = 0;
+    uint32_t topic_len = 0;    // publish: data is the topic, then the payload
+    uint32_t data_len = 0;
+    std::unique_ptr<char[]> data; // (un)subscribe: the filters back to back
+    std::vector<tmq_sub> subs; // (un)subscribe: views into data
+};
+
+// The engine side of a client. Created on the JS thread (createClient: all
+// option parsing, TLS set-up and tmq_client_init happen there, so errors
+// throw), then owned by the loop thread from its kAdd job to its kClose job.
+class Core {
+public:
+    // Reads options (throws a TypeError naming a bad option, or an Error with
+    // a `code` when the engine or TLS refuses them).
+    static std::unique_ptr<Core> Create(Napi::Env env, Napi::Value options, Loop *loop, int32_t id);
+    ~Core();
+    Core(const Core &) = delete;
+    Core &operator=(const Core &) = delete;
+
+    int32_t Id() const { return id_; }
+
+    // ---- loop thread ----
+    // Adds the client to the loop; an error code if the loop refuses it.
+    int Add();
+    // Runs a job (not kAdd or kClose); takes ownership.
+    void Handle(Job *job);
+    // Closes at once: leaves the loop, closes the transport, fails every
+    // operation not yet completed (Error TMQ_ERR_CLOSED). Does not emit
+    // Closed (the loop does) and does not free.
+    void Close();
+    // Submits operations that waited for a free message slot.
+    void RetryWaiting();
+    bool retry_pending = false;
+
+private:
+    Core(Loop *loop, int32_t id);
+    void Submit(Job *job);
+    bool TrySubmit(Job *job);
+    tmq_posix_io *Io() { return tls_on_ ? &tls_.io : &tcp_.io; }
+
+    static void OnConnack(tmq_client *c, const tmq_packet *pkt);
+    static void OnMessage(tmq_client *c, const tmq_packet *pkt);
+    static void OnSent(tmq_client *c, const tmq_msg *msg, uint8_t reason);
+    static void OnSuback(tmq_client *c, const tmq_msg *msg, const tmq_packet *pkt);
+    static void OnUnsuback(tmq_client *c, const tmq_msg *msg, const tmq_packet *pkt);
+    static void OnPong(tmq_client *c);
+    static void OnDisconnect(tmq_client *c, int err, const tmq_packet *pkt);
+    static void OnError(tmq_client *c, int err, const tmq_msg *msg);
+    static void OnState(tmq_client *c, tmq_state state);
+    static const tmq_client_events kEvents;
+    // A message or request reached its final event: frees its job.
+    void Finished(const tmq_msg *msg);
+
+    Loop *loop_;
+    int32_t id_;
+    tmq_client client_{};
+    tmq_tcp tcp_{};
+    tmq_tls tls_{};
+    bool tls_on_ = false;
+    bool added_ = false;
+    bool closed_ = false;
+    tmq_client_config cfg_{};
+    // what cfg_ points into
+    std::string host_, client_id_, username_, password_, will_topic_, will_payload_;
+    std::unique_ptr<uint8_t[]> tx_, rx_, assigned_;
+    std::vector<tmq_msg> msgs_;
+    std::vector<uint16_t> qos2_;
+    // operations refused with TMQ_ERR_QUEUE_FULL, in submission order
+    std::deque<Job *> waiting_;
+};
+
+// NativeClient (lib/native.ts). Every method returns at once: it copies its
+// arguments into a job and posts it. After close() the operations throw an
+// Error with code TMQ_ERR_CLOSED (no event may follow Closed).
+class ClientWrap : public Napi::ObjectWrap<ClientWrap> {
+public:
+    static Napi::Function Define(Napi::Env env, Loop *loop);
+    explicit ClientWrap(const Napi::CallbackInfo &info);
+
+private:
+    Napi::Value GetId(const Napi::CallbackInfo &info);
+    void Connect(const Napi::CallbackInfo &info);
+    void Publish(const Napi::CallbackInfo &info);
+    void Subscribe(const Napi::CallbackInfo &info);
+    void Unsubscribe(const Napi::CallbackInfo &info);
+    void Disconnect(const Napi::CallbackInfo &info);
+    void CloseClient(const Napi::CallbackInfo &info);
+    void RefClient(const Napi::CallbackInfo &info);
+    void UnrefClient(const Napi::CallbackInfo &info);
+
+    void CheckOpen(Napi::Env env, const char *method) const;
+    Job *Filters(const Napi::CallbackInfo &info, Job::Kind kind, const char *method);
+
+    Loop *loop_ = nullptr;
+    Core *core_ = nullptr;   // owned by the loop thread; only posted, never touched here
+    int32_t id_ = 0;
+    bool closed_ = false;
+};
+
+} // namespace tmq_node
+
+#endif

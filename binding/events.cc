@@ -1,0 +1,109 @@
+// The event queue (events.h).
+#include "events.h"
+
+namespace tmq_node {
+
+Batch &EventQueue::Tail(bool *first)
+{
+    *first = batches_.empty();
+    if (*first || batches_.back()->Count() >= kBatchEvents || batches_.back()->Bytes() >= kBatchBytes) {
+        auto b = std::make_unique<Batch>();
+        b->ints.reserve(kBatchEvents * kEventFields);
+        batches_.push_back(std::move(b));
+    }
+    return *batches_.back();
+}
+
+PushResult EventQueue::Pushed(bool first)
+{
+    events_++;
+    return PushResult{first, events_ >= kMaxEvents || bytes_ >= kMaxBytes};
+}
+
+PushResult EventQueue::Push(int32_t id, int32_t kind, int32_t a, int32_t b, int32_t c, int32_t d)
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_)
+        return PushResult{false, false};
+    bool first;
+    Batch &t = Tail(&first);
+    t.ints.insert(t.ints.end(), {id, kind, a, b, c, d});
+    return Pushed(first);
+}
+
+PushResult EventQueue::PushMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
+                                   uint32_t payload_len, int32_t flags)
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_)
+        return PushResult{false, false};
+    bool first;
+    Batch &t = Tail(&first);
+    // a (the topic's index in the batch's `topics`) is filled in at drain time
+    int32_t off = static_cast<int32_t>(t.data.size());
+    t.ints.insert(t.ints.end(), {id, kMessage, 0, off, static_cast<int32_t>(payload_len), flags});
+    t.topics.push_back(static_cast<uint32_t>(t.topic_bytes.size()));
+    t.topics.push_back(topic_len);
+    t.topic_bytes.append(reinterpret_cast<const char *>(topic), topic_len);
+    t.data.append(reinterpret_cast<const char *>(payload), payload_len);
+    bytes_ += topic_len + payload_len;
+    return Pushed(first);
+}
+
+PushResult EventQueue::PushCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count)
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_)
+        return PushResult{false, false};
+    bool first;
+    Batch &t = Tail(&first);
+    int32_t off = static_cast<int32_t>(t.data.size());
+    t.ints.insert(t.ints.end(), {id, kind, token, off, static_cast<int32_t>(count), 0});
+    t.data.append(reinterpret_cast<const char *>(codes), count);
+    bytes_ += count;
+    return Pushed(first);
+}
+
+void EventQueue::WaitForRoom()
+{
+    std::unique_lock<std::mutex> lock(mu_);
+    if (stopped_ || (events_ < kMaxEvents && bytes_ < kMaxBytes))
+        return;
+    waiting_ = true;
+    room_.wait(lock, [this] { return stopped_ || (events_ < kMaxEvents / 2 && bytes_ < kMaxBytes / 2); });
+    waiting_ = false;
+}
+
+std::unique_ptr<Batch> EventQueue::Pop(bool *more)
+{
+    std::unique_ptr<Batch> b;
+    bool wake = false;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!batches_.empty()) {
+            b = std::move(batches_.front());
+            batches_.pop_front();
+            events_ -= b->Count();
+            bytes_ -= b->Bytes();
+        }
+        *more = !batches_.empty();
+        wake = waiting_ && events_ < kMaxEvents / 2 && bytes_ < kMaxBytes / 2;
+    }
+    if (wake)
+        room_.notify_all();
+    return b;
+}
+
+void EventQueue::Stop()
+{
+    std::deque<std::unique_ptr<Batch>> dropped;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        stopped_ = true;
+        dropped.swap(batches_);
+        events_ = bytes_ = 0;
+    }
+    room_.notify_all();
+}
+
+} // namespace tmq_node

@@ -1,0 +1,110 @@
+// The event queue between an environment's engine loop thread (producer) and
+// its JS thread (consumer). Plain C++: no Node-API in here.
+//
+// Events are stored the way JS receives them (lib/native.ts): EVENT_FIELDS
+// int32s per event, payloads and SUBACK codes back to back in one byte array,
+// topics in a side array turned into strings at drain time. The queue is a
+// list of batches of at most kBatchEvents events (and about kBatchBytes
+// bytes); the producer appends to the last batch, the consumer takes the
+// first one whole, so a drain is one pointer swap under the lock and the
+// batch's bytes become the JS Buffer without a copy.
+//
+// The queue is bounded (kMaxEvents events or kMaxBytes bytes): a push that
+// crosses the bound says so, and the loop thread then waits in WaitForRoom
+// until JS has taken the queue below half of it. While it waits no socket is
+// read, so memory cannot grow without limit, and nothing is dropped.
+#ifndef TMQ_NODE_EVENTS_H
+#define TMQ_NODE_EVENTS_H
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace tmq_node {
+
+// EventKind of lib/native.ts.
+enum EventKind : int32_t {
+    kConnack = 1,
+    kMessage = 2,
+    kSent = 3,
+    kSuback = 4,
+    kUnsuback = 5,
+    kPong = 6,
+    kDisconnect = 7,
+    kError = 8,
+    kState = 9,
+    kClosed = 10,
+};
+
+// EVENT_FIELDS of lib/native.ts: client id, kind, a, b, c, d.
+constexpr size_t kEventFields = 6;
+
+// What one drain hands to JS.
+struct Batch {
+    std::vector<int32_t> ints;      // kEventFields per event
+    std::string data;               // payloads and codes the events point into
+    std::string topic_bytes;        // the topics of Message events, back to back
+    std::vector<uint32_t> topics;   // per Message event, in order: offset, length in topic_bytes
+
+    size_t Count() const { return ints.size() / kEventFields; }
+    size_t Bytes() const { return data.size() + topic_bytes.size(); }
+};
+
+// Result of a push: `first` when the queue went from empty to non-empty
+// (the producer signals the consumer then, and only then); `full` when the
+// queue is over its bound (the producer calls WaitForRoom).
+struct PushResult {
+    bool first;
+    bool full;
+};
+
+class EventQueue {
+public:
+    static constexpr size_t kBatchEvents = 1024;
+    static constexpr size_t kBatchBytes = size_t(4) << 20;
+    static constexpr size_t kMaxEvents = 300000;
+    static constexpr size_t kMaxBytes = size_t(256) << 20;
+
+    // Producer (any thread; the loop thread in practice). Pushes are ignored
+    // (and report neither first nor full) after Stop.
+    PushResult Push(int32_t id, int32_t kind, int32_t a = 0, int32_t b = 0, int32_t c = 0, int32_t d = 0);
+    // A Message event: copies topic and payload.
+    PushResult PushMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
+                           uint32_t payload_len, int32_t flags);
+    // A Suback or Unsuback event: copies the codes.
+    PushResult PushCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count);
+
+    // Blocks while the queue is over its bound, until the consumer has taken
+    // it below half the bound or Stop is called.
+    void WaitForRoom();
+
+    // Consumer: takes the oldest batch (nullptr when empty); *more says
+    // whether batches remain after it.
+    std::unique_ptr<Batch> Pop(bool *more);
+
+    // Stops accepting events, drops what is queued and wakes WaitForRoom.
+    void Stop();
+
+private:
+    // With mu_ held: the batch to append to (a new one when the last is full
+    // or the queue is empty).
+    Batch &Tail(bool *first);
+    PushResult Pushed(bool first);
+
+    std::mutex mu_;
+    std::condition_variable room_;
+    std::deque<std::unique_ptr<Batch>> batches_;
+    size_t events_ = 0;   // queued events
+    size_t bytes_ = 0;    // queued payload, code and topic bytes
+    bool waiting_ = false;
+    bool stopped_ = false;
+};
+
+} // namespace tmq_node
+
+#endif

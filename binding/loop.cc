@@ -1,0 +1,417 @@
+// An environment's engine loop thread and its way back to JS (loop.h).
+#include "loop.h"
+
+#include <chrono>
+#include <cstring>
+#include <string_view>
+#include <system_error>
+
+#include "client.h"
+
+namespace tmq_node {
+
+Loop::Loop(Napi::Env env) : env_(env) {}
+
+Loop::~Loop()
+{
+    // The cleanup hook has run by now whenever it was registered (hooks run
+    // before instance data is freed); this is the safety net.
+    if (hook_ && !shut_down_)
+        napi_remove_env_cleanup_hook(env_, CleanupHook, this);
+    Shutdown();
+}
+
+// ---- JS thread: set-up ------------------------------------------------------
+
+void Loop::SetHandler(Napi::Env env, Napi::Function handler)
+{
+    if (shut_down_)
+        throw Napi::Error::New(env, "setBatchHandler: the environment is shutting down");
+    if (!tsfn_) {
+        Napi::Value immediate = env.Global().Get("setImmediate");
+        if (!immediate.IsFunction())
+            throw Napi::Error::New(env, "setBatchHandler: no global setImmediate");
+        Napi::String name = Napi::String::New(env, "tinymqtt:events");
+        napi_async_context async = nullptr;
+        if (napi_async_init(env, nullptr, name, &async) != napi_ok)
+            throw Napi::Error::New(env);
+        napi_threadsafe_function tsfn = nullptr;
+        if (napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, this, CallJs,
+                                            &tsfn) != napi_ok) {
+            napi_async_destroy(env, async);
+            throw Napi::Error::New(env, "setBatchHandler: cannot create the thread-safe function");
+        }
+        // no client yet: nothing to keep the process alive for
+        napi_unref_threadsafe_function(env, tsfn);
+        set_immediate_ = Napi::Persistent(immediate.As<Napi::Function>());
+        drain_fn_ = Napi::Persistent(Napi::Function::New(env, OnImmediate, "tinymqttDrain", this));
+        async_ = async;
+        tsfn_ = tsfn;
+        // registered after the thread-safe function, so it runs before the
+        // function's own cleanup (hooks run in reverse order): the loop thread
+        // is joined while the function still exists
+        if (napi_add_env_cleanup_hook(env, CleanupHook, this) != napi_ok)
+            throw Napi::Error::New(env, "setBatchHandler: cannot add the cleanup hook");
+        hook_ = true;
+    }
+    handler_ = Napi::Persistent(handler);
+}
+
+void Loop::Start(Napi::Env env)
+{
+    if (loop_)
+        return;
+    if (shut_down_)
+        throw Napi::Error::New(env, "createClient: the environment is shutting down");
+    loop_ = tmq_loop_new();
+    if (!loop_)
+        throw Napi::Error::New(env, "createClient: cannot create the event loop");
+    try {
+        thread_ = std::thread([this] {
+            thread_id_ = std::this_thread::get_id();
+            while (!stopping_.load()) {
+                // returns on tmq_loop_stop, or on a poll failure (retried)
+                if (tmq_loop_run(loop_) != TMQ_OK)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+        });
+    } catch (const std::system_error &) {
+        tmq_loop_free(loop_);
+        loop_ = nullptr;
+        throw Napi::Error::New(env, "createClient: cannot start the event loop thread");
+    }
+}
+
+// ---- JS thread: reference counting ------------------------------------------
+
+Napi::Object Loop::NewClient(std::unique_ptr<Core> core)
+{
+    new_core_ = core.get();
+    Napi::Object obj;
+    try {
+        obj = client_ctor_.New({});
+    } catch (...) {
+        new_core_ = nullptr;
+        throw;
+    }
+    ClientWrap *wrap = ClientWrap::Unwrap(obj);
+    wrap->Ref();   // the NativeClient object lives until its Closed event
+    int32_t id = core->Id();
+    clients_[id] = Tracked{wrap, true};
+    refs_++;
+    UpdateRef();
+    Post(new Job(Job::kAdd, core.release()));
+    return obj;
+}
+
+Core *Loop::TakeNewCore()
+{
+    Core *core = new_core_;
+    new_core_ = nullptr;
+    return core;
+}
+
+void Loop::SetRef(int32_t id, bool ref)
+{
+    auto it = clients_.find(id);
+    if (it == clients_.end() || it->second.refd == ref)
+        return;
+    it->second.refd = ref;
+    if (ref)
+        refs_++;
+    else
+        refs_--;
+    UpdateRef();
+}
+
+void Loop::OnClosed(int32_t id)
+{
+    auto it = clients_.find(id);
+    if (it == clients_.end())
+        return;
+    if (it->second.refd)
+        refs_--;
+    it->second.wrap->Unref();
+    clients_.erase(it);
+}
+
+// The thread-safe function keeps the process alive exactly while a
+// referenced client is open (from createClient to its Closed event).
+void Loop::UpdateRef()
+{
+    bool want = refs_ > 0;
+    if (!tsfn_ || want == tsfn_refd_)
+        return;
+    if (want)
+        napi_ref_threadsafe_function(env_, tsfn_);
+    else
+        napi_unref_threadsafe_function(env_, tsfn_);
+    tsfn_refd_ = want;
+}
+
+// ---- jobs -------------------------------------------------------------------
+
+void Loop::Post(Job *job)
+{
+    bool post;
+    {
+        std::lock_guard<std::mutex> lock(jobs_mu_);
+        jobs_.push_back(job);
+        post = !jobs_posted_;
+        jobs_posted_ = true;
+    }
+    // One RunJobs at a time takes every job queued: the engine's posted-work
+    // queue (4096 entries) never fills, however fast JS submits.
+    if (post && tmq_loop_post(loop_, RunJobs, this) != TMQ_OK) {
+        std::lock_guard<std::mutex> lock(jobs_mu_);
+        jobs_posted_ = false;   // the next Post tries again
+    }
+}
+
+void Loop::RunJobs(void *arg)
+{
+    Loop *self = static_cast<Loop *>(arg);
+    std::deque<Job *> jobs;
+    {
+        std::lock_guard<std::mutex> lock(self->jobs_mu_);
+        jobs.swap(self->jobs_);
+        self->jobs_posted_ = false;
+    }
+    for (Job *job : jobs)
+        self->Run(job);
+}
+
+void Loop::Run(Job *job)
+{
+    Core *core = job->core;
+    switch (job->kind) {
+    case Job::kAdd: {
+        delete job;
+        cores_[core->Id()] = core;
+        int rc = core->Add();
+        if (rc != TMQ_OK) {
+            // kept (closed) until its kClose job, which emits Closed
+            Emit(core->Id(), kError, rc, 0);
+            core->Close();
+        }
+        break;
+    }
+    case Job::kClose: {
+        delete job;
+        int32_t id = core->Id();
+        core->Close();
+        cores_.erase(id);
+        delete core;
+        Emit(id, kClosed);
+        break;
+    }
+    default:
+        core->Handle(job);
+    }
+}
+
+void Loop::WantRetry(Core *core)
+{
+    if (core->retry_pending)
+        return;
+    core->retry_pending = true;
+    retry_ids_.push_back(core->Id());
+    // after the current engine callback and round: a SUBACK's slot, for
+    // one, is freed only after its callback returns
+    if (!retry_posted_ && tmq_loop_post(loop_, RunRetries, this) == TMQ_OK)
+        retry_posted_ = true;
+}
+
+void Loop::RunRetries(void *arg)
+{
+    Loop *self = static_cast<Loop *>(arg);
+    self->retry_posted_ = false;
+    std::vector<int32_t> ids;
+    ids.swap(self->retry_ids_);
+    for (int32_t id : ids) {
+        auto it = self->cores_.find(id);
+        if (it == self->cores_.end())
+            continue;   // closed meanwhile
+        it->second->retry_pending = false;
+        it->second->RetryWaiting();
+    }
+}
+
+// ---- events: loop thread -> JS ------------------------------------------------
+
+void Loop::Delivered(PushResult r)
+{
+    // Signal only on the empty-to-non-empty transition: the drain that
+    // follows continues by itself (setImmediate) until the queue is empty.
+    if (r.first && tsfn_)
+        napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking);
+    // Over the bound: the loop thread stops here, reading no socket, until
+    // JS has drained half. Never on the JS thread (it is the one draining).
+    if (r.full && std::this_thread::get_id() == thread_id_)
+        queue_.WaitForRoom();
+}
+
+void Loop::Emit(int32_t id, int32_t kind, int32_t a, int32_t b, int32_t c, int32_t d)
+{
+    Delivered(queue_.Push(id, kind, a, b, c, d));
+}
+
+void Loop::EmitMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
+                       uint32_t payload_len, int32_t flags)
+{
+    Delivered(queue_.PushMessage(id, topic, topic_len, payload, payload_len, flags));
+}
+
+void Loop::EmitCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count)
+{
+    Delivered(queue_.PushCodes(id, kind, token, codes, count));
+}
+
+// The thread-safe function only wakes JS: the drain itself always runs from
+// setImmediate, one batch per event-loop turn. Draining here would let Node
+// call this again at once when the loop thread refills the queue during the
+// handler (Node's dispatcher loops while calls arrive mid-callback), and a
+// slow handler would then starve timers and I/O.
+void Loop::CallJs(napi_env env, napi_value, void *context, void *)
+{
+    if (!env)
+        return;   // the function is being torn down
+    Napi::Env e(env);
+    Napi::HandleScope scope(e);
+    try {
+        static_cast<Loop *>(context)->ScheduleImmediate();
+    } catch (const Napi::Error &err) {
+        if (!err.IsEmpty())   // empty: the environment is terminating
+            napi_fatal_exception(env, err.Value());
+    }
+}
+
+Napi::Value Loop::OnImmediate(const Napi::CallbackInfo &info)
+{
+    Loop *self = static_cast<Loop *>(info.Data());
+    self->immediate_pending_ = false;
+    self->Drain(info.Env());   // a handler's exception goes on as an uncaught exception
+    return info.Env().Undefined();
+}
+
+void Loop::ScheduleImmediate()
+{
+    if (immediate_pending_ || shut_down_)
+        return;
+    set_immediate_.Call({drain_fn_.Value()});
+    immediate_pending_ = true;
+}
+
+// One turn: at most one batch (about EventQueue::kBatchEvents events) to the
+// handler; what remains waits for the next turn (setImmediate), so timers
+// and I/O run in between however fast events arrive. When this drain leaves
+// the queue empty, the loop thread's next event signals again.
+void Loop::Drain(Napi::Env env)
+{
+    if (shut_down_ || handler_.IsEmpty())
+        return;
+    bool more = false;
+    std::unique_ptr<Batch> b = queue_.Pop(&more);
+    if (more)
+        ScheduleImmediate();   // first: a throwing handler must not stall the queue
+    if (!b)
+        return;
+
+    size_t n = b->Count();
+    int32_t *ev = b->ints.data();
+
+    // topics: each distinct one becomes a string once per batch
+    Napi::Array topics = Napi::Array::New(env);
+    std::unordered_map<std::string_view, uint32_t> seen;
+    std::string_view last;
+    uint32_t last_index = UINT32_MAX, count = 0;
+    size_t t = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t *e = ev + i * kEventFields;
+        if (e[1] == kMessage) {
+            std::string_view topic(b->topic_bytes.data() + b->topics[t], b->topics[t + 1]);
+            t += 2;
+            if (last_index == UINT32_MAX || topic != last) {
+                auto ins = seen.emplace(topic, count);
+                if (ins.second)
+                    topics.Set(count++, Napi::String::New(env, topic.data(), topic.size()));
+                last = topic;
+                last_index = ins.first->second;
+            }
+            e[2] = static_cast<int32_t>(last_index);
+        } else if (e[1] == kClosed) {
+            OnClosed(e[0]);
+        }
+    }
+    UpdateRef();
+
+    size_t bytes = n * kEventFields * sizeof(int32_t);
+    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, bytes);
+    std::memcpy(ab.Data(), ev, bytes);
+    Napi::Int32Array events = Napi::Int32Array::New(env, n * kEventFields, ab, 0);
+
+    // the payloads go to JS without a copy: the Buffer owns the string
+    Napi::Buffer<char> data;
+    if (b->data.empty()) {
+        data = Napi::Buffer<char>::New(env, 0);
+    } else {
+        std::string *owned = new std::string(std::move(b->data));
+        data = Napi::Buffer<char>::NewOrCopy(
+            env, owned->data(), owned->size(), [](Napi::Env, char *, std::string *s) { delete s; }, owned);
+    }
+    b.reset();
+
+    handler_.MakeCallback(env.Global(), {events, data, topics}, async_);
+}
+
+// ---- shutdown -------------------------------------------------------------------
+
+void Loop::CleanupHook(void *arg)
+{
+    static_cast<Loop *>(arg)->Shutdown();
+}
+
+// The environment is going away (process exit, worker terminated): stop and
+// join the loop thread, then close every client here. No event reaches JS any
+// more.
+void Loop::Shutdown()
+{
+    if (shut_down_)
+        return;
+    shut_down_ = true;
+    queue_.Stop();   // drops events, wakes a loop thread waiting for room
+    if (loop_) {
+        stopping_ = true;
+        tmq_loop_stop(loop_);
+        thread_.join();
+        std::deque<Job *> jobs;
+        {
+            std::lock_guard<std::mutex> lock(jobs_mu_);
+            jobs.swap(jobs_);
+        }
+        for (Job *job : jobs) {
+            if (job->kind == Job::kAdd)
+                delete job->core;   // never reached the loop
+            delete job;
+        }
+        for (auto &kv : cores_)
+            delete kv.second;   // closes: abandons its operations, frees its copies
+        cores_.clear();
+        tmq_loop_free(loop_);
+        loop_ = nullptr;
+    }
+    if (tsfn_) {
+        napi_release_threadsafe_function(tsfn_, napi_tsfn_release);
+        tsfn_ = nullptr;
+    }
+    if (async_) {
+        napi_async_destroy(env_, async_);
+        async_ = nullptr;
+    }
+    clients_.clear();
+    handler_.Reset();
+    set_immediate_.Reset();
+    drain_fn_.Reset();
+}
+
+} // namespace tmq_node

@@ -1,0 +1,141 @@
+// One Node environment's engine loop: a tmq_loop on its own thread shared by
+// every client of the environment, the jobs JS hands it, and the way events
+// come back (an EventQueue drained into JS batches through one thread-safe
+// function). Owned by the Addon instance (instance data), never static, so
+// each worker thread has its own.
+//
+// Threads:
+//   JS thread    creates clients, posts jobs (Post never blocks), drains
+//                events (CallJs, OnImmediate), keeps the ref count.
+//   loop thread  runs tmq_loop_run: the jobs, every tmq_client_* call and
+//                every engine callback (which push events).
+// Shutdown (the environment's cleanup hook) stops and joins the loop thread,
+// then closes what is left on the JS thread.
+#ifndef TMQ_NODE_LOOP_H
+#define TMQ_NODE_LOOP_H
+
+#include <napi.h>
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "events.h"
+
+extern "C" {
+#include "tinymqtt/posix.h"
+}
+
+namespace tmq_node {
+
+class ClientWrap;
+class Core;
+struct Job;
+
+class Loop {
+public:
+    explicit Loop(Napi::Env env);
+    ~Loop();
+    Loop(const Loop &) = delete;
+    Loop &operator=(const Loop &) = delete;
+
+    // ---- JS thread ----
+
+    // setBatchHandler: (re)places the handler. The first call creates the
+    // thread-safe function (unref'd) and registers the cleanup hook.
+    void SetHandler(Napi::Env env, Napi::Function handler);
+    bool HasHandler() const { return !handler_.IsEmpty(); }
+    // Starts the loop thread unless it runs. Throws a Napi::Error on failure.
+    void Start(Napi::Env env);
+    // The constructor of NativeClient objects in this environment.
+    void SetClientConstructor(Napi::Function ctor) { client_ctor_ = Napi::Persistent(ctor); }
+    int32_t NextId() { return ++last_id_; }
+    // createClient's second half: the NativeClient object for core (the
+    // loop takes the core over), referenced (keeps the process alive) until
+    // unref() or its Closed event, and held strongly until Closed.
+    Napi::Object NewClient(std::unique_ptr<Core> core);
+    // For the NativeClient constructor: the core NewClient is creating it
+    // for, or nullptr (constructed from JS).
+    Core *TakeNewCore();
+    void SetRef(int32_t id, bool ref);
+    bool IsShutDown() const { return shut_down_; }
+
+    // ---- any thread ----
+
+    // Hands a job to the loop thread (takes ownership). Never blocks on the
+    // network: appends under a mutex, wakes the loop on the first job.
+    void Post(Job *job);
+
+    // ---- loop thread (and Shutdown, when events are no longer accepted) ----
+
+    void Emit(int32_t id, int32_t kind, int32_t a = 0, int32_t b = 0, int32_t c = 0, int32_t d = 0);
+    void EmitMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
+                     uint32_t payload_len, int32_t flags);
+    void EmitCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count);
+    // Asks for core->RetryWaiting() once the engine callback in progress has
+    // returned (operations wait in the binding while the engine's message
+    // ring is full; a completed message may have made room).
+    void WantRetry(Core *core);
+    tmq_loop *Raw() { return loop_; }
+
+private:
+    static void CallJs(napi_env env, napi_value js_cb, void *context, void *data);
+    static Napi::Value OnImmediate(const Napi::CallbackInfo &info);
+    static void CleanupHook(void *arg);
+    static void RunJobs(void *arg);
+    static void RunRetries(void *arg);
+
+    void Delivered(PushResult r);
+    void Drain(Napi::Env env);
+    void ScheduleImmediate();
+    void OnClosed(int32_t id);
+    void UpdateRef();
+    void Run(Job *job);
+    void Shutdown();
+
+    napi_env env_;
+
+    // JS thread
+    Napi::FunctionReference handler_;
+    Napi::FunctionReference set_immediate_;
+    Napi::FunctionReference drain_fn_;
+    Napi::FunctionReference client_ctor_;
+    Core *new_core_ = nullptr;
+    napi_async_context async_ = nullptr;
+    napi_threadsafe_function tsfn_ = nullptr;
+    bool tsfn_refd_ = false;
+    bool hook_ = false;
+    bool immediate_pending_ = false;
+    bool shut_down_ = false;
+    int32_t last_id_ = 0;
+    struct Tracked {
+        ClientWrap *wrap;
+        bool refd;
+    };
+    std::unordered_map<int32_t, Tracked> clients_;
+    size_t refs_ = 0;   // tracked clients that are referenced
+
+    // shared
+    EventQueue queue_;
+    std::mutex jobs_mu_;
+    std::deque<Job *> jobs_;
+    bool jobs_posted_ = false;   // a RunJobs is posted and has not taken the jobs yet
+    std::atomic<bool> stopping_{false};
+
+    // loop thread
+    tmq_loop *loop_ = nullptr;
+    std::thread thread_;
+    std::thread::id thread_id_;
+    std::unordered_map<int32_t, Core *> cores_;
+    std::vector<int32_t> retry_ids_;
+    bool retry_posted_ = false;
+};
+
+} // namespace tmq_node
+
+#endif

@@ -1,0 +1,418 @@
+// The core client: MQTT.js option names and events, promises instead of
+// callbacks, over one native client on the environment's engine loop thread.
+import { EventEmitter } from 'node:events';
+import { MqttError, argError, engineError } from './errors.js';
+import {
+  EVENT_FIELDS, EventKind, native,
+  type NativeClient, type NativeClientOptions,
+} from './native.js';
+
+export type QoS = 0 | 1 | 2;
+
+/** Connection options; names follow MQTT.js where the concept is the same. */
+export interface MqttClientOptions {
+  host?: string;
+  port?: number;
+  /** 'mqtts' for TLS (default 'mqtt') */
+  protocol?: 'mqtt' | 'mqtts';
+  clientId?: string;
+  username?: string;
+  password?: string | Buffer;
+  /** seconds (default 60); 0 turns keepalive off */
+  keepalive?: number;
+  /** clean session / clean start (default true) */
+  clean?: boolean;
+  /** 3 (MQTT 3.1), 4 (3.1.1, default) or 5 */
+  protocolVersion?: 3 | 4 | 5;
+  will?: { topic: string; payload: string | Buffer; qos?: QoS; retain?: boolean };
+  /** TLS: PEM text */
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  passphrase?: string;
+  /** TLS: verify the server (default true) */
+  rejectUnauthorized?: boolean;
+  servername?: string;
+  ALPNProtocols?: string[];
+  /** ms for the TCP/TLS connect and CONNACK (default 30000) */
+  connectTimeout?: number;
+  /** ms between reconnect attempts (default 0: no automatic reconnect yet) */
+  reconnectPeriod?: number;
+  /** outgoing QoS 1/2 messages in flight at once (default 0: the broker's limit) */
+  maxInflight?: number;
+  /** largest incoming packet in bytes (default 1 MiB) */
+  maxPacketSize?: number;
+}
+
+export interface PublishOptions { qos?: QoS; retain?: boolean; signal?: AbortSignal }
+export interface SubscribeOptions { qos?: QoS; signal?: AbortSignal }
+export interface OperationOptions { signal?: AbortSignal }
+
+/** A received message; `packet` carries its flags. */
+export interface MessagePacket { topic: string; payload: Buffer; qos: QoS; retain: boolean; dup: boolean }
+
+/** What the broker granted one filter: its QoS, or a refusal code (>= 0x80). */
+export interface SubscriptionGrant { topic: string; qos: number }
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  filters?: string[];
+}
+
+/** tmq_state values (tinymqtt/client.h) the client reacts to. */
+const STATE_TCP_CONNECTING = 1;
+const STATE_WAITING_RECONNECT = 5;
+
+const clients = new Map<number, MqttClient>();
+let handlerSet = false;
+
+/** Routes a batch of engine events to the clients they belong to. */
+function dispatch(events: Int32Array, data: Buffer, topics: string[]): void {
+  for (let i = 0; i < events.length; i += EVENT_FIELDS) {
+    const client = clients.get(events[i]);
+    if (client) client._event(events, i, data, topics);
+  }
+}
+
+function checkInt(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw argError(name, `must be an integer from ${min} to ${max}, not ${String(value)}`);
+  return value;
+}
+
+function checkQos(name: string, value: unknown): QoS {
+  return checkInt(name, value, 0, 2) as QoS;
+}
+
+function checkString(name: string, value: unknown): string {
+  if (typeof value !== 'string') throw argError(name, `must be a string, not ${typeof value}`);
+  return value;
+}
+
+function toBuffer(name: string, value: unknown): Buffer {
+  if (typeof value === 'string') return Buffer.from(value);
+  if (Buffer.isBuffer(value)) return value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  throw argError(name, `must be a string, Buffer or Uint8Array, not ${value === null ? 'null' : typeof value}`);
+}
+
+function pemText(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : toBuffer(name, value).toString();
+}
+
+function aborted(signal: AbortSignal): MqttError {
+  return new MqttError('ERR_ABORTED', `aborted: ${String(signal.reason ?? 'signal')}`);
+}
+
+/** Validates options and fills in defaults for the native client. */
+function nativeOptions(o: MqttClientOptions): NativeClientOptions {
+  if (o === null || typeof o !== 'object') throw argError('options', 'must be an object');
+  const tls = o.protocol === 'mqtts';
+  if (o.protocol !== undefined && o.protocol !== 'mqtt' && !tls)
+    throw argError('options.protocol', `must be 'mqtt' or 'mqtts', not ${String(o.protocol)}`);
+  const version = o.protocolVersion ?? 4;
+  if (version !== 3 && version !== 4 && version !== 5)
+    throw argError('options.protocolVersion', `must be 3, 4 or 5, not ${String(version)}`);
+  const out: NativeClientOptions = {
+    host: checkString('options.host', o.host ?? 'localhost'),
+    port: checkInt('options.port', o.port ?? (tls ? 8883 : 1883), 1, 65535),
+    protocolVersion: version,
+    clientId: checkString('options.clientId', o.clientId ?? `tinymqtt_${Math.random().toString(16).slice(2, 10)}`),
+    clean: o.clean ?? true,
+    keepalive: checkInt('options.keepalive', o.keepalive ?? 60, 0, 65535),
+    connectTimeout: checkInt('options.connectTimeout', o.connectTimeout ?? 30000, 1, 2 ** 31 - 1),
+    maxInflight: checkInt('options.maxInflight', o.maxInflight ?? 0, 0, 65535),
+    reconnectPeriod: checkInt('options.reconnectPeriod', o.reconnectPeriod ?? 0, 0, 2 ** 31 - 1),
+    maxPacketSize: checkInt('options.maxPacketSize', o.maxPacketSize ?? 1 << 20, 16, 268435460),
+  };
+  if (typeof out.clean !== 'boolean') throw argError('options.clean', 'must be a boolean');
+  if (o.username !== undefined) out.username = checkString('options.username', o.username);
+  if (o.password !== undefined) out.password = toBuffer('options.password', o.password);
+  if (o.will !== undefined) {
+    out.will = {
+      topic: checkString('options.will.topic', o.will.topic),
+      payload: toBuffer('options.will.payload', o.will.payload),
+      qos: checkQos('options.will.qos', o.will.qos ?? 0),
+      retain: o.will.retain ?? false,
+    };
+  }
+  if (tls) {
+    out.tls = { rejectUnauthorized: o.rejectUnauthorized ?? true };
+    const ca = pemText('options.ca', o.ca), cert = pemText('options.cert', o.cert);
+    const key = pemText('options.key', o.key);
+    if (ca !== undefined) out.tls.ca = ca;
+    if (cert !== undefined) out.tls.cert = cert;
+    if (key !== undefined) out.tls.key = key;
+    if (o.passphrase !== undefined) out.tls.passphrase = checkString('options.passphrase', o.passphrase);
+    if (o.servername !== undefined) out.tls.servername = checkString('options.servername', o.servername);
+    if (o.ALPNProtocols !== undefined) out.tls.alpn = o.ALPNProtocols.map((p, i) => checkString(`options.ALPNProtocols[${i}]`, p));
+  }
+  return out;
+}
+
+/** An MQTT client. Events: 'connect' (connack), 'message' (topic, payload,
+ *  packet), 'error' (MqttError), 'offline', 'reconnect', 'close', 'pong'. */
+export class MqttClient extends EventEmitter {
+  readonly options: Readonly<NativeClientOptions>;
+  #native: NativeClient | undefined;
+  #pending = new Map<number, Pending>();
+  #nextToken = 1;
+  #connecting: Pending | undefined;
+  #ending: Pending | undefined;
+  #connected = false;
+  #closed = false;
+  #state = 0;
+
+  constructor(options: MqttClientOptions = {}) {
+    super();
+    this.options = nativeOptions(options);
+  }
+
+  /** Whether the client is connected (CONNACK received, not yet lost). */
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /** Connects; resolves on CONNACK, rejects with the refusal (code
+   *  'ERR_CONNACK_AUTH', ..., reasonCode set) or the transport error. */
+  connect(opts: OperationOptions = {}): Promise<void> {
+    if (this.#closed) return Promise.reject(new MqttError('ERR_STATE', 'connect: the client was ended'));
+    if (this.#connecting) return Promise.reject(new MqttError('ERR_STATE', 'connect: already connecting'));
+    if (opts.signal?.aborted) return Promise.reject(aborted(opts.signal));
+    if (!this.#native) {
+      if (!handlerSet) {
+        native.setBatchHandler(dispatch);
+        handlerSet = true;
+      }
+      this.#native = native.createClient(this.options);
+      clients.set(this.#native.id, this);
+    }
+    const done = this.#track(opts.signal, (p) => { this.#connecting = p; });
+    this.#native.connect();
+    return done as Promise<void>;
+  }
+
+  /** Publishes. QoS 0 resolves once written, QoS 1 on PUBACK, QoS 2 on
+   *  PUBCOMP; rejects with an MqttError (bad input before anything is sent,
+   *  or the broker's refusal with its reasonCode). */
+  publish(topic: string, payload: string | Buffer | Uint8Array, opts: PublishOptions = {}): Promise<void> {
+    try {
+      checkString('topic', topic);
+      const body = toBuffer('payload', payload);
+      const qos = checkQos('options.qos', opts.qos ?? 0);
+      const n = this.#open('publish');
+      if (opts.signal?.aborted) return Promise.reject(aborted(opts.signal));
+      const token = this.#nextToken++;
+      const done = this.#track(opts.signal, (p) => this.#pending.set(token, p), token);
+      n.publish(topic, body, qos, opts.retain ?? false, token);
+      return done as Promise<void>;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Subscribes to one filter, several, or a { filter: qos } map; resolves to
+   *  what the broker granted each (a QoS, or a refusal code >= 0x80). */
+  subscribe(filters: string | string[] | Record<string, QoS>, opts: SubscribeOptions = {}): Promise<SubscriptionGrant[]> {
+    try {
+      let list: string[], options: number[];
+      if (typeof filters === 'string' || Array.isArray(filters)) {
+        list = typeof filters === 'string' ? [filters] : filters;
+        const qos = checkQos('options.qos', opts.qos ?? 0);
+        options = list.map(() => qos);
+      } else if (filters !== null && typeof filters === 'object') {
+        list = Object.keys(filters);
+        options = list.map((f) => checkQos(`filters['${f}']`, filters[f]));
+      } else {
+        throw argError('filters', 'must be a string, an array of strings or a { filter: qos } object');
+      }
+      if (list.length === 0) throw argError('filters', 'must name at least one filter');
+      list.forEach((f, i) => checkString(`filters[${i}]`, f));
+      const n = this.#open('subscribe');
+      if (opts.signal?.aborted) return Promise.reject(aborted(opts.signal));
+      const token = this.#nextToken++;
+      const done = this.#track(opts.signal, (p) => this.#pending.set(token, { ...p, filters: list }), token);
+      n.subscribe(list, options, token);
+      return done as Promise<SubscriptionGrant[]>;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Unsubscribes from one filter or several. */
+  unsubscribe(filters: string | string[], opts: OperationOptions = {}): Promise<void> {
+    try {
+      const list = typeof filters === 'string' ? [filters] : filters;
+      if (!Array.isArray(list) || list.length === 0) throw argError('filters', 'must be a string or a non-empty array of strings');
+      list.forEach((f, i) => checkString(`filters[${i}]`, f));
+      const n = this.#open('unsubscribe');
+      if (opts.signal?.aborted) return Promise.reject(aborted(opts.signal));
+      const token = this.#nextToken++;
+      const done = this.#track(opts.signal, (p) => this.#pending.set(token, p), token);
+      n.unsubscribe(list, token);
+      return done as Promise<void>;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Ends the client: DISCONNECT after what is queued (or at once with
+   *  force), then closes. Operations still pending reject with ERR_CLOSED. */
+  end(opts: { force?: boolean } = {}): Promise<void> {
+    if (this.#closed || !this.#native) {
+      this.#closed = true;
+      return Promise.resolve();
+    }
+    if (this.#ending) return new Promise((resolve) => this.once('end', () => resolve()));
+    const done = new Promise<void>((resolve, reject) => { this.#ending = { resolve: resolve as (v: unknown) => void, reject }; });
+    if (opts.force || !this.#connected) this.#native.close();
+    else this.#native.disconnect();
+    return done;
+  }
+
+  /** Lets the process exit while this client is open (it still works). */
+  unref(): this {
+    this.#native?.unref();
+    return this;
+  }
+
+  /** Keeps the process alive while this client is open (the default). */
+  ref(): this {
+    this.#native?.ref();
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.end();
+  }
+
+  /** The native client, or an MqttError if the client cannot take operations. */
+  #open(what: string): NativeClient {
+    if (this.#closed || this.#ending) throw new MqttError('ERR_STATE', `${what}: the client was ended`);
+    if (!this.#native) throw new MqttError('ERR_STATE', `${what}: call connect() first`);
+    return this.#native;
+  }
+
+  /** A promise for an operation, settled by its events or its signal. */
+  #track(signal: AbortSignal | undefined, register: (p: Pending) => void, token?: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const pending: Pending = { resolve, reject };
+      register(pending);
+      signal?.addEventListener('abort', () => {
+        if (token !== undefined) this.#pending.delete(token);
+        else if (this.#connecting === pending) this.#connecting = undefined;
+        reject(aborted(signal));
+      }, { once: true });
+    });
+  }
+
+  #settle(token: number): Pending | undefined {
+    const p = this.#pending.get(token);
+    this.#pending.delete(token);
+    return p;
+  }
+
+  /** One engine event for this client (called by the batch dispatcher). */
+  _event(ev: Int32Array, i: number, data: Buffer, topics: string[]): void {
+    const a = ev[i + 2], b = ev[i + 3], c = ev[i + 4], d = ev[i + 5];
+    switch (ev[i + 1]) {
+      case EventKind.Connack: {
+        this.#connected = true;
+        const p = this.#connecting;
+        this.#connecting = undefined;
+        p?.resolve(undefined);
+        this.emit('connect', { sessionPresent: a === 1, reasonCode: b });
+        break;
+      }
+      case EventKind.Message: {
+        const payload = data.subarray(b, b + c);
+        const packet: MessagePacket = { topic: topics[a], payload, qos: (d & 3) as QoS, retain: (d & 4) !== 0, dup: (d & 8) !== 0 };
+        this.emit('message', packet.topic, payload, packet);
+        break;
+      }
+      case EventKind.Sent: {
+        const p = this.#settle(a);
+        if (b >= 0x80) p?.reject(new MqttError('ERR_REFUSED_BY_BROKER', `publish refused by the broker (reason 0x${b.toString(16)})`, b));
+        else p?.resolve(undefined);
+        break;
+      }
+      case EventKind.Suback:
+      case EventKind.Unsuback: {
+        const p = this.#settle(a);
+        const codes = data.subarray(b, b + c);
+        p?.resolve(ev[i + 1] === EventKind.Suback ? (p.filters ?? []).map((topic, k) => ({ topic, qos: codes[k] })) : undefined);
+        break;
+      }
+      case EventKind.Pong:
+        this.emit('pong');
+        break;
+      case EventKind.Disconnect: {
+        const wasConnected = this.#connected;
+        this.#connected = false;
+        const p = this.#connecting;
+        this.#connecting = undefined;
+        if (a !== 0) {
+          const err = engineError(a, 'connection', b || undefined);
+          if (p) p.reject(err);
+          else if (this.listenerCount('error') > 0) this.emit('error', err);
+        }
+        if (wasConnected) this.emit('offline');
+        if (this.#ending) this.#native?.close();
+        break;
+      }
+      case EventKind.Error: {
+        const err = engineError(a, b ? 'operation failed' : 'protocol');
+        const p = b ? this.#settle(b) : undefined;
+        if (p) p.reject(err);
+        else if (this.listenerCount('error') > 0) this.emit('error', err);
+        break;
+      }
+      case EventKind.State:
+        if (a === STATE_TCP_CONNECTING && this.#state === STATE_WAITING_RECONNECT) this.emit('reconnect');
+        this.#state = a;
+        break;
+      case EventKind.Closed: {
+        clients.delete(ev[i]);
+        this.#closed = true;
+        this.#connected = false;
+        const closed = new MqttError('ERR_CLOSED', 'the client was closed');
+        for (const p of this.#pending.values()) p.reject(closed);
+        this.#pending.clear();
+        this.#connecting?.reject(closed);
+        this.#connecting = undefined;
+        this.#ending?.resolve(undefined);
+        this.#ending = undefined;
+        this.emit('close');
+        this.emit('end');
+        break;
+      }
+    }
+  }
+}
+
+/** Connects to `url` ('mqtt://host:1883', 'mqtts://user:pass@host') or with
+ *  options, and resolves to a connected client. */
+export async function connect(url: string | MqttClientOptions, options: MqttClientOptions = {}): Promise<MqttClient> {
+  let opts: MqttClientOptions;
+  if (typeof url === 'string') {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      throw argError('url', `is not a URL: ${url}`);
+    }
+    if (u.protocol !== 'mqtt:' && u.protocol !== 'mqtts:')
+      throw argError('url', `must start with mqtt:// or mqtts://, not ${u.protocol}//`);
+    opts = { ...options, protocol: u.protocol === 'mqtts:' ? 'mqtts' : 'mqtt', host: u.hostname.replace(/^\[|\]$/g, '') };
+    if (u.port) opts.port = Number(u.port);
+    if (u.username) opts.username = decodeURIComponent(u.username);
+    if (u.password) opts.password = decodeURIComponent(u.password);
+  } else {
+    opts = url;
+  }
+  const client = new MqttClient(opts);
+  await client.connect();
+  return client;
+}

@@ -1,0 +1,120 @@
+// The TypeScript client against a real mosquitto: connect, subscribe,
+// publish at every QoS and receive, unsubscribe, end; and bad input refused
+// with an MqttError naming the argument before anything is sent.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, MqttClient, MqttError } from '../lib/index.js';
+import { freePort, startMosquitto, type Broker } from './support/mosquitto.js';
+
+let broker: Broker;
+beforeAll(async () => { broker = await startMosquitto(); });
+afterAll(async () => { await broker?.stop(); });
+
+/** The next `n` messages the client receives. */
+function nextMessages(client: MqttClient, n: number): Promise<Array<{ topic: string; payload: Buffer; qos: number }>> {
+  return new Promise((resolve) => {
+    const got: Array<{ topic: string; payload: Buffer; qos: number }> = [];
+    const on = (topic: string, payload: Buffer, packet: { qos: number }) => {
+      got.push({ topic, payload: Buffer.from(payload), qos: packet.qos });
+      if (got.length === n) { client.off('message', on); resolve(got); }
+    };
+    client.on('message', on);
+  });
+}
+
+describe('MqttClient against mosquitto', () => {
+  for (const protocolVersion of [3, 4, 5] as const) {
+    it(`publishes and receives QoS 0, 1 and 2 (protocol ${protocolVersion})`, async () => {
+      const client = await connect(`mqtt://127.0.0.1:${broker.port}`, { protocolVersion, clientId: `rt-${protocolVersion}` });
+      try {
+        expect(client.connected).toBe(true);
+        const grants = await client.subscribe({ [`rt/${protocolVersion}/+`]: 2 });
+        expect(grants).toEqual([{ topic: `rt/${protocolVersion}/+`, qos: 2 }]);
+        const arriving = nextMessages(client, 3);
+        const binary = Buffer.from([0, 1, 2, 0, 255]);
+        await Promise.all([
+          client.publish(`rt/${protocolVersion}/q0`, 'zero', { qos: 0 }),
+          client.publish(`rt/${protocolVersion}/q1`, binary, { qos: 1 }),
+          client.publish(`rt/${protocolVersion}/q2`, 'two', { qos: 2 }),
+        ]);
+        const got = (await arriving).sort((x, y) => x.topic.localeCompare(y.topic));
+        expect(got.map((m) => [m.topic, m.qos])).toEqual([
+          [`rt/${protocolVersion}/q0`, 0], [`rt/${protocolVersion}/q1`, 1], [`rt/${protocolVersion}/q2`, 2]]);
+        expect(got[0].payload.toString()).toBe('zero');
+        expect(got[1].payload.equals(binary)).toBe(true);
+        expect(got[2].payload.toString()).toBe('two');
+      } finally {
+        await client.end();
+      }
+    });
+  }
+
+  it('stops receiving after unsubscribe', async () => {
+    const client = await connect({ port: broker.port, host: '127.0.0.1' });
+    try {
+      await client.subscribe('un/a');
+      await client.unsubscribe('un/a');
+      await client.subscribe('un/marker');
+      const arriving = nextMessages(client, 1);
+      await client.publish('un/a', 'must not arrive', { qos: 1 });
+      await client.publish('un/marker', 'marker', { qos: 1 });
+      const [m] = await arriving;
+      expect(m.topic).toBe('un/marker'); /* un/a, published first, never came */
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('ends cleanly and settles, and a second end is harmless', async () => {
+    const client = new MqttClient({ port: broker.port, host: '127.0.0.1' });
+    await client.connect();
+    const closed = new Promise((resolve) => client.once('close', resolve));
+    await client.end();
+    await closed;
+    expect(client.connected).toBe(false);
+    await client.end();
+    await expect(client.publish('t', 'x')).rejects.toMatchObject({ code: 'ERR_STATE' });
+  });
+
+  it('rejects a refused connection with ERR_REFUSED', async () => {
+    const port = await freePort(); /* nothing listens there */
+    const err = await connect({ host: '127.0.0.1', port, connectTimeout: 5000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MqttError);
+    expect((err as MqttError).code).toBe('ERR_REFUSED');
+  });
+});
+
+describe('bad input is refused before anything is sent', () => {
+  it('names the argument', async () => {
+    const client = await connect({ port: broker.port, host: '127.0.0.1' });
+    try {
+      await expect(client.publish('t', 'x', { qos: 3 as 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('options.qos') });
+      await expect(client.publish(42 as unknown as string, 'x')).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('topic') });
+      await expect(client.publish('t', {} as unknown as string)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('payload') });
+      await expect(client.subscribe([])).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('filters') });
+      expect(() => new MqttClient({ port: 70000 })).toThrow(/options.port/);
+      expect(() => new MqttClient({ protocolVersion: 6 as 5 })).toThrow(/options.protocolVersion/);
+      await expect(connect('http://example')).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
+      /* the engine's own checks: a wildcard in a topic name, an invalid filter */
+      await expect(client.publish('a/+', 'x', { qos: 1 })).rejects.toMatchObject({ code: 'ERR_TOPIC' });
+      await expect(client.subscribe('a/#/b')).rejects.toMatchObject({ code: 'ERR_FILTER' });
+      /* and the connection survives all of it */
+      const arriving = nextMessages(client, 1);
+      await client.subscribe('still/here');
+      await client.publish('still/here', 'ok', { qos: 1 });
+      expect((await arriving)[0].payload.toString()).toBe('ok');
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('honours an aborted signal', async () => {
+    const client = await connect({ port: broker.port, host: '127.0.0.1' });
+    try {
+      const ac = new AbortController();
+      ac.abort('no longer wanted');
+      await expect(client.publish('t', 'x', { qos: 1, signal: ac.signal })).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    } finally {
+      await client.end();
+    }
+  });
+});

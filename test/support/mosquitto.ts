@@ -1,0 +1,110 @@
+// Starts a real mosquitto for a test file on free loopback ports, with a
+// plain listener, a TLS listener and a TLS listener that requires a client
+// certificate (certificates made with openssl at start), and stops it.
+// Fails with a message naming mosquitto or openssl when they are missing.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const MOSQUITTO = '/usr/sbin/mosquitto';
+
+export interface Certs { ca: string; wrongCa: string; clientCert: string; clientKey: string; clientKeyEncrypted: string }
+export interface Broker {
+  port: number;
+  tlsPort: number;      // TLS, server certificate for localhost and 127.0.0.1
+  mtlsPort: number;     // TLS, and a client certificate is required
+  certs: Certs;         // PEM text
+  stop(): Promise<void>;
+}
+/** The passphrase of certs.clientKeyEncrypted. */
+export const KEY_PASSPHRASE = 'tinymqtt-key-pass';
+
+/** A free TCP port on 127.0.0.1 (bound, read back, released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = tcpConnect(port, '127.0.0.1');
+    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('error', () => resolve(false));
+  });
+}
+
+/** A CA, a wrong CA, a server certificate and a client certificate (EC P-256), with openssl. */
+function makeCerts(dir: string): Certs {
+  const cnf = path.join(dir, 'openssl.cnf');
+  writeFileSync(cnf, [
+    '[req]', 'distinguished_name = dn', 'prompt = no', '[dn]', 'CN = tinymqtt-test',
+    '[ca]', 'basicConstraints = critical,CA:TRUE', 'keyUsage = critical,keyCertSign,cRLSign',
+    '[server]', 'basicConstraints = CA:FALSE', 'extendedKeyUsage = serverAuth',
+    'subjectAltName = DNS:localhost,IP:127.0.0.1',
+    '[client]', 'basicConstraints = CA:FALSE', 'extendedKeyUsage = clientAuth', '',
+  ].join('\n'));
+  const f = (name: string) => path.join(dir, name);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const key = (out: string) => ssl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', f(out));
+  const ca = (k: string, cn: string, out: string) =>
+    ssl('req', '-x509', '-new', '-key', f(k), '-sha256', '-days', '30', '-subj', `/CN=${cn}`, '-config', cnf, '-extensions', 'ca', '-out', f(out));
+  const cert = (k: string, cn: string, section: string, serial: string, out: string) => {
+    ssl('req', '-new', '-key', f(k), '-subj', `/CN=${cn}`, '-config', cnf, '-out', f('req.csr'));
+    ssl('x509', '-req', '-in', f('req.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-set_serial', serial, '-days', '30',
+      '-sha256', '-extfile', cnf, '-extensions', section, '-out', f(out));
+  };
+  key('ca.key'); ca('ca.key', 'tinymqtt test CA', 'ca.pem');
+  key('wrong.key'); ca('wrong.key', 'tinymqtt wrong CA', 'wrong.pem');
+  key('server.key'); cert('server.key', 'localhost', 'server', '1001', 'server.pem');
+  key('client.key'); cert('client.key', 'tinymqtt-client', 'client', '1002', 'client.pem');
+  ssl('ec', '-in', f('client.key'), '-aes256', '-passout', `pass:${KEY_PASSPHRASE}`, '-out', f('client_enc.key'));
+  const read = (name: string) => readFileSync(f(name), 'utf8');
+  return {
+    ca: read('ca.pem'), wrongCa: read('wrong.pem'), clientCert: read('client.pem'), clientKey: read('client.key'),
+    clientKeyEncrypted: read('client_enc.key'),
+  };
+}
+
+/** Starts mosquitto (anonymous plain, TLS and mutual-TLS listeners) and
+ *  waits until it accepts connections. */
+export async function startMosquitto(): Promise<Broker> {
+  if (!existsSync(MOSQUITTO)) throw new Error(`${MOSQUITTO} not found: install the Debian package mosquitto (scripts/bootstrap)`);
+  const [port, tlsPort, mtlsPort] = [await freePort(), await freePort(), await freePort()];
+  const dir = mkdtempSync(path.join(tmpdir(), 'tmq-native-'));
+  const certs = makeCerts(dir);
+  const conf = path.join(dir, 'mosquitto.conf');
+  const tls = [`cafile ${dir}/ca.pem`, `certfile ${dir}/server.pem`, `keyfile ${dir}/server.key`];
+  writeFileSync(conf, [
+    'allow_anonymous true', 'persistence false', ...(process.getuid?.() === 0 ? ['user root'] : []),
+    `listener ${port} 127.0.0.1`,
+    `listener ${tlsPort} 127.0.0.1`, ...tls,
+    `listener ${mtlsPort} 127.0.0.1`, ...tls, 'require_certificate true', '',
+  ].join('\n'));
+  const proc: ChildProcess = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const orphan = () => proc.kill('SIGTERM');   // best effort if the test process ends without afterAll
+  process.once('exit', orphan);
+  for (let i = 0; !(await accepts(port)) || !(await accepts(mtlsPort)); i++) {
+    if (i > 100 || proc.exitCode !== null) throw new Error(`mosquitto did not start: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    port, tlsPort, mtlsPort, certs,
+    async stop() {
+      process.off('exit', orphan);
+      proc.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
