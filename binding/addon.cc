@@ -13,12 +13,14 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "client.h"
 #include "loop.h"
 
 extern "C" {
 #include "tinymqtt/error.h"
+#include "tinymqtt/topic.h"
 }
 
 #ifndef TMQ_PACKAGE_VERSION
@@ -37,6 +39,8 @@ public:
             InstanceMethod("strerror", &Addon::StrError),
             InstanceMethod("setBatchHandler", &Addon::SetBatchHandler),
             InstanceMethod("createClient", &Addon::CreateClient),
+            InstanceMethod("checkTopic", &Addon::CheckTopic),
+            InstanceMethod("checkFilter", &Addon::CheckFilter),
         });
     }
 
@@ -72,6 +76,24 @@ private:
     // strerror(code): the engine's constant name for an error code
     // ("TMQ_ERR_UTF8" for -12), "TMQ_ERR_UNKNOWN" for a code it does not
     // know. Throws a TypeError unless code is an integer.
+    // checkTopic(name) / checkFilter(filter): the engine's rules for a topic
+    // name (PUBLISH, will) or a topic filter, on the string's UTF-8 bytes:
+    // 0 when valid, else the engine error code. Throws a TypeError unless
+    // given a string.
+    Napi::Value CheckTopic(const Napi::CallbackInfo &info) { return Check(info, tmq_topic_check); }
+    Napi::Value CheckFilter(const Napi::CallbackInfo &info) { return Check(info, tmq_filter_check); }
+
+    Napi::Value Check(const Napi::CallbackInfo &info, int (*rule)(const uint8_t *, uint32_t))
+    {
+        Napi::Env env = info.Env();
+        if (info.Length() < 1 || !info[0].IsString())
+            throw Napi::TypeError::New(env, "check: the argument must be a string");
+        std::string s = info[0].As<Napi::String>().Utf8Value();
+        if (s.size() > 0xFFFFu)
+            return Napi::Number::New(env, TMQ_ERR_TOO_LARGE);
+        return Napi::Number::New(env, rule(reinterpret_cast<const uint8_t *>(s.data()), static_cast<uint32_t>(s.size())));
+    }
+
     Napi::Value StrError(const Napi::CallbackInfo &info)
     {
         Napi::Env env = info.Env();

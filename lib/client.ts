@@ -85,10 +85,32 @@ function checkQos(name: string, value: unknown): QoS {
   return checkInt(name, value, 0, 2) as QoS;
 }
 
+/** A lone UTF-16 surrogate: it has no UTF-8 form (converting it would
+ *  silently turn it into U+FFFD before the engine could refuse it). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A string bound for an MQTT UTF-8 field. */
 function checkString(name: string, value: unknown): string {
   if (typeof value !== 'string') throw argError(name, `must be a string, not ${typeof value}`);
+  if (LONE_SURROGATE.test(value))
+    throw new MqttError('ERR_UTF8', `${name} has a lone surrogate, which UTF-8 cannot encode`);
   return value;
 }
+
+/** A topic name or filter checked with the engine's own rules; the error
+ *  keeps the engine's code and names the argument. */
+function checkTopicLike(name: string, value: unknown, rule: (s: string) => number, what: string): string {
+  const s = checkString(name, value);
+  const err = rule(s);
+  if (err !== 0) {
+    const e = engineError(err, `${name} is not a valid ${what} (${JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}...` : s)})`);
+    throw e;
+  }
+  return s;
+}
+
+const checkTopic = (name: string, value: unknown) => checkTopicLike(name, value, (s) => native.checkTopic(s), 'topic name');
+const checkFilter = (name: string, value: unknown) => checkTopicLike(name, value, (s) => native.checkFilter(s), 'topic filter');
 
 function toBuffer(name: string, value: unknown): Buffer {
   if (typeof value === 'string') return Buffer.from(value);
@@ -132,7 +154,7 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
   if (o.password !== undefined) out.password = toBuffer('options.password', o.password);
   if (o.will !== undefined) {
     out.will = {
-      topic: checkString('options.will.topic', o.will.topic),
+      topic: checkTopic('options.will.topic', o.will.topic),
       payload: toBuffer('options.will.payload', o.will.payload),
       qos: checkQos('options.will.qos', o.will.qos ?? 0),
       retain: o.will.retain ?? false,
@@ -199,7 +221,7 @@ export class MqttClient extends EventEmitter {
    *  or the broker's refusal with its reasonCode). */
   publish(topic: string, payload: string | Buffer | Uint8Array, opts: PublishOptions = {}): Promise<void> {
     try {
-      checkString('topic', topic);
+      checkTopic('topic', topic);
       const body = toBuffer('payload', payload);
       const qos = checkQos('options.qos', opts.qos ?? 0);
       const n = this.#open('publish');
@@ -229,7 +251,7 @@ export class MqttClient extends EventEmitter {
         throw argError('filters', 'must be a string, an array of strings or a { filter: qos } object');
       }
       if (list.length === 0) throw argError('filters', 'must name at least one filter');
-      list.forEach((f, i) => checkString(`filters[${i}]`, f));
+      list.forEach((f, i) => checkFilter(`filters[${i}]`, f));
       const n = this.#open('subscribe');
       if (opts.signal?.aborted) return Promise.reject(aborted(opts.signal));
       const token = this.#nextToken++;
@@ -246,7 +268,7 @@ export class MqttClient extends EventEmitter {
     try {
       const list = typeof filters === 'string' ? [filters] : filters;
       if (!Array.isArray(list) || list.length === 0) throw argError('filters', 'must be a string or a non-empty array of strings');
-      list.forEach((f, i) => checkString(`filters[${i}]`, f));
+      list.forEach((f, i) => checkFilter(`filters[${i}]`, f));
       const n = this.#open('unsubscribe');
       if (opts.signal?.aborted) return Promise.reject(aborted(opts.signal));
       const token = this.#nextToken++;

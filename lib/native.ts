@@ -11,6 +11,12 @@ export interface Native {
    *  "TMQ_ERR_UNKNOWN" for a code it does not know. Throws a TypeError unless
    *  code is an integer. */
   strerror(code: number): string;
+  /** The engine's rules for a topic name (PUBLISH, will): 0 when valid, else
+   *  the engine error code (TMQ_ERR_TOPIC, TMQ_ERR_UTF8, TMQ_ERR_TOO_LARGE). */
+  checkTopic(topic: string): number;
+  /** The engine's rules for a topic filter, shared subscriptions included:
+   *  0 when valid, else TMQ_ERR_FILTER, TMQ_ERR_SHARED, TMQ_ERR_UTF8, ... */
+  checkFilter(filter: string): number;
   /** Registers the environment's batch handler (once, before the first client). */
   setBatchHandler(handler: BatchHandler): void;
   /** Creates a client on the environment's loop thread (started on first use,

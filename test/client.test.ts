@@ -94,9 +94,16 @@ describe('bad input is refused before anything is sent', () => {
       expect(() => new MqttClient({ port: 70000 })).toThrow(/options.port/);
       expect(() => new MqttClient({ protocolVersion: 6 as 5 })).toThrow(/options.protocolVersion/);
       await expect(connect('http://example')).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
-      /* the engine's own checks: a wildcard in a topic name, an invalid filter */
-      await expect(client.publish('a/+', 'x', { qos: 1 })).rejects.toMatchObject({ code: 'ERR_TOPIC' });
-      await expect(client.subscribe('a/#/b')).rejects.toMatchObject({ code: 'ERR_FILTER' });
+      /* the engine's own rules, applied before anything is queued */
+      await expect(client.publish('a/+', 'x', { qos: 1 })).rejects.toMatchObject({ code: 'ERR_TOPIC', message: expect.stringContaining('topic') });
+      await expect(client.publish('', 'x')).rejects.toMatchObject({ code: 'ERR_TOPIC' });
+      await expect(client.publish('a\u0000b', 'x')).rejects.toMatchObject({ code: 'ERR_UTF8' });
+      await expect(client.publish('\ud800', 'x')).rejects.toMatchObject({ code: 'ERR_UTF8' }); /* lone surrogate */
+      await expect(client.publish('t'.repeat(65536), 'x')).rejects.toMatchObject({ code: 'ERR_TOO_LARGE' });
+      await expect(client.subscribe('a/#/b')).rejects.toMatchObject({ code: 'ERR_FILTER', message: expect.stringContaining('filters[0]') });
+      await expect(client.subscribe(['ok/#', '$share//x'])).rejects.toMatchObject({ code: 'ERR_SHARED', message: expect.stringContaining('filters[1]') });
+      await expect(client.unsubscribe('a+')).rejects.toMatchObject({ code: 'ERR_FILTER' });
+      expect(() => new MqttClient({ will: { topic: 'w/#', payload: 'x' } })).toThrow(/options.will.topic/);
       /* and the connection survives all of it */
       const arriving = nextMessages(client, 1);
       await client.subscribe('still/here');
