@@ -41,6 +41,7 @@ public:
             InstanceMethod("createClient", &Addon::CreateClient),
             InstanceMethod("checkTopic", &Addon::CheckTopic),
             InstanceMethod("checkFilter", &Addon::CheckFilter),
+            InstanceMethod("topicMatch", &Addon::TopicMatch),
         });
     }
 
@@ -82,6 +83,20 @@ private:
     // given a string.
     Napi::Value CheckTopic(const Napi::CallbackInfo &info) { return Check(info, tmq_topic_check); }
     Napi::Value CheckFilter(const Napi::CallbackInfo &info) { return Check(info, tmq_filter_check); }
+
+    // topicMatch(filter, topic): whether topic name `topic` matches the valid
+    // filter `filter` by the engine's rules ($-topics, shared subscriptions).
+    Napi::Value TopicMatch(const Napi::CallbackInfo &info)
+    {
+        Napi::Env env = info.Env();
+        if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString())
+            throw Napi::TypeError::New(env, "topicMatch: filter and topic must be strings");
+        std::string f = info[0].As<Napi::String>().Utf8Value(), t = info[1].As<Napi::String>().Utf8Value();
+        if (f.size() > 0xFFFFu || t.size() > 0xFFFFu)
+            return Napi::Boolean::New(env, false);
+        return Napi::Boolean::New(env, tmq_topic_match(reinterpret_cast<const uint8_t *>(f.data()), static_cast<uint32_t>(f.size()),
+                                                       reinterpret_cast<const uint8_t *>(t.data()), static_cast<uint32_t>(t.size())) != 0);
+    }
 
     Napi::Value Check(const Napi::CallbackInfo &info, int (*rule)(const uint8_t *, uint32_t))
     {

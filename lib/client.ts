@@ -47,6 +47,12 @@ export interface MqttClientOptions {
 export interface PublishOptions { qos?: QoS; retain?: boolean; signal?: AbortSignal }
 export interface SubscribeOptions { qos?: QoS; signal?: AbortSignal }
 export interface OperationOptions { signal?: AbortSignal }
+export interface MessagesOptions {
+  signal?: AbortSignal;
+  /** messages the iterator may hold for a slow consumer (default 10000); past
+   *  it the iterator fails with ERR_QUEUE_FULL rather than grow or drop */
+  highWaterMark?: number;
+}
 
 /** A received message; `packet` carries its flags. */
 export interface MessagePacket { topic: string; payload: Buffer; qos: QoS; retain: boolean; dup: boolean }
@@ -304,6 +310,65 @@ export class MqttClient extends EventEmitter {
   ref(): this {
     this.#native?.ref();
     return this;
+  }
+
+  /** The messages this client receives from now on (those matching `filter`
+   *  when given), as an async iterator; it ends when the client closes or its
+   *  signal aborts. Subscribing is separate: call subscribe() as well. */
+  messages(filter?: string, opts: MessagesOptions = {}): AsyncIterableIterator<MessagePacket> {
+    if (filter !== undefined) checkFilter('filter', filter);
+    const limit = checkInt('options.highWaterMark', opts.highWaterMark ?? 10000, 1, 2 ** 31 - 1);
+    const queue: MessagePacket[] = [];
+    let waiting: { resolve(r: IteratorResult<MessagePacket>): void; reject(e: Error): void } | undefined;
+    let failure: Error | undefined;
+    let done = false;
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      failure = err;
+      this.off('message', onMessage);
+      this.off('close', onClose);
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (waiting && (err === undefined || queue.length === 0)) {
+        const w = waiting;
+        waiting = undefined;
+        if (err) w.reject(err);
+        else w.resolve({ value: undefined, done: true });
+      }
+    };
+    const onMessage = (topic: string, _payload: Buffer, packet: MessagePacket) => {
+      if (filter !== undefined && !native.topicMatch(filter, topic)) return;
+      if (waiting) {
+        const w = waiting;
+        waiting = undefined;
+        w.resolve({ value: packet, done: false });
+      } else if (queue.length >= limit) {
+        finish(new MqttError('ERR_QUEUE_FULL', `messages(): the consumer fell more than ${limit} messages behind (options.highWaterMark)`));
+      } else {
+        queue.push(packet);
+      }
+    };
+    const onClose = () => finish();
+    const onAbort = () => finish(opts.signal ? aborted(opts.signal) : undefined);
+    this.on('message', onMessage);
+    this.once('close', onClose);
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const iterator: AsyncIterableIterator<MessagePacket> = {
+      next: () => {
+        const value = queue.shift();
+        if (value) return Promise.resolve({ value, done: false });
+        if (done) return failure ? Promise.reject(failure) : Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve, reject) => { waiting = { resolve, reject }; });
+      },
+      return: () => {
+        finish();
+        queue.length = 0;
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -21,6 +21,6 @@ export function errorName(code: number): string {
 
 export { MqttClient, connect } from './client.js';
 export type {
-  MqttClientOptions, PublishOptions, SubscribeOptions, OperationOptions, MessagePacket, SubscriptionGrant, QoS,
+  MqttClientOptions, PublishOptions, SubscribeOptions, OperationOptions, MessagesOptions, MessagePacket, SubscriptionGrant, QoS,
 } from './client.js';
 export { MqttError } from './errors.js';

@@ -17,6 +17,10 @@ export interface Native {
   /** The engine's rules for a topic filter, shared subscriptions included:
    *  0 when valid, else TMQ_ERR_FILTER, TMQ_ERR_SHARED, TMQ_ERR_UTF8, ... */
   checkFilter(filter: string): number;
+  /** Whether topic name `topic` matches the (valid) filter `filter`, by the
+   *  engine's rules: '$'-topics not matched by a leading wildcard, shared
+   *  subscriptions matching as their inner filter. */
+  topicMatch(filter: string, topic: string): boolean;
   /** Registers the environment's batch handler (once, before the first client). */
   setBatchHandler(handler: BatchHandler): void;
   /** Creates a client on the environment's loop thread (started on first use,

@@ -125,3 +125,65 @@ describe('bad input is refused before anything is sent', () => {
     }
   });
 });
+
+describe('messages()', () => {
+  it('yields the matching messages in order and detaches on break', async () => {
+    const client = await connect({ port: broker.port, host: '127.0.0.1' });
+    try {
+      await client.subscribe('it/#', { qos: 1 });
+      const listeners = client.listenerCount('message');
+      const seen: string[] = [];
+      const reading = (async () => {
+        for await (const m of client.messages('it/+/temp')) {
+          seen.push(`${m.topic}=${m.payload.toString()}`);
+          if (seen.length === 3) break;
+        }
+      })();
+      for (const [topic, value] of [['it/a/temp', '1'], ['it/a/hum', 'x'], ['it/b/temp', '2'], ['it/c/d/temp', 'y'], ['it/c/temp', '3']])
+        await client.publish(topic, value, { qos: 1 });
+      await reading;
+      expect(seen).toEqual(['it/a/temp=1', 'it/b/temp=2', 'it/c/temp=3']);
+      expect(client.listenerCount('message')).toBe(listeners); /* break detached it */
+      expect(() => client.messages('a/#/b')).toThrow(/filter/);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('ends when the client ends', async () => {
+    const client = await connect({ port: broker.port, host: '127.0.0.1' });
+    const iterator = client.messages();
+    const next = iterator.next();
+    await client.end();
+    await expect(next).resolves.toEqual({ value: undefined, done: true });
+  });
+
+  it('tells a consumer that fell behind instead of growing or dropping silently', async () => {
+    const client = await connect({ port: broker.port, host: '127.0.0.1' });
+    try {
+      await client.subscribe('hw/+', { qos: 1 });
+      const iterator = client.messages('hw/+', { highWaterMark: 2 });
+      const arrived = nextMessages(client, 3);
+      for (const n of ['1', '2', '3']) await client.publish(`hw/${n}`, n, { qos: 1 });
+      await arrived;
+      await expect(iterator.next()).resolves.toMatchObject({ value: { topic: 'hw/1' } });
+      await expect(iterator.next()).resolves.toMatchObject({ value: { topic: 'hw/2' } });
+      await expect(iterator.next()).rejects.toMatchObject({ code: 'ERR_QUEUE_FULL', message: expect.stringContaining('highWaterMark') });
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('stops on its signal', async () => {
+    const client = await connect({ port: broker.port, host: '127.0.0.1' });
+    try {
+      const ac = new AbortController();
+      const iterator = client.messages(undefined, { signal: ac.signal });
+      const next = iterator.next();
+      ac.abort('done here');
+      await expect(next).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    } finally {
+      await client.end();
+    }
+  });
+});
