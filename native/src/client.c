@@ -44,6 +44,13 @@ static uint16_t window(const tmq_client *c)
     return w;
 }
 
+/* Nonzero if the window holds queued message m back: a QoS 1/2 PUBLISH
+ * while the window is full. */
+static int held_by_window(const tmq_client *c, const tmq_msg *m)
+{
+    return m->kind == TMQ_MSG_PUBLISH && m->u.publish.qos && c->inflight >= window(c);
+}
+
 /* Bytes the send buffer can still take (after moving its content forward). */
 static uint32_t tx_free(const tmq_client *c)
 {
@@ -202,7 +209,7 @@ static void pump(tmq_client *c)
             c->send_off++;
             continue;
         }
-        if (m->kind == TMQ_MSG_PUBLISH && m->u.publish.qos && c->inflight >= window(c))
+        if (held_by_window(c, m))
             return;
         msg_packet(m, &pkt);
         n = queue_packet(c, &pkt);
@@ -838,19 +845,18 @@ uint32_t tmq_client_timeout(const tmq_client *c, uint32_t now_ms)
 
 int tmq_client_wants_write(const tmq_client *c)
 {
-    uint32_t i;
+    uint16_t i;
     if (c->tx_off < c->tx_len || (c->state == TMQ_STATE_READY && c->closing == 1))
         return 1;
     if (c->state != TMQ_STATE_READY || c->closing)
         return 0;
     /* a queued message that pump would send now */
     for (i = c->send_off; i < c->live; i++) {
-        uint32_t pos = c->head + i;
-        const tmq_msg *m = &c->mem.msgs[pos >= c->mem.msg_cap ? pos - c->mem.msg_cap : pos];
+        const tmq_msg *m = tmq_session_at(c, i);
         if (m->state == TMQ_MSG_RELEASE)
             return 1;
         if (m->state == TMQ_MSG_QUEUED)
-            return !(m->kind == TMQ_MSG_PUBLISH && m->u.publish.qos && c->inflight >= window(c));
+            return !held_by_window(c, m);
     }
     return 0;
 }

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-tmq_msg *tmq_session_at(tmq_client *c, uint16_t i)
+tmq_msg *tmq_session_at(const tmq_client *c, uint16_t i)
 {
     uint32_t idx = (uint32_t)c->head + i;
     if (idx >= c->mem.msg_cap)
