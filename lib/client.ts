@@ -67,6 +67,7 @@ interface Pending {
 }
 
 /** tmq_state values (tinymqtt/client.h) the client reacts to. */
+const STATE_DISCONNECTED = 0;
 const STATE_TCP_CONNECTING = 1;
 const STATE_WAITING_RECONNECT = 5;
 
@@ -204,9 +205,9 @@ export class MqttClient extends EventEmitter {
   }
 
   /** Connects; resolves on CONNACK, rejects with the refusal (code
-   *  'ERR_CONNACK_AUTH', ..., reasonCode set) or the transport error. */
+   *  'ERR_CONNACK_BAD_AUTH', ..., reasonCode set) or the transport error. */
   connect(opts: OperationOptions = {}): Promise<void> {
-    if (this.#closed) return Promise.reject(new MqttError('ERR_STATE', 'connect: the client was ended'));
+    if (this.#closed) return Promise.reject(new MqttError('ERR_CLOSED', 'connect: the client was ended'));
     if (this.#connecting) return Promise.reject(new MqttError('ERR_STATE', 'connect: already connecting'));
     if (opts.signal?.aborted) return Promise.reject(aborted(opts.signal));
     if (!this.#native) {
@@ -242,7 +243,9 @@ export class MqttClient extends EventEmitter {
   }
 
   /** Subscribes to one filter, several, or a { filter: qos } map; resolves to
-   *  what the broker granted each (a QoS, or a refusal code >= 0x80). */
+   *  the QoS the broker granted each. Rejects with ERR_SUBACK_REFUSED when the
+   *  broker refused any filter (error.granted has every filter's result, the
+   *  refused ones with their code >= 0x80); the others are subscribed. */
   subscribe(filters: string | string[] | Record<string, QoS>, opts: SubscribeOptions = {}): Promise<SubscriptionGrant[]> {
     try {
       let list: string[], options: number[];
@@ -375,10 +378,15 @@ export class MqttClient extends EventEmitter {
     await this.end();
   }
 
-  /** The native client, or an MqttError if the client cannot take operations. */
+  /** The native client, or an MqttError if the client cannot take operations:
+   *  ERR_CLOSED once ended, ERR_NOT_CONNECTED before connect() and while
+   *  disconnected with no automatic reconnect (nothing would ever send it).
+   *  While connecting or waiting to reconnect operations queue. */
   #open(what: string): NativeClient {
-    if (this.#closed || this.#ending) throw new MqttError('ERR_STATE', `${what}: the client was ended`);
-    if (!this.#native) throw new MqttError('ERR_STATE', `${what}: call connect() first`);
+    if (this.#closed || this.#ending) throw new MqttError('ERR_CLOSED', `${what}: the client was ended`);
+    if (!this.#native) throw new MqttError('ERR_NOT_CONNECTED', `${what}: call connect() first`);
+    if (this.#state === STATE_DISCONNECTED && !this.#connecting)
+      throw new MqttError('ERR_NOT_CONNECTED', `${what}: the connection was lost and options.reconnectPeriod is 0; call connect() again`);
     return this.#native;
   }
 
@@ -425,13 +433,14 @@ export class MqttClient extends EventEmitter {
         else p?.resolve(undefined);
         break;
       }
-      case EventKind.Suback:
-      case EventKind.Unsuback: {
+      case EventKind.Suback: {
         const p = this.#settle(a);
-        const codes = data.subarray(b, b + c);
-        p?.resolve(ev[i + 1] === EventKind.Suback ? (p.filters ?? []).map((topic, k) => ({ topic, qos: codes[k] })) : undefined);
+        if (p) settleSuback(p, data.subarray(b, b + c));
         break;
       }
+      case EventKind.Unsuback:
+        this.#settle(a)?.resolve(undefined);
+        break;
       case EventKind.Pong:
         this.emit('pong');
         break;
@@ -477,6 +486,22 @@ export class MqttClient extends EventEmitter {
       }
     }
   }
+}
+
+/** Resolves a subscribe with what the broker granted each filter, or rejects
+ *  it with ERR_SUBACK_REFUSED (the error's `granted` lists every filter's
+ *  result) when the broker refused any of them. */
+function settleSuback(p: Pending, codes: Uint8Array): void {
+  const granted = (p.filters ?? []).map((topic, k) => ({ topic, qos: codes[k] }));
+  const refused = granted.filter((g) => g.qos >= 0x80);
+  if (refused.length === 0) {
+    p.resolve(granted);
+    return;
+  }
+  const list = refused.map((g) => `${g.topic} (0x${g.qos.toString(16)})`).join(', ');
+  const err = new MqttError('ERR_SUBACK_REFUSED', `subscribe: the broker refused ${list}`, refused[0].qos);
+  err.granted = granted;
+  p.reject(err);
 }
 
 /** Connects to `url` ('mqtt://host:1883', 'mqtts://user:pass@host') or with

@@ -1,12 +1,15 @@
 // MqttError: every failure tinymqtt reports, with a stable string code.
 import { native } from './native.js';
 
-/** An error with a stable `code` ('ERR_QUEUE_FULL', 'ERR_CONNACK_AUTH',
+/** An error with a stable `code` ('ERR_INVALID_TOPIC', 'ERR_NOT_CONNECTED',
+ *  'ERR_CONNACK_BAD_AUTH', 'ERR_SUBACK_REFUSED', 'ERR_PACKET_TOO_LARGE',
  *  'ERR_INVALID_ARG', ...) and, where the protocol gave one, the MQTT reason
  *  code. Messages name the argument or the condition. */
 export class MqttError extends Error {
   readonly code: string;
   readonly reasonCode?: number;
+  /** ERR_SUBACK_REFUSED: what the broker answered for each filter */
+  granted?: { topic: string; qos: number }[];
 
   constructor(code: string, message: string, reasonCode?: number) {
     super(message);
@@ -16,10 +19,21 @@ export class MqttError extends Error {
   }
 }
 
+/** Engine errors whose JavaScript code reads better with another name (the
+ *  rest keep the engine's name without the TMQ_ prefix). */
+const RENAMED: Record<string, string> = {
+  ERR_TOPIC: 'ERR_INVALID_TOPIC',
+  ERR_FILTER: 'ERR_INVALID_FILTER',
+  ERR_SHARED: 'ERR_INVALID_FILTER',
+  ERR_TOO_LARGE: 'ERR_PACKET_TOO_LARGE',
+  ERR_CONNACK_AUTH: 'ERR_CONNACK_BAD_AUTH',
+};
+
 /** The string code of an engine error number: TMQ_ERR_QUEUE_FULL (-34)
- *  becomes 'ERR_QUEUE_FULL'. */
+ *  becomes 'ERR_QUEUE_FULL', TMQ_ERR_TOPIC 'ERR_INVALID_TOPIC'. */
 export function engineCode(err: number): string {
-  return native.strerror(err).replace(/^TMQ_/, '');
+  const name = native.strerror(err).replace(/^TMQ_/, '');
+  return RENAMED[name] ?? name;
 }
 
 /** An MqttError for an engine error number, with what it was doing. */

@@ -72,7 +72,15 @@ describe('MqttClient against mosquitto', () => {
     await closed;
     expect(client.connected).toBe(false);
     await client.end();
-    await expect(client.publish('t', 'x')).rejects.toMatchObject({ code: 'ERR_STATE' });
+    await expect(client.publish('t', 'x')).rejects.toMatchObject({ code: 'ERR_CLOSED' });
+  });
+
+  it('refuses operations with ERR_NOT_CONNECTED before connect() and after a lost connection with no reconnect', async () => {
+    const client = new MqttClient({ port: await freePort(), host: '127.0.0.1', connectTimeout: 5000 });
+    await expect(client.publish('t', 'x')).rejects.toMatchObject({ code: 'ERR_NOT_CONNECTED', message: expect.stringContaining('connect()') });
+    await expect(client.connect()).rejects.toMatchObject({ code: 'ERR_REFUSED' });
+    await expect(client.subscribe('t')).rejects.toMatchObject({ code: 'ERR_NOT_CONNECTED', message: expect.stringContaining('reconnectPeriod') });
+    await client.end();
   });
 
   it('rejects a refused connection with ERR_REFUSED', async () => {
@@ -95,14 +103,14 @@ describe('bad input is refused before anything is sent', () => {
       expect(() => new MqttClient({ protocolVersion: 6 as 5 })).toThrow(/options.protocolVersion/);
       await expect(connect('http://example')).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
       /* the engine's own rules, applied before anything is queued */
-      await expect(client.publish('a/+', 'x', { qos: 1 })).rejects.toMatchObject({ code: 'ERR_TOPIC', message: expect.stringContaining('topic') });
-      await expect(client.publish('', 'x')).rejects.toMatchObject({ code: 'ERR_TOPIC' });
+      await expect(client.publish('a/+', 'x', { qos: 1 })).rejects.toMatchObject({ code: 'ERR_INVALID_TOPIC', message: expect.stringContaining('topic') });
+      await expect(client.publish('', 'x')).rejects.toMatchObject({ code: 'ERR_INVALID_TOPIC' });
       await expect(client.publish('a\u0000b', 'x')).rejects.toMatchObject({ code: 'ERR_UTF8' });
       await expect(client.publish('\ud800', 'x')).rejects.toMatchObject({ code: 'ERR_UTF8' }); /* lone surrogate */
-      await expect(client.publish('t'.repeat(65536), 'x')).rejects.toMatchObject({ code: 'ERR_TOO_LARGE' });
-      await expect(client.subscribe('a/#/b')).rejects.toMatchObject({ code: 'ERR_FILTER', message: expect.stringContaining('filters[0]') });
-      await expect(client.subscribe(['ok/#', '$share//x'])).rejects.toMatchObject({ code: 'ERR_SHARED', message: expect.stringContaining('filters[1]') });
-      await expect(client.unsubscribe('a+')).rejects.toMatchObject({ code: 'ERR_FILTER' });
+      await expect(client.publish('t'.repeat(65536), 'x')).rejects.toMatchObject({ code: 'ERR_PACKET_TOO_LARGE' });
+      await expect(client.subscribe('a/#/b')).rejects.toMatchObject({ code: 'ERR_INVALID_FILTER', message: expect.stringContaining('filters[0]') });
+      await expect(client.subscribe(['ok/#', '$share//x'])).rejects.toMatchObject({ code: 'ERR_INVALID_FILTER', message: expect.stringContaining('filters[1]') });
+      await expect(client.unsubscribe('a+')).rejects.toMatchObject({ code: 'ERR_INVALID_FILTER' });
       expect(() => new MqttClient({ will: { topic: 'w/#', payload: 'x' } })).toThrow(/options.will.topic/);
       /* and the connection survives all of it */
       const arriving = nextMessages(client, 1);
