@@ -18,7 +18,6 @@ namespace tmq_node {
 namespace {
 
 // Caller memory of every client (native/README.md, "Sizing the memory").
-constexpr uint32_t kTxBytes = 256 * 1024;   // largest packet sent; more lets more go out per write
 constexpr uint16_t kMsgSlots = 1024;        // operations from submission to their final event
 constexpr uint16_t kQos2Ids = 256;          // incoming QoS 2 ids (5.0: our Receive Maximum)
 constexpr uint16_t kAssignedId = 1024;      // 5.0: room for a server-assigned client id
@@ -239,6 +238,7 @@ std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Loop *loo
     cfg.max_inflight = static_cast<uint16_t>(r.Int("maxInflight", 0, 65535));
     cfg.reconnect_delay_ms = r.Int("reconnectPeriod", 0, UINT32_MAX);
     uint32_t max_packet = r.Int("maxPacketSize", 16, kMaxPacket);
+    uint32_t send_buffer = r.Int("sendBufferSize", 64, kMaxPacket);
 
     // TLS options are read before anything is allocated for them
     bool tls = r.Has("tls");
@@ -284,14 +284,14 @@ std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Loop *loo
 
     // memory (rx and tx are not zeroed: the engine reads only what it wrote,
     // and untouched pages of a large rx cost nothing)
-    k->tx_.reset(new uint8_t[kTxBytes]);
+    k->tx_.reset(new uint8_t[send_buffer]);
     k->rx_.reset(new uint8_t[max_packet]);
     k->assigned_.reset(new uint8_t[kAssignedId]);
     k->msgs_.assign(kMsgSlots, tmq_msg{});
     k->qos2_.assign(kQos2Ids, 0);
     tmq_client_mem mem{};
     mem.tx = k->tx_.get();
-    mem.tx_cap = kTxBytes;
+    mem.tx_cap = send_buffer;
     mem.rx = k->rx_.get();
     mem.rx_cap = max_packet;
     mem.msgs = k->msgs_.data();

@@ -42,6 +42,12 @@ export interface MqttClientOptions {
   maxInflight?: number;
   /** largest incoming packet in bytes (default 1 MiB) */
   maxPacketSize?: number;
+  /** bytes of the send buffer, which bounds the largest packet the client
+   *  can send (default 2 MiB; only the pages used take memory) */
+  sendBufferSize?: number;
+  /** bytes of QoS 0 publishes accepted but not yet written to the socket
+   *  above which publish() waits for the write (default 512 KiB) */
+  highWaterMark?: number;
 }
 
 export interface PublishOptions { qos?: QoS; retain?: boolean; signal?: AbortSignal }
@@ -64,9 +70,16 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   filters?: string[];
+  /** QoS 0 publish: its bytes, counted in #unwritten until its Sent event */
+  bytes?: number;
+  /** QoS 0 publish resolved on acceptance: a later failure goes to 'error' */
+  settled?: boolean;
 }
 
 /** tmq_state values (tinymqtt/client.h) the client reacts to. */
+/** TMQ_ERR_CLOSED (tinymqtt/error.h). */
+const ERR_CLOSED_CODE = -38;
+
 const STATE_DISCONNECTED = 0;
 const STATE_TCP_CONNECTING = 1;
 const STATE_WAITING_RECONNECT = 5;
@@ -81,6 +94,13 @@ function dispatch(events: Int32Array, data: Buffer, topics: string[]): void {
     if (client) client._event(events, i, data, topics);
   }
 }
+
+/** Most bytes a PUBLISH adds to its topic and payload: fixed header (5),
+ *  topic length (2), packet id (2). */
+const PUBLISH_OVERHEAD = 9;
+
+/** MQTT's largest packet: a 268,435,455-byte remaining length and its header. */
+const MAX_PACKET = 268435460;
 
 function checkInt(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
@@ -154,7 +174,8 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
     connectTimeout: checkInt('options.connectTimeout', o.connectTimeout ?? 30000, 1, 2 ** 31 - 1),
     maxInflight: checkInt('options.maxInflight', o.maxInflight ?? 0, 0, 65535),
     reconnectPeriod: checkInt('options.reconnectPeriod', o.reconnectPeriod ?? 0, 0, 2 ** 31 - 1),
-    maxPacketSize: checkInt('options.maxPacketSize', o.maxPacketSize ?? 1 << 20, 16, 268435460),
+    maxPacketSize: checkInt('options.maxPacketSize', o.maxPacketSize ?? 1 << 20, 16, MAX_PACKET),
+    sendBufferSize: checkInt('options.sendBufferSize', o.sendBufferSize ?? 2 << 20, 64, MAX_PACKET),
   };
   if (typeof out.clean !== 'boolean') throw argError('options.clean', 'must be a boolean');
   if (o.username !== undefined) out.username = checkString('options.username', o.username);
@@ -193,10 +214,16 @@ export class MqttClient extends EventEmitter {
   #connected = false;
   #closed = false;
   #state = 0;
+  #highWaterMark: number;
+  /** bytes of QoS 0 publishes handed to the engine and not yet written */
+  #unwritten = 0;
+  /** accepted QoS 0 publishes that closing the client left unwritten */
+  #closedUnwritten = 0;
 
   constructor(options: MqttClientOptions = {}) {
     super();
     this.options = nativeOptions(options);
+    this.#highWaterMark = checkInt('options.highWaterMark', options.highWaterMark ?? 512 << 10, 0, 2 ** 31 - 1);
   }
 
   /** Whether the client is connected (CONNACK received, not yet lost). */
@@ -223,18 +250,32 @@ export class MqttClient extends EventEmitter {
     return done as Promise<void>;
   }
 
-  /** Publishes. QoS 0 resolves once written, QoS 1 on PUBACK, QoS 2 on
-   *  PUBCOMP; rejects with an MqttError (bad input before anything is sent,
-   *  or the broker's refusal with its reasonCode). */
+  /** Publishes. QoS 0 resolves once accepted, at once while less than
+   *  options.highWaterMark bytes wait to be written, else when this one is
+   *  written (a later failure of an accepted QoS 0 publish is an 'error'
+   *  event); QoS 1 resolves on PUBACK, QoS 2 on PUBCOMP. Rejects with an
+   *  MqttError: bad input before anything is sent, or the broker's refusal
+   *  with its reasonCode. */
   publish(topic: string, payload: string | Buffer | Uint8Array, opts: PublishOptions = {}): Promise<void> {
     try {
       checkTopic('topic', topic);
       const body = toBuffer('payload', payload);
       const qos = checkQos('options.qos', opts.qos ?? 0);
+      const size = Buffer.byteLength(topic) + body.length + PUBLISH_OVERHEAD;
+      if (size > this.options.sendBufferSize)
+        throw new MqttError('ERR_PACKET_TOO_LARGE', `payload of ${body.length} bytes makes a PUBLISH larger than options.sendBufferSize (${this.options.sendBufferSize})`);
       const n = this.#open('publish');
       if (opts.signal?.aborted) return Promise.reject(aborted(opts.signal));
       const token = this.#nextToken++;
-      const done = this.#track(opts.signal, (p) => this.#pending.set(token, p), token);
+      let done: Promise<unknown>;
+      if (qos === 0 && this.#unwritten + size <= this.#highWaterMark) {
+        // accepted: resolve now; the Sent event only settles the byte count
+        this.#pending.set(token, { resolve() {}, reject: (e) => this.#report(e), bytes: size, settled: true });
+        done = Promise.resolve();
+      } else {
+        done = this.#track(opts.signal, (p) => this.#pending.set(token, qos === 0 ? { ...p, bytes: size } : p), token);
+      }
+      if (qos === 0) this.#unwritten += size;
       n.publish(topic, body, qos, opts.retain ?? false, token);
       return done as Promise<void>;
     } catch (e) {
@@ -406,7 +447,13 @@ export class MqttClient extends EventEmitter {
   #settle(token: number): Pending | undefined {
     const p = this.#pending.get(token);
     this.#pending.delete(token);
+    if (p?.bytes !== undefined) this.#unwritten -= p.bytes;
     return p;
+  }
+
+  /** An error with no promise left to reject: the 'error' event. */
+  #report(err: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
   /** One engine event for this client (called by the batch dispatcher). */
@@ -452,17 +499,18 @@ export class MqttClient extends EventEmitter {
         if (a !== 0) {
           const err = engineError(a, 'connection', b || undefined);
           if (p) p.reject(err);
-          else if (this.listenerCount('error') > 0) this.emit('error', err);
+          else this.#report(err);
         }
         if (wasConnected) this.emit('offline');
         if (this.#ending) this.#native?.close();
         break;
       }
       case EventKind.Error: {
-        const err = engineError(a, b ? 'operation failed' : 'protocol');
         const p = b ? this.#settle(b) : undefined;
-        if (p) p.reject(err);
-        else if (this.listenerCount('error') > 0) this.emit('error', err);
+        if (p?.settled && a === ERR_CLOSED_CODE) this.#closedUnwritten++;   // reported once, on Closed
+        else if (p?.settled) this.#report(engineError(a, 'an accepted QoS 0 publish failed'));
+        else if (p) p.reject(engineError(a, 'operation failed'));
+        else this.#report(engineError(a, 'protocol'));
         break;
       }
       case EventKind.State:
@@ -474,8 +522,15 @@ export class MqttClient extends EventEmitter {
         this.#closed = true;
         this.#connected = false;
         const closed = new MqttError('ERR_CLOSED', 'the client was closed');
-        for (const p of this.#pending.values()) p.reject(closed);
+        let unwritten = this.#closedUnwritten;
+        for (const p of this.#pending.values()) {
+          if (p.settled) unwritten++;
+          else p.reject(closed);
+        }
         this.#pending.clear();
+        this.#unwritten = 0;
+        if (unwritten > 0)
+          this.#report(new MqttError('ERR_CLOSED', `the client was closed before ${unwritten} accepted QoS 0 publishes were written`));
         this.#connecting?.reject(closed);
         this.#connecting = undefined;
         this.#ending?.resolve(undefined);

@@ -50,6 +50,8 @@ export interface NativeClientOptions {
   reconnectPeriod: number;
   /** largest incoming packet in bytes (the receive buffer) */
   maxPacketSize: number;
+  /** bytes of the send buffer: the largest packet the client can send */
+  sendBufferSize: number;
   /** present: TLS (tmq_tls over tmq_tcp) */
   tls?: {
     ca?: string;          // PEM text
