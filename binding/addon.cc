@@ -42,6 +42,7 @@ public:
             InstanceMethod("checkTopic", &Addon::CheckTopic),
             InstanceMethod("checkFilter", &Addon::CheckFilter),
             InstanceMethod("topicMatch", &Addon::TopicMatch),
+            InstanceMethod("waitEvents", &Addon::WaitEvents),
         });
     }
 
@@ -66,6 +67,18 @@ private:
         std::unique_ptr<Core> core = Core::Create(env, info[0], &loop_, loop_.NextId());
         loop_.Start(env);
         return loop_.NewClient(std::move(core));
+    }
+
+    // waitEvents(timeoutMs): blocks the calling JS thread (never the loop
+    // thread) until events are queued or timeoutMs pass, then delivers one
+    // batch to the handler synchronously. Returns the number of events.
+    Napi::Value WaitEvents(const Napi::CallbackInfo &info)
+    {
+        Napi::Env env = info.Env();
+        double ms = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+        if (!std::isfinite(ms) || ms < 0 || ms > UINT32_MAX)
+            throw Napi::TypeError::New(env, "waitEvents: timeoutMs must be a number from 0 to 4294967295");
+        return Napi::Number::New(env, static_cast<double>(loop_.WaitEvents(env, static_cast<uint32_t>(ms))));
     }
 
     // version(): the package version this addon was built from.

@@ -1,6 +1,8 @@
 // The event queue (events.h).
 #include "events.h"
 
+#include <chrono>
+
 namespace tmq_node {
 
 Batch &EventQueue::Tail(bool *first)
@@ -17,6 +19,8 @@ Batch &EventQueue::Tail(bool *first)
 PushResult EventQueue::Pushed(bool first)
 {
     events_++;
+    if (first && blocked_)
+        ready_.notify_one();
     return PushResult{first, events_ >= kMaxEvents || bytes_ >= kMaxBytes};
 }
 
@@ -94,6 +98,15 @@ std::unique_ptr<Batch> EventQueue::Pop(bool *more)
     return b;
 }
 
+bool EventQueue::WaitForEvents(uint32_t timeout_ms)
+{
+    std::unique_lock<std::mutex> lock(mu_);
+    blocked_ = true;
+    ready_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [this] { return stopped_ || !batches_.empty(); });
+    blocked_ = false;
+    return !batches_.empty();
+}
+
 void EventQueue::Stop()
 {
     std::deque<std::unique_ptr<Batch>> dropped;
@@ -104,6 +117,7 @@ void EventQueue::Stop()
         events_ = bytes_ = 0;
     }
     room_.notify_all();
+    ready_.notify_all();
 }
 
 } // namespace tmq_node

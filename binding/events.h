@@ -87,6 +87,10 @@ public:
     // whether batches remain after it.
     std::unique_ptr<Batch> Pop(bool *more);
 
+    // Consumer: blocks until the queue holds an event, Stop is called or
+    // timeout_ms pass. Returns whether an event is queued.
+    bool WaitForEvents(uint32_t timeout_ms);
+
     // Stops accepting events, drops what is queued and wakes WaitForRoom.
     void Stop();
 
@@ -98,10 +102,12 @@ private:
 
     std::mutex mu_;
     std::condition_variable room_;
+    std::condition_variable ready_;   // a consumer in WaitForEvents
     std::deque<std::unique_ptr<Batch>> batches_;
     size_t events_ = 0;   // queued events
     size_t bytes_ = 0;    // queued payload, code and topic bytes
     bool waiting_ = false;
+    bool blocked_ = false;   // a consumer waits in WaitForEvents
     bool stopped_ = false;
 };
 

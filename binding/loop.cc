@@ -308,14 +308,31 @@ void Loop::ScheduleImmediate()
 // the queue empty, the loop thread's next event signals again.
 void Loop::Drain(Napi::Env env)
 {
+    DeliverOne(env, false);
+}
+
+size_t Loop::WaitEvents(Napi::Env env, uint32_t timeout_ms)
+{
+    if (delivering_) {
+        Napi::Error e = Napi::Error::New(env, "waitEvents: cannot block inside an event handler");
+        e.Set("code", Napi::String::New(env, "TMQ_ERR_STATE"));
+        throw e;
+    }
+    if (!loop_ || shut_down_ || handler_.IsEmpty() || !queue_.WaitForEvents(timeout_ms))
+        return 0;
+    return DeliverOne(env, true);
+}
+
+size_t Loop::DeliverOne(Napi::Env env, bool sync)
+{
     if (shut_down_ || handler_.IsEmpty())
-        return;
+        return 0;
     bool more = false;
     std::unique_ptr<Batch> b = queue_.Pop(&more);
     if (more)
         ScheduleImmediate();   // first: a throwing handler must not stall the queue
     if (!b)
-        return;
+        return 0;
 
     size_t n = b->Count();
     int32_t *ev = b->ints.data();
@@ -361,7 +378,18 @@ void Loop::Drain(Napi::Env env)
     }
     b.reset();
 
-    handler_.MakeCallback(env.Global(), {events, data, topics}, async_);
+    // sync: called from JS (waitEvents), so a plain call; else a callback
+    // from the event loop, with its async context
+    struct Delivering {
+        bool &flag;
+        explicit Delivering(bool &f) : flag(f) { flag = true; }
+        ~Delivering() { flag = false; }
+    } delivering(delivering_);
+    if (sync)
+        handler_.Call(env.Global(), {events, data, topics});
+    else
+        handler_.MakeCallback(env.Global(), {events, data, topics}, async_);
+    return n;
 }
 
 // ---- shutdown -------------------------------------------------------------------

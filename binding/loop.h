@@ -64,6 +64,11 @@ public:
     Core *TakeNewCore();
     void SetRef(int32_t id, bool ref);
     bool IsShutDown() const { return shut_down_; }
+    // waitEvents: blocks this (JS) thread until an event is queued or
+    // timeout_ms pass, never the loop thread; then hands one batch to the
+    // handler synchronously, on this thread. Returns the events delivered.
+    // Throws (code TMQ_ERR_STATE) when called from inside the handler.
+    size_t WaitEvents(Napi::Env env, uint32_t timeout_ms);
 
     // ---- any thread ----
 
@@ -92,6 +97,9 @@ private:
 
     void Delivered(PushResult r);
     void Drain(Napi::Env env);
+    // Hands the oldest batch to the handler (sync: a plain call from JS, else
+    // a callback from the event loop). Returns its number of events.
+    size_t DeliverOne(Napi::Env env, bool sync);
     void ScheduleImmediate();
     void OnClosed(int32_t id);
     void UpdateRef();
@@ -111,6 +119,7 @@ private:
     bool tsfn_refd_ = false;
     bool hook_ = false;
     bool immediate_pending_ = false;
+    bool delivering_ = false;   // the handler is running
     bool shut_down_ = false;
     int32_t last_id_ = 0;
     struct Tracked {

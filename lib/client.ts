@@ -217,6 +217,8 @@ export class MqttClient extends EventEmitter {
   #highWaterMark: number;
   /** bytes of QoS 0 publishes handed to the engine and not yet written */
   #unwritten = 0;
+  /** events this client has had (waitSync watches it) */
+  #events = 0;
   /** accepted QoS 0 publishes that closing the client left unwritten */
   #closedUnwritten = 0;
 
@@ -234,9 +236,61 @@ export class MqttClient extends EventEmitter {
   /** Connects; resolves on CONNACK, rejects with the refusal (code
    *  'ERR_CONNACK_BAD_AUTH', ..., reasonCode set) or the transport error. */
   connect(opts: OperationOptions = {}): Promise<void> {
-    if (this.#closed) return Promise.reject(new MqttError('ERR_CLOSED', 'connect: the client was ended'));
-    if (this.#connecting) return Promise.reject(new MqttError('ERR_STATE', 'connect: already connecting'));
-    if (opts.signal?.aborted) return Promise.reject(aborted(opts.signal));
+    try {
+      return this.#startConnect(opts.signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Connects, blocking the calling thread (only: the engine's loop thread
+   *  keeps running) until CONNACK or failure, for at most
+   *  options.connectTimeout. Events, this client's and others', are emitted
+   *  on this thread meanwhile. Throws what connect() would reject with. */
+  connectSync(): void {
+    const done = this.#startConnect(undefined);
+    done.catch(() => {});   // the outcome is thrown below
+    const pending = this.#connecting!;
+    let outcome: { error?: Error } | undefined;
+    const { resolve, reject } = pending;
+    pending.resolve = (v) => { outcome = {}; resolve(v); };
+    pending.reject = (e) => { outcome = { error: e }; reject(e); };
+    // the engine fails the attempt after connectTimeout; the extra second
+    // only bounds the wait should its event never come
+    if (!this.waitSync(this.options.connectTimeout + 1000, () => outcome !== undefined))
+      throw new MqttError('ERR_CONNECT_TIMEOUT', `connectSync: no outcome within ${this.options.connectTimeout + 1000} ms`);
+    if (outcome!.error) throw outcome!.error;
+  }
+
+  /** Blocks the calling thread (never the engine's loop thread), emitting
+   *  events as they arrive, until `until()` returns true (by default: until
+   *  this client has had an event) or timeoutMs pass. With timeoutMs 0 it
+   *  only emits what has already arrived. Returns `until()`'s last answer.
+   *  Not from inside an event listener (ERR_STATE). */
+  waitSync(timeoutMs: number, until?: () => boolean): boolean {
+    checkInt('timeoutMs', timeoutMs, 0, 2 ** 31 - 1);
+    if (!this.#native) throw new MqttError('ERR_NOT_CONNECTED', 'waitSync: call connect() first');
+    const seen = this.#events;
+    const done = until ?? (() => this.#events !== seen);
+    const deadline = performance.now() + timeoutMs;
+    try {
+      for (;;) {
+        if (done()) return true;
+        const left = Math.max(0, Math.ceil(deadline - performance.now()));
+        if (native.waitEvents(left) === 0 && left === 0) return done();
+      }
+    } catch (e) {
+      if (!(e instanceof MqttError) && (e as { code?: unknown })?.code === 'TMQ_ERR_STATE')
+        throw new MqttError('ERR_STATE', 'waitSync: cannot block inside an event listener');
+      throw e;
+    }
+  }
+
+  /** Starts connecting; throws for a client that cannot. */
+  #startConnect(signal: AbortSignal | undefined): Promise<void> {
+    if (this.#closed) throw new MqttError('ERR_CLOSED', 'connect: the client was ended');
+    if (this.#connecting) throw new MqttError('ERR_STATE', 'connect: already connecting');
+    if (signal?.aborted) throw aborted(signal);
     if (!this.#native) {
       if (!handlerSet) {
         native.setBatchHandler(dispatch);
@@ -245,7 +299,7 @@ export class MqttClient extends EventEmitter {
       this.#native = native.createClient(this.options);
       clients.set(this.#native.id, this);
     }
-    const done = this.#track(opts.signal, (p) => { this.#connecting = p; });
+    const done = this.#track(signal, (p) => { this.#connecting = p; });
     this.#native.connect();
     return done as Promise<void>;
   }
@@ -459,6 +513,7 @@ export class MqttClient extends EventEmitter {
   /** One engine event for this client (called by the batch dispatcher). */
   _event(ev: Int32Array, i: number, data: Buffer, topics: string[]): void {
     const a = ev[i + 2], b = ev[i + 3], c = ev[i + 4], d = ev[i + 5];
+    this.#events++;
     switch (ev[i + 1]) {
       case EventKind.Connack: {
         this.#connected = true;

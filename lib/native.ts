@@ -21,6 +21,12 @@ export interface Native {
    *  engine's rules: '$'-topics not matched by a leading wildcard, shared
    *  subscriptions matching as their inner filter. */
   topicMatch(filter: string, topic: string): boolean;
+  /** Blocks the calling JS thread (never the loop thread) until events are
+   *  queued or timeoutMs pass, then hands one batch to the batch handler
+   *  synchronously, on this thread. Returns the number of events delivered
+   *  (0 on timeout or with no client). Throws (code TMQ_ERR_STATE) when
+   *  called from inside the batch handler. */
+  waitEvents(timeoutMs: number): number;
   /** Registers the environment's batch handler (once, before the first client). */
   setBatchHandler(handler: BatchHandler): void;
   /** Creates a client on the environment's loop thread (started on first use,
