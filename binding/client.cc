@@ -197,12 +197,37 @@ Core *Of(tmq_client *c)
     return static_cast<Core *>(c->user);
 }
 
+// The property block of a received packet (empty before 5.0).
+Bytes PropsOf(const tmq_packet *pkt)
+{
+    return Bytes{pkt->props.raw.p, pkt->props.raw.len};
+}
+
+// An optional property block argument: an empty Buffer when undefined.
+Napi::Buffer<char> Props(Napi::Env env, Napi::Value v, const char *method)
+{
+    if (v.IsUndefined())
+        return Napi::Buffer<char>::New(env, 0);
+    if (!v.IsBuffer())
+        ArgType(env, method, "properties must be a Buffer or undefined");
+    return v.As<Napi::Buffer<char>>();
+}
+
 int32_t TokenOf(const tmq_msg *msg)
 {
     return msg && msg->user ? static_cast<const Job *>(msg->user)->token : 0;
 }
 
 } // namespace
+
+void Job::AttachProps(const Napi::Buffer<char> &block)
+{
+    if (block.Length() == 0)
+        return;
+    char *at = data.get() + data_len;
+    std::memcpy(at, block.Data(), block.Length());
+    props.raw = tmq_bin{reinterpret_cast<const uint8_t *>(at), static_cast<uint32_t>(block.Length())};
+}
 
 // ---- Core: creation ---------------------------------------------------------
 
@@ -233,7 +258,11 @@ std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Loop *loo
         k->will_payload_ = w.Bytes("payload");
         conn.will_qos = static_cast<uint8_t>(w.Int("qos", 0, 2));
         conn.will_retain = w.Bool("retain") ? 1 : 0;
+        if (w.OptBytes("properties", &k->will_props_))
+            conn.will_props.raw = Bin(k->will_props_);
     }
+    if (r.OptBytes("properties", &k->connect_props_))
+        cfg.connect_props.raw = Bin(k->connect_props_);
     cfg.connect_timeout_ms = r.Int("connectTimeout", 0, UINT32_MAX);
     cfg.max_inflight = static_cast<uint16_t>(r.Int("maxInflight", 0, 65535));
     cfg.reconnect_delay_ms = r.Int("reconnectPeriod", 0, UINT32_MAX);
@@ -394,13 +423,13 @@ bool Core::TrySubmit(Job *job)
         const uint8_t *p = reinterpret_cast<const uint8_t *>(job->data.get());
         tmq_bin topic{p, job->topic_len};
         tmq_bin payload{p + job->topic_len, job->data_len - job->topic_len};
-        rc = tmq_client_publish(&client_, topic, payload, job->qos, job->retain, nullptr, job);
+        rc = tmq_client_publish(&client_, topic, payload, job->qos, job->retain, &job->props, job);
     } else if (job->subs.size() > 0xFFFFu) {
         rc = TMQ_ERR_TOO_LARGE;
     } else {
         uint16_t n = static_cast<uint16_t>(job->subs.size());
-        rc = job->kind == Job::kSubscribe ? tmq_client_subscribe(&client_, job->subs.data(), n, nullptr, job)
-                                          : tmq_client_unsubscribe(&client_, job->subs.data(), n, nullptr, job);
+        rc = job->kind == Job::kSubscribe ? tmq_client_subscribe(&client_, job->subs.data(), n, &job->props, job)
+                                          : tmq_client_unsubscribe(&client_, job->subs.data(), n, &job->props, job);
     }
     if (rc == TMQ_ERR_QUEUE_FULL)
         return false;
@@ -455,7 +484,7 @@ const tmq_client_events Core::kEvents = {
 void Core::OnConnack(tmq_client *c, const tmq_packet *pkt)
 {
     Core *k = Of(c);
-    k->loop_->Emit(k->id_, kConnack, pkt->session_present, pkt->reason);
+    k->loop_->EmitProps(k->id_, kConnack, pkt->session_present, pkt->reason, PropsOf(pkt));
 }
 
 void Core::OnMessage(tmq_client *c, const tmq_packet *pkt)
@@ -463,7 +492,7 @@ void Core::OnMessage(tmq_client *c, const tmq_packet *pkt)
     Core *k = Of(c);
     const tmq_publish &p = pkt->u.publish;
     int32_t flags = p.qos | (p.retain ? 4 : 0) | (p.dup ? 8 : 0);
-    k->loop_->EmitMessage(k->id_, p.topic.p, p.topic.len, p.payload.p, p.payload.len, flags);
+    k->loop_->EmitMessage(k->id_, p.topic.p, p.topic.len, p.payload.p, p.payload.len, flags, PropsOf(pkt));
 }
 
 void Core::OnSent(tmq_client *c, const tmq_msg *msg, uint8_t reason)
@@ -476,14 +505,14 @@ void Core::OnSent(tmq_client *c, const tmq_msg *msg, uint8_t reason)
 void Core::OnSuback(tmq_client *c, const tmq_msg *msg, const tmq_packet *pkt)
 {
     Core *k = Of(c);
-    k->loop_->EmitCodes(k->id_, kSuback, TokenOf(msg), pkt->u.codes.p, pkt->u.codes.count);
+    k->loop_->EmitCodes(k->id_, kSuback, TokenOf(msg), pkt->u.codes.p, pkt->u.codes.count, PropsOf(pkt));
     k->Finished(msg);
 }
 
 void Core::OnUnsuback(tmq_client *c, const tmq_msg *msg, const tmq_packet *pkt)
 {
     Core *k = Of(c);
-    k->loop_->EmitCodes(k->id_, kUnsuback, TokenOf(msg), pkt->u.codes.p, pkt->u.codes.count);
+    k->loop_->EmitCodes(k->id_, kUnsuback, TokenOf(msg), pkt->u.codes.p, pkt->u.codes.count, PropsOf(pkt));
     k->Finished(msg);
 }
 
@@ -497,7 +526,7 @@ void Core::OnDisconnect(tmq_client *c, int err, const tmq_packet *pkt)
 {
     Core *k = Of(c);
     int32_t reason = pkt && k->cfg_.version == TMQ_V5 ? pkt->reason : 0;
-    k->loop_->Emit(k->id_, kDisconnect, err, reason);
+    k->loop_->EmitProps(k->id_, kDisconnect, err, reason, pkt ? PropsOf(pkt) : Bytes{});
 }
 
 void Core::OnError(tmq_client *c, int err, const tmq_msg *msg)
@@ -578,19 +607,22 @@ void ClientWrap::Publish(const Napi::CallbackInfo &info)
         ArgType(env, m, "retain must be a boolean");
     int32_t token = Token(env, info[4], m);
 
+    Napi::Buffer<char> props = Props(env, info[5], m);
+
     Napi::Buffer<char> payload = info[1].As<Napi::Buffer<char>>();
     size_t topic_len = Utf8Length(env, info[0]);
-    if (topic_len + payload.Length() > UINT32_MAX - 1)
+    if (topic_len + payload.Length() + props.Length() > UINT32_MAX - 1)
         throw Napi::RangeError::New(env, "publish: payload is too large");
     std::unique_ptr<Job> job(new Job(Job::kPublish, core_));
     job->token = token;
     job->qos = qos;
     job->retain = info[3].As<Napi::Boolean>().Value() ? 1 : 0;
     job->data_len = static_cast<uint32_t>(topic_len + payload.Length());
-    job->data.reset(new char[job->data_len + 1]);
+    job->data.reset(new char[job->data_len + props.Length() + 1]);
     job->topic_len = static_cast<uint32_t>(Utf8Write(env, info[0], job->data.get(), topic_len));
     if (payload.Length())
         std::memcpy(job->data.get() + job->topic_len, payload.Data(), payload.Length());
+    job->AttachProps(props);
     loop_->Post(job.release());
 }
 
@@ -610,6 +642,7 @@ Job *ClientWrap::Filters(const Napi::CallbackInfo &info, Job::Kind kind, const c
         opts = info[1].As<Napi::Array>();
     }
     int32_t token = Token(env, info[sub ? 2 : 1], m);
+    Napi::Buffer<char> props = Props(env, info[sub ? 3 : 2], m);
 
     std::unique_ptr<Job> job(new Job(kind, core_));
     job->token = token;
@@ -626,16 +659,17 @@ Job *ClientWrap::Filters(const Napi::CallbackInfo &info, Job::Kind kind, const c
         if (sub)
             job->subs[i].opts = Byte(env, opts.Get(i), m, "options must be integers from 0 to 255");
     }
-    if (total > UINT32_MAX - 1)
+    if (total + props.Length() > UINT32_MAX - 1)
         throw Napi::RangeError::New(env, std::string(m) + ": filters are too large");
     job->data_len = static_cast<uint32_t>(total);
-    job->data.reset(new char[total + 1]);
+    job->data.reset(new char[total + props.Length() + 1]);
     size_t off = 0;
     for (uint32_t i = 0; i < n; i++) {
         size_t len = Utf8Write(env, strings[i], job->data.get() + off, lens[i]);
         job->subs[i].filter = tmq_bin{reinterpret_cast<const uint8_t *>(job->data.get() + off), static_cast<uint32_t>(len)};
         off += len;
     }
+    job->AttachProps(props);
     return job.release();
 }
 

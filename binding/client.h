@@ -30,15 +30,19 @@ struct Job {
     enum Kind : uint8_t { kAdd, kConnect, kPublish, kSubscribe, kUnsubscribe, kDisconnect, kClose };
 
     Job(Kind k, Core *c) : kind(k), core(c) {}
+    // Copies a property block to data[data_len...] (which has room for it)
+    // and points props at it; nothing for an empty block.
+    void AttachProps(const Napi::Buffer<char> &block);
 
     Kind kind;
     Core *core;                // kAdd: owned by the job until the loop thread adds it
     int32_t token = 0;
     uint8_t qos = 0, retain = 0;
     uint32_t topic_len = 0;    // publish: data is the topic, then the payload
-    uint32_t data_len = 0;
-    std::unique_ptr<char[]> data; // (un)subscribe: the filters back to back
+    uint32_t data_len = 0;     // topic and payload, or the filters (props not counted)
+    std::unique_ptr<char[]> data; // (un)subscribe: the filters back to back; then 5.0 properties
     std::vector<tmq_sub> subs; // (un)subscribe: views into data
+    tmq_props props{};         // 5.0: a property block at the end of data, or none
 };
 
 // The engine side of a client. Created on the JS thread (createClient: all
@@ -98,6 +102,7 @@ private:
     tmq_client_config cfg_{};
     // what cfg_ points into
     std::string host_, client_id_, username_, password_, will_topic_, will_payload_;
+    std::string connect_props_, will_props_;
     std::unique_ptr<uint8_t[]> tx_, rx_, assigned_;
     std::vector<tmq_msg> msgs_;
     std::vector<uint16_t> qos2_;

@@ -44,6 +44,17 @@ enum EventKind : int32_t {
 // EVENT_FIELDS of lib/native.ts: client id, kind, a, b, c, d.
 constexpr size_t kEventFields = 6;
 
+// A view of bytes an event carries (a 5.0 property block).
+struct Bytes {
+    const uint8_t *p = nullptr;
+    uint32_t len = 0;
+};
+
+// Flag of a Message event (its d field): a property block precedes the
+// payload, followed by its length (uint32, little-endian), i.e. the block is
+// data[b - 4 - len, b - 4) with len at data[b - 4].
+constexpr int32_t kMessageHasProps = 16;
+
 // What one drain hands to JS.
 struct Batch {
     std::vector<int32_t> ints;      // kEventFields per event
@@ -73,11 +84,15 @@ public:
     // Producer (any thread; the loop thread in practice). Pushes are ignored
     // (and report neither first nor full) after Stop.
     PushResult Push(int32_t id, int32_t kind, int32_t a = 0, int32_t b = 0, int32_t c = 0, int32_t d = 0);
-    // A Message event: copies topic and payload.
+    // An event whose c and d are the offset and length of a copy of props
+    // (Connack, Disconnect).
+    PushResult PushProps(int32_t id, int32_t kind, int32_t a, int32_t b, Bytes props);
+    // A Message event: copies topic, payload and props (kMessageHasProps).
     PushResult PushMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
-                           uint32_t payload_len, int32_t flags);
-    // A Suback or Unsuback event: copies the codes.
-    PushResult PushCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count);
+                           uint32_t payload_len, int32_t flags, Bytes props);
+    // A Suback or Unsuback event: copies the codes, and props just before
+    // them (d is the props' length).
+    PushResult PushCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count, Bytes props);
 
     // Blocks while the queue is over its bound, until the consumer has taken
     // it below half the bound or Stop is called.
@@ -99,6 +114,9 @@ private:
     // or the queue is empty).
     Batch &Tail(bool *first);
     PushResult Pushed(bool first);
+    // With mu_ held: copies bytes to the end of t.data, counts them; returns
+    // their offset.
+    int32_t Append(Batch &t, Bytes bytes);
 
     std::mutex mu_;
     std::condition_variable room_;

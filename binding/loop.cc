@@ -256,15 +256,20 @@ void Loop::Emit(int32_t id, int32_t kind, int32_t a, int32_t b, int32_t c, int32
     Delivered(queue_.Push(id, kind, a, b, c, d));
 }
 
-void Loop::EmitMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
-                       uint32_t payload_len, int32_t flags)
+void Loop::EmitProps(int32_t id, int32_t kind, int32_t a, int32_t b, Bytes props)
 {
-    Delivered(queue_.PushMessage(id, topic, topic_len, payload, payload_len, flags));
+    Delivered(queue_.PushProps(id, kind, a, b, props));
 }
 
-void Loop::EmitCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count)
+void Loop::EmitMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
+                       uint32_t payload_len, int32_t flags, Bytes props)
 {
-    Delivered(queue_.PushCodes(id, kind, token, codes, count));
+    Delivered(queue_.PushMessage(id, topic, topic_len, payload, payload_len, flags, props));
+}
+
+void Loop::EmitCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count, Bytes props)
+{
+    Delivered(queue_.PushCodes(id, kind, token, codes, count, props));
 }
 
 // The thread-safe function only wakes JS: the drain itself always runs from

@@ -79,9 +79,10 @@ public:
     // ---- loop thread (and Shutdown, when events are no longer accepted) ----
 
     void Emit(int32_t id, int32_t kind, int32_t a = 0, int32_t b = 0, int32_t c = 0, int32_t d = 0);
+    void EmitProps(int32_t id, int32_t kind, int32_t a, int32_t b, Bytes props);
     void EmitMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
-                     uint32_t payload_len, int32_t flags);
-    void EmitCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count);
+                     uint32_t payload_len, int32_t flags, Bytes props);
+    void EmitCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count, Bytes props);
     // Asks for core->RetryWaiting() once the engine callback in progress has
     // returned (operations wait in the binding while the engine's message
     // ring is full; a completed message may have made room).

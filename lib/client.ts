@@ -3,11 +3,19 @@
 import { EventEmitter } from 'node:events';
 import { MqttError, argError, engineError } from './errors.js';
 import {
-  EVENT_FIELDS, EventKind, native,
+  EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, native,
   type NativeClient, type NativeClientOptions,
 } from './native.js';
+import {
+  SENDABLE, decodeProperties, encodeProperties,
+  type ConnectProperties, type PublishProperties, type ServerProperties, type SubscribeProperties,
+  type UnsubscribeProperties, type WillProperties,
+} from './properties.js';
+import {
+  MAX_PACKET, checkBool, checkFilter, checkInt, checkQos, checkString, checkTopic, toBuffer, type QoS,
+} from './validate.js';
 
-export type QoS = 0 | 1 | 2;
+export type { QoS } from './validate.js';
 
 /** Connection options; names follow MQTT.js where the concept is the same. */
 export interface MqttClientOptions {
@@ -24,7 +32,9 @@ export interface MqttClientOptions {
   clean?: boolean;
   /** 3 (MQTT 3.1), 4 (3.1.1, default) or 5 */
   protocolVersion?: 3 | 4 | 5;
-  will?: { topic: string; payload: string | Buffer; qos?: QoS; retain?: boolean };
+  will?: { topic: string; payload: string | Buffer; qos?: QoS; retain?: boolean; properties?: WillProperties };
+  /** 5.0 CONNECT properties (protocolVersion 5 only) */
+  properties?: ConnectProperties;
   /** TLS: PEM text */
   ca?: string | Buffer;
   cert?: string | Buffer;
@@ -50,9 +60,32 @@ export interface MqttClientOptions {
   highWaterMark?: number;
 }
 
-export interface PublishOptions { qos?: QoS; retain?: boolean; signal?: AbortSignal }
-export interface SubscribeOptions { qos?: QoS; signal?: AbortSignal }
 export interface OperationOptions { signal?: AbortSignal }
+export interface PublishOptions extends OperationOptions {
+  qos?: QoS;
+  retain?: boolean;
+  /** 5.0 only */
+  properties?: Omit<PublishProperties, 'subscriptionIdentifier'>;
+}
+/** How to subscribe one filter; nl, rap and rh are 5.0 only. */
+export interface SubscriptionOptions {
+  qos?: QoS;
+  /** No Local: not my own publishes */
+  nl?: boolean;
+  /** Retain As Published: keep the retain flag as sent */
+  rap?: boolean;
+  /** Retain Handling: 0 send retained messages, 1 only for a new
+   *  subscription, 2 never */
+  rh?: 0 | 1 | 2;
+}
+export interface SubscribeOptions extends OperationOptions, SubscriptionOptions {
+  /** 5.0 only */
+  properties?: SubscribeProperties;
+}
+export interface UnsubscribeOptions extends OperationOptions {
+  /** 5.0 only */
+  properties?: UnsubscribeProperties;
+}
 export interface MessagesOptions {
   signal?: AbortSignal;
   /** messages the iterator may hold for a slow consumer (default 10000); past
@@ -61,7 +94,23 @@ export interface MessagesOptions {
 }
 
 /** A received message; `packet` carries its flags. */
-export interface MessagePacket { topic: string; payload: Buffer; qos: QoS; retain: boolean; dup: boolean }
+export interface MessagePacket {
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+  dup: boolean;
+  /** 5.0: the PUBLISH's properties, when it had any */
+  properties?: PublishProperties;
+}
+
+/** The 'connect' event's argument. */
+export interface ConnackPacket {
+  sessionPresent: boolean;
+  reasonCode: number;
+  /** 5.0: the CONNACK's properties, when it had any */
+  properties?: ServerProperties;
+}
 
 /** What the broker granted one filter: its QoS, or a refusal code (>= 0x80). */
 export interface SubscriptionGrant { topic: string; qos: number }
@@ -76,10 +125,10 @@ interface Pending {
   settled?: boolean;
 }
 
-/** tmq_state values (tinymqtt/client.h) the client reacts to. */
 /** TMQ_ERR_CLOSED (tinymqtt/error.h). */
 const ERR_CLOSED_CODE = -38;
 
+/** tmq_state values (tinymqtt/client.h) the client reacts to. */
 const STATE_DISCONNECTED = 0;
 const STATE_TCP_CONNECTING = 1;
 const STATE_WAITING_RECONNECT = 5;
@@ -99,53 +148,6 @@ function dispatch(events: Int32Array, data: Buffer, topics: string[]): void {
  *  topic length (2), packet id (2). */
 const PUBLISH_OVERHEAD = 9;
 
-/** MQTT's largest packet: a 268,435,455-byte remaining length and its header. */
-const MAX_PACKET = 268435460;
-
-function checkInt(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-    throw argError(name, `must be an integer from ${min} to ${max}, not ${String(value)}`);
-  return value;
-}
-
-function checkQos(name: string, value: unknown): QoS {
-  return checkInt(name, value, 0, 2) as QoS;
-}
-
-/** A lone UTF-16 surrogate: it has no UTF-8 form (converting it would
- *  silently turn it into U+FFFD before the engine could refuse it). */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** A string bound for an MQTT UTF-8 field. */
-function checkString(name: string, value: unknown): string {
-  if (typeof value !== 'string') throw argError(name, `must be a string, not ${typeof value}`);
-  if (LONE_SURROGATE.test(value))
-    throw new MqttError('ERR_UTF8', `${name} has a lone surrogate, which UTF-8 cannot encode`);
-  return value;
-}
-
-/** A topic name or filter checked with the engine's own rules; the error
- *  keeps the engine's code and names the argument. */
-function checkTopicLike(name: string, value: unknown, rule: (s: string) => number, what: string): string {
-  const s = checkString(name, value);
-  const err = rule(s);
-  if (err !== 0) {
-    const e = engineError(err, `${name} is not a valid ${what} (${JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}...` : s)})`);
-    throw e;
-  }
-  return s;
-}
-
-const checkTopic = (name: string, value: unknown) => checkTopicLike(name, value, (s) => native.checkTopic(s), 'topic name');
-const checkFilter = (name: string, value: unknown) => checkTopicLike(name, value, (s) => native.checkFilter(s), 'topic filter');
-
-function toBuffer(name: string, value: unknown): Buffer {
-  if (typeof value === 'string') return Buffer.from(value);
-  if (Buffer.isBuffer(value)) return value;
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  throw argError(name, `must be a string, Buffer or Uint8Array, not ${value === null ? 'null' : typeof value}`);
-}
-
 function pemText(name: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   return typeof value === 'string' ? value : toBuffer(name, value).toString();
@@ -153,6 +155,13 @@ function pemText(name: string, value: unknown): string | undefined {
 
 function aborted(signal: AbortSignal): MqttError {
   return new MqttError('ERR_ABORTED', `aborted: ${String(signal.reason ?? 'signal')}`);
+}
+
+/** A 5.0 property block, or an MqttError naming the argument when given
+ *  before protocol 5.0. */
+function v5Properties(version: number, name: string, props: unknown, allowed: readonly string[]): Buffer | undefined {
+  if (props !== undefined && version !== 5) throw argError(name, 'needs protocolVersion 5');
+  return encodeProperties(name, props, allowed);
 }
 
 /** Validates options and fills in defaults for the native client. */
@@ -169,7 +178,7 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
     port: checkInt('options.port', o.port ?? (tls ? 8883 : 1883), 1, 65535),
     protocolVersion: version,
     clientId: checkString('options.clientId', o.clientId ?? `tinymqtt_${Math.random().toString(16).slice(2, 10)}`),
-    clean: o.clean ?? true,
+    clean: checkBool('options.clean', o.clean ?? true),
     keepalive: checkInt('options.keepalive', o.keepalive ?? 60, 0, 65535),
     connectTimeout: checkInt('options.connectTimeout', o.connectTimeout ?? 30000, 1, 2 ** 31 - 1),
     maxInflight: checkInt('options.maxInflight', o.maxInflight ?? 0, 0, 65535),
@@ -177,7 +186,6 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
     maxPacketSize: checkInt('options.maxPacketSize', o.maxPacketSize ?? 1 << 20, 16, MAX_PACKET),
     sendBufferSize: checkInt('options.sendBufferSize', o.sendBufferSize ?? 2 << 20, 64, MAX_PACKET),
   };
-  if (typeof out.clean !== 'boolean') throw argError('options.clean', 'must be a boolean');
   if (o.username !== undefined) out.username = checkString('options.username', o.username);
   if (o.password !== undefined) out.password = toBuffer('options.password', o.password);
   if (o.will !== undefined) {
@@ -185,11 +193,15 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
       topic: checkTopic('options.will.topic', o.will.topic),
       payload: toBuffer('options.will.payload', o.will.payload),
       qos: checkQos('options.will.qos', o.will.qos ?? 0),
-      retain: o.will.retain ?? false,
+      retain: checkBool('options.will.retain', o.will.retain ?? false),
     };
+    const willProps = v5Properties(version, 'options.will.properties', o.will.properties, SENDABLE.will);
+    if (willProps) out.will.properties = willProps;
   }
+  const connectProps = v5Properties(version, 'options.properties', o.properties, SENDABLE.connect);
+  if (connectProps) out.properties = connectProps;
   if (tls) {
-    out.tls = { rejectUnauthorized: o.rejectUnauthorized ?? true };
+    out.tls = { rejectUnauthorized: checkBool('options.rejectUnauthorized', o.rejectUnauthorized ?? true) };
     const ca = pemText('options.ca', o.ca), cert = pemText('options.cert', o.cert);
     const key = pemText('options.key', o.key);
     if (ca !== undefined) out.tls.ca = ca;
@@ -315,7 +327,9 @@ export class MqttClient extends EventEmitter {
       checkTopic('topic', topic);
       const body = toBuffer('payload', payload);
       const qos = checkQos('options.qos', opts.qos ?? 0);
-      const size = Buffer.byteLength(topic) + body.length + PUBLISH_OVERHEAD;
+      const retain = checkBool('options.retain', opts.retain ?? false);
+      const props = this.#properties('options.properties', opts.properties, SENDABLE.publish);
+      const size = Buffer.byteLength(topic) + body.length + PUBLISH_OVERHEAD + (props ? props.length + 4 : 0);
       if (size > this.options.sendBufferSize)
         throw new MqttError('ERR_PACKET_TOO_LARGE', `payload of ${body.length} bytes makes a PUBLISH larger than options.sendBufferSize (${this.options.sendBufferSize})`);
       const n = this.#open('publish');
@@ -330,7 +344,7 @@ export class MqttClient extends EventEmitter {
         done = this.#track(opts.signal, (p) => this.#pending.set(token, qos === 0 ? { ...p, bytes: size } : p), token);
       }
       if (qos === 0) this.#unwritten += size;
-      n.publish(topic, body, qos, opts.retain ?? false, token);
+      n.publish(topic, body, qos, retain, token, props);
       return done as Promise<void>;
     } catch (e) {
       return Promise.reject(e);
@@ -341,26 +355,30 @@ export class MqttClient extends EventEmitter {
    *  the QoS the broker granted each. Rejects with ERR_SUBACK_REFUSED when the
    *  broker refused any filter (error.granted has every filter's result, the
    *  refused ones with their code >= 0x80); the others are subscribed. */
-  subscribe(filters: string | string[] | Record<string, QoS>, opts: SubscribeOptions = {}): Promise<SubscriptionGrant[]> {
+  subscribe(filters: string | string[] | Record<string, QoS | SubscriptionOptions>, opts: SubscribeOptions = {}): Promise<SubscriptionGrant[]> {
     try {
       let list: string[], options: number[];
       if (typeof filters === 'string' || Array.isArray(filters)) {
         list = typeof filters === 'string' ? [filters] : filters;
-        const qos = checkQos('options.qos', opts.qos ?? 0);
-        options = list.map(() => qos);
+        const byte = this.#subscriptionByte('options', opts);
+        options = list.map(() => byte);
       } else if (filters !== null && typeof filters === 'object') {
         list = Object.keys(filters);
-        options = list.map((f) => checkQos(`filters['${f}']`, filters[f]));
+        options = list.map((f) => {
+          const o = filters[f];
+          return typeof o === 'number' ? checkQos(`filters['${f}']`, o) : this.#subscriptionByte(`filters['${f}']`, o);
+        });
       } else {
-        throw argError('filters', 'must be a string, an array of strings or a { filter: qos } object');
+        throw argError('filters', 'must be a string, an array of strings or a { filter: qos | options } object');
       }
       if (list.length === 0) throw argError('filters', 'must name at least one filter');
       list.forEach((f, i) => checkFilter(`filters[${i}]`, f));
+      const props = this.#properties('options.properties', opts.properties, SENDABLE.subscribe);
       const n = this.#open('subscribe');
       if (opts.signal?.aborted) return Promise.reject(aborted(opts.signal));
       const token = this.#nextToken++;
       const done = this.#track(opts.signal, (p) => this.#pending.set(token, { ...p, filters: list }), token);
-      n.subscribe(list, options, token);
+      n.subscribe(list, options, token, props);
       return done as Promise<SubscriptionGrant[]>;
     } catch (e) {
       return Promise.reject(e);
@@ -368,20 +386,34 @@ export class MqttClient extends EventEmitter {
   }
 
   /** Unsubscribes from one filter or several. */
-  unsubscribe(filters: string | string[], opts: OperationOptions = {}): Promise<void> {
+  unsubscribe(filters: string | string[], opts: UnsubscribeOptions = {}): Promise<void> {
     try {
       const list = typeof filters === 'string' ? [filters] : filters;
       if (!Array.isArray(list) || list.length === 0) throw argError('filters', 'must be a string or a non-empty array of strings');
       list.forEach((f, i) => checkFilter(`filters[${i}]`, f));
+      const props = this.#properties('options.properties', opts.properties, SENDABLE.unsubscribe);
       const n = this.#open('unsubscribe');
       if (opts.signal?.aborted) return Promise.reject(aborted(opts.signal));
       const token = this.#nextToken++;
       const done = this.#track(opts.signal, (p) => this.#pending.set(token, p), token);
-      n.unsubscribe(list, token);
+      n.unsubscribe(list, token, props);
       return done as Promise<void>;
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /** A SUBSCRIBE options byte: QoS, and the 5.0 bits No Local, Retain As
+   *  Published and Retain Handling (refused before 5.0). */
+  #subscriptionByte(name: string, o: SubscriptionOptions | undefined): number {
+    if (o === null || typeof o !== 'object') throw argError(name, 'must be a QoS or an object of subscription options');
+    const qos = checkQos(`${name}.qos`, o.qos ?? 0);
+    const nl = checkBool(`${name}.nl`, o.nl ?? false);
+    const rap = checkBool(`${name}.rap`, o.rap ?? false);
+    const rh = checkInt(`${name}.rh`, o.rh ?? 0, 0, 2);
+    if ((nl || rap || rh !== 0) && this.options.protocolVersion !== 5)
+      throw argError(name, 'nl, rap and rh need protocolVersion 5');
+    return qos | (nl ? 4 : 0) | (rap ? 8 : 0) | (rh << 4);
   }
 
   /** Ends the client: DISCONNECT after what is queued (or at once with
@@ -473,6 +505,11 @@ export class MqttClient extends EventEmitter {
     await this.end();
   }
 
+  /** An operation's 5.0 property block (see v5Properties). */
+  #properties(name: string, props: unknown, allowed: readonly string[]): Buffer | undefined {
+    return v5Properties(this.options.protocolVersion, name, props, allowed);
+  }
+
   /** The native client, or an MqttError if the client cannot take operations:
    *  ERR_CLOSED once ended, ERR_NOT_CONNECTED before connect() and while
    *  disconnected with no automatic reconnect (nothing would ever send it).
@@ -520,12 +557,18 @@ export class MqttClient extends EventEmitter {
         const p = this.#connecting;
         this.#connecting = undefined;
         p?.resolve(undefined);
-        this.emit('connect', { sessionPresent: a === 1, reasonCode: b });
+        const connack: ConnackPacket = { sessionPresent: a === 1, reasonCode: b };
+        if (d > 0) connack.properties = decodeProperties(data.subarray(c, c + d)) as ServerProperties;
+        this.emit('connect', connack);
         break;
       }
       case EventKind.Message: {
         const payload = data.subarray(b, b + c);
         const packet: MessagePacket = { topic: topics[a], payload, qos: (d & 3) as QoS, retain: (d & 4) !== 0, dup: (d & 8) !== 0 };
+        if (d & MESSAGE_HAS_PROPS) {
+          const len = data.readUInt32LE(b - 4);
+          packet.properties = decodeProperties(data.subarray(b - 4 - len, b - 4)) as PublishProperties;
+        }
         this.emit('message', packet.topic, payload, packet);
         break;
       }
@@ -537,7 +580,7 @@ export class MqttClient extends EventEmitter {
       }
       case EventKind.Suback: {
         const p = this.#settle(a);
-        if (p) settleSuback(p, data.subarray(b, b + c));
+        if (p) settleSuback(p, data.subarray(b, b + c), reasonString(data.subarray(b - d, b)));
         break;
       }
       case EventKind.Unsuback:
@@ -552,7 +595,8 @@ export class MqttClient extends EventEmitter {
         const p = this.#connecting;
         this.#connecting = undefined;
         if (a !== 0) {
-          const err = engineError(a, 'connection', b || undefined);
+          const why = reasonString(data.subarray(c, c + d));
+          const err = engineError(a, why ? `connection (the broker says: ${why})` : 'connection', b || undefined);
           if (p) p.reject(err);
           else this.#report(err);
         }
@@ -598,10 +642,15 @@ export class MqttClient extends EventEmitter {
   }
 }
 
+/** The 5.0 Reason String of a property block, if it has one. */
+function reasonString(block: Buffer): string | undefined {
+  return block.length > 0 ? (decodeProperties(block).reasonString as string | undefined) : undefined;
+}
+
 /** Resolves a subscribe with what the broker granted each filter, or rejects
  *  it with ERR_SUBACK_REFUSED (the error's `granted` lists every filter's
  *  result) when the broker refused any of them. */
-function settleSuback(p: Pending, codes: Uint8Array): void {
+function settleSuback(p: Pending, codes: Uint8Array, why: string | undefined): void {
   const granted = (p.filters ?? []).map((topic, k) => ({ topic, qos: codes[k] }));
   const refused = granted.filter((g) => g.qos >= 0x80);
   if (refused.length === 0) {
@@ -609,7 +658,7 @@ function settleSuback(p: Pending, codes: Uint8Array): void {
     return;
   }
   const list = refused.map((g) => `${g.topic} (0x${g.qos.toString(16)})`).join(', ');
-  const err = new MqttError('ERR_SUBACK_REFUSED', `subscribe: the broker refused ${list}`, refused[0].qos);
+  const err = new MqttError('ERR_SUBACK_REFUSED', `subscribe: the broker refused ${list}${why ? ` (${why})` : ''}`, refused[0].qos);
   err.granted = granted;
   p.reject(err);
 }

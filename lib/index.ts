@@ -1,5 +1,5 @@
-// tinymqtt's public API. For now only what proves the addon is built and
-// loads; the client arrives with issue "Node 1".
+// tinymqtt's public API: the core client, its errors and types, and two
+// helpers over the addon.
 //
 // The package is ES modules only; CommonJS consumers `require('tinymqtt')`
 // through Node's require(esm) (Node >= 20.19). That works only while no module
@@ -21,6 +21,11 @@ export function errorName(code: number): string {
 
 export { MqttClient, connect } from './client.js';
 export type {
-  MqttClientOptions, PublishOptions, SubscribeOptions, OperationOptions, MessagesOptions, MessagePacket, SubscriptionGrant, QoS,
+  MqttClientOptions, PublishOptions, SubscribeOptions, SubscriptionOptions, UnsubscribeOptions, OperationOptions,
+  MessagesOptions, MessagePacket, ConnackPacket, SubscriptionGrant, QoS,
 } from './client.js';
+export type {
+  UserProperties, ConnectProperties, MessageProperties, WillProperties, PublishProperties, SubscribeProperties, UnsubscribeProperties,
+  ServerProperties,
+} from './properties.js';
 export { MqttError } from './errors.js';

@@ -47,7 +47,9 @@ export interface NativeClientOptions {
   keepalive: number;
   username?: string;
   password?: Buffer;
-  will?: { topic: string; payload: Buffer; qos: 0 | 1 | 2; retain: boolean };
+  will?: { topic: string; payload: Buffer; qos: 0 | 1 | 2; retain: boolean; properties?: Buffer };
+  /** 5.0 CONNECT property block (lib/properties.ts) */
+  properties?: Buffer;
   /** ms for the transport and CONNACK */
   connectTimeout: number;
   /** outgoing QoS 1/2 window; 0: only the server's Receive Maximum */
@@ -72,18 +74,24 @@ export interface NativeClientOptions {
 
 /** Kinds of the events a batch carries (EVENT_FIELDS ints per event). */
 export const enum EventKind {
-  Connack = 1,     // a: session present (0/1), b: reason code
+  Connack = 1,     // a: session present (0/1), b: reason code, c/d: property block offset/length in `data`
   Message = 2,     // a: topic index in `topics`, b: payload offset in `data`, c: payload length,
-                   // d: qos | retain << 2 | dup << 3
+                   // d: qos | retain << 2 | dup << 3 | MESSAGE_HAS_PROPS
   Sent = 3,        // a: token, b: reason code (5.0; >= 0x80 refused)
-  Suback = 4,      // a: token, b: codes offset in `data`, c: number of codes
-  Unsuback = 5,    // a: token, b: codes offset in `data`, c: number of codes (0 before 5.0)
+  Suback = 4,      // a: token, b: codes offset in `data`, c: number of codes,
+                   // d: length of the property block just before the codes
+  Unsuback = 5,    // as Suback (no codes before 5.0)
   Pong = 6,
-  Disconnect = 7,  // a: engine error code (0 after a requested disconnect), b: 5.0 reason or 0
+  Disconnect = 7,  // a: engine error code (0 after a requested disconnect), b: 5.0 reason or 0,
+                   // c/d: property block offset/length in `data` (a 5.0 DISCONNECT or CONNACK)
   Error = 8,       // a: engine error code, b: token of the operation it fails (0: the connection)
   State = 9,       // a: the tmq_state now
   Closed = 10,     // the native client is closed: no more events for it
 }
+
+/** Message flag: a property block precedes the payload at b, followed by its
+ *  length as a little-endian uint32: data[b - 4 - len, b - 4). */
+export const MESSAGE_HAS_PROPS = 16;
 
 /** Ints per event in a batch: client id, kind, a, b, c, d. */
 export const EVENT_FIELDS = 6;
@@ -104,12 +112,12 @@ export interface NativeClient {
   readonly id: number;
   /** Starts connecting (and, with reconnectPeriod, reconnecting). */
   connect(): void;
-  /** Queues a PUBLISH; topic and payload are copied. */
-  publish(topic: string, payload: Buffer, qos: number, retain: boolean, token: number): void;
+  /** Queues a PUBLISH; topic, payload and the 5.0 property block are copied. */
+  publish(topic: string, payload: Buffer, qos: number, retain: boolean, token: number, properties?: Buffer): void;
   /** Queues a SUBSCRIBE: one options byte per filter (QoS and 5.0 option bits). */
-  subscribe(filters: string[], options: number[], token: number): void;
+  subscribe(filters: string[], options: number[], token: number, properties?: Buffer): void;
   /** Queues an UNSUBSCRIBE. */
-  unsubscribe(filters: string[], token: number): void;
+  unsubscribe(filters: string[], token: number, properties?: Buffer): void;
   /** Sends DISCONNECT after what is queued, then closes the connection. */
   disconnect(): void;
   /** Closes at once: operations not yet completed get an Error event
