@@ -214,9 +214,27 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
   return out;
 }
 
-/** An MQTT client. Events: 'connect' (connack), 'message' (topic, payload,
- *  packet), 'error' (MqttError), 'offline', 'reconnect', 'close', 'pong'. */
-export class MqttClient extends EventEmitter {
+/** The events of an MqttClient and their arguments. */
+export interface MqttClientEvents {
+  /** CONNACK accepted: the client is connected */
+  connect: [connack: ConnackPacket];
+  message: [topic: string, payload: Buffer, packet: MessagePacket];
+  /** a failure no promise was waiting for (a lost connection, a protocol
+   *  error, an accepted QoS 0 publish that could not be written) */
+  error: [error: MqttError];
+  /** the connection was lost */
+  offline: [];
+  /** an automatic reconnect attempt starts */
+  reconnect: [];
+  /** PINGRESP */
+  pong: [];
+  /** the client is closed for good; 'end' follows at once */
+  close: [];
+  end: [];
+}
+
+/** An MQTT client with typed events (MqttClientEvents). */
+export class MqttClient extends EventEmitter<MqttClientEvents> {
   readonly options: Readonly<NativeClientOptions>;
   #native: NativeClient | undefined;
   #pending = new Map<number, Pending>();
@@ -338,7 +356,7 @@ export class MqttClient extends EventEmitter {
       let done: Promise<unknown>;
       if (qos === 0 && this.#unwritten + size <= this.#highWaterMark) {
         // accepted: resolve now; the Sent event only settles the byte count
-        this.#pending.set(token, { resolve() {}, reject: (e) => this.#report(e), bytes: size, settled: true });
+        this.#pending.set(token, { resolve() {}, reject: (e) => this.#report(e as MqttError), bytes: size, settled: true });
         done = Promise.resolve();
       } else {
         done = this.#track(opts.signal, (p) => this.#pending.set(token, qos === 0 ? { ...p, bytes: size } : p), token);
@@ -543,7 +561,7 @@ export class MqttClient extends EventEmitter {
   }
 
   /** An error with no promise left to reject: the 'error' event. */
-  #report(err: Error): void {
+  #report(err: MqttError): void {
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 

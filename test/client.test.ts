@@ -67,12 +67,23 @@ describe('MqttClient against mosquitto', () => {
   it('ends cleanly and settles, and a second end is harmless', async () => {
     const client = new MqttClient({ port: broker.port, host: '127.0.0.1' });
     await client.connect();
-    const closed = new Promise((resolve) => client.once('close', resolve));
+    const closed = new Promise((resolve) => client.once('close', () => resolve(undefined)));
     await client.end();
     await closed;
     expect(client.connected).toBe(false);
     await client.end();
     await expect(client.publish('t', 'x')).rejects.toMatchObject({ code: 'ERR_CLOSED' });
+  });
+
+  it('is disposed by await using', async () => {
+    let outer: MqttClient | undefined;
+    {
+      await using client = await connect({ port: broker.port, host: '127.0.0.1' });
+      outer = client;
+      expect(client.connected).toBe(true);
+    }
+    expect(outer.connected).toBe(false);
+    await expect(outer.publish('t', 'x')).rejects.toMatchObject({ code: 'ERR_CLOSED' });
   });
 
   it('refuses operations with ERR_NOT_CONNECTED before connect() and after a lost connection with no reconnect', async () => {
