@@ -144,9 +144,15 @@ function dispatch(events: Int32Array, data: Buffer, topics: string[]): void {
   }
 }
 
-/** Most bytes a PUBLISH adds to its topic and payload: fixed header (5),
- *  topic length (2), packet id (2). */
-const PUBLISH_OVERHEAD = 9;
+/** Bytes of a variable byte integer. */
+const vbiLength = (v: number) => (v < 128 ? 1 : v < 16384 ? 2 : v < 2097152 ? 3 : 4);
+
+/** The exact size of a PUBLISH on the wire. */
+function publishSize(version: number, topicBytes: number, payloadBytes: number, qos: number, props: Buffer | undefined): number {
+  const propBytes = props?.length ?? 0;
+  const rest = 2 + topicBytes + (qos > 0 ? 2 : 0) + (version === 5 ? vbiLength(propBytes) + propBytes : 0) + payloadBytes;
+  return 1 + vbiLength(rest) + rest;
+}
 
 function pemText(name: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
@@ -247,6 +253,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #highWaterMark: number;
   /** bytes of QoS 0 publishes handed to the engine and not yet written */
   #unwritten = 0;
+  /** 5.0: the Maximum Packet Size of the broker's CONNACK */
+  #serverMaxPacket = MAX_PACKET;
   /** events this client has had (waitSync watches it) */
   #events = 0;
   /** accepted QoS 0 publishes that closing the client left unwritten */
@@ -347,9 +355,11 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       const qos = checkQos('options.qos', opts.qos ?? 0);
       const retain = checkBool('options.retain', opts.retain ?? false);
       const props = this.#properties('options.properties', opts.properties, SENDABLE.publish);
-      const size = Buffer.byteLength(topic) + body.length + PUBLISH_OVERHEAD + (props ? props.length + 4 : 0);
-      if (size > this.options.sendBufferSize)
-        throw new MqttError('ERR_PACKET_TOO_LARGE', `payload of ${body.length} bytes makes a PUBLISH larger than options.sendBufferSize (${this.options.sendBufferSize})`);
+      const size = publishSize(this.options.protocolVersion, Buffer.byteLength(topic), body.length, qos, props);
+      const [limit, what] = size > this.options.sendBufferSize ? [this.options.sendBufferSize, 'options.sendBufferSize']
+        : [this.#serverMaxPacket, "the broker's Maximum Packet Size"];
+      if (size > limit)
+        throw new MqttError('ERR_PACKET_TOO_LARGE', `payload of ${body.length} bytes makes a ${size}-byte PUBLISH, more than ${what} (${limit})`);
       const n = this.#open('publish');
       if (opts.signal?.aborted) return Promise.reject(aborted(opts.signal));
       const token = this.#nextToken++;
@@ -577,6 +587,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         p?.resolve(undefined);
         const connack: ConnackPacket = { sessionPresent: a === 1, reasonCode: b };
         if (d > 0) connack.properties = decodeProperties(data.subarray(c, c + d)) as ServerProperties;
+        this.#serverMaxPacket = connack.properties?.maximumPacketSize ?? MAX_PACKET;
         this.emit('connect', connack);
         break;
       }

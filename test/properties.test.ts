@@ -2,6 +2,7 @@
 // SUBSCRIBE and UNSUBSCRIBE reach mosquitto and come back on received
 // messages; subscription options; CONNACK properties on 'connect'; and
 // properties refused before anything is sent when they cannot be sent.
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttClient, connect, type ConnackPacket, type MessagePacket } from '../lib/index.js';
 import { startMosquitto, type Broker } from './support/mosquitto.js';
@@ -84,6 +85,30 @@ describe('MQTT 5.0 properties', () => {
     expect(packet.reasonCode).toBe(0);
     expect(packet.properties?.assignedClientIdentifier).toMatch(/.+/);
     await client.end();
+  });
+
+  it("refuses a PUBLISH above the broker's Maximum Packet Size before sending it", async () => {
+    // a broker whose CONNACK says Maximum Packet Size 100, and counts PUBLISH packets
+    let publishes = 0;
+    const server = createServer((sock) => {
+      sock.once('data', () => {
+        sock.write(Buffer.from([0x20, 8, 0, 0, 5, 0x27, 0, 0, 0, 100]));
+        sock.on('data', (d) => { if ((d[0] & 0xf0) === 0x30) publishes++; });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const client = await connect({ host: '127.0.0.1', port, protocolVersion: 5, keepalive: 0 });
+    await expect(client.publish('big', Buffer.alloc(100))).rejects.toMatchObject({
+      code: 'ERR_PACKET_TOO_LARGE', message: expect.stringContaining("Maximum Packet Size (100)"),
+    });
+    // 1 + 1 + (2 + 3 topic + 1 props length + 92 payload) = 100 bytes: fits exactly
+    await client.publish('big', Buffer.alloc(92));
+    await expect(client.publish('big', Buffer.alloc(93))).rejects.toMatchObject({ code: 'ERR_PACKET_TOO_LARGE' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(publishes).toBe(1);
+    await client.end({ force: true });
+    await new Promise((resolve) => server.close(resolve));
   });
 
   it('refuses properties it cannot send, naming them, before anything is sent', async () => {
