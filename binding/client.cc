@@ -380,9 +380,10 @@ void Core::Handle(Job *job)
 {
     switch (job->kind) {
     case Job::kConnect: {
+        // a connect that cannot start ends like one that failed: Disconnect
         int rc = closed_ ? TMQ_ERR_CLOSED : tmq_client_connect(&client_, tmq_now_ms());
         if (rc != TMQ_OK)
-            loop_->Emit(id_, kError, rc, 0);
+            loop_->Emit(id_, kDisconnect, rc, 0);
         delete job;
         break;
     }

@@ -1,7 +1,7 @@
 // The core client: MQTT.js option names and events, promises instead of
 // callbacks, over one native client on the environment's engine loop thread.
 import { EventEmitter } from 'node:events';
-import { MqttError, argError, engineError } from './errors.js';
+import { MqttError, argError, codeOfName, engineError } from './errors.js';
 import {
   EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, native,
   type NativeClient, type NativeClientOptions,
@@ -163,6 +163,23 @@ function aborted(signal: AbortSignal): MqttError {
   return new MqttError('ERR_ABORTED', `aborted: ${String(signal.reason ?? 'signal')}`);
 }
 
+/** The native client for checked options. What the addon still refuses
+ *  (option values the engine or TLS reject: a persistent session without a
+ *  client id, a password without a user name, a bad certificate, ...)
+ *  becomes an MqttError with the engine's code, naming the option. */
+function createNative(options: NativeClientOptions): NativeClient {
+  try {
+    return native.createClient(options);
+  } catch (e) {
+    const err = e as Error & { code?: unknown };
+    const message = String(err.message).replace(/^createClient: /, '');
+    if (typeof err.code === 'string' && err.code.startsWith('TMQ_'))
+      throw new MqttError(codeOfName(err.code), message);
+    if (err instanceof TypeError || err instanceof RangeError) throw new MqttError('ERR_INVALID_ARG', message);
+    throw e;
+  }
+}
+
 /** A 5.0 property block, or an MqttError naming the argument when given
  *  before protocol 5.0. */
 function v5Properties(version: number, name: string, props: unknown, allowed: readonly string[]): Buffer | undefined {
@@ -195,6 +212,7 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
   if (o.username !== undefined) out.username = checkString('options.username', o.username);
   if (o.password !== undefined) out.password = toBuffer('options.password', o.password);
   if (o.will !== undefined) {
+    if (o.will === null || typeof o.will !== 'object') throw argError('options.will', 'must be an object');
     out.will = {
       topic: checkTopic('options.will.topic', o.will.topic),
       payload: toBuffer('options.will.payload', o.will.payload),
@@ -215,7 +233,10 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
     if (key !== undefined) out.tls.key = key;
     if (o.passphrase !== undefined) out.tls.passphrase = checkString('options.passphrase', o.passphrase);
     if (o.servername !== undefined) out.tls.servername = checkString('options.servername', o.servername);
-    if (o.ALPNProtocols !== undefined) out.tls.alpn = o.ALPNProtocols.map((p, i) => checkString(`options.ALPNProtocols[${i}]`, p));
+    if (o.ALPNProtocols !== undefined) {
+      if (!Array.isArray(o.ALPNProtocols)) throw argError('options.ALPNProtocols', 'must be an array of strings');
+      out.tls.alpn = o.ALPNProtocols.map((p, i) => checkString(`options.ALPNProtocols[${i}]`, p));
+    }
   }
   return out;
 }
@@ -328,13 +349,14 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #startConnect(signal: AbortSignal | undefined): Promise<void> {
     if (this.#closed) throw new MqttError('ERR_CLOSED', 'connect: the client was ended');
     if (this.#connecting) throw new MqttError('ERR_STATE', 'connect: already connecting');
+    if (this.#connected) throw new MqttError('ERR_STATE', 'connect: already connected');
     if (signal?.aborted) throw aborted(signal);
     if (!this.#native) {
       if (!handlerSet) {
         native.setBatchHandler(dispatch);
         handlerSet = true;
       }
-      this.#native = native.createClient(this.options);
+      this.#native = createNative(this.options);
       clients.set(this.#native.id, this);
     }
     const done = this.#track(signal, (p) => { this.#connecting = p; });
@@ -363,17 +385,17 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       const n = this.#open('publish');
       if (opts.signal?.aborted) return Promise.reject(aborted(opts.signal));
       const token = this.#nextToken++;
-      let done: Promise<unknown>;
-      if (qos === 0 && this.#unwritten + size <= this.#highWaterMark) {
-        // accepted: resolve now; the Sent event only settles the byte count
-        this.#pending.set(token, { resolve() {}, reject: (e) => this.#report(e as MqttError), bytes: size, settled: true });
-        done = Promise.resolve();
-      } else {
-        done = this.#track(opts.signal, (p) => this.#pending.set(token, qos === 0 ? { ...p, bytes: size } : p), token);
-      }
-      if (qos === 0) this.#unwritten += size;
+      const accepted = qos === 0 && this.#unwritten + size <= this.#highWaterMark;
+      // first the addon (it may still throw), then the bookkeeping: its
+      // events come in a later batch
       n.publish(topic, body, qos, retain, token, props);
-      return done as Promise<void>;
+      if (qos === 0) this.#unwritten += size;
+      if (accepted) {
+        // resolved now; the Sent event only settles the byte count
+        this.#pending.set(token, { resolve() {}, reject: (e) => this.#report(e as MqttError), bytes: size, settled: true });
+        return Promise.resolve();
+      }
+      return this.#track(opts.signal, (p) => this.#pending.set(token, qos === 0 ? { ...p, bytes: size } : p), token) as Promise<void>;
     } catch (e) {
       return Promise.reject(e);
     }
@@ -405,9 +427,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       const n = this.#open('subscribe');
       if (opts.signal?.aborted) return Promise.reject(aborted(opts.signal));
       const token = this.#nextToken++;
-      const done = this.#track(opts.signal, (p) => this.#pending.set(token, { ...p, filters: list }), token);
       n.subscribe(list, options, token, props);
-      return done as Promise<SubscriptionGrant[]>;
+      return this.#track(opts.signal, (p) => this.#pending.set(token, { ...p, filters: list }), token) as Promise<SubscriptionGrant[]>;
     } catch (e) {
       return Promise.reject(e);
     }
@@ -423,9 +444,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       const n = this.#open('unsubscribe');
       if (opts.signal?.aborted) return Promise.reject(aborted(opts.signal));
       const token = this.#nextToken++;
-      const done = this.#track(opts.signal, (p) => this.#pending.set(token, p), token);
       n.unsubscribe(list, token, props);
-      return done as Promise<void>;
+      return this.#track(opts.signal, (p) => this.#pending.set(token, p), token) as Promise<void>;
     } catch (e) {
       return Promise.reject(e);
     }

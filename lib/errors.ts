@@ -27,12 +27,19 @@ const RENAMED: Record<string, string> = {
   ERR_SHARED: 'ERR_INVALID_FILTER',
   ERR_TOO_LARGE: 'ERR_PACKET_TOO_LARGE',
   ERR_CONNACK_AUTH: 'ERR_CONNACK_BAD_AUTH',
+  ERR_ARG: 'ERR_INVALID_ARG',
 };
 
 /** The string code of an engine error number: TMQ_ERR_QUEUE_FULL (-34)
  *  becomes 'ERR_QUEUE_FULL', TMQ_ERR_TOPIC 'ERR_INVALID_TOPIC'. */
 export function engineCode(err: number): string {
-  const name = native.strerror(err).replace(/^TMQ_/, '');
+  return codeOfName(native.strerror(err));
+}
+
+/** The string code of an engine error name: 'TMQ_ERR_ARG' becomes
+ *  'ERR_INVALID_ARG'. */
+export function codeOfName(engineName: string): string {
+  const name = engineName.replace(/^TMQ_/, '');
   return RENAMED[name] ?? name;
 }
 

@@ -110,7 +110,8 @@ export type BatchHandler = (events: Int32Array, data: Buffer, topics: string[]) 
 export interface NativeClient {
   /** Unique within the environment; the first field of its events. */
   readonly id: number;
-  /** Starts connecting (and, with reconnectPeriod, reconnecting). */
+  /** Starts connecting (and, with reconnectPeriod, reconnecting); a connect
+   *  that cannot start gives a Disconnect event with the error. */
   connect(): void;
   /** Queues a PUBLISH; topic, payload and the 5.0 property block are copied. */
   publish(topic: string, payload: Buffer, qos: number, retain: boolean, token: number, properties?: Buffer): void;
