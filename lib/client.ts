@@ -163,6 +163,22 @@ function aborted(signal: AbortSignal): MqttError {
   return new MqttError('ERR_ABORTED', `aborted: ${String(signal.reason ?? 'signal')}`);
 }
 
+/** How an operation's promise settled, readable synchronously (awaitSync). */
+interface Outcome { settled: boolean; failed: boolean; value?: unknown; error?: unknown }
+const outcomes = new WeakMap<Promise<unknown>, Outcome>();
+
+/** Registers the outcome record of an operation's promise. */
+function observed<T>(promise: Promise<T>, outcome: Outcome): Promise<T> {
+  outcomes.set(promise, outcome);
+  return promise;
+}
+
+/** An operation refused at once: a rejected promise whose outcome awaitSync
+ *  can read. */
+function failed(error: unknown): Promise<never> {
+  return observed(Promise.reject(error), { settled: true, failed: true, error });
+}
+
 /** The native client for checked options. What the addon still refuses
  *  (option values the engine or TLS reject: a persistent session without a
  *  client id, a password without a user name, a bad certificate, ...)
@@ -268,6 +284,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #nextToken = 1;
   #connecting: Pending | undefined;
   #ending: Pending | undefined;
+  #ended: Promise<void> | undefined;
   #connected = false;
   #closed = false;
   #state = 0;
@@ -298,7 +315,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     try {
       return this.#startConnect(opts.signal);
     } catch (e) {
-      return Promise.reject(e);
+      return failed(e);
     }
   }
 
@@ -307,18 +324,23 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  options.connectTimeout. Events, this client's and others', are emitted
    *  on this thread meanwhile. Throws what connect() would reject with. */
   connectSync(): void {
-    const done = this.#startConnect(undefined);
-    done.catch(() => {});   // the outcome is thrown below
-    const pending = this.#connecting!;
-    let outcome: { error?: Error } | undefined;
-    const { resolve, reject } = pending;
-    pending.resolve = (v) => { outcome = {}; resolve(v); };
-    pending.reject = (e) => { outcome = { error: e }; reject(e); };
     // the engine fails the attempt after connectTimeout; the extra second
     // only bounds the wait should its event never come
-    if (!this.waitSync(this.options.connectTimeout + 1000, () => outcome !== undefined))
-      throw new MqttError('ERR_CONNECT_TIMEOUT', `connectSync: no outcome within ${this.options.connectTimeout + 1000} ms`);
-    if (outcome!.error) throw outcome!.error;
+    this.awaitSync(this.connect(), this.options.connectTimeout + 1000);
+  }
+
+  /** Blocks the calling thread as waitSync does until `operation`, a promise
+   *  one of this client's methods returned, settles; returns its value or
+   *  throws its error (ERR_TIMEOUT after timeoutMs). For the synchronous
+   *  embedded APIs: `client.awaitSync(client.publish(t, m, { qos: 1 }), 5000)`. */
+  awaitSync<T>(operation: Promise<T>, timeoutMs: number): T {
+    const outcome = outcomes.get(operation);
+    if (!outcome) throw argError('operation', 'must be a promise returned by this client');
+    operation.catch(() => {});   // its error is thrown here instead
+    if (!this.waitSync(timeoutMs, () => outcome.settled))
+      throw new MqttError('ERR_TIMEOUT', `awaitSync: not settled within ${timeoutMs} ms`);
+    if (outcome.failed) throw outcome.error;
+    return outcome.value as T;
   }
 
   /** Blocks the calling thread (never the engine's loop thread), emitting
@@ -383,7 +405,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       if (size > limit)
         throw new MqttError('ERR_PACKET_TOO_LARGE', `payload of ${body.length} bytes makes a ${size}-byte PUBLISH, more than ${what} (${limit})`);
       const n = this.#open('publish');
-      if (opts.signal?.aborted) return Promise.reject(aborted(opts.signal));
+      if (opts.signal?.aborted) throw aborted(opts.signal);
       const token = this.#nextToken++;
       const accepted = qos === 0 && this.#unwritten + size <= this.#highWaterMark;
       // first the addon (it may still throw), then the bookkeeping: its
@@ -393,11 +415,11 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       if (accepted) {
         // resolved now; the Sent event only settles the byte count
         this.#pending.set(token, { resolve() {}, reject: (e) => this.#report(e as MqttError), bytes: size, settled: true });
-        return Promise.resolve();
+        return observed(Promise.resolve(), { settled: true, failed: false });
       }
       return this.#track(opts.signal, (p) => this.#pending.set(token, qos === 0 ? { ...p, bytes: size } : p), token) as Promise<void>;
     } catch (e) {
-      return Promise.reject(e);
+      return failed(e);
     }
   }
 
@@ -425,12 +447,12 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       list.forEach((f, i) => checkFilter(`filters[${i}]`, f));
       const props = this.#properties('options.properties', opts.properties, SENDABLE.subscribe);
       const n = this.#open('subscribe');
-      if (opts.signal?.aborted) return Promise.reject(aborted(opts.signal));
+      if (opts.signal?.aborted) throw aborted(opts.signal);
       const token = this.#nextToken++;
       n.subscribe(list, options, token, props);
       return this.#track(opts.signal, (p) => this.#pending.set(token, { ...p, filters: list }), token) as Promise<SubscriptionGrant[]>;
     } catch (e) {
-      return Promise.reject(e);
+      return failed(e);
     }
   }
 
@@ -442,12 +464,12 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       list.forEach((f, i) => checkFilter(`filters[${i}]`, f));
       const props = this.#properties('options.properties', opts.properties, SENDABLE.unsubscribe);
       const n = this.#open('unsubscribe');
-      if (opts.signal?.aborted) return Promise.reject(aborted(opts.signal));
+      if (opts.signal?.aborted) throw aborted(opts.signal);
       const token = this.#nextToken++;
       n.unsubscribe(list, token, props);
       return this.#track(opts.signal, (p) => this.#pending.set(token, p), token) as Promise<void>;
     } catch (e) {
-      return Promise.reject(e);
+      return failed(e);
     }
   }
 
@@ -469,13 +491,13 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   end(opts: { force?: boolean } = {}): Promise<void> {
     if (this.#closed || !this.#native) {
       this.#closed = true;
-      return Promise.resolve();
+      return observed(Promise.resolve(), { settled: true, failed: false });
     }
-    if (this.#ending) return new Promise((resolve) => this.once('end', () => resolve()));
-    const done = new Promise<void>((resolve, reject) => { this.#ending = { resolve: resolve as (v: unknown) => void, reject }; });
+    if (this.#ended) return this.#ended;
+    this.#ended = this.#track(undefined, (p) => { this.#ending = p; }) as Promise<void>;
     if (opts.force || !this.#connected) this.#native.close();
     else this.#native.disconnect();
-    return done;
+    return this.#ended;
   }
 
   /** Lets the process exit while this client is open (it still works). */
@@ -572,15 +594,19 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
 
   /** A promise for an operation, settled by its events or its signal. */
   #track(signal: AbortSignal | undefined, register: (p: Pending) => void, token?: number): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const pending: Pending = { resolve, reject };
+    const outcome: Outcome = { settled: false, failed: false };
+    return observed(new Promise((resolve, reject) => {
+      const pending: Pending = {
+        resolve: (value) => { Object.assign(outcome, { settled: true, value }); resolve(value); },
+        reject: (error) => { Object.assign(outcome, { settled: true, failed: true, error }); reject(error); },
+      };
       register(pending);
       signal?.addEventListener('abort', () => {
         if (token !== undefined) this.#pending.delete(token);
         else if (this.#connecting === pending) this.#connecting = undefined;
-        reject(aborted(signal));
+        pending.reject(aborted(signal));
       }, { once: true });
-    });
+    }), outcome);
   }
 
   #settle(token: number): Pending | undefined {

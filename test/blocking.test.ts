@@ -28,6 +28,21 @@ describe('blocking primitives', () => {
     await client.end();
   });
 
+  it('awaitSync returns what an operation resolves to, or throws its error, without returning to the event loop', async () => {
+    const client = new MqttClient({ host: '127.0.0.1', port: broker.port });
+    client.connectSync();
+    const granted = client.awaitSync(client.subscribe('blk/c', { qos: 2 }), 5000);
+    expect(granted).toEqual([{ topic: 'blk/c', qos: 2 }]);
+    let received = 0;
+    client.on('message', () => { received++; });
+    expect(client.awaitSync(client.publish('blk/c', 'x', { qos: 2 }), 5000)).toBeUndefined();   // PUBCOMP
+    expect(client.waitSync(5000, () => received === 1)).toBe(true);
+    expect(() => client.awaitSync(client.publish('blk/+', 'x'), 1000)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_TOPIC' }));
+    expect(() => client.awaitSync(Promise.resolve(), 10)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
+    client.awaitSync(client.end(), 5000);
+    expect(client.connected).toBe(false);
+  });
+
   it('connectSync throws the refusal synchronously', async () => {
     const client = new MqttClient({ host: '127.0.0.1', port: await freePort(), connectTimeout: 5000 });
     let thrown: unknown;
