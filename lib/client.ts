@@ -125,6 +125,12 @@ interface Pending {
   settled?: boolean;
 }
 
+/** MqttClient.state: the engine's tmq_state values by name, and 'closed'. */
+export type ConnectionState = 'disconnected' | 'tcp-connecting' | 'tls-handshaking' | 'mqtt-connecting' | 'connected'
+  | 'waiting-reconnect' | 'closed';
+const STATES: ConnectionState[] = ['disconnected', 'tcp-connecting', 'tls-handshaking', 'mqtt-connecting', 'connected',
+  'waiting-reconnect'];
+
 /** TMQ_ERR_CLOSED (tinymqtt/error.h). */
 const ERR_CLOSED_CODE = -38;
 
@@ -307,6 +313,13 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   /** Whether the client is connected (CONNACK received, not yet lost). */
   get connected(): boolean {
     return this.#connected;
+  }
+
+  /** Where the connection is: 'disconnected', 'tcp-connecting',
+   *  'tls-handshaking', 'mqtt-connecting' (CONNECT sent), 'connected',
+   *  'waiting-reconnect', or 'closed' once ended. */
+  get state(): ConnectionState {
+    return this.#closed ? 'closed' : STATES[this.#state] ?? 'disconnected';
   }
 
   /** Connects; resolves on CONNACK, rejects with the refusal (code

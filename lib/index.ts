@@ -22,7 +22,7 @@ export function errorName(code: number): string {
 export { MqttClient, connect } from './client.js';
 export type {
   MqttClientOptions, PublishOptions, SubscribeOptions, SubscriptionOptions, UnsubscribeOptions, OperationOptions,
-  MessagesOptions, MessagePacket, ConnackPacket, SubscriptionGrant, QoS,
+  MessagesOptions, MessagePacket, ConnackPacket, SubscriptionGrant, QoS, ConnectionState, MqttClientEvents,
 } from './client.js';
 export type {
   UserProperties, ConnectProperties, MessageProperties, WillProperties, PublishProperties, SubscribeProperties, UnsubscribeProperties,

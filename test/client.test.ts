@@ -75,6 +75,19 @@ describe('MqttClient against mosquitto', () => {
     await expect(client.publish('t', 'x')).rejects.toMatchObject({ code: 'ERR_CLOSED' });
   });
 
+  it('reports its connection state', async () => {
+    const client = new MqttClient({ port: broker.port, host: '127.0.0.1' });
+    expect(client.state).toBe('disconnected');
+    const seen: string[] = [];
+    const connecting = client.connect();
+    client.waitSync(5000, () => { seen.push(client.state); return client.connected; });
+    await connecting;
+    expect(client.state).toBe('connected');
+    expect(seen).toContain('mqtt-connecting');
+    await client.end();
+    expect(client.state).toBe('closed');
+  });
+
   it('is disposed by await using', async () => {
     let outer: MqttClient | undefined;
     {
