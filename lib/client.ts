@@ -297,6 +297,10 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #highWaterMark: number;
   /** bytes of QoS 0 publishes handed to the engine and not yet written */
   #unwritten = 0;
+  /** the last topic publish() validated, and its UTF-8 length: a stream of
+   *  publishes to one topic checks it once */
+  #lastTopic: string | undefined;
+  #lastTopicBytes = 0;
   /** 5.0: the Maximum Packet Size of the broker's CONNACK */
   #serverMaxPacket = MAX_PACKET;
   /** events this client has had (waitSync watches it) */
@@ -407,12 +411,16 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  with its reasonCode. */
   publish(topic: string, payload: string | Buffer | Uint8Array, opts: PublishOptions = {}): Promise<void> {
     try {
-      checkTopic('topic', topic);
+      if (topic !== this.#lastTopic) {
+        checkTopic('topic', topic);
+        this.#lastTopic = topic;
+        this.#lastTopicBytes = Buffer.byteLength(topic);
+      }
       const body = toBuffer('payload', payload);
       const qos = checkQos('options.qos', opts.qos ?? 0);
       const retain = checkBool('options.retain', opts.retain ?? false);
       const props = this.#properties('options.properties', opts.properties, SENDABLE.publish);
-      const size = publishSize(this.options.protocolVersion, Buffer.byteLength(topic), body.length, qos, props);
+      const size = publishSize(this.options.protocolVersion, this.#lastTopicBytes, body.length, qos, props);
       const [limit, what] = size > this.options.sendBufferSize ? [this.options.sendBufferSize, 'options.sendBufferSize']
         : [this.#serverMaxPacket, "the broker's Maximum Packet Size"];
       if (size > limit)
