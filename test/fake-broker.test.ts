@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MqttClient, MqttError, type MqttClientOptions } from '../lib/index.js';
 import { nextEvent, nextMessages } from './support/events.js';
 import { FakeBroker, type FakeConnection } from './support/fake-broker.js';
-import { connack, packet, publish, str, Type, u16 } from './support/mqtt-bytes.js';
+import { connack, packet, packetId, publish, pubackFor, str, Type, u16 } from './support/mqtt-bytes.js';
 
 let broker: FakeBroker;
 const clients: MqttClient[] = [];
@@ -143,8 +143,7 @@ describe('a connection that breaks', () => {
     let settled = 'pending';
     const publishing = c.publish('mid/packet', 'x', { qos: 1 }).then(() => { settled = 'resolved'; }, (e: MqttError) => { settled = e.code; });
     const sent = await conn.expect(Type.PUBLISH);
-    const id = sent.subarray(sent.length - 3, sent.length - 1);   // topic, id, 'x'
-    conn.send(Buffer.from([0x40, 0x02, id[0]]));   // 3 of PUBACK's 4 bytes
+    conn.send(pubackFor(sent).subarray(0, 3));   // 3 of PUBACK's 4 bytes
     conn.end();
     await offline;
     expect(errors.map((e) => e.code)).toEqual(['ERR_CLOSED']);
@@ -157,9 +156,47 @@ describe('a connection that breaks', () => {
     await again;
     const resent = await conn2.expect(Type.PUBLISH);
     expect(Buffer.from([resent[0] & ~8, ...resent.subarray(1)]).equals(sent)).toBe(true);   // DUP aside, the same
-    conn2.send(packet(0x40, resent.subarray(resent.length - 3, resent.length - 1)));
+    conn2.send(pubackFor(resent));
     await publishing;
     expect(settled).toBe('resolved');
+  });
+});
+
+describe('operations and the connection\'s state', () => {
+  it('queues operations issued while connecting and sends them after CONNACK, in order', async () => {
+    const c = client();
+    const connecting = c.connect();
+    const sub = c.subscribe('early/sub', { qos: 1 });
+    const pub = c.publish('early/pub', 'x', { qos: 1 });
+    const conn = await broker.accept();
+    await conn.expect(Type.CONNECT);
+    await sleep(50);
+    expect(conn.received).toHaveLength(1);   // nothing before CONNACK
+    conn.send(connack(0));
+    await connecting;
+    const subscribe = await conn.expect(Type.SUBSCRIBE);
+    const published = await conn.expect(Type.PUBLISH);
+    conn.send(packet(0x90, u16(packetId(subscribe)), [1]), pubackFor(published));
+    expect(await sub).toEqual([{ topic: 'early/sub', qos: 1 }]);
+    await pub;
+  });
+
+  it('with reconnectPeriod and a persistent session, reconnects after the broker hangs up and resends the unacknowledged publish with DUP', async () => {
+    const { c, conn } = await connected({ reconnectPeriod: 100, clean: false, clientId: 'persistent' });
+    const events: string[] = [];
+    for (const name of ['offline', 'reconnect', 'connect'] as const) c.on(name, () => events.push(name));
+    c.on('error', (e: MqttError) => events.push(e.code));
+    const pub = c.publish('again/x', 'x', { qos: 1 });
+    const first = await conn.expect(Type.PUBLISH);
+    conn.end();
+    const conn2 = await broker.accept(3000);
+    expect((await conn2.expect(Type.CONNECT))[9] & 0x02).toBe(0);   // clean session flag still off
+    conn2.send(Buffer.from([0x20, 0x02, 0x01, 0x00]));   // CONNACK, session present
+    const resent = await conn2.expect(Type.PUBLISH);
+    expect(resent.toString('hex')).toBe(Buffer.from([first[0] | 0x08, ...first.subarray(1)]).toString('hex'));
+    conn2.send(pubackFor(resent));
+    await pub;
+    expect(events).toEqual(['ERR_CLOSED', 'offline', 'reconnect', 'connect']);
   });
 });
 

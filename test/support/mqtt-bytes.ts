@@ -49,6 +49,21 @@ export function publish(topic: string, payload: string | Buffer, opts: { qos?: n
   return packet(first, str(topic), qos > 0 ? u16(opts.id ?? 1) : [], Buffer.from(payload));
 }
 
+/** The packet id of a QoS 1 or 2 PUBLISH (3.1.1 layout), or of a packet
+ *  whose variable header starts with one (SUBSCRIBE, PUBREL, ...). */
+export function packetId(p: Buffer): number {
+  let at = 1;
+  while (p[at] & 0x80) at++;   // the remaining length
+  at++;
+  if (p[0] >> 4 === Type.PUBLISH) at += 2 + p.readUInt16BE(at);   // the topic
+  return p.readUInt16BE(at);
+}
+
+/** PUBACK (3.1.1 layout) for a QoS 1 PUBLISH the client sent. */
+export function pubackFor(publish: Buffer): Buffer {
+  return packet(0x40, u16(packetId(publish)));
+}
+
 /** Splits a byte stream into whole packets; returns them and the bytes of
  *  an unfinished one. Throws on a remaining length longer than 4 bytes. */
 export function splitPackets(bytes: Buffer): { packets: Buffer[]; rest: Buffer } {
