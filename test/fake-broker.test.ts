@@ -200,6 +200,66 @@ describe('operations and the connection\'s state', () => {
   });
 });
 
+describe('acknowledgements that do not fit', () => {
+  it('a PUBACK for an id never sent: error ERR_PROTOCOL_VIOLATION, and the connection stays', async () => {
+    const { c, conn } = await connected();
+    const error = nextEvent(c, 'error');
+    conn.send(packet(0x40, u16(99)));
+    expect(((await error)[0] as MqttError).code).toBe('ERR_PROTOCOL_VIOLATION');
+    const pub = c.publish('still/up', 'x', { qos: 1 });
+    conn.send(pubackFor(await conn.expect(Type.PUBLISH)));
+    await pub;
+    expect(c.connected).toBe(true);
+  });
+
+  it('a SUBACK with more codes than filters: the subscribe rejects with ERR_SUBACK_COUNT', async () => {
+    const { c, conn } = await connected();
+    const sub = c.subscribe('one/filter', { qos: 1 });
+    conn.send(packet(0x90, u16(packetId(await conn.expect(Type.SUBSCRIBE))), [1, 1]));
+    await expect(sub).rejects.toMatchObject({ code: 'ERR_SUBACK_COUNT' });
+  });
+});
+
+describe('5.0: the broker hangs up with DISCONNECT', () => {
+  it('error ERR_SERVER_DISCONNECT with its reasonCode, then offline', async () => {
+    const { c, conn } = await connected({ protocolVersion: 5 });
+    const events: string[] = [];
+    c.on('error', (e: MqttError) => events.push(`${e.code} 0x${e.reasonCode?.toString(16)}`));
+    const offline = nextEvent(c, 'offline').then(() => events.push('offline'));
+    conn.send(packet(0xe0, [0x8e, 0]));   // Session taken over, no properties
+    await offline;
+    expect(events).toEqual(['ERR_SERVER_DISCONNECT 0x8e', 'offline']);
+    await conn.closed;
+  });
+});
+
+describe('end()', () => {
+  it('sends what is queued, then DISCONNECT, then closes; QoS 1 and 2 not yet acknowledged reject with ERR_CLOSED', async () => {
+    const { c, conn } = await connected();
+    const outcomes = ([0, 1, 2] as const).map((qos) => c.publish('end/q', `q${qos}`, { qos }).then(() => 'resolved', (e: MqttError) => e.code));
+    await c.end();
+    expect(await Promise.all(outcomes)).toEqual(['resolved', 'ERR_CLOSED', 'ERR_CLOSED']);
+    await conn.closed;
+    expect(conn.received.slice(1).map((r) => r.bytes.toString('hex'))).toEqual([
+      publish('end/q', 'q0'), publish('end/q', 'q1', { qos: 1, id: 1 }), publish('end/q', 'q2', { qos: 2, id: 2 }), packet(0xe0),
+    ].map((b) => b.toString('hex')));
+    expect(conn.closedByClient).toBe(true);
+  });
+
+  it('while connecting: connect() rejects with ERR_CLOSED, then close and end', async () => {
+    const c = client();
+    const events: string[] = [];
+    for (const name of ['connect', 'offline', 'close', 'end'] as const) c.on(name, () => events.push(name));
+    const connecting = c.connect().then(() => 'connected', (e: MqttError) => e.code);
+    const conn = await broker.accept();
+    await conn.expect(Type.CONNECT);
+    await c.end();
+    expect(await connecting).toBe('ERR_CLOSED');
+    expect(events).toEqual(['close', 'end']);
+    await conn.closed;
+  });
+});
+
 describe('malformed packets from the broker', () => {
   const cases: Array<[string, Buffer, string]> = [
     ['reserved flags on PUBACK', Buffer.from([0x42, 0x02, 0x00, 0x01]), 'ERR_FLAGS'],
