@@ -127,7 +127,11 @@ describe('options', () => {
       [{ protocol: 'mqtts', ca: 'not a certificate' }, badArg],
       [{ protocol: 'mqtts', cert: certs.clientCert, key: certs.clientKeyEncrypted, passphrase: 'wrong' }, badArg],
     ];
-    for (const [options, code] of cases) expect(await optionRefusal(options), JSON.stringify(options)).toMatchObject({ code });
+    for (const [options, code] of cases) {
+      const err = await optionRefusal(options);
+      expect(err, JSON.stringify(options)).toBeInstanceOf(MqttError);
+      expect(err, JSON.stringify(options)).toMatchObject({ code });
+    }
   });
 
   // BUG: these reach the addon unchecked, which throws a TypeError (or, for
