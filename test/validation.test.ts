@@ -249,7 +249,7 @@ describe('the client\'s state', () => {
     try {
       const again = await Promise.race([
         c.connect().then(() => 'resolved', (e: MqttError) => e.code),
-        new Promise((resolve) => setTimeout(() => resolve('still pending after 2 s'), 2000)),
+        new Promise((resolve) => setTimeout(() => resolve('still pending after 1 s'), 1000)),
       ]);
       expect(['resolved', 'ERR_STATE']).toContain(again);
     } finally {
