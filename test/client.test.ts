@@ -1,26 +1,15 @@
 // The TypeScript client against a real mosquitto: connect, subscribe,
-// publish at every QoS and receive, unsubscribe, end; and bad input refused
-// with an MqttError naming the argument before anything is sent.
+// publish at every QoS and receive, unsubscribe, end, state, disposal,
+// signals, messages(). (Bad input: test/validation.test.ts.)
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, MqttClient, MqttError } from '../lib/index.js';
+import { nextMessages } from './support/events.js';
 import { freePort, startMosquitto, type Broker } from './support/mosquitto.js';
 
 let broker: Broker;
 beforeAll(async () => { broker = await startMosquitto(); });
 afterAll(async () => { await broker?.stop(); });
-
-/** The next `n` messages the client receives. */
-function nextMessages(client: MqttClient, n: number): Promise<Array<{ topic: string; payload: Buffer; qos: number }>> {
-  return new Promise((resolve) => {
-    const got: Array<{ topic: string; payload: Buffer; qos: number }> = [];
-    const on = (topic: string, payload: Buffer, packet: { qos: number }) => {
-      got.push({ topic, payload: Buffer.from(payload), qos: packet.qos });
-      if (got.length === n) { client.off('message', on); resolve(got); }
-    };
-    client.on('message', on);
-  });
-}
 
 describe('MqttClient against mosquitto', () => {
   for (const protocolVersion of [3, 4, 5] as const) {
@@ -121,37 +110,7 @@ describe('MqttClient against mosquitto', () => {
   });
 });
 
-describe('bad input is refused before anything is sent', () => {
-  it('names the argument', async () => {
-    const client = await connect({ port: broker.port, host: '127.0.0.1' });
-    try {
-      await expect(client.publish('t', 'x', { qos: 3 as 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('options.qos') });
-      await expect(client.publish(42 as unknown as string, 'x')).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('topic') });
-      await expect(client.publish('t', {} as unknown as string)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('payload') });
-      await expect(client.subscribe([])).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('filters') });
-      expect(() => new MqttClient({ port: 70000 })).toThrow(/options.port/);
-      expect(() => new MqttClient({ protocolVersion: 6 as 5 })).toThrow(/options.protocolVersion/);
-      await expect(connect('http://example')).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
-      /* the engine's own rules, applied before anything is queued */
-      await expect(client.publish('a/+', 'x', { qos: 1 })).rejects.toMatchObject({ code: 'ERR_INVALID_TOPIC', message: expect.stringContaining('topic') });
-      await expect(client.publish('', 'x')).rejects.toMatchObject({ code: 'ERR_INVALID_TOPIC' });
-      await expect(client.publish('a\u0000b', 'x')).rejects.toMatchObject({ code: 'ERR_UTF8' });
-      await expect(client.publish('\ud800', 'x')).rejects.toMatchObject({ code: 'ERR_UTF8' }); /* lone surrogate */
-      await expect(client.publish('t'.repeat(65536), 'x')).rejects.toMatchObject({ code: 'ERR_PACKET_TOO_LARGE' });
-      await expect(client.subscribe('a/#/b')).rejects.toMatchObject({ code: 'ERR_INVALID_FILTER', message: expect.stringContaining('filters[0]') });
-      await expect(client.subscribe(['ok/#', '$share//x'])).rejects.toMatchObject({ code: 'ERR_INVALID_FILTER', message: expect.stringContaining('filters[1]') });
-      await expect(client.unsubscribe('a+')).rejects.toMatchObject({ code: 'ERR_INVALID_FILTER' });
-      expect(() => new MqttClient({ will: { topic: 'w/#', payload: 'x' } })).toThrow(/options.will.topic/);
-      /* and the connection survives all of it */
-      const arriving = nextMessages(client, 1);
-      await client.subscribe('still/here');
-      await client.publish('still/here', 'ok', { qos: 1 });
-      expect((await arriving)[0].payload.toString()).toBe('ok');
-    } finally {
-      await client.end();
-    }
-  });
-
+describe('signals', () => {
   it('honours an aborted signal', async () => {
     const client = await connect({ port: broker.port, host: '127.0.0.1' });
     try {

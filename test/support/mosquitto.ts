@@ -1,7 +1,9 @@
 // Starts a real mosquitto for a test file on free loopback ports, with a
-// plain listener, a TLS listener and a TLS listener that requires a client
-// certificate (certificates made with openssl at start), and stops it.
-// Fails with a message naming mosquitto or openssl when they are missing.
+// plain listener, a TLS listener, a TLS listener that requires a client
+// certificate (certificates made with openssl at start), a listener that
+// requires a user name and password, and one that adds an ACL; and stops it.
+// Fails with a message naming mosquitto, mosquitto_passwd or openssl when
+// they are missing.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
@@ -9,12 +11,22 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
+const MOSQUITTO_PASSWD = '/usr/bin/mosquitto_passwd';
+
+/** The users of the password and ACL listeners, with their passwords. */
+export const USERS = { alice: 'alice-secret', bob: 'bob-secret' } as const;
+/** On the ACL listener alice may use every topic; bob may read and write
+ *  ACL_OPEN/#, only read ACL_READ_ONLY/#, and nothing else. */
+export const ACL_OPEN = 'acl/open';
+export const ACL_READ_ONLY = 'acl/read-only';
 
 export interface Certs { ca: string; wrongCa: string; clientCert: string; clientKey: string; clientKeyEncrypted: string }
 export interface Broker {
   port: number;
   tlsPort: number;      // TLS, server certificate for localhost and 127.0.0.1
   mtlsPort: number;     // TLS, and a client certificate is required
+  passwordPort: number; // plain, one of USERS required
+  aclPort: number;      // plain, one of USERS required, and the ACL above
   certs: Certs;         // PEM text
   stop(): Promise<void>;
 }
@@ -73,20 +85,42 @@ function makeCerts(dir: string): Certs {
   };
 }
 
-/** Starts mosquitto (anonymous plain, TLS and mutual-TLS listeners) and
- *  waits until it accepts connections. */
+/** The password file of USERS (hashed by mosquitto_passwd -U) and the ACL
+ *  file; returns their paths. */
+function makeUsers(dir: string): { passwords: string; acl: string } {
+  if (!existsSync(MOSQUITTO_PASSWD)) throw new Error(`${MOSQUITTO_PASSWD} not found: install the Debian package mosquitto (scripts/bootstrap)`);
+  const passwords = path.join(dir, 'passwords');
+  writeFileSync(passwords, Object.entries(USERS).map(([user, password]) => `${user}:${password}\n`).join(''));
+  execFileSync(MOSQUITTO_PASSWD, ['-U', passwords], { stdio: 'pipe' });
+  const acl = path.join(dir, 'acl');
+  writeFileSync(acl, [
+    'user alice', 'topic readwrite #',
+    'user bob', `topic readwrite ${ACL_OPEN}/#`, `topic read ${ACL_READ_ONLY}/#`, '',
+  ].join('\n'));
+  return { passwords, acl };
+}
+
+/** Starts mosquitto (anonymous plain, TLS and mutual-TLS listeners, a
+ *  password listener and an ACL listener) and waits until it accepts
+ *  connections. */
 export async function startMosquitto(): Promise<Broker> {
   if (!existsSync(MOSQUITTO)) throw new Error(`${MOSQUITTO} not found: install the Debian package mosquitto (scripts/bootstrap)`);
-  const [port, tlsPort, mtlsPort] = [await freePort(), await freePort(), await freePort()];
+  const ports = [];
+  for (let i = 0; i < 5; i++) ports.push(await freePort());
+  const [port, tlsPort, mtlsPort, passwordPort, aclPort] = ports;
   const dir = mkdtempSync(path.join(tmpdir(), 'tmq-native-'));
   const certs = makeCerts(dir);
+  const users = makeUsers(dir);
   const conf = path.join(dir, 'mosquitto.conf');
   const tls = [`cafile ${dir}/ca.pem`, `certfile ${dir}/server.pem`, `keyfile ${dir}/server.key`];
+  // per_listener_settings: each listener has its own authentication and ACL
   writeFileSync(conf, [
-    'allow_anonymous true', 'persistence false', ...(process.getuid?.() === 0 ? ['user root'] : []),
-    `listener ${port} 127.0.0.1`,
-    `listener ${tlsPort} 127.0.0.1`, ...tls,
-    `listener ${mtlsPort} 127.0.0.1`, ...tls, 'require_certificate true', '',
+    'per_listener_settings true', 'persistence false', ...(process.getuid?.() === 0 ? ['user root'] : []),
+    `listener ${port} 127.0.0.1`, 'allow_anonymous true',
+    `listener ${tlsPort} 127.0.0.1`, 'allow_anonymous true', ...tls,
+    `listener ${mtlsPort} 127.0.0.1`, 'allow_anonymous true', ...tls, 'require_certificate true',
+    `listener ${passwordPort} 127.0.0.1`, 'allow_anonymous false', `password_file ${users.passwords}`,
+    `listener ${aclPort} 127.0.0.1`, 'allow_anonymous false', `password_file ${users.passwords}`, `acl_file ${users.acl}`, '',
   ].join('\n'));
   const proc: ChildProcess = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -94,12 +128,12 @@ export async function startMosquitto(): Promise<Broker> {
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const orphan = () => proc.kill('SIGTERM');   // best effort if the test process ends without afterAll
   process.once('exit', orphan);
-  for (let i = 0; !(await accepts(port)) || !(await accepts(mtlsPort)); i++) {
+  for (let i = 0; !(await accepts(port)) || !(await accepts(aclPort)); i++) {
     if (i > 100 || proc.exitCode !== null) throw new Error(`mosquitto did not start: ${stderr}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    port, tlsPort, mtlsPort, certs,
+    port, tlsPort, mtlsPort, passwordPort, aclPort, certs,
     async stop() {
       process.off('exit', orphan);
       proc.kill('SIGTERM');
