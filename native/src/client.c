@@ -104,22 +104,26 @@ static void finish(tmq_client *c, tmq_msg *m, int err, uint8_t reason)
         c->ev->sent(c, &done, reason);
 }
 
+/* A slot visitor (tmq_session_each) for a lost connection: a message that
+ * was only in the send buffer is queued again. */
+static void requeue_written(tmq_client *c, tmq_msg *m, int unused)
+{
+    (void)c;
+    (void)unused;
+    if (m->state == TMQ_MSG_WRITTEN)
+        m->state = TMQ_MSG_QUEUED;
+}
+
 /* Ends the connection: closes the transport, keeps every message for the
- * next connect (what was only in the send buffer is queued again), and
- * reports why. */
+ * next connect, and reports why. */
 static void lost(tmq_client *c, int err, const tmq_packet *pkt, uint32_t now)
 {
-    uint16_t i;
     c->transport->ops->close(c->transport);
     c->tx_off = c->tx_len = 0;
     tmq_reader_init(&c->reader, c->mem.rx, c->mem.rx_cap, c->version);
     c->ping_out = 0;
     c->inflight = 0;
-    for (i = 0; i < c->live; i++) {
-        tmq_msg *m = tmq_session_at(c, i);
-        if (m->state == TMQ_MSG_WRITTEN)
-            m->state = TMQ_MSG_QUEUED;
-    }
+    tmq_session_each(c, requeue_written, 0);
     c->send_off = 0;
     if (c->ev->disconnect)
         c->ev->disconnect(c, err, pkt);
@@ -140,20 +144,14 @@ static void fail(tmq_client *c, int err, uint8_t reason, uint32_t now)
     lost(c, err, 0, now);
 }
 
-/* Completes the QoS 0 messages whose bytes have all been written, wherever
- * they are in the ring (an older message may still wait for its ack). Walks
- * the slots that were live on entry by absolute position: callbacks may free
- * and reuse slots only behind the walk. */
-static void complete_written(tmq_client *c)
+/* A slot visitor (tmq_session_each): completes a QoS 0 message whose bytes
+ * have all been written, wherever it is in the ring (an older message may
+ * still wait for its ack). */
+static void complete_written(tmq_client *c, tmq_msg *m, int unused)
 {
-    uint32_t pos = c->head, n = c->live;
-    while (n--) {
-        tmq_msg *m = &c->mem.msgs[pos];
-        if (m->state == TMQ_MSG_WRITTEN && (int32_t)(c->tx_done - m->mark) >= 0)
-            finish(c, m, TMQ_OK, 0);
-        if (++pos == c->mem.msg_cap)
-            pos = 0;
-    }
+    (void)unused;
+    if (m->state == TMQ_MSG_WRITTEN && (int32_t)(c->tx_done - m->mark) >= 0)
+        finish(c, m, TMQ_OK, 0);
 }
 
 /* Writes what the transport takes; completes QoS 0 messages now on the wire. */
@@ -171,7 +169,7 @@ static void flush(tmq_client *c, uint32_t now)
         c->tx_done += (uint32_t)n;
         c->t_tx = now;
     }
-    complete_written(c);
+    tmq_session_each(c, complete_written, 0);
 }
 
 /* Builds the packet a queued slot stands for. */
@@ -243,28 +241,23 @@ static void pump(tmq_client *c)
     }
 }
 
-/* After CONNACK: what the previous connection left in flight goes out again.
- * With the session present, unacknowledged PUBLISHes are resent with DUP and
- * released QoS 2 messages get their PUBREL again; without it the server
- * knows none of them, so PUBLISHes go out as new and QoS 2 messages that
- * already had their PUBREC are complete. */
-static void resume_session(tmq_client *c, int present)
+/* A slot visitor (tmq_session_each) after CONNACK: what the previous
+ * connection left in flight goes out again. With the session present, an
+ * unacknowledged PUBLISH is resent with DUP and a released QoS 2 message
+ * gets its PUBREL again; without it the server knows none of them, so a
+ * PUBLISH goes out as new and a QoS 2 message that already had its PUBREC
+ * is complete. */
+static void resume(tmq_client *c, tmq_msg *m, int present)
 {
-    uint16_t i;
-    if (!present)
-        c->qos2_count = 0;
-    for (i = 0; i < c->live; i++) {
-        tmq_msg *m = tmq_session_at(c, i);
-        if (m->state == TMQ_MSG_AWAIT_ACK) {
-            m->state = TMQ_MSG_QUEUED;
-            if (m->kind == TMQ_MSG_PUBLISH)
-                m->u.publish.dup = (uint8_t)present;
-        } else if (m->state == TMQ_MSG_AWAIT_COMP || m->state == TMQ_MSG_RELEASE) {
-            if (present)
-                m->state = TMQ_MSG_RELEASE; /* pump sends the PUBREL again */
-            else
-                finish(c, m, TMQ_OK, 0);
-        }
+    if (m->state == TMQ_MSG_AWAIT_ACK) {
+        m->state = TMQ_MSG_QUEUED;
+        if (m->kind == TMQ_MSG_PUBLISH)
+            m->u.publish.dup = (uint8_t)present;
+    } else if (m->state == TMQ_MSG_AWAIT_COMP || m->state == TMQ_MSG_RELEASE) {
+        if (present)
+            m->state = TMQ_MSG_RELEASE; /* pump sends the PUBREL again */
+        else
+            finish(c, m, TMQ_OK, 0);
     }
 }
 
@@ -335,6 +328,7 @@ static int resolve_alias(tmq_client *c, tmq_packet *pkt)
 
 static void on_connack(tmq_client *c, const tmq_packet *pkt, uint32_t now)
 {
+    int present;
     if (c->state != TMQ_STATE_MQTT_CONNECTING) {
         fail(c, TMQ_ERR_PROTOCOL_VIOLATION, 0x82, now);
         return;
@@ -350,7 +344,10 @@ static void on_connack(tmq_client *c, const tmq_packet *pkt, uint32_t now)
     set_state(c, TMQ_STATE_READY, now);
     /* 3.1's CONNACK has no session present flag: a 3.1 server keeps the
      * session whenever the client asked for one */
-    resume_session(c, c->version == TMQ_V31 ? !c->cfg->connect.clean : pkt->session_present);
+    present = c->version == TMQ_V31 ? !c->cfg->connect.clean : pkt->session_present;
+    if (!present)
+        c->qos2_count = 0;
+    tmq_session_each(c, resume, present);
     if (c->ev->connack)
         c->ev->connack(c, pkt);
 }
@@ -385,36 +382,45 @@ static void on_publish(tmq_client *c, tmq_packet *pkt, uint32_t now)
         queue_simple(c, pkt->u.publish.qos == 1 ? TMQ_PUBACK : TMQ_PUBREC, pkt->id, 0);
 }
 
+/* The slot that ack `type` answers, if slot m is one: of the right kind, in
+ * the state waiting for that ack, and for PUBACK/PUBREC of the right QoS. */
+static int answers(const tmq_msg *m, uint8_t type, uint8_t kind)
+{
+    return m && m->kind == kind && m->state == (type == TMQ_PUBCOMP ? TMQ_MSG_AWAIT_COMP : TMQ_MSG_AWAIT_ACK) &&
+           (kind != TMQ_MSG_PUBLISH || m->u.publish.qos == (type == TMQ_PUBACK ? 1 : 2));
+}
+
 /* PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK: the outgoing side's answers. */
+#define ACK_TYPES ((1u << TMQ_PUBACK) | (1u << TMQ_PUBREC) | (1u << TMQ_PUBCOMP) | (1u << TMQ_SUBACK) | \
+                   (1u << TMQ_UNSUBACK))
+
 static void on_ack(tmq_client *c, const tmq_packet *pkt)
 {
-    uint8_t kind = pkt->type == TMQ_SUBACK ? TMQ_MSG_SUBSCRIBE
-                 : pkt->type == TMQ_UNSUBACK ? TMQ_MSG_UNSUBSCRIBE : TMQ_MSG_PUBLISH;
-    tmq_msg *m = tmq_session_find(c, kind, pkt->id,
-                                  pkt->type == TMQ_PUBCOMP ? TMQ_MSG_AWAIT_COMP : TMQ_MSG_AWAIT_ACK);
-    if (pkt->type == TMQ_PUBREC && (!m || m->u.publish.qos != 2)) {
-        queue_simple(c, TMQ_PUBREL, pkt->id, 0x92); /* Packet Identifier not found */
-        return;
-    }
-    if (!m || (pkt->type == TMQ_PUBACK && m->u.publish.qos != 1)) {
-        if (c->ev->error)
+    uint8_t type = pkt->type;
+    uint8_t kind = type == TMQ_SUBACK ? TMQ_MSG_SUBSCRIBE
+                 : type == TMQ_UNSUBACK ? TMQ_MSG_UNSUBSCRIBE : TMQ_MSG_PUBLISH;
+    tmq_msg *m = tmq_session_by_id(c, pkt->id);
+    if (!answers(m, type, kind)) {
+        if (type == TMQ_PUBREC)
+            queue_simple(c, TMQ_PUBREL, pkt->id, 0x92); /* Packet Identifier not found */
+        else if (c->ev->error)
             c->ev->error(c, TMQ_ERR_PROTOCOL_VIOLATION, 0);
         return;
     }
     if (kind != TMQ_MSG_PUBLISH) {
         int rc = tmq_check_ack_count(pkt, m->u.subs.count);
+        void (*answered)(tmq_client *, const tmq_msg *, const tmq_packet *) =
+            kind == TMQ_MSG_SUBSCRIBE ? c->ev->suback : c->ev->unsuback;
         if (rc) {
             finish(c, m, rc, 0);
-        } else {
-            if (kind == TMQ_MSG_SUBSCRIBE && c->ev->suback)
-                c->ev->suback(c, m, pkt);
-            if (kind == TMQ_MSG_UNSUBSCRIBE && c->ev->unsuback)
-                c->ev->unsuback(c, m, pkt);
-            tmq_session_free(c, m);
+            return;
         }
+        if (answered)
+            answered(c, m, pkt);
+        tmq_session_free(c, m);
         return;
     }
-    if (pkt->type == TMQ_PUBREC && pkt->reason < 0x80) {
+    if (type == TMQ_PUBREC && pkt->reason < 0x80) {
         m->state = TMQ_MSG_AWAIT_COMP;
         queue_simple(c, TMQ_PUBREL, m->id, 0);
         return;
@@ -435,32 +441,21 @@ static void on_packet(tmq_client *c, const uint8_t *bytes, uint32_t len, uint32_
         fail(c, TMQ_ERR_PROTOCOL_VIOLATION, 0x82, now);
         return;
     }
-    switch (pkt.type) {
-    case TMQ_CONNACK:
+    if (pkt.type == TMQ_CONNACK) {
         on_connack(c, &pkt, now);
-        break;
-    case TMQ_PUBLISH:
+    } else if (pkt.type == TMQ_PUBLISH) {
         on_publish(c, &pkt, now);
-        break;
-    case TMQ_PUBREL:
+    } else if (pkt.type == TMQ_PUBREL) {
         queue_simple(c, TMQ_PUBCOMP, pkt.id, tmq_session_qos2_release(c, pkt.id) ? 0 : 0x92);
-        break;
-    case TMQ_PUBACK:
-    case TMQ_PUBREC:
-    case TMQ_PUBCOMP:
-    case TMQ_SUBACK:
-    case TMQ_UNSUBACK:
+    } else if ((ACK_TYPES >> pkt.type) & 1u) {
         on_ack(c, &pkt);
-        break;
-    case TMQ_PINGRESP:
+    } else if (pkt.type == TMQ_PINGRESP) {
         c->ping_out = 0;
         if (c->ev->pong)
             c->ev->pong(c);
-        break;
-    case TMQ_DISCONNECT:
+    } else if (pkt.type == TMQ_DISCONNECT) {
         lost(c, TMQ_ERR_SERVER_DISCONNECT, &pkt, now);
-        break;
-    default: /* a client-to-server packet, or AUTH (no enhanced authentication) */
+    } else { /* a client-to-server packet, or AUTH (no enhanced authentication) */
         fail(c, TMQ_ERR_PROTOCOL_VIOLATION, 0x82, now);
     }
 }
@@ -756,16 +751,16 @@ int tmq_client_disconnect(tmq_client *c, uint8_t reason, uint32_t now_ms)
     return TMQ_OK;
 }
 
+/* A slot visitor (tmq_session_each): fails the message with err. */
+static void fail_msg(tmq_client *c, tmq_msg *m, int err)
+{
+    finish(c, m, err, 0);
+}
+
 void tmq_client_abandon(tmq_client *c)
 {
-    uint32_t pos = c->head, n = c->live;
-    while (n--) { /* only what was pending on entry, even if callbacks submit more */
-        tmq_msg *m = &c->mem.msgs[pos];
-        if (m->state != TMQ_MSG_FREE)
-            finish(c, m, TMQ_ERR_CLOSED, 0);
-        if (++pos == c->mem.msg_cap)
-            pos = 0;
-    }
+    /* only what was pending on entry, even if callbacks submit more */
+    tmq_session_each(c, fail_msg, TMQ_ERR_CLOSED);
     c->qos2_count = 0;
     c->inflight = 0;
 }
@@ -803,7 +798,7 @@ static int timer(const tmq_client *c, uint32_t *since, uint32_t *ms)
 static void on_timer(tmq_client *c, uint32_t now)
 {
     if (c->state == TMQ_STATE_WAITING_RECONNECT)
-        start_connect(c, now);
+        tmq_client_connect(c, now);
     else if (c->state != TMQ_STATE_READY)
         lost(c, TMQ_ERR_CONNECT_TIMEOUT, 0, now);
     else if (c->ping_out)
