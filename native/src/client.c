@@ -57,24 +57,24 @@ static uint32_t tx_free(const tmq_client *c)
     return c->mem.tx_cap - (c->tx_len - c->tx_off);
 }
 
-/* Encodes pkt at the end of the send buffer. Returns its length, or
- * TMQ_ERR_WOULD_BLOCK if it does not fit now, TMQ_ERR_TOO_LARGE if it never
- * will, or an encoder error. */
+/* Encodes pkt at the end of the send buffer, moving the unwritten bytes to
+ * its front first if that makes room. Returns its length, or
+ * TMQ_ERR_WOULD_BLOCK if it does not fit now, TMQ_ERR_TOO_LARGE if it does
+ * not fit the empty buffer, or an encoder error. */
 static int32_t queue_packet(tmq_client *c, tmq_packet *pkt)
 {
     int32_t n;
     pkt->version = c->version;
-    if (c->tx_off && c->tx_off == c->tx_len)
-        c->tx_off = c->tx_len = 0;
-    n = tmq_encode(c->mem.tx + c->tx_len, c->mem.tx_cap - c->tx_len, pkt);
-    if (n == TMQ_ERR_BUF_TOO_SMALL && c->tx_off) {
+    for (;;) {
+        n = tmq_encode(c->mem.tx + c->tx_len, c->mem.tx_cap - c->tx_len, pkt);
+        if (n != TMQ_ERR_BUF_TOO_SMALL || !c->tx_off)
+            break;
         memmove(c->mem.tx, c->mem.tx + c->tx_off, c->tx_len - c->tx_off);
         c->tx_len -= c->tx_off;
         c->tx_off = 0;
-        n = tmq_encode(c->mem.tx + c->tx_len, c->mem.tx_cap - c->tx_len, pkt);
     }
     if (n == TMQ_ERR_BUF_TOO_SMALL)
-        return tmq_encode(0, 0, pkt) > (int32_t)c->mem.tx_cap ? TMQ_ERR_TOO_LARGE : TMQ_ERR_WOULD_BLOCK;
+        return c->tx_len ? TMQ_ERR_WOULD_BLOCK : TMQ_ERR_TOO_LARGE;
     if (n > 0)
         c->tx_len += (uint32_t)n;
     return n;
@@ -613,6 +613,7 @@ int tmq_client_init(tmq_client *c, const tmq_client_config *cfg, const tmq_clien
                     const tmq_client_mem *mem, tmq_transport *transport)
 {
     static const tmq_client_events none;
+    int32_t n;
     memset(c, 0, sizeof *c);
     if (!cfg || !mem || !transport || !mem->tx || !mem->rx || !mem->msgs || !mem->msg_cap ||
         mem->msg_cap == 0xFFFFu || !mem->qos2 || !mem->qos2_cap || mem->tx_cap < 32 || mem->rx_cap < 16)
@@ -627,18 +628,10 @@ int tmq_client_init(tmq_client *c, const tmq_client_config *cfg, const tmq_clien
     if (c->version == TMQ_V5 && !connect_props_ok(c))
         return TMQ_ERR_ARG;
 #endif
-    {
-        tmq_packet pkt;
-        tmq_prop list[CONNECT_LIST];
-        int32_t n;
-        build_connect(c, &pkt, list);
-        n = tmq_encode(0, 0, &pkt);
-        if (n < 0)
-            return n;
-        if ((uint32_t)n > mem->tx_cap)
-            return TMQ_ERR_TOO_LARGE;
-    }
-    return TMQ_OK;
+    /* the CONNECT that every connect sends, encoded now to refuse it early */
+    n = queue_connect(c);
+    c->tx_len = 0;
+    return n < 0 ? n : TMQ_OK;
 }
 
 int tmq_client_connect(tmq_client *c, uint32_t now_ms)
