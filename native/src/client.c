@@ -265,17 +265,21 @@ static void resume(tmq_client *c, tmq_msg *m, int present)
  * order onto TMQ_ERR_CONNACK_VERSION .. TMQ_ERR_CONNACK_NOT_AUTHORIZED. */
 static int connack_error(uint8_t version, uint8_t code)
 {
-    if (version < TMQ_V5)
-        return TMQ_ERR_CONNACK_VERSION + 1 - (int)code;
-    switch (code) {
-    case 0x84: return TMQ_ERR_CONNACK_VERSION;
-    case 0x85: return TMQ_ERR_CONNACK_ID;
-    case 0x86: return TMQ_ERR_CONNACK_AUTH;
-    case 0x87: return TMQ_ERR_CONNACK_NOT_AUTHORIZED;
-    case 0x88:
-    case 0x89: return TMQ_ERR_CONNACK_UNAVAILABLE;
-    default: return TMQ_ERR_CONNACK_REFUSED;
-    }
+#if TMQ_WITH_V5
+    if (version == TMQ_V5)
+        switch (code) {
+        case 0x84: return TMQ_ERR_CONNACK_VERSION;
+        case 0x85: return TMQ_ERR_CONNACK_ID;
+        case 0x86: return TMQ_ERR_CONNACK_AUTH;
+        case 0x87: return TMQ_ERR_CONNACK_NOT_AUTHORIZED;
+        case 0x88:
+        case 0x89: return TMQ_ERR_CONNACK_UNAVAILABLE;
+        default: return TMQ_ERR_CONNACK_REFUSED;
+        }
+#else
+    (void)version;
+#endif
+    return TMQ_ERR_CONNACK_VERSION + 1 - (int)code;
 }
 
 #if TMQ_WITH_V5
@@ -361,7 +365,7 @@ static void on_publish(tmq_client *c, tmq_packet *pkt, uint32_t now)
             /* 5.0: the server broke our Receive Maximum. 3.x has no such limit:
              * the table is too small for this server; close, since delivering
              * without recording the id could deliver twice */
-            fail(c, c->version == TMQ_V5 ? TMQ_ERR_PROTOCOL_VIOLATION : TMQ_ERR_QUEUE_FULL, 0x93, now);
+            fail(c, TMQ_WITH_V5 && c->version == TMQ_V5 ? TMQ_ERR_PROTOCOL_VIOLATION : TMQ_ERR_QUEUE_FULL, 0x93, now);
             return;
         }
     }

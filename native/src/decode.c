@@ -189,7 +189,7 @@ static void rd_body(tmq_rd *r, tmq_packet *pkt, uint8_t flags)
         rd_codes(r, pkt);
         break;
     case TMQ_UNSUBACK:
-        if (pkt->version == TMQ_V5)
+        if (TMQ_IS_V5(pkt->version))
             rd_codes(r, pkt);
         else
             rd_id(r, pkt);
@@ -243,7 +243,7 @@ int32_t tmq_decode(const uint8_t *buf, uint32_t len, uint8_t version, tmq_packet
 
 int tmq_check_ack_count(const tmq_packet *pkt, uint32_t filters)
 {
-    if (pkt->type == TMQ_UNSUBACK && pkt->version != TMQ_V5)
+    if (pkt->type == TMQ_UNSUBACK && !TMQ_IS_V5(pkt->version))
         return TMQ_OK;
     return pkt->u.codes.count == filters ? TMQ_OK : TMQ_ERR_SUBACK_COUNT;
 }

@@ -178,7 +178,7 @@ static void wr_body(tmq_wr *w, const tmq_packet *pkt)
         wr_codes(w, pkt);
         break;
     case TMQ_UNSUBACK:
-        if (pkt->version == TMQ_V5)
+        if (TMQ_IS_V5(pkt->version))
             wr_codes(w, pkt);
         else
             wr_id(w, pkt->id);

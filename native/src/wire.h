@@ -10,6 +10,10 @@
 #include <stdint.h>
 #include "tinymqtt/packet.h"
 
+/* Nonzero if version is 5.0 in a build with 5.0: 3.x-only builds drop the
+ * 5.0 branches at compile time. */
+#define TMQ_IS_V5(version) (TMQ_WITH_V5 && (version) == TMQ_V5)
+
 /* Reads from [p, end). */
 typedef struct tmq_rd {
     const uint8_t *p;
