@@ -837,7 +837,7 @@ uint32_t tmq_client_timeout(const tmq_client *c, uint32_t now_ms)
 
 int tmq_client_wants_write(const tmq_client *c)
 {
-    uint16_t i;
+    unsigned i;
     if (c->tx_off < c->tx_len || (c->state == TMQ_STATE_READY && c->closing == 1))
         return 1;
     if (c->state != TMQ_STATE_READY || c->closing)

@@ -106,7 +106,7 @@ static void wr_publish(tmq_wr *w, const tmq_packet *pkt)
 static void wr_subs(tmq_wr *w, const tmq_packet *pkt)
 {
     const tmq_subs *s = &pkt->u.subs;
-    uint16_t i;
+    unsigned i;
     wr_id(w, pkt->id);
     wr_props(w, pkt);
     if (!s->count || !s->list)

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-tmq_msg *tmq_session_at(const tmq_client *c, uint16_t i)
+tmq_msg *tmq_session_at(const tmq_client *c, unsigned i)
 {
     uint32_t idx = (uint32_t)c->head + i;
     if (idx >= c->mem.msg_cap)
@@ -38,7 +38,7 @@ tmq_msg *tmq_session_by_id(const tmq_client *c, uint16_t id)
 {
     unsigned i;
     for (i = 0; i < c->live; i++) {
-        tmq_msg *m = tmq_session_at(c, (uint16_t)i);
+        tmq_msg *m = tmq_session_at(c, i);
         if (m->state != TMQ_MSG_FREE && m->id == id)
             return m;
     }
@@ -68,7 +68,7 @@ uint16_t tmq_session_new_id(tmq_client *c)
 
 int tmq_session_qos2_hold(tmq_client *c, uint16_t id)
 {
-    uint16_t i;
+    unsigned i;
     for (i = 0; i < c->qos2_count; i++)
         if (c->mem.qos2[i] == id)
             return 1;
@@ -80,7 +80,7 @@ int tmq_session_qos2_hold(tmq_client *c, uint16_t id)
 
 int tmq_session_qos2_release(tmq_client *c, uint16_t id)
 {
-    uint16_t i;
+    unsigned i;
     for (i = 0; i < c->qos2_count; i++) {
         if (c->mem.qos2[i] == id) {
             c->mem.qos2[i] = c->mem.qos2[--c->qos2_count];

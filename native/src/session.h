@@ -8,7 +8,7 @@
 #include "tinymqtt/client.h"
 
 /* The slot at ring offset i (0 = oldest). */
-tmq_msg *tmq_session_at(const tmq_client *c, uint16_t i);
+tmq_msg *tmq_session_at(const tmq_client *c, unsigned i);
 
 /* A free slot at the end of the ring (state QUEUED, fields zeroed), or NULL
  * if the ring is full. */
