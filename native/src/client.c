@@ -724,8 +724,9 @@ int32_t tmq_client_unsubscribe(tmq_client *c, const tmq_sub *subs, uint16_t coun
     return request(c, TMQ_MSG_UNSUBSCRIBE, subs, count, props, user);
 }
 
-/* A requested disconnect: queue DISCONNECT once there is room behind what is
- * already queued (closing 1 -> 2), close once it is all written. */
+/* Writes what the transport takes. During a requested disconnect (closing is
+ * set only while READY) it queues DISCONNECT once there is room behind what
+ * is already queued (closing 1 -> 2), and closes once that is all written. */
 static void step_closing(tmq_client *c, uint32_t now)
 {
     if (c->closing == 1 && queue_simple(c, TMQ_DISCONNECT, 0, c->close_reason) > 0)
@@ -819,10 +820,7 @@ tmq_state tmq_client_poll(tmq_client *c, uint32_t now_ms)
         on_timer(c, now_ms);
     if (c->state == TMQ_STATE_MQTT_CONNECTING || c->state == TMQ_STATE_READY) {
         pump(c);
-        if (c->closing && c->state == TMQ_STATE_READY)
-            step_closing(c, now_ms);
-        else
-            flush(c, now_ms);
+        step_closing(c, now_ms);
     }
     return (tmq_state)c->state;
 }
