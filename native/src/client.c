@@ -484,7 +484,6 @@ static void read_packets(tmq_client *c, uint32_t now)
             return;
         }
         if (n == 1) {
-            c->t_rx = now;
             on_packet(c, bytes, len, now);
             continue;
         }
@@ -585,7 +584,7 @@ static void progress_connect(tmq_client *c, uint32_t now)
         lost(c, rc, 0, now);
         return;
     }
-    c->t_tx = c->t_rx = now;
+    c->t_tx = now;
     set_state(c, TMQ_STATE_MQTT_CONNECTING, now);
 }
 

@@ -60,9 +60,17 @@ static void wr_connect(tmq_wr *w, const tmq_packet *pkt)
     static const uint8_t names[] = {0, 6, 'M', 'Q', 'I', 's', 'd', 'p', 0, 4, 'M', 'Q', 'T', 'T'};
     const tmq_connect *c = &pkt->u.connect;
     uint8_t v = pkt->version;
-    uint8_t flags = (uint8_t)((c->clean ? 2u : 0u) | (c->will_topic.p ? 4u : 0u) | (c->will_qos << 3) |
-                              (c->will_retain ? 0x20u : 0u) | (c->password.p ? 0x40u : 0u) |
-                              (c->username.p ? 0x80u : 0u));
+    uint8_t flags = (uint8_t)(c->will_qos << 3);
+    if (c->clean)
+        flags |= 2u;
+    if (c->will_topic.p)
+        flags |= 4u;
+    if (c->will_retain)
+        flags |= 0x20u;
+    if (c->password.p)
+        flags |= 0x40u;
+    if (c->username.p)
+        flags |= 0x80u;
     tmq_wr_check(w, c->will_qos > 2 ? TMQ_ERR_QOS : tmq_connect_check(v, flags, c->client_id.len));
     if (v == TMQ_V31)
         tmq_wr_raw(w, names, 8);
@@ -195,9 +203,15 @@ static void wr_body(tmq_wr *w, const tmq_packet *pkt)
 static uint8_t header_flags(const tmq_packet *pkt)
 {
     const tmq_publish *pub = &pkt->u.publish;
-    if (pkt->type == TMQ_PUBLISH)
-        return (uint8_t)((pub->dup ? 8u : 0u) | (uint8_t)(pub->qos << 1) | (pub->retain ? 1u : 0u));
-    return (TMQ_FLAGS2_TYPES >> (pkt->type & 15u)) & 1u ? 2u : 0u;
+    uint8_t flags;
+    if (pkt->type != TMQ_PUBLISH)
+        return (TMQ_FLAGS2_TYPES >> (pkt->type & 15u)) & 1u ? 2u : 0u;
+    flags = (uint8_t)(pub->qos << 1);
+    if (pub->dup)
+        flags |= 8u;
+    if (pub->retain)
+        flags |= 1u;
+    return flags;
 }
 
 int32_t tmq_encode(uint8_t *buf, uint32_t cap, const tmq_packet *pkt)

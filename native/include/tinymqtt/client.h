@@ -160,7 +160,7 @@ typedef struct tmq_client {
     tmq_transport *transport;
     uint32_t tx_off, tx_len;      /* unwritten bytes are mem.tx[tx_off, tx_len) */
     uint32_t tx_done;             /* bytes written to the transport since connect (QoS 0 marks) */
-    uint32_t t_state, t_conn, t_tx, t_rx, t_ping;
+    uint32_t t_state, t_conn, t_tx, t_ping;
     uint32_t server_max_packet;   /* 0: no limit announced */
     tmq_reader reader;
     void *user;                   /* the caller's context, free for it to use */
