@@ -218,20 +218,21 @@ int32_t tmq_encode(uint8_t *buf, uint32_t cap, const tmq_packet *pkt)
 {
     tmq_wr w = {0, 0, 0, 0};
     uint32_t rl, total;
-    uint8_t v = pkt->version, vbi[4];
+    uint8_t v = pkt->version, flags, head[5]; /* the fixed header */
     int rc;
     if ((uint8_t)(v - TMQ_V31) > (TMQ_WITH_V5 ? 2u : 1u))
         return TMQ_ERR_VERSION;
     if (pkt->type == TMQ_PUBLISH && pkt->u.publish.qos > 2)
         return TMQ_ERR_QOS;
-    rc = tmq_header_check(pkt->type, header_flags(pkt), v);
+    flags = header_flags(pkt);
+    rc = tmq_header_check(pkt->type, flags, v);
     if (rc)
         return rc;
     wr_body(&w, pkt);
     if (w.err)
         return w.err;
     rl = w.pos;
-    rc = tmq_vbi_encode(vbi, rl);
+    rc = tmq_vbi_encode(head + 1, rl);
     if (rc < 0)
         return rc;
     total = 1u + (uint32_t)rc + rl;
@@ -242,8 +243,8 @@ int32_t tmq_encode(uint8_t *buf, uint32_t cap, const tmq_packet *pkt)
     w.buf = buf;
     w.cap = cap;
     w.pos = 0;
-    tmq_wr_u8(&w, (uint8_t)((pkt->type << 4) | header_flags(pkt)));
-    tmq_wr_raw(&w, vbi, (uint32_t)rc);
+    head[0] = (uint8_t)((pkt->type << 4) | flags);
+    tmq_wr_raw(&w, head, 1u + (uint32_t)rc);
     wr_body(&w, pkt);
     return (int32_t)total;
 }
