@@ -176,16 +176,14 @@ static void flush(tmq_client *c, uint32_t now)
 static void msg_packet(const tmq_msg *m, tmq_packet *pkt)
 {
     memset(pkt, 0, sizeof *pkt);
+    pkt->type = m->kind;
     pkt->id = m->id;
     if (m->props)
         pkt->props = *m->props;
-    if (m->kind == TMQ_MSG_PUBLISH) {
-        pkt->type = TMQ_PUBLISH;
+    if (m->kind == TMQ_MSG_PUBLISH)
         pkt->u.publish = m->u.publish;
-    } else {
-        pkt->type = m->kind == TMQ_MSG_SUBSCRIBE ? TMQ_SUBSCRIBE : TMQ_UNSUBSCRIBE;
+    else
         pkt->u.subs = m->u.subs;
-    }
 }
 
 /* Moves queued messages into the send buffer, in order, within the window. */
@@ -401,8 +399,8 @@ static int answers(const tmq_msg *m, uint8_t type, uint8_t kind)
 static void on_ack(tmq_client *c, const tmq_packet *pkt)
 {
     uint8_t type = pkt->type;
-    uint8_t kind = type == TMQ_SUBACK ? TMQ_MSG_SUBSCRIBE
-                 : type == TMQ_UNSUBACK ? TMQ_MSG_UNSUBSCRIBE : TMQ_MSG_PUBLISH;
+    /* SUBACK and UNSUBACK follow their requests' types */
+    uint8_t kind = type >= TMQ_SUBACK ? (uint8_t)(type - 1) : TMQ_MSG_PUBLISH;
     tmq_msg *m = tmq_session_by_id(c, pkt->id);
     if (!answers(m, type, kind)) {
         if (type == TMQ_PUBREC)

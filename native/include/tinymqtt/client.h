@@ -49,8 +49,11 @@ typedef struct tmq_client_config {
 /* Most properties a 5.0 CONNECT may list in cfg->connect_props.list. */
 #define TMQ_CONNECT_PROPS_MAX 8
 
-/* Kinds and states of a message slot. */
-enum tmq_msg_kind { TMQ_MSG_PUBLISH = 1, TMQ_MSG_SUBSCRIBE, TMQ_MSG_UNSUBSCRIBE };
+/* Kinds and states of a message slot. A kind is the type of the packet the
+ * slot sends. */
+enum tmq_msg_kind {
+    TMQ_MSG_PUBLISH = TMQ_PUBLISH, TMQ_MSG_SUBSCRIBE = TMQ_SUBSCRIBE, TMQ_MSG_UNSUBSCRIBE = TMQ_UNSUBSCRIBE
+};
 enum tmq_msg_state {
     TMQ_MSG_FREE = 0,
     TMQ_MSG_QUEUED,     /* waiting for its turn (window, send buffer, connection) */
