@@ -180,10 +180,8 @@ static void msg_packet(const tmq_msg *m, tmq_packet *pkt)
     pkt->id = m->id;
     if (m->props)
         pkt->props = *m->props;
-    if (m->kind == TMQ_MSG_PUBLISH)
-        pkt->u.publish = m->u.publish;
-    else
-        pkt->u.subs = m->u.subs;
+    /* u.publish or u.subs, which the packet's union has too */
+    memcpy(&pkt->u, &m->u, sizeof m->u);
 }
 
 /* Moves queued messages into the send buffer, in order, within the window. */
@@ -381,7 +379,7 @@ static void on_publish(tmq_client *c, tmq_packet *pkt, uint32_t now)
     if (c->state != TMQ_STATE_READY || c->closing)
         return; /* the callback disconnected */
     if (pkt->u.publish.qos)
-        queue_simple(c, pkt->u.publish.qos == 1 ? TMQ_PUBACK : TMQ_PUBREC, pkt->id, 0);
+        queue_simple(c, (uint8_t)(TMQ_PUBLISH + pkt->u.publish.qos), pkt->id, 0); /* PUBACK, PUBREC */
 }
 
 /* The slot that ack `type` answers, if slot m is one: of the right kind, in

@@ -75,8 +75,7 @@ static void rd_publish(tmq_rd *r, tmq_packet *pkt, uint8_t flags)
     if (rc == TMQ_ERR_TOPIC && !pub->topic.len && tmq_props_get(&pkt->props, TMQ_PROP_TOPIC_ALIAS, &alias))
         rc = TMQ_OK;
 #endif
-    if (!r->err && rc)
-        tmq_rd_fail(r, rc);
+    tmq_rd_fail(r, rc); /* keeps an earlier error */
     tmq_rd_rest(r, &pub->payload);
 }
 
