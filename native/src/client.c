@@ -804,14 +804,13 @@ static void on_timer(tmq_client *c, uint32_t now)
 
 tmq_state tmq_client_poll(tmq_client *c, uint32_t now_ms)
 {
-    uint32_t since, ms;
     if (c->state == TMQ_STATE_TCP_CONNECTING || c->state == TMQ_STATE_TLS_HANDSHAKING)
         progress_connect(c, now_ms);
     if (c->state == TMQ_STATE_MQTT_CONNECTING || c->state == TMQ_STATE_READY) {
         flush(c, now_ms);
         read_packets(c, now_ms);
     }
-    if (timer(c, &since, &ms) && elapsed(now_ms, since, ms))
+    if (!tmq_client_timeout(c, now_ms))
         on_timer(c, now_ms);
     if (c->state == TMQ_STATE_MQTT_CONNECTING || c->state == TMQ_STATE_READY) {
         pump(c);
