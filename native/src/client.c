@@ -57,24 +57,24 @@ static uint32_t tx_free(const tmq_client *c)
     return c->mem.tx_cap - (c->tx_len - c->tx_off);
 }
 
-/* Encodes pkt at the end of the send buffer. Returns its length, or
- * TMQ_ERR_WOULD_BLOCK if it does not fit now, TMQ_ERR_TOO_LARGE if it never
- * will, or an encoder error. */
+/* Encodes pkt at the end of the send buffer, moving the unwritten bytes to
+ * its front first if that makes room. Returns its length, or
+ * TMQ_ERR_WOULD_BLOCK if it does not fit now, TMQ_ERR_TOO_LARGE if it does
+ * not fit the empty buffer, or an encoder error. */
 static int32_t queue_packet(tmq_client *c, tmq_packet *pkt)
 {
     int32_t n;
     pkt->version = c->version;
-    if (c->tx_off && c->tx_off == c->tx_len)
-        c->tx_off = c->tx_len = 0;
-    n = tmq_encode(c->mem.tx + c->tx_len, c->mem.tx_cap - c->tx_len, pkt);
-    if (n == TMQ_ERR_BUF_TOO_SMALL && c->tx_off) {
+    for (;;) {
+        n = tmq_encode(c->mem.tx + c->tx_len, c->mem.tx_cap - c->tx_len, pkt);
+        if (n != TMQ_ERR_BUF_TOO_SMALL || !c->tx_off)
+            break;
         memmove(c->mem.tx, c->mem.tx + c->tx_off, c->tx_len - c->tx_off);
         c->tx_len -= c->tx_off;
         c->tx_off = 0;
-        n = tmq_encode(c->mem.tx + c->tx_len, c->mem.tx_cap - c->tx_len, pkt);
     }
     if (n == TMQ_ERR_BUF_TOO_SMALL)
-        return tmq_encode(0, 0, pkt) > (int32_t)c->mem.tx_cap ? TMQ_ERR_TOO_LARGE : TMQ_ERR_WOULD_BLOCK;
+        return c->tx_len ? TMQ_ERR_WOULD_BLOCK : TMQ_ERR_TOO_LARGE;
     if (n > 0)
         c->tx_len += (uint32_t)n;
     return n;
@@ -104,22 +104,26 @@ static void finish(tmq_client *c, tmq_msg *m, int err, uint8_t reason)
         c->ev->sent(c, &done, reason);
 }
 
+/* A slot visitor (tmq_session_each) for a lost connection: a message that
+ * was only in the send buffer is queued again. */
+static void requeue_written(tmq_client *c, tmq_msg *m, int unused)
+{
+    (void)c;
+    (void)unused;
+    if (m->state == TMQ_MSG_WRITTEN)
+        m->state = TMQ_MSG_QUEUED;
+}
+
 /* Ends the connection: closes the transport, keeps every message for the
- * next connect (what was only in the send buffer is queued again), and
- * reports why. */
+ * next connect, and reports why. */
 static void lost(tmq_client *c, int err, const tmq_packet *pkt, uint32_t now)
 {
-    uint16_t i;
     c->transport->ops->close(c->transport);
     c->tx_off = c->tx_len = 0;
     tmq_reader_init(&c->reader, c->mem.rx, c->mem.rx_cap, c->version);
     c->ping_out = 0;
     c->inflight = 0;
-    for (i = 0; i < c->live; i++) {
-        tmq_msg *m = tmq_session_at(c, i);
-        if (m->state == TMQ_MSG_WRITTEN)
-            m->state = TMQ_MSG_QUEUED;
-    }
+    tmq_session_each(c, requeue_written, 0);
     c->send_off = 0;
     if (c->ev->disconnect)
         c->ev->disconnect(c, err, pkt);
@@ -140,20 +144,14 @@ static void fail(tmq_client *c, int err, uint8_t reason, uint32_t now)
     lost(c, err, 0, now);
 }
 
-/* Completes the QoS 0 messages whose bytes have all been written, wherever
- * they are in the ring (an older message may still wait for its ack). Walks
- * the slots that were live on entry by absolute position: callbacks may free
- * and reuse slots only behind the walk. */
-static void complete_written(tmq_client *c)
+/* A slot visitor (tmq_session_each): completes a QoS 0 message whose bytes
+ * have all been written, wherever it is in the ring (an older message may
+ * still wait for its ack). */
+static void complete_written(tmq_client *c, tmq_msg *m, int unused)
 {
-    uint32_t pos = c->head, n = c->live;
-    while (n--) {
-        tmq_msg *m = &c->mem.msgs[pos];
-        if (m->state == TMQ_MSG_WRITTEN && (int32_t)(c->tx_done - m->mark) >= 0)
-            finish(c, m, TMQ_OK, 0);
-        if (++pos == c->mem.msg_cap)
-            pos = 0;
-    }
+    (void)unused;
+    if (m->state == TMQ_MSG_WRITTEN && (int32_t)(c->tx_done - m->mark) >= 0)
+        finish(c, m, TMQ_OK, 0);
 }
 
 /* Writes what the transport takes; completes QoS 0 messages now on the wire. */
@@ -171,23 +169,19 @@ static void flush(tmq_client *c, uint32_t now)
         c->tx_done += (uint32_t)n;
         c->t_tx = now;
     }
-    complete_written(c);
+    tmq_session_each(c, complete_written, 0);
 }
 
 /* Builds the packet a queued slot stands for. */
 static void msg_packet(const tmq_msg *m, tmq_packet *pkt)
 {
     memset(pkt, 0, sizeof *pkt);
+    pkt->type = m->kind;
     pkt->id = m->id;
     if (m->props)
         pkt->props = *m->props;
-    if (m->kind == TMQ_MSG_PUBLISH) {
-        pkt->type = TMQ_PUBLISH;
-        pkt->u.publish = m->u.publish;
-    } else {
-        pkt->type = m->kind == TMQ_MSG_SUBSCRIBE ? TMQ_SUBSCRIBE : TMQ_UNSUBSCRIBE;
-        pkt->u.subs = m->u.subs;
-    }
+    /* u.publish or u.subs, which the packet's union has too */
+    memcpy(&pkt->u, &m->u, sizeof m->u);
 }
 
 /* Moves queued messages into the send buffer, in order, within the window. */
@@ -243,28 +237,23 @@ static void pump(tmq_client *c)
     }
 }
 
-/* After CONNACK: what the previous connection left in flight goes out again.
- * With the session present, unacknowledged PUBLISHes are resent with DUP and
- * released QoS 2 messages get their PUBREL again; without it the server
- * knows none of them, so PUBLISHes go out as new and QoS 2 messages that
- * already had their PUBREC are complete. */
-static void resume_session(tmq_client *c, int present)
+/* A slot visitor (tmq_session_each) after CONNACK: what the previous
+ * connection left in flight goes out again. With the session present, an
+ * unacknowledged PUBLISH is resent with DUP and a released QoS 2 message
+ * gets its PUBREL again; without it the server knows none of them, so a
+ * PUBLISH goes out as new and a QoS 2 message that already had its PUBREC
+ * is complete. */
+static void resume(tmq_client *c, tmq_msg *m, int present)
 {
-    uint16_t i;
-    if (!present)
-        c->qos2_count = 0;
-    for (i = 0; i < c->live; i++) {
-        tmq_msg *m = tmq_session_at(c, i);
-        if (m->state == TMQ_MSG_AWAIT_ACK) {
-            m->state = TMQ_MSG_QUEUED;
-            if (m->kind == TMQ_MSG_PUBLISH)
-                m->u.publish.dup = (uint8_t)present;
-        } else if (m->state == TMQ_MSG_AWAIT_COMP || m->state == TMQ_MSG_RELEASE) {
-            if (present)
-                m->state = TMQ_MSG_RELEASE; /* pump sends the PUBREL again */
-            else
-                finish(c, m, TMQ_OK, 0);
-        }
+    if (m->state == TMQ_MSG_AWAIT_ACK) {
+        m->state = TMQ_MSG_QUEUED;
+        if (m->kind == TMQ_MSG_PUBLISH)
+            m->u.publish.dup = (uint8_t)present;
+    } else if (m->state == TMQ_MSG_AWAIT_COMP || m->state == TMQ_MSG_RELEASE) {
+        if (present)
+            m->state = TMQ_MSG_RELEASE; /* pump sends the PUBREL again */
+        else
+            finish(c, m, TMQ_OK, 0);
     }
 }
 
@@ -272,17 +261,21 @@ static void resume_session(tmq_client *c, int present)
  * order onto TMQ_ERR_CONNACK_VERSION .. TMQ_ERR_CONNACK_NOT_AUTHORIZED. */
 static int connack_error(uint8_t version, uint8_t code)
 {
-    if (version < TMQ_V5)
-        return TMQ_ERR_CONNACK_VERSION + 1 - (int)code;
-    switch (code) {
-    case 0x84: return TMQ_ERR_CONNACK_VERSION;
-    case 0x85: return TMQ_ERR_CONNACK_ID;
-    case 0x86: return TMQ_ERR_CONNACK_AUTH;
-    case 0x87: return TMQ_ERR_CONNACK_NOT_AUTHORIZED;
-    case 0x88:
-    case 0x89: return TMQ_ERR_CONNACK_UNAVAILABLE;
-    default: return TMQ_ERR_CONNACK_REFUSED;
-    }
+#if TMQ_WITH_V5
+    if (version == TMQ_V5)
+        switch (code) {
+        case 0x84: return TMQ_ERR_CONNACK_VERSION;
+        case 0x85: return TMQ_ERR_CONNACK_ID;
+        case 0x86: return TMQ_ERR_CONNACK_AUTH;
+        case 0x87: return TMQ_ERR_CONNACK_NOT_AUTHORIZED;
+        case 0x88:
+        case 0x89: return TMQ_ERR_CONNACK_UNAVAILABLE;
+        default: return TMQ_ERR_CONNACK_REFUSED;
+        }
+#else
+    (void)version;
+#endif
+    return TMQ_ERR_CONNACK_VERSION + 1 - (int)code;
 }
 
 #if TMQ_WITH_V5
@@ -335,6 +328,7 @@ static int resolve_alias(tmq_client *c, tmq_packet *pkt)
 
 static void on_connack(tmq_client *c, const tmq_packet *pkt, uint32_t now)
 {
+    int present;
     if (c->state != TMQ_STATE_MQTT_CONNECTING) {
         fail(c, TMQ_ERR_PROTOCOL_VIOLATION, 0x82, now);
         return;
@@ -350,7 +344,10 @@ static void on_connack(tmq_client *c, const tmq_packet *pkt, uint32_t now)
     set_state(c, TMQ_STATE_READY, now);
     /* 3.1's CONNACK has no session present flag: a 3.1 server keeps the
      * session whenever the client asked for one */
-    resume_session(c, c->version == TMQ_V31 ? !c->cfg->connect.clean : pkt->session_present);
+    present = c->version == TMQ_V31 ? !c->cfg->connect.clean : pkt->session_present;
+    if (!present)
+        c->qos2_count = 0;
+    tmq_session_each(c, resume, present);
     if (c->ev->connack)
         c->ev->connack(c, pkt);
 }
@@ -364,7 +361,7 @@ static void on_publish(tmq_client *c, tmq_packet *pkt, uint32_t now)
             /* 5.0: the server broke our Receive Maximum. 3.x has no such limit:
              * the table is too small for this server; close, since delivering
              * without recording the id could deliver twice */
-            fail(c, c->version == TMQ_V5 ? TMQ_ERR_PROTOCOL_VIOLATION : TMQ_ERR_QUEUE_FULL, 0x93, now);
+            fail(c, TMQ_WITH_V5 && c->version == TMQ_V5 ? TMQ_ERR_PROTOCOL_VIOLATION : TMQ_ERR_QUEUE_FULL, 0x93, now);
             return;
         }
     }
@@ -382,39 +379,48 @@ static void on_publish(tmq_client *c, tmq_packet *pkt, uint32_t now)
     if (c->state != TMQ_STATE_READY || c->closing)
         return; /* the callback disconnected */
     if (pkt->u.publish.qos)
-        queue_simple(c, pkt->u.publish.qos == 1 ? TMQ_PUBACK : TMQ_PUBREC, pkt->id, 0);
+        queue_simple(c, (uint8_t)(TMQ_PUBLISH + pkt->u.publish.qos), pkt->id, 0); /* PUBACK, PUBREC */
+}
+
+/* The slot that ack `type` answers, if slot m is one: of the right kind, in
+ * the state waiting for that ack, and for PUBACK/PUBREC of the right QoS. */
+static int answers(const tmq_msg *m, uint8_t type, uint8_t kind)
+{
+    return m && m->kind == kind && m->state == (type == TMQ_PUBCOMP ? TMQ_MSG_AWAIT_COMP : TMQ_MSG_AWAIT_ACK) &&
+           (kind != TMQ_MSG_PUBLISH || m->u.publish.qos == (type == TMQ_PUBACK ? 1 : 2));
 }
 
 /* PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK: the outgoing side's answers. */
+#define ACK_TYPES ((1u << TMQ_PUBACK) | (1u << TMQ_PUBREC) | (1u << TMQ_PUBCOMP) | (1u << TMQ_SUBACK) | \
+                   (1u << TMQ_UNSUBACK))
+
 static void on_ack(tmq_client *c, const tmq_packet *pkt)
 {
-    uint8_t kind = pkt->type == TMQ_SUBACK ? TMQ_MSG_SUBSCRIBE
-                 : pkt->type == TMQ_UNSUBACK ? TMQ_MSG_UNSUBSCRIBE : TMQ_MSG_PUBLISH;
-    tmq_msg *m = tmq_session_find(c, kind, pkt->id,
-                                  pkt->type == TMQ_PUBCOMP ? TMQ_MSG_AWAIT_COMP : TMQ_MSG_AWAIT_ACK);
-    if (pkt->type == TMQ_PUBREC && (!m || m->u.publish.qos != 2)) {
-        queue_simple(c, TMQ_PUBREL, pkt->id, 0x92); /* Packet Identifier not found */
-        return;
-    }
-    if (!m || (pkt->type == TMQ_PUBACK && m->u.publish.qos != 1)) {
-        if (c->ev->error)
+    uint8_t type = pkt->type;
+    /* SUBACK and UNSUBACK follow their requests' types */
+    uint8_t kind = type >= TMQ_SUBACK ? (uint8_t)(type - 1) : TMQ_MSG_PUBLISH;
+    tmq_msg *m = tmq_session_by_id(c, pkt->id);
+    if (!answers(m, type, kind)) {
+        if (type == TMQ_PUBREC)
+            queue_simple(c, TMQ_PUBREL, pkt->id, 0x92); /* Packet Identifier not found */
+        else if (c->ev->error)
             c->ev->error(c, TMQ_ERR_PROTOCOL_VIOLATION, 0);
         return;
     }
     if (kind != TMQ_MSG_PUBLISH) {
         int rc = tmq_check_ack_count(pkt, m->u.subs.count);
+        void (*answered)(tmq_client *, const tmq_msg *, const tmq_packet *) =
+            kind == TMQ_MSG_SUBSCRIBE ? c->ev->suback : c->ev->unsuback;
         if (rc) {
             finish(c, m, rc, 0);
-        } else {
-            if (kind == TMQ_MSG_SUBSCRIBE && c->ev->suback)
-                c->ev->suback(c, m, pkt);
-            if (kind == TMQ_MSG_UNSUBSCRIBE && c->ev->unsuback)
-                c->ev->unsuback(c, m, pkt);
-            tmq_session_free(c, m);
+            return;
         }
+        if (answered)
+            answered(c, m, pkt);
+        tmq_session_free(c, m);
         return;
     }
-    if (pkt->type == TMQ_PUBREC && pkt->reason < 0x80) {
+    if (type == TMQ_PUBREC && pkt->reason < 0x80) {
         m->state = TMQ_MSG_AWAIT_COMP;
         queue_simple(c, TMQ_PUBREL, m->id, 0);
         return;
@@ -435,32 +441,21 @@ static void on_packet(tmq_client *c, const uint8_t *bytes, uint32_t len, uint32_
         fail(c, TMQ_ERR_PROTOCOL_VIOLATION, 0x82, now);
         return;
     }
-    switch (pkt.type) {
-    case TMQ_CONNACK:
+    if (pkt.type == TMQ_CONNACK) {
         on_connack(c, &pkt, now);
-        break;
-    case TMQ_PUBLISH:
+    } else if (pkt.type == TMQ_PUBLISH) {
         on_publish(c, &pkt, now);
-        break;
-    case TMQ_PUBREL:
+    } else if (pkt.type == TMQ_PUBREL) {
         queue_simple(c, TMQ_PUBCOMP, pkt.id, tmq_session_qos2_release(c, pkt.id) ? 0 : 0x92);
-        break;
-    case TMQ_PUBACK:
-    case TMQ_PUBREC:
-    case TMQ_PUBCOMP:
-    case TMQ_SUBACK:
-    case TMQ_UNSUBACK:
+    } else if ((ACK_TYPES >> pkt.type) & 1u) {
         on_ack(c, &pkt);
-        break;
-    case TMQ_PINGRESP:
+    } else if (pkt.type == TMQ_PINGRESP) {
         c->ping_out = 0;
         if (c->ev->pong)
             c->ev->pong(c);
-        break;
-    case TMQ_DISCONNECT:
+    } else if (pkt.type == TMQ_DISCONNECT) {
         lost(c, TMQ_ERR_SERVER_DISCONNECT, &pkt, now);
-        break;
-    default: /* a client-to-server packet, or AUTH (no enhanced authentication) */
+    } else { /* a client-to-server packet, or AUTH (no enhanced authentication) */
         fail(c, TMQ_ERR_PROTOCOL_VIOLATION, 0x82, now);
     }
 }
@@ -485,7 +480,6 @@ static void read_packets(tmq_client *c, uint32_t now)
             return;
         }
         if (n == 1) {
-            c->t_rx = now;
             on_packet(c, bytes, len, now);
             continue;
         }
@@ -586,7 +580,7 @@ static void progress_connect(tmq_client *c, uint32_t now)
         lost(c, rc, 0, now);
         return;
     }
-    c->t_tx = c->t_rx = now;
+    c->t_tx = now;
     set_state(c, TMQ_STATE_MQTT_CONNECTING, now);
 }
 
@@ -618,6 +612,7 @@ int tmq_client_init(tmq_client *c, const tmq_client_config *cfg, const tmq_clien
                     const tmq_client_mem *mem, tmq_transport *transport)
 {
     static const tmq_client_events none;
+    int32_t n;
     memset(c, 0, sizeof *c);
     if (!cfg || !mem || !transport || !mem->tx || !mem->rx || !mem->msgs || !mem->msg_cap ||
         mem->msg_cap == 0xFFFFu || !mem->qos2 || !mem->qos2_cap || mem->tx_cap < 32 || mem->rx_cap < 16)
@@ -632,18 +627,10 @@ int tmq_client_init(tmq_client *c, const tmq_client_config *cfg, const tmq_clien
     if (c->version == TMQ_V5 && !connect_props_ok(c))
         return TMQ_ERR_ARG;
 #endif
-    {
-        tmq_packet pkt;
-        tmq_prop list[CONNECT_LIST];
-        int32_t n;
-        build_connect(c, &pkt, list);
-        n = tmq_encode(0, 0, &pkt);
-        if (n < 0)
-            return n;
-        if ((uint32_t)n > mem->tx_cap)
-            return TMQ_ERR_TOO_LARGE;
-    }
-    return TMQ_OK;
+    /* the CONNECT that every connect sends, encoded now to refuse it early */
+    n = queue_connect(c);
+    c->tx_len = 0;
+    return n < 0 ? n : TMQ_OK;
 }
 
 int tmq_client_connect(tmq_client *c, uint32_t now_ms)
@@ -732,8 +719,9 @@ int32_t tmq_client_unsubscribe(tmq_client *c, const tmq_sub *subs, uint16_t coun
     return request(c, TMQ_MSG_UNSUBSCRIBE, subs, count, props, user);
 }
 
-/* A requested disconnect: queue DISCONNECT once there is room behind what is
- * already queued (closing 1 -> 2), close once it is all written. */
+/* Writes what the transport takes. During a requested disconnect (closing is
+ * set only while READY) it queues DISCONNECT once there is room behind what
+ * is already queued (closing 1 -> 2), and closes once that is all written. */
 static void step_closing(tmq_client *c, uint32_t now)
 {
     if (c->closing == 1 && queue_simple(c, TMQ_DISCONNECT, 0, c->close_reason) > 0)
@@ -756,16 +744,16 @@ int tmq_client_disconnect(tmq_client *c, uint8_t reason, uint32_t now_ms)
     return TMQ_OK;
 }
 
+/* A slot visitor (tmq_session_each): fails the message with err. */
+static void fail_msg(tmq_client *c, tmq_msg *m, int err)
+{
+    finish(c, m, err, 0);
+}
+
 void tmq_client_abandon(tmq_client *c)
 {
-    uint32_t pos = c->head, n = c->live;
-    while (n--) { /* only what was pending on entry, even if callbacks submit more */
-        tmq_msg *m = &c->mem.msgs[pos];
-        if (m->state != TMQ_MSG_FREE)
-            finish(c, m, TMQ_ERR_CLOSED, 0);
-        if (++pos == c->mem.msg_cap)
-            pos = 0;
-    }
+    /* only what was pending on entry, even if callbacks submit more */
+    tmq_session_each(c, fail_msg, TMQ_ERR_CLOSED);
     c->qos2_count = 0;
     c->inflight = 0;
 }
@@ -803,7 +791,7 @@ static int timer(const tmq_client *c, uint32_t *since, uint32_t *ms)
 static void on_timer(tmq_client *c, uint32_t now)
 {
     if (c->state == TMQ_STATE_WAITING_RECONNECT)
-        start_connect(c, now);
+        tmq_client_connect(c, now);
     else if (c->state != TMQ_STATE_READY)
         lost(c, TMQ_ERR_CONNECT_TIMEOUT, 0, now);
     else if (c->ping_out)
@@ -816,21 +804,17 @@ static void on_timer(tmq_client *c, uint32_t now)
 
 tmq_state tmq_client_poll(tmq_client *c, uint32_t now_ms)
 {
-    uint32_t since, ms;
     if (c->state == TMQ_STATE_TCP_CONNECTING || c->state == TMQ_STATE_TLS_HANDSHAKING)
         progress_connect(c, now_ms);
     if (c->state == TMQ_STATE_MQTT_CONNECTING || c->state == TMQ_STATE_READY) {
         flush(c, now_ms);
         read_packets(c, now_ms);
     }
-    if (timer(c, &since, &ms) && elapsed(now_ms, since, ms))
+    if (!tmq_client_timeout(c, now_ms))
         on_timer(c, now_ms);
     if (c->state == TMQ_STATE_MQTT_CONNECTING || c->state == TMQ_STATE_READY) {
         pump(c);
-        if (c->closing && c->state == TMQ_STATE_READY)
-            step_closing(c, now_ms);
-        else
-            flush(c, now_ms);
+        step_closing(c, now_ms);
     }
     return (tmq_state)c->state;
 }
@@ -845,7 +829,7 @@ uint32_t tmq_client_timeout(const tmq_client *c, uint32_t now_ms)
 
 int tmq_client_wants_write(const tmq_client *c)
 {
-    uint16_t i;
+    unsigned i;
     if (c->tx_off < c->tx_len || (c->state == TMQ_STATE_READY && c->closing == 1))
         return 1;
     if (c->state != TMQ_STATE_READY || c->closing)

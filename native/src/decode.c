@@ -62,7 +62,7 @@ static void rd_publish(tmq_rd *r, tmq_packet *pkt, uint8_t flags)
     pub->retain = flags & 1u;
     pub->qos = (uint8_t)((flags >> 1) & 3u);
     pub->dup = (uint8_t)((flags >> 3) & 1u);
-    pub->topic = tmq_rd_bin(r);
+    tmq_rd_bin(r, &pub->topic);
     if (r->err == TMQ_ERR_FIELD_LENGTH)
         r->err = TMQ_ERR_TOPIC_LENGTH;
     if (pub->qos)
@@ -75,9 +75,8 @@ static void rd_publish(tmq_rd *r, tmq_packet *pkt, uint8_t flags)
     if (rc == TMQ_ERR_TOPIC && !pub->topic.len && tmq_props_get(&pkt->props, TMQ_PROP_TOPIC_ALIAS, &alias))
         rc = TMQ_OK;
 #endif
-    if (!r->err && rc)
-        tmq_rd_fail(r, rc);
-    pub->payload = tmq_rd_rest(r);
+    tmq_rd_fail(r, rc); /* keeps an earlier error */
+    tmq_rd_rest(r, &pub->payload);
 }
 
 static void rd_codes(tmq_rd *r, tmq_packet *pkt)
@@ -86,7 +85,7 @@ static void rd_codes(tmq_rd *r, tmq_packet *pkt)
     tmq_bin codes;
     rd_id(r, pkt);
     rd_props(r, pkt);
-    codes = tmq_rd_rest(r);
+    tmq_rd_rest(r, &codes);
     if (!codes.len)
         tmq_rd_fail(r, TMQ_ERR_NO_FILTERS);
     for (i = 0; i < codes.len; i++)
@@ -101,9 +100,12 @@ static void rd_connect(tmq_rd *r, tmq_packet *pkt)
 {
     static const uint8_t mqisdp[] = {'M', 'Q', 'I', 's', 'd', 'p'};
     tmq_connect *c = &pkt->u.connect;
-    tmq_bin name = tmq_rd_bin(r);
-    uint8_t level = tmq_rd_u8(r), flags;
-    int v31 = name.len == 6 && !memcmp(name.p, mqisdp, 6);
+    tmq_bin name;
+    uint8_t level, flags;
+    int v31;
+    tmq_rd_bin(r, &name);
+    level = tmq_rd_u8(r);
+    v31 = name.len == 6 && !memcmp(name.p, mqisdp, 6);
     if (!r->err && !v31 && !(name.len == 4 && !memcmp(name.p, "MQTT", 4)))
         tmq_rd_fail(r, TMQ_ERR_PROTOCOL);
     if (!r->err && (level < TMQ_V31 || level > (TMQ_WITH_V5 ? TMQ_V5 : TMQ_V311)))
@@ -117,7 +119,7 @@ static void rd_connect(tmq_rd *r, tmq_packet *pkt)
     c->will_retain = (flags >> 5) & 1u;
     c->keepalive = tmq_rd_u16(r);
     rd_props(r, pkt);
-    c->client_id = tmq_rd_str(r);
+    tmq_rd_str(r, &c->client_id);
     if (!r->err)
         tmq_rd_fail(r, tmq_connect_check(level, flags, c->client_id.len));
     if (flags & 4u) {
@@ -125,15 +127,15 @@ static void rd_connect(tmq_rd *r, tmq_packet *pkt)
         if (level == TMQ_V5)
             tmq_rd_props(r, 0, &c->will_props);
 #endif
-        c->will_topic = tmq_rd_str(r);
+        tmq_rd_str(r, &c->will_topic);
         if (!r->err)
             tmq_rd_fail(r, tmq_topic_check(c->will_topic.p, c->will_topic.len));
-        c->will_payload = tmq_rd_bin(r);
+        tmq_rd_bin(r, &c->will_payload);
     }
     if (flags & 0x80u)
-        c->username = tmq_rd_str(r);
+        tmq_rd_str(r, &c->username);
     if (flags & 0x40u)
-        c->password = tmq_rd_bin(r);
+        tmq_rd_bin(r, &c->password);
 }
 
 /* SUBSCRIBE and UNSUBSCRIBE: validates every entry, keeps them as a view. */
@@ -145,7 +147,8 @@ static void rd_subs(tmq_rd *r, tmq_packet *pkt)
     s->raw.p = r->p;
     s->raw.len = tmq_rd_left(r);
     while (tmq_rd_left(r)) {
-        tmq_bin f = tmq_rd_str(r);
+        tmq_bin f;
+        tmq_rd_str(r, &f);
         if (!r->err)
             tmq_rd_fail(r, tmq_filter_check(f.p, f.len));
         if (pkt->type == TMQ_SUBSCRIBE) {
@@ -189,7 +192,7 @@ static void rd_body(tmq_rd *r, tmq_packet *pkt, uint8_t flags)
         rd_codes(r, pkt);
         break;
     case TMQ_UNSUBACK:
-        if (pkt->version == TMQ_V5)
+        if (TMQ_IS_V5(pkt->version))
             rd_codes(r, pkt);
         else
             rd_id(r, pkt);
@@ -243,7 +246,7 @@ int32_t tmq_decode(const uint8_t *buf, uint32_t len, uint8_t version, tmq_packet
 
 int tmq_check_ack_count(const tmq_packet *pkt, uint32_t filters)
 {
-    if (pkt->type == TMQ_UNSUBACK && pkt->version != TMQ_V5)
+    if (pkt->type == TMQ_UNSUBACK && !TMQ_IS_V5(pkt->version))
         return TMQ_OK;
     return pkt->u.codes.count == filters ? TMQ_OK : TMQ_ERR_SUBACK_COUNT;
 }
@@ -257,7 +260,7 @@ int tmq_sub_next(tmq_bin *cursor, uint8_t type, tmq_sub *out)
     r.p = cursor->p;
     r.end = cursor->p + cursor->len;
     r.err = 0;
-    out->filter = tmq_rd_bin(&r);
+    tmq_rd_bin(&r, &out->filter);
     out->opts = type == TMQ_SUBSCRIBE ? tmq_rd_u8(&r) : 0;
     if (r.err) {
         cursor->len = 0;

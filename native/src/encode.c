@@ -60,9 +60,17 @@ static void wr_connect(tmq_wr *w, const tmq_packet *pkt)
     static const uint8_t names[] = {0, 6, 'M', 'Q', 'I', 's', 'd', 'p', 0, 4, 'M', 'Q', 'T', 'T'};
     const tmq_connect *c = &pkt->u.connect;
     uint8_t v = pkt->version;
-    uint8_t flags = (uint8_t)((c->clean ? 2u : 0u) | (c->will_topic.p ? 4u : 0u) | (c->will_qos << 3) |
-                              (c->will_retain ? 0x20u : 0u) | (c->password.p ? 0x40u : 0u) |
-                              (c->username.p ? 0x80u : 0u));
+    uint8_t flags = (uint8_t)(c->will_qos << 3);
+    if (c->clean)
+        flags |= 2u;
+    if (c->will_topic.p)
+        flags |= 4u;
+    if (c->will_retain)
+        flags |= 0x20u;
+    if (c->password.p)
+        flags |= 0x40u;
+    if (c->username.p)
+        flags |= 0x80u;
     tmq_wr_check(w, c->will_qos > 2 ? TMQ_ERR_QOS : tmq_connect_check(v, flags, c->client_id.len));
     if (v == TMQ_V31)
         tmq_wr_raw(w, names, 8);
@@ -106,7 +114,7 @@ static void wr_publish(tmq_wr *w, const tmq_packet *pkt)
 static void wr_subs(tmq_wr *w, const tmq_packet *pkt)
 {
     const tmq_subs *s = &pkt->u.subs;
-    uint16_t i;
+    unsigned i;
     wr_id(w, pkt->id);
     wr_props(w, pkt);
     if (!s->count || !s->list)
@@ -178,7 +186,7 @@ static void wr_body(tmq_wr *w, const tmq_packet *pkt)
         wr_codes(w, pkt);
         break;
     case TMQ_UNSUBACK:
-        if (pkt->version == TMQ_V5)
+        if (TMQ_IS_V5(pkt->version))
             wr_codes(w, pkt);
         else
             wr_id(w, pkt->id);
@@ -195,29 +203,36 @@ static void wr_body(tmq_wr *w, const tmq_packet *pkt)
 static uint8_t header_flags(const tmq_packet *pkt)
 {
     const tmq_publish *pub = &pkt->u.publish;
-    if (pkt->type == TMQ_PUBLISH)
-        return (uint8_t)((pub->dup ? 8u : 0u) | (uint8_t)(pub->qos << 1) | (pub->retain ? 1u : 0u));
-    return (TMQ_FLAGS2_TYPES >> (pkt->type & 15u)) & 1u ? 2u : 0u;
+    uint8_t flags;
+    if (pkt->type != TMQ_PUBLISH)
+        return (TMQ_FLAGS2_TYPES >> (pkt->type & 15u)) & 1u ? 2u : 0u;
+    flags = (uint8_t)(pub->qos << 1);
+    if (pub->dup)
+        flags |= 8u;
+    if (pub->retain)
+        flags |= 1u;
+    return flags;
 }
 
 int32_t tmq_encode(uint8_t *buf, uint32_t cap, const tmq_packet *pkt)
 {
     tmq_wr w = {0, 0, 0, 0};
     uint32_t rl, total;
-    uint8_t v = pkt->version, vbi[4];
+    uint8_t v = pkt->version, flags, head[5]; /* the fixed header */
     int rc;
     if ((uint8_t)(v - TMQ_V31) > (TMQ_WITH_V5 ? 2u : 1u))
         return TMQ_ERR_VERSION;
     if (pkt->type == TMQ_PUBLISH && pkt->u.publish.qos > 2)
         return TMQ_ERR_QOS;
-    rc = tmq_header_check(pkt->type, header_flags(pkt), v);
+    flags = header_flags(pkt);
+    rc = tmq_header_check(pkt->type, flags, v);
     if (rc)
         return rc;
     wr_body(&w, pkt);
     if (w.err)
         return w.err;
     rl = w.pos;
-    rc = tmq_vbi_encode(vbi, rl);
+    rc = tmq_vbi_encode(head + 1, rl);
     if (rc < 0)
         return rc;
     total = 1u + (uint32_t)rc + rl;
@@ -228,8 +243,8 @@ int32_t tmq_encode(uint8_t *buf, uint32_t cap, const tmq_packet *pkt)
     w.buf = buf;
     w.cap = cap;
     w.pos = 0;
-    tmq_wr_u8(&w, (uint8_t)((pkt->type << 4) | header_flags(pkt)));
-    tmq_wr_raw(&w, vbi, (uint32_t)rc);
+    head[0] = (uint8_t)((pkt->type << 4) | flags);
+    tmq_wr_raw(&w, head, 1u + (uint32_t)rc);
     wr_body(&w, pkt);
     return (int32_t)total;
 }

@@ -78,11 +78,11 @@ static const prop_def *rd_prop(tmq_rd *b, tmq_prop *out)
     case T_U16: out->num = tmq_rd_u16(b); break;
     case T_U32: out->num = tmq_rd_u32(b); break;
     case T_VBI: out->num = tmq_rd_vbi(b); break;
-    case T_BIN: out->str = tmq_rd_bin(b); break;
+    case T_BIN: tmq_rd_bin(b, &out->str); break;
     default:
-        out->str = tmq_rd_str(b);
+        tmq_rd_str(b, &out->str);
         if (d->type == T_PAIR)
-            out->val = tmq_rd_str(b);
+            tmq_rd_str(b, &out->val);
     }
     if (b->err == TMQ_ERR_SHORT_PACKET || b->err == TMQ_ERR_FIELD_LENGTH)
         b->err = TMQ_ERR_PROP_LENGTH;

@@ -74,9 +74,9 @@ int tmq_connect_check(uint8_t version, uint8_t flags, uint32_t id_len)
         return TMQ_ERR_QOS;
     if (!(flags & 4u) && (flags & 0x38u))
         return TMQ_ERR_WILL;
-    if (version < TMQ_V5 && (flags & 0xC0u) == 0x40u)
+    if (!TMQ_IS_V5(version) && (flags & 0xC0u) == 0x40u)
         return TMQ_ERR_PASSWORD;
-    if (version == TMQ_V31 ? !id_len || id_len > 23 : !id_len && !(flags & 2u) && version < TMQ_V5)
+    if (version == TMQ_V31 ? !id_len || id_len > 23 : !id_len && !(flags & 2u) && !TMQ_IS_V5(version))
         return TMQ_ERR_CLIENT_ID;
     return TMQ_OK;
 }

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-tmq_msg *tmq_session_at(const tmq_client *c, uint16_t i)
+tmq_msg *tmq_session_at(const tmq_client *c, unsigned i)
 {
     uint32_t idx = (uint32_t)c->head + i;
     if (idx >= c->mem.msg_cap)
@@ -34,27 +34,27 @@ void tmq_session_free(tmq_client *c, tmq_msg *m)
     }
 }
 
-tmq_msg *tmq_session_find(tmq_client *c, uint8_t kind, uint16_t id, uint8_t state)
+tmq_msg *tmq_session_by_id(const tmq_client *c, uint16_t id)
 {
-    uint16_t i;
+    unsigned i;
     for (i = 0; i < c->live; i++) {
         tmq_msg *m = tmq_session_at(c, i);
-        if (m->id == id && m->kind == kind && m->state == state)
+        if (m->state != TMQ_MSG_FREE && m->id == id)
             return m;
     }
     return 0;
 }
 
-/* Nonzero if a slot in use carries packet id `id`. */
-static int id_in_use(tmq_client *c, uint16_t id)
+void tmq_session_each(tmq_client *c, void (*visit)(tmq_client *c, tmq_msg *m, int arg), int arg)
 {
-    uint16_t i;
-    for (i = 0; i < c->live; i++) {
-        tmq_msg *m = tmq_session_at(c, i);
-        if (m->state != TMQ_MSG_FREE && m->id == id)
-            return 1;
+    unsigned pos = c->head, n = c->live;
+    while (n--) {
+        tmq_msg *m = &c->mem.msgs[pos];
+        if (m->state != TMQ_MSG_FREE)
+            visit(c, m, arg);
+        if (++pos == c->mem.msg_cap)
+            pos = 0;
     }
-    return 0;
 }
 
 uint16_t tmq_session_new_id(tmq_client *c)
@@ -62,13 +62,13 @@ uint16_t tmq_session_new_id(tmq_client *c)
     /* at most msg_cap (< 65535) ids are in use, so this ends */
     do {
         c->next_id = (uint16_t)(c->next_id == 0xFFFFu ? 1u : c->next_id + 1u);
-    } while (id_in_use(c, c->next_id));
+    } while (tmq_session_by_id(c, c->next_id));
     return c->next_id;
 }
 
 int tmq_session_qos2_hold(tmq_client *c, uint16_t id)
 {
-    uint16_t i;
+    unsigned i;
     for (i = 0; i < c->qos2_count; i++)
         if (c->mem.qos2[i] == id)
             return 1;
@@ -80,7 +80,7 @@ int tmq_session_qos2_hold(tmq_client *c, uint16_t id)
 
 int tmq_session_qos2_release(tmq_client *c, uint16_t id)
 {
-    uint16_t i;
+    unsigned i;
     for (i = 0; i < c->qos2_count; i++) {
         if (c->mem.qos2[i] == id) {
             c->mem.qos2[i] = c->mem.qos2[--c->qos2_count];

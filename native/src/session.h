@@ -8,7 +8,7 @@
 #include "tinymqtt/client.h"
 
 /* The slot at ring offset i (0 = oldest). */
-tmq_msg *tmq_session_at(const tmq_client *c, uint16_t i);
+tmq_msg *tmq_session_at(const tmq_client *c, unsigned i);
 
 /* A free slot at the end of the ring (state QUEUED, fields zeroed), or NULL
  * if the ring is full. */
@@ -20,8 +20,14 @@ void tmq_session_free(tmq_client *c, tmq_msg *m);
 /* A packet id (1-65535) that no slot in use carries. */
 uint16_t tmq_session_new_id(tmq_client *c);
 
-/* The in-use slot of `kind` with packet id `id` in state `state`, or NULL. */
-tmq_msg *tmq_session_find(tmq_client *c, uint8_t kind, uint16_t id, uint8_t state);
+/* The slot in use that carries packet id `id` (ids in use are unique), or NULL. */
+tmq_msg *tmq_session_by_id(const tmq_client *c, uint16_t id);
+
+/* Calls visit(c, m, arg) on every slot in use when the walk starts, oldest
+ * first. The walk goes by ring position, so visit may free the slot it is
+ * given and callbacks may submit new messages: freed slots are behind the
+ * walk, new ones beyond its end. */
+void tmq_session_each(tmq_client *c, void (*visit)(tmq_client *c, tmq_msg *m, int arg), int arg);
 
 /* Incoming QoS 2: returns 1 if id is already held (a resend), else adds it
  * and returns 0, or TMQ_ERR_QUEUE_FULL when the set is full. */

@@ -29,17 +29,21 @@ int tmq_utf8_check(const uint8_t *s, uint32_t len)
     return need ? TMQ_ERR_UTF8 : TMQ_OK;
 }
 
+/* Nonzero if s (len bytes) holds a wildcard character. */
+static int has_wildcard(const uint8_t *s, uint32_t len)
+{
+    while (len--)
+        if (s[len] == '+' || s[len] == '#')
+            return 1;
+    return 0;
+}
+
 int tmq_topic_check(const uint8_t *t, uint32_t len)
 {
     int rc = tmq_utf8_check(t, len);
     if (rc)
         return rc;
-    if (!len)
-        return TMQ_ERR_TOPIC;
-    while (len--)
-        if (t[len] == '+' || t[len] == '#')
-            return TMQ_ERR_TOPIC;
-    return TMQ_OK;
+    return !len || has_wildcard(t, len) ? TMQ_ERR_TOPIC : TMQ_OK;
 }
 
 /* Offset of the inner filter of "$share/group/filter" (the byte after the
@@ -81,11 +85,9 @@ int tmq_filter_check(const uint8_t *f, uint32_t len)
     int rc = tmq_utf8_check(f, len);
     if (rc)
         return rc;
-    for (i = 7; i + 1 < start; i++)
-        if (f[i] == '+' || f[i] == '#')
-            return TMQ_ERR_SHARED;
-    if (start && (start == 8 || start >= len))
-        return TMQ_ERR_SHARED; /* empty group, or no filter after it */
+    /* the group: not empty, no wildcards, a filter after it */
+    if (start && (start == 8 || has_wildcard(f + 7, start - 8) || start >= len))
+        return TMQ_ERR_SHARED;
     if (start == len)
         return TMQ_ERR_FILTER;
     for (i = start; i < len; i++) {

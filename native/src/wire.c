@@ -58,36 +58,31 @@ uint32_t tmq_rd_vbi(tmq_rd *r)
 }
 #endif
 
-tmq_bin tmq_rd_bin(tmq_rd *r)
+void tmq_rd_bin(tmq_rd *r, tmq_bin *out)
 {
-    tmq_bin b;
-    b.len = tmq_rd_u16(r);
-    b.p = take(r, b.len, TMQ_ERR_FIELD_LENGTH);
-    if (!b.p)
-        b.len = 0;
-    return b;
+    out->len = tmq_rd_u16(r);
+    out->p = take(r, out->len, TMQ_ERR_FIELD_LENGTH);
+    if (!out->p)
+        out->len = 0;
 }
 
 #if TMQ_WITH_V5 || TMQ_WITH_SERVER
-tmq_bin tmq_rd_str(tmq_rd *r)
+void tmq_rd_str(tmq_rd *r, tmq_bin *out)
 {
-    tmq_bin s = tmq_rd_bin(r);
-    if (s.p) {
-        int rc = tmq_utf8_check(s.p, s.len);
+    tmq_rd_bin(r, out);
+    if (out->p) {
+        int rc = tmq_utf8_check(out->p, out->len);
         if (rc)
             tmq_rd_fail(r, rc);
     }
-    return s;
 }
 #endif
 
-tmq_bin tmq_rd_rest(tmq_rd *r)
+void tmq_rd_rest(tmq_rd *r, tmq_bin *out)
 {
-    tmq_bin b;
-    b.len = tmq_rd_left(r);
-    b.p = r->p;
+    out->len = tmq_rd_left(r);
+    out->p = r->p;
     r->p = r->end;
-    return b;
 }
 
 void tmq_wr_check(tmq_wr *w, int err)

@@ -10,6 +10,10 @@
 #include <stdint.h>
 #include "tinymqtt/packet.h"
 
+/* Nonzero if version is 5.0 in a build with 5.0: 3.x-only builds drop the
+ * 5.0 branches at compile time. */
+#define TMQ_IS_V5(version) (TMQ_WITH_V5 && (version) == TMQ_V5)
+
 /* Reads from [p, end). */
 typedef struct tmq_rd {
     const uint8_t *p;
@@ -31,12 +35,12 @@ void tmq_rd_fail(tmq_rd *r, int err);
 uint32_t tmq_rd_left(const tmq_rd *r);
 uint8_t tmq_rd_u8(tmq_rd *r);
 uint16_t tmq_rd_u16(tmq_rd *r);
-/* A length-prefixed binary field; TMQ_ERR_FIELD_LENGTH if it runs past end. */
-tmq_bin tmq_rd_bin(tmq_rd *r);
-/* A length-prefixed UTF-8 string, checked with tmq_utf8_check (5.0 or server builds). */
-tmq_bin tmq_rd_str(tmq_rd *r);
-/* The rest of the reader as one range. */
-tmq_bin tmq_rd_rest(tmq_rd *r);
+/* A length-prefixed binary field into *out; TMQ_ERR_FIELD_LENGTH if it runs past end. */
+void tmq_rd_bin(tmq_rd *r, tmq_bin *out);
+/* A length-prefixed UTF-8 string into *out, checked with tmq_utf8_check (5.0 or server builds). */
+void tmq_rd_str(tmq_rd *r, tmq_bin *out);
+/* The rest of the reader as one range, into *out. */
+void tmq_rd_rest(tmq_rd *r, tmq_bin *out);
 
 /* Records err in w unless an error is already there; err == 0 is ignored. */
 void tmq_wr_check(tmq_wr *w, int err);

@@ -49,8 +49,11 @@ typedef struct tmq_client_config {
 /* Most properties a 5.0 CONNECT may list in cfg->connect_props.list. */
 #define TMQ_CONNECT_PROPS_MAX 8
 
-/* Kinds and states of a message slot. */
-enum tmq_msg_kind { TMQ_MSG_PUBLISH = 1, TMQ_MSG_SUBSCRIBE, TMQ_MSG_UNSUBSCRIBE };
+/* Kinds and states of a message slot. A kind is the type of the packet the
+ * slot sends. */
+enum tmq_msg_kind {
+    TMQ_MSG_PUBLISH = TMQ_PUBLISH, TMQ_MSG_SUBSCRIBE = TMQ_SUBSCRIBE, TMQ_MSG_UNSUBSCRIBE = TMQ_UNSUBSCRIBE
+};
 enum tmq_msg_state {
     TMQ_MSG_FREE = 0,
     TMQ_MSG_QUEUED,     /* waiting for its turn (window, send buffer, connection) */
@@ -63,6 +66,8 @@ enum tmq_msg_state {
 /* One outgoing PUBLISH, SUBSCRIBE or UNSUBSCRIBE, from submission to its
  * final event. The client owns the slot; the caller owns what it points to. */
 typedef struct tmq_msg {
+    uint8_t kind, state;
+    uint16_t id;                /* packet id (0 for QoS 0) */
     union {
         tmq_publish publish;    /* TMQ_MSG_PUBLISH: topic, payload, qos, retain, dup */
         tmq_subs subs;          /* SUBSCRIBE / UNSUBSCRIBE: list and count of filters */
@@ -70,8 +75,6 @@ typedef struct tmq_msg {
     const tmq_props *props;     /* 5.0 properties, or NULL */
     void *user;                 /* the caller's handle, given back in events */
     uint32_t mark;              /* QoS 0: send-buffer position after its bytes */
-    uint16_t id;                /* packet id (0 for QoS 0) */
-    uint8_t kind, state;
 } tmq_msg;
 
 /* Caller memory for one client.
@@ -144,16 +147,9 @@ typedef struct tmq_client_events {
 /* The client. Allocate it anywhere (static, stack of a task, inside a
  * binding object); treat the fields as private. */
 typedef struct tmq_client {
-    const tmq_client_config *cfg;
-    const tmq_client_events *ev;
-    void *user;                   /* the caller's context, free for it to use */
-    tmq_transport *transport;
-    tmq_client_mem mem;
-    tmq_reader reader;
-    uint32_t tx_off, tx_len;      /* unwritten bytes are mem.tx[tx_off, tx_len) */
-    uint32_t tx_done;             /* bytes written to the transport since connect (QoS 0 marks) */
-    uint32_t t_state, t_conn, t_tx, t_rx, t_ping;
-    uint32_t server_max_packet;   /* 0: no limit announced */
+    /* the most used fields first: Thumb code reaches small offsets with
+     * shorter instructions */
+    uint8_t state, version, ping_out, server_max_qos, server_retain, closing, close_reason;
     uint16_t keepalive;           /* effective keepalive (5.0 Server Keep Alive wins) */
     uint16_t inflight;            /* QoS 1/2 PUBLISHes sent and not yet completed */
     uint16_t server_receive_max;  /* 5.0 Receive Maximum of the server (65535 before 5.0) */
@@ -161,7 +157,16 @@ typedef struct tmq_client {
     uint16_t head, live, send_off; /* msgs ring: oldest slot, slots in use from it, first unsent */
     uint16_t qos2_count;
     uint16_t assigned_len;        /* 5.0: length of the id kept in mem.assigned_id */
-    uint8_t state, version, ping_out, server_max_qos, server_retain, closing, close_reason;
+    tmq_client_mem mem;
+    const tmq_client_config *cfg;
+    const tmq_client_events *ev;
+    tmq_transport *transport;
+    uint32_t tx_off, tx_len;      /* unwritten bytes are mem.tx[tx_off, tx_len) */
+    uint32_t tx_done;             /* bytes written to the transport since connect (QoS 0 marks) */
+    uint32_t t_state, t_conn, t_tx, t_ping;
+    uint32_t server_max_packet;   /* 0: no limit announced */
+    tmq_reader reader;
+    void *user;                   /* the caller's context, free for it to use */
 } tmq_client;
 
 /* Prepares c. cfg, ev, mem and transport are caller-owned and must outlive

@@ -137,13 +137,13 @@ typedef struct tmq_packet {
     uint8_t reason;
     uint8_t session_present;
     uint16_t id;
-    tmq_props props;
     union {
         tmq_connect connect;
         tmq_publish publish;
         tmq_subs subs;
         tmq_codes codes;
     } u;
+    tmq_props props;
 } tmq_packet;
 
 /* Encodes pkt into buf (cap bytes). Validates everything first: version,
