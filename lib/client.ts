@@ -291,6 +291,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #connecting: Pending | undefined;
   #ending: Pending | undefined;
   #ended: Promise<void> | undefined;
+  /** DISCONNECT requested, or the native client closed: the end is under way */
+  #disconnecting = false;
+  #closing = false;
   #connected = false;
   #closed = false;
   #state = 0;
@@ -507,18 +510,40 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     return qos | (nl ? 4 : 0) | (rap ? 8 : 0) | (rh << 4);
   }
 
-  /** Ends the client: DISCONNECT after what is queued (or at once with
-   *  force), then closes. Operations still pending reject with ERR_CLOSED. */
+  /** Ends the client. Connected, it first lets every operation in progress
+   *  finish (QoS 0 written, QoS 1/2 acknowledged, subscriptions answered),
+   *  then sends DISCONNECT and closes; new operations are refused meanwhile.
+   *  With force, or while not connected, it closes at once, and what is still
+   *  pending rejects with ERR_CLOSED. A connection lost while finishing closes
+   *  the client the same way. */
   end(opts: { force?: boolean } = {}): Promise<void> {
     if (this.#closed || !this.#native) {
       this.#closed = true;
       return observed(Promise.resolve(), { settled: true, failed: false });
     }
+    if (opts.force && this.#ended) {
+      this.#close();
+      return this.#ended;
+    }
     if (this.#ended) return this.#ended;
     this.#ended = this.#track(undefined, (p) => { this.#ending = p; }) as Promise<void>;
-    if (opts.force || !this.#connected) this.#native.close();
-    else this.#native.disconnect();
+    if (opts.force || !this.#connected) this.#close();
+    else this.#disconnectWhenIdle();
     return this.#ended;
+  }
+
+  /** While ending: DISCONNECT once no operation is pending (once). */
+  #disconnectWhenIdle(): void {
+    if (!this.#ending || this.#closing || this.#disconnecting || !this.#connected || this.#pending.size > 0) return;
+    this.#disconnecting = true;
+    this.#native?.disconnect();
+  }
+
+  /** Closes the native client at once (its Closed event finishes the end). */
+  #close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#native?.close();
   }
 
   /** Lets the process exit while this client is open (it still works). */
@@ -623,7 +648,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       };
       register(pending);
       signal?.addEventListener('abort', () => {
-        if (token !== undefined) this.#pending.delete(token);
+        if (token !== undefined) this.#settle(token);
         else if (this.#connecting === pending) this.#connecting = undefined;
         pending.reject(aborted(signal));
       }, { once: true });
@@ -634,6 +659,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     const p = this.#pending.get(token);
     this.#pending.delete(token);
     if (p?.bytes !== undefined) this.#unwritten -= p.bytes;
+    this.#disconnectWhenIdle();
     return p;
   }
 
@@ -697,7 +723,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
           else this.#report(err);
         }
         if (wasConnected) this.emit('offline');
-        if (this.#ending) this.#native?.close();
+        if (this.#ending) this.#close();
         break;
       }
       case EventKind.Error: {

@@ -234,23 +234,40 @@ describe('5.0: the broker hangs up with DISCONNECT', () => {
 });
 
 describe('end()', () => {
-  it('with QoS 1 and 2 publishes on the wire but not acknowledged: DISCONNECT, close, and they reject with ERR_CLOSED', async () => {
+  it('with QoS 1 and 2 publishes on the wire: waits for their acks, refuses new operations, then DISCONNECT', async () => {
     const { c, conn } = await connected();
     const outcomes = ([0, 1, 2] as const).map((qos) => c.publish('end/q', `q${qos}`, { qos }).then(() => 'resolved', (e: MqttError) => e.code));
-    for (let i = 0; i < 3; i++) await conn.expect(Type.PUBLISH);
-    await c.end();
-    expect(await Promise.all(outcomes)).toEqual(['resolved', 'ERR_CLOSED', 'ERR_CLOSED']);
-    expect((await conn.next()).toString('hex')).toBe('e000');
+    await conn.expect(Type.PUBLISH);
+    const q1 = await conn.expect(Type.PUBLISH);
+    const q2 = await conn.expect(Type.PUBLISH);
+    const ended = c.end();
+    await expect(c.publish('end/q', 'late')).rejects.toMatchObject({ code: 'ERR_CLOSED' });
+    conn.send(pubackFor(q1), packet(0x50, u16(packetId(q2))));   // PUBACK, PUBREC
+    const pubrel = await conn.expect(Type.PUBREL);
+    expect(packetId(pubrel)).toBe(packetId(q2));
+    conn.send(packet(0x70, u16(packetId(q2))));                 // PUBCOMP
+    expect((await conn.next()).toString('hex')).toBe('e000');    // DISCONNECT only now
+    await ended;
+    expect(await Promise.all(outcomes)).toEqual(['resolved', 'resolved', 'resolved']);
     await conn.closed;
     expect(conn.closedByClient).toBe(true);
   });
 
-  // BUG (native/src/client.c): tmq_client_disconnect queues DISCONNECT at
-  // once, and pump() sends nothing once `closing` is set, so publishes the
-  // engine accepted but had not yet encoded (those the loop thread takes in
-  // the same turn as the disconnect) are never sent: they reject with
-  // ERR_CLOSED. With 200 publishes before end(), most rounds lose most of them.
-  it.fails('sends every publish made before end() ahead of DISCONNECT', async () => {
+  it('with publishes never acknowledged: end({ force: true }) closes at once and they reject with ERR_CLOSED', async () => {
+    const { c, conn } = await connected();
+    const outcomes = ([1, 2] as const).map((qos) => c.publish('end/q', `q${qos}`, { qos }).then(() => 'resolved', (e: MqttError) => e.code));
+    for (let i = 0; i < 2; i++) await conn.expect(Type.PUBLISH);
+    const graceful = c.end();
+    await c.end({ force: true });
+    await graceful;
+    expect(await Promise.all(outcomes)).toEqual(['ERR_CLOSED', 'ERR_CLOSED']);
+    await conn.closed;
+    expect(conn.received.some((r) => r.bytes[0] === 0xe0)).toBe(false);   // no DISCONNECT: the will stays armed
+  });
+
+  // end() waits for what is pending before DISCONNECT: publishes the loop
+  // thread takes in the same turn as the end must still go out
+  it('sends every publish made before end() ahead of DISCONNECT', async () => {
     for (let round = 0; round < 10; round++) {
       const { c, conn } = await connected();
       const outcomes = Array.from({ length: 200 }, (_, i) => c.publish('end/all', `m${i}`).then(() => 'sent', (e: MqttError) => e.code));
