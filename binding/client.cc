@@ -19,7 +19,7 @@ namespace {
 
 // Caller memory of every client (native/README.md, "Sizing the memory").
 constexpr uint16_t kMsgSlots = 1024;        // operations from submission to their final event
-constexpr uint16_t kQos2Ids = 256;          // incoming QoS 2 ids (5.0: our Receive Maximum)
+constexpr uint16_t kQos2Ids = 65535;        // incoming QoS 2 ids: every packet id, so no server can overrun it
 constexpr uint16_t kAssignedId = 1024;      // 5.0: room for a server-assigned client id
 // MQTT's largest packet: a 268,435,455-byte remaining length and its 5-byte header.
 constexpr uint32_t kMaxPacket = 268435460;
@@ -316,16 +316,16 @@ std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Loop *loo
     k->tx_.reset(new uint8_t[send_buffer]);
     k->rx_.reset(new uint8_t[max_packet]);
     k->assigned_.reset(new uint8_t[kAssignedId]);
-    k->msgs_.assign(kMsgSlots, tmq_msg{});
-    k->qos2_.assign(kQos2Ids, 0);
+    k->msgs_.reset(new tmq_msg[kMsgSlots]);   // the engine clears a slot when it takes it
+    k->qos2_.reset(new uint16_t[kQos2Ids]);   // and reads only the ids it stored
     tmq_client_mem mem{};
     mem.tx = k->tx_.get();
     mem.tx_cap = send_buffer;
     mem.rx = k->rx_.get();
     mem.rx_cap = max_packet;
-    mem.msgs = k->msgs_.data();
+    mem.msgs = k->msgs_.get();
     mem.msg_cap = kMsgSlots;
-    mem.qos2 = k->qos2_.data();
+    mem.qos2 = k->qos2_.get();
     mem.qos2_cap = kQos2Ids;
     mem.assigned_id = k->assigned_.get();
     mem.assigned_cap = kAssignedId;
@@ -384,6 +384,13 @@ void Core::Handle(Job *job)
         int rc = closed_ ? TMQ_ERR_CLOSED : tmq_client_connect(&client_, tmq_now_ms());
         if (rc != TMQ_OK)
             loop_->Emit(id_, kDisconnect, rc, 0);
+        delete job;
+        break;
+    }
+    case Job::kPing: {
+        int rc = closed_ ? TMQ_ERR_CLOSED : tmq_client_ping(&client_, tmq_now_ms());
+        if (rc != TMQ_OK)
+            loop_->Emit(id_, kError, rc, job->token);
         delete job;
         break;
     }
@@ -555,6 +562,7 @@ Napi::Function ClientWrap::Define(Napi::Env env, Loop *loop)
                            InstanceMethod<&ClientWrap::Publish>("publish"),
                            InstanceMethod<&ClientWrap::Subscribe>("subscribe"),
                            InstanceMethod<&ClientWrap::Unsubscribe>("unsubscribe"),
+                           InstanceMethod<&ClientWrap::Ping>("ping"),
                            InstanceMethod<&ClientWrap::Disconnect>("disconnect"),
                            InstanceMethod<&ClientWrap::CloseClient>("close"),
                            InstanceMethod<&ClientWrap::RefClient>("ref"),
@@ -684,6 +692,14 @@ void ClientWrap::Unsubscribe(const Napi::CallbackInfo &info)
 {
     CheckOpen(info.Env(), "unsubscribe");
     loop_->Post(Filters(info, Job::kUnsubscribe, "unsubscribe"));
+}
+
+void ClientWrap::Ping(const Napi::CallbackInfo &info)
+{
+    CheckOpen(info.Env(), "ping");
+    Job *job = new Job(Job::kPing, core_);
+    job->token = Token(info.Env(), info[0], "ping");
+    loop_->Post(job);
 }
 
 void ClientWrap::Disconnect(const Napi::CallbackInfo &info)

@@ -27,7 +27,7 @@ class Core;
 // its own copy of what the engine sends (the engine does not copy): the job
 // is the message's tmq_msg.user and lives until the message's final event.
 struct Job {
-    enum Kind : uint8_t { kAdd, kConnect, kPublish, kSubscribe, kUnsubscribe, kDisconnect, kClose };
+    enum Kind : uint8_t { kAdd, kConnect, kPublish, kSubscribe, kUnsubscribe, kPing, kDisconnect, kClose };
 
     Job(Kind k, Core *c) : kind(k), core(c) {}
     // Copies a property block to data[data_len...] (which has room for it)
@@ -104,8 +104,9 @@ private:
     std::string host_, client_id_, username_, password_, will_topic_, will_payload_;
     std::string connect_props_, will_props_;
     std::unique_ptr<uint8_t[]> tx_, rx_, assigned_;
-    std::vector<tmq_msg> msgs_;
-    std::vector<uint16_t> qos2_;
+    // not zeroed: the pages of slots and ids never used cost no memory
+    std::unique_ptr<tmq_msg[]> msgs_;
+    std::unique_ptr<uint16_t[]> qos2_;
     // operations refused with TMQ_ERR_QUEUE_FULL, in submission order
     std::deque<Job *> waiting_;
 };
@@ -124,6 +125,7 @@ private:
     void Publish(const Napi::CallbackInfo &info);
     void Subscribe(const Napi::CallbackInfo &info);
     void Unsubscribe(const Napi::CallbackInfo &info);
+    void Ping(const Napi::CallbackInfo &info);
     void Disconnect(const Napi::CallbackInfo &info);
     void CloseClient(const Napi::CallbackInfo &info);
     void RefClient(const Napi::CallbackInfo &info);

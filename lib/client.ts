@@ -306,6 +306,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #lastTopicBytes = 0;
   /** 5.0: the Maximum Packet Size of the broker's CONNACK */
   #serverMaxPacket = MAX_PACKET;
+  /** tokens of ping() calls waiting for PINGRESP */
+  #pings: number[] = [];
   /** events this client has had (waitSync watches it) */
   #events = 0;
   /** accepted QoS 0 publishes that closing the client left unwritten */
@@ -492,6 +494,20 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       const token = this.#nextToken++;
       n.unsubscribe(list, token, props);
       return this.#track(opts.signal, (p) => this.#pending.set(token, p), token) as Promise<void>;
+    } catch (e) {
+      return failed(e);
+    }
+  }
+
+  /** Sends PINGREQ now (keepalive sends them by itself); resolves on the
+   *  next PINGRESP, rejects with ERR_STATE when not connected. */
+  ping(opts: OperationOptions = {}): Promise<void> {
+    try {
+      const n = this.#open('ping');
+      if (opts.signal?.aborted) throw aborted(opts.signal);
+      const token = this.#nextToken++;
+      n.ping(token);
+      return this.#track(opts.signal, (p) => { this.#pending.set(token, p); this.#pings.push(token); }, token) as Promise<void>;
     } catch (e) {
       return failed(e);
     }
@@ -709,6 +725,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         this.#settle(a)?.resolve(undefined);
         break;
       case EventKind.Pong:
+        for (const token of this.#pings.splice(0)) this.#settle(token)?.resolve(undefined);
         this.emit('pong');
         break;
       case EventKind.Disconnect: {

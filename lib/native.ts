@@ -119,6 +119,9 @@ export interface NativeClient {
   subscribe(filters: string[], options: number[], token: number, properties?: Buffer): void;
   /** Queues an UNSUBSCRIBE. */
   unsubscribe(filters: string[], token: number, properties?: Buffer): void;
+  /** Sends PINGREQ now (unless one waits for its PINGRESP); a Pong event
+   *  follows, or an Error event with the token when not connected. */
+  ping(token: number): void;
   /** Sends DISCONNECT after what is queued, then closes the connection. */
   disconnect(): void;
   /** Closes at once: operations not yet completed get an Error event

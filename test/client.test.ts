@@ -83,6 +83,19 @@ describe('MqttClient against mosquitto', () => {
     expect(client.state).toBe('closed');
   });
 
+  it('pings on request: ping() resolves on PINGRESP, with a pong event', async () => {
+    const client = new MqttClient({ port: broker.port, host: '127.0.0.1', keepalive: 0 });
+    await expect(client.ping()).rejects.toMatchObject({ code: 'ERR_NOT_CONNECTED' });
+    await client.connect();
+    let pongs = 0;
+    client.on('pong', () => { pongs++; });
+    await Promise.all([client.ping(), client.ping()]);   // both settled by one PINGRESP
+    expect(pongs).toBe(1);
+    await client.ping();
+    expect(pongs).toBe(2);
+    await client.end();
+  });
+
   it('is disposed by await using', async () => {
     let outer: MqttClient | undefined;
     {

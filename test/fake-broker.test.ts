@@ -61,9 +61,9 @@ describe('CONNECT, byte for byte', () => {
 
   it('5.0, with the Receive Maximum and Maximum Packet Size the client can hold', async () => {
     const sent = await sentConnect({ ...options, protocolVersion: 5, maxPacketSize: 4096 });
-    // properties: Receive Maximum (0x21) 256, the binding's incoming QoS 2
-    // slots; Maximum Packet Size (0x27) 4096, options.maxPacketSize
-    const props = Buffer.from([0x21, 0x01, 0x00, 0x27, 0x00, 0x00, 0x10, 0x00]);
+    // properties: Receive Maximum (0x21) 65535, the binding's incoming QoS 2
+    // ids (every packet id); Maximum Packet Size (0x27) 4096, options.maxPacketSize
+    const props = Buffer.from([0x21, 0xff, 0xff, 0x27, 0x00, 0x00, 0x10, 0x00]);
     expect(sent.toString('hex')).toBe(packet(0x10,
       str('MQTT'), [5, FLAGS], u16(30), [props.length], props, str('fake-id'),
       [0] /* no will properties */, str('w/t'), str('bye'), str('user'), str('pass')).toString('hex'));

@@ -796,10 +796,23 @@ static void on_timer(tmq_client *c, uint32_t now)
         lost(c, TMQ_ERR_CONNECT_TIMEOUT, 0, now);
     else if (c->ping_out)
         lost(c, TMQ_ERR_KEEPALIVE, 0, now);
-    else if (queue_simple(c, TMQ_PINGREQ, 0, 0) > 0) {
-        c->ping_out = 1;
-        c->t_ping = now;
-    }
+    else
+        tmq_client_ping(c, now);
+}
+
+int tmq_client_ping(tmq_client *c, uint32_t now_ms)
+{
+    int32_t n;
+    if (c->state != TMQ_STATE_READY)
+        return TMQ_ERR_STATE;
+    if (c->ping_out)
+        return TMQ_OK;
+    n = queue_simple(c, TMQ_PINGREQ, 0, 0);
+    if (n < 0)
+        return (int)n;
+    c->ping_out = 1;
+    c->t_ping = now_ms;
+    return TMQ_OK;
 }
 
 tmq_state tmq_client_poll(tmq_client *c, uint32_t now_ms)

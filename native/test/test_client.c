@@ -268,6 +268,28 @@ TEST(keepalive_pings_after_idle_and_detects_dead_link)
     CHECK_EQ(F.disconnect_err, TMQ_ERR_KEEPALIVE);
 }
 
+TEST(ping_on_request_sends_one_pingreq_until_its_pingresp)
+{
+    CHECK_EQ(setup(TMQ_V311), TMQ_OK);
+    CHECK_EQ(tmq_client_ping(&F.c, F.now), TMQ_ERR_STATE); /* not connected */
+    F.cfg.connect.keepalive = 10;
+    CHECK_EQ(connect_ready(0), 0);
+    CHECK_EQ(tmq_client_ping(&F.c, F.now), TMQ_OK);
+    CHECK(tmq_client_wants_write(&F.c));
+    CHECK_EQ(tmq_client_ping(&F.c, F.now), TMQ_OK); /* one already waits: not a second */
+    poll_at(F.now + 1);
+    CHECK_EQ(broker_pop(), TMQ_PINGREQ);
+    CHECK_EQ(broker_pop(), 0);
+    broker_send(TMQ_PINGRESP, 0, 0);
+    poll_at(F.now + 1);
+    CHECK_EQ(F.pongs, 1);
+    CHECK_EQ(tmq_client_ping(&F.c, F.now), TMQ_OK); /* answered: the next one goes out */
+    poll_at(F.now + 1);
+    CHECK_EQ(broker_pop(), TMQ_PINGREQ);
+    CHECK_EQ(poll_at(F.now + 10000), TMQ_STATE_DISCONNECTED); /* never answered: dead link */
+    CHECK_EQ(F.disconnect_err, TMQ_ERR_KEEPALIVE);
+}
+
 TEST(broker_closing_mid_packet_keeps_messages_for_the_session)
 {
     static const uint8_t half[] = {0x30, 0x10, 0x00, 0x03, 'a'};

@@ -213,6 +213,13 @@ int32_t tmq_client_unsubscribe(tmq_client *c, const tmq_sub *subs, uint16_t coun
  * same session. Returns TMQ_OK or TMQ_ERR_STATE. */
 int tmq_client_disconnect(tmq_client *c, uint8_t reason, uint32_t now_ms);
 
+/* Sends PINGREQ now (READY only) unless one already waits for its PINGRESP;
+ * the pong event follows. Without a PINGRESP within the ping timeout the
+ * link is dead, as with keepalive pings (with keepalive 0 nothing times
+ * out). Returns TMQ_OK, TMQ_ERR_STATE when not READY, or TMQ_ERR_WOULD_BLOCK
+ * when the send buffer is full. */
+int tmq_client_ping(tmq_client *c, uint32_t now_ms);
+
 /* Fails every queued and unacknowledged message and request with
  * error(TMQ_ERR_CLOSED) and frees its slot: for shutting a client down for
  * good. Call when DISCONNECTED. */
