@@ -28,19 +28,19 @@ export const CASES = [
   },
   {
     name: 'qos1', measure: throughput, impls: IMPLEMENTATIONS,
-    full: { qos: 1, size: 64, count: 50_000, warmup: 5_000, window: 100, repeats: 3, deadline: 60_000 },
+    full: { qos: 1, size: 64, count: 50_000, warmup: 5_000, window: 100, repeats: 5, deadline: 60_000 },
     quick: { qos: 1, size: 64, count: 5_000, warmup: 500, window: 100, repeats: 1, deadline: 30_000 },
     metrics: [rate('qos1.rate', 'QoS 1 64 B end to end')],
   },
   {
     name: 'qos2', measure: throughput, impls: IMPLEMENTATIONS,
-    full: { qos: 2, size: 64, count: 20_000, warmup: 2_000, window: 100, repeats: 3, deadline: 60_000 },
+    full: { qos: 2, size: 64, count: 20_000, warmup: 2_000, window: 100, repeats: 5, deadline: 60_000 },
     quick: { qos: 2, size: 64, count: 2_000, warmup: 200, window: 100, repeats: 1, deadline: 30_000 },
     metrics: [rate('qos2.rate', 'QoS 2 64 B end to end')],
   },
   {
     name: 'latency', measure: latency, impls: IMPLEMENTATIONS,
-    full: { size: 64, count: 5_000, warmup: 500, repeats: 3, deadline: 60_000 },
+    full: { size: 64, count: 5_000, warmup: 500, repeats: 5, deadline: 60_000 },
     quick: { size: 64, count: 500, warmup: 50, repeats: 1, deadline: 30_000 },
     metrics: [
       { id: 'latency.p50', label: 'ping-pong QoS 0 latency p50', unit: 'µs', better: 'lower', key: 'p50Us' },
