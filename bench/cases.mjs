@@ -18,7 +18,7 @@ const idleMetrics = (name) => [
 export const CASES = [
   {
     name: 'qos0', measure: throughput, impls: IMPLEMENTATIONS,
-    full: { qos: 0, size: 64, count: 200_000, warmup: 20_000, window: 1000, repeats: 3, deadline: 60_000 },
+    full: { qos: 0, size: 64, count: 200_000, warmup: 20_000, window: 1000, repeats: 5, deadline: 60_000 },
     quick: { qos: 0, size: 64, count: 20_000, warmup: 2_000, window: 1000, repeats: 1, deadline: 30_000 },
     metrics: [
       rate('qos0.rate', 'QoS 0 64 B end to end'),
@@ -61,7 +61,7 @@ export const CASES = [
   },
   {
     name: 'large', measure: throughput, impls: IMPLEMENTATIONS,
-    full: { qos: 1, size: 1 << 20, count: 100, warmup: 10, window: 10, repeats: 3, deadline: 60_000 },
+    full: { qos: 1, size: 1 << 20, count: 100, warmup: 10, window: 10, repeats: 5, deadline: 60_000 },
     quick: { qos: 1, size: 1 << 20, count: 10, warmup: 2, window: 10, repeats: 1, deadline: 30_000 },
     metrics: [{ id: 'large.rate', label: '1 MiB QoS 1 end to end', unit: 'MB/s', better: 'higher', key: 'mbPerSec' }],
   },
