@@ -71,8 +71,16 @@ export async function startBroker() {
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });
   const exited = new Promise((resolve) => proc.once('exit', resolve));
+  const running = () => proc.exitCode === null && proc.signalCode === null;
+  // if the bench exits without stop() (an error, a signal): no broker or temp dir left behind
+  const onExit = () => {
+    if (running()) proc.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
   const stop = async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
+    process.off('exit', onExit);
+    if (running()) {
       proc.kill('SIGTERM');
       await exited;
     }

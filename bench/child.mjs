@@ -8,10 +8,12 @@ import { withFileLimit } from './file_limit.mjs';
 const GRACE_MS = 15_000;
 const running = new Set();
 
-/** Ends every client process still running (on the way out). */
+/** Ends every client process still running (on the way out; also done
+ *  when the bench process exits). */
 export function killAll() {
   for (const proc of running) proc.kill('SIGKILL');
 }
+process.on('exit', killAll);
 
 /** Starts `role` of implementation `impl` with `params` (key=value args,
  *  `deadline` in ms among them). Returns { ready, result, kill }: promises

@@ -36,7 +36,8 @@ const cases = CASES.filter((kase) => options.cases.includes(kase.name));
 const before = describeEnvironment();
 const broker = await startBroker();
 const stop = async () => { killAll(); await broker.stop(); };
-process.once('SIGINT', () => stop().then(() => process.exit(130)));
+// the exit handlers of child.mjs and broker.mjs end the clients and the broker
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) process.once(signal, () => process.exit(code));
 
 const results = [];
 try {
