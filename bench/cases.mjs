@@ -1,0 +1,70 @@
+// The benchmark cases: what each measures, with which parameters (full and
+// --quick), for which implementations, and the metrics it reports. Counts
+// are messages (or round trips, or clients); windows are publishes not yet
+// completed; deadlines are per client process, in ms.
+import { IMPLEMENTATIONS, byId } from './implementations.mjs';
+import { idle } from './measure/idle.mjs';
+import { latency } from './measure/latency.mjs';
+import { throughput } from './measure/throughput.mjs';
+
+// A metric: `key` names a figure of the measure's result; a label may be a
+// function of the case's parameters.
+const rate = (id, label) => ({ id, label, unit: 'msg/s', better: 'higher', key: 'msgsPerSec' });
+const idleMetrics = (name) => [
+  { id: `${name}.connect`, label: (p) => `${p.clients.toLocaleString('en')} idle clients: connect all`, unit: 'ms', better: 'lower', key: 'connectMs' },
+  { id: `${name}.rss`, label: (p) => `${p.clients.toLocaleString('en')} idle clients: RSS per client`, unit: 'KiB', better: 'lower', key: 'rssKiBPerClient' },
+];
+
+export const CASES = [
+  {
+    name: 'qos0', measure: throughput, impls: IMPLEMENTATIONS,
+    full: { qos: 0, size: 64, count: 200_000, warmup: 20_000, window: 1000, repeats: 5, deadline: 60_000 },
+    quick: { qos: 0, size: 64, count: 20_000, warmup: 2_000, window: 1000, repeats: 1, deadline: 30_000 },
+    metrics: [
+      rate('qos0.rate', 'QoS 0 64 B end to end'),
+      { id: 'qos0.pubCpu', label: 'QoS 0 publisher CPU', unit: 'µs/msg', better: 'lower', key: 'pubCpuUsPerMsg' },
+      { id: 'qos0.subCpu', label: 'QoS 0 subscriber CPU', unit: 'µs/msg', better: 'lower', key: 'subCpuUsPerMsg' },
+    ],
+  },
+  {
+    name: 'qos1', measure: throughput, impls: IMPLEMENTATIONS,
+    full: { qos: 1, size: 64, count: 50_000, warmup: 5_000, window: 100, repeats: 5, deadline: 60_000 },
+    quick: { qos: 1, size: 64, count: 5_000, warmup: 500, window: 100, repeats: 1, deadline: 30_000 },
+    metrics: [rate('qos1.rate', 'QoS 1 64 B end to end')],
+  },
+  {
+    name: 'qos2', measure: throughput, impls: IMPLEMENTATIONS,
+    full: { qos: 2, size: 64, count: 20_000, warmup: 2_000, window: 100, repeats: 5, deadline: 60_000 },
+    quick: { qos: 2, size: 64, count: 2_000, warmup: 200, window: 100, repeats: 1, deadline: 30_000 },
+    metrics: [rate('qos2.rate', 'QoS 2 64 B end to end')],
+  },
+  {
+    name: 'latency', measure: latency, impls: IMPLEMENTATIONS,
+    full: { size: 64, count: 5_000, warmup: 500, repeats: 5, deadline: 60_000 },
+    quick: { size: 64, count: 500, warmup: 50, repeats: 1, deadline: 30_000 },
+    metrics: [
+      { id: 'latency.p50', label: 'ping-pong QoS 0 latency p50', unit: 'µs', better: 'lower', key: 'p50Us' },
+      { id: 'latency.p99', label: 'ping-pong QoS 0 latency p99', unit: 'µs', better: 'lower', key: 'p99Us' },
+    ],
+  },
+  {
+    name: 'idle', measure: idle, impls: IMPLEMENTATIONS,
+    full: { clients: 1_000, concurrency: 100, repeats: 1, deadline: 60_000 },
+    quick: { clients: 100, concurrency: 100, repeats: 1, deadline: 30_000 },
+    metrics: idleMetrics('idle'),
+  },
+  {
+    name: 'idle10k', measure: idle, impls: [byId('tinymqtt')],
+    full: { clients: 10_000, concurrency: 100, repeats: 1, deadline: 120_000 },
+    quick: { clients: 1_000, concurrency: 100, repeats: 1, deadline: 60_000 },
+    metrics: idleMetrics('idle10k'),
+  },
+  {
+    name: 'large', measure: throughput, impls: IMPLEMENTATIONS,
+    full: { qos: 1, size: 1 << 20, count: 100, warmup: 10, window: 10, repeats: 5, deadline: 60_000 },
+    quick: { qos: 1, size: 1 << 20, count: 10, warmup: 2, window: 10, repeats: 1, deadline: 30_000 },
+    metrics: [{ id: 'large.rate', label: '1 MiB QoS 1 end to end', unit: 'MB/s', better: 'higher', key: 'mbPerSec' }],
+  },
+];
+
+export const CASE_NAMES = CASES.map((c) => c.name);

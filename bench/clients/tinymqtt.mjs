@@ -1,0 +1,14 @@
+// tinymqtt, from the built package (dist/), as a benchmark client
+// (interface.mjs).
+import { connect } from '../../dist/index.js';
+import { benchClient } from './interface.mjs';
+
+/** A connected client with the benchmark's interface. */
+export async function open({ port, clientId, maxInflight, maxPacketSize }) {
+  const client = await connect({ host: '127.0.0.1', port, clientId, maxInflight, maxPacketSize });
+  return benchClient(client, 'offline', {
+    publish: (topic, payload, qos) => client.publish(topic, payload, { qos }),
+    subscribe: (filter, qos) => client.subscribe(filter, { qos }),
+    end: () => client.end(),
+  });
+}

@@ -1,0 +1,28 @@
+// The command line of `npm run bench` (node bench/run.mjs).
+import { fileURLToPath } from 'node:url';
+import { CASE_NAMES } from './cases.mjs';
+
+export const USAGE = `usage: npm run bench -- [--case NAME[,NAME...]]... [--quick] [--out FILE]
+  --case   run only these cases (${CASE_NAMES.join(', ')}); default: all
+  --quick  smaller counts and one run per implementation: a smoke run
+  --out    where the JSON results go (default bench/results/latest.json)`;
+
+const DEFAULT_OUT = fileURLToPath(new URL('results/latest.json', import.meta.url));
+
+/** { cases, quick, out, help } from argv; throws on anything unknown. */
+export function parseOptions(argv) {
+  const options = { cases: [], quick: false, out: DEFAULT_OUT, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s);
+    const value = () => inline ?? argv[++i] ?? (() => { throw new Error(`${flag} needs a value`); })();
+    if (flag === '--case') options.cases.push(...value().split(','));
+    else if (flag === '--quick') options.quick = true;
+    else if (flag === '--out') options.out = value();
+    else if (flag === '--help' || flag === '-h') options.help = true;
+    else throw new Error(`unknown argument ${argv[i]}`);
+  }
+  const unknown = options.cases.filter((name) => !CASE_NAMES.includes(name));
+  if (unknown.length) throw new Error(`unknown case ${unknown.join(', ')} (cases: ${CASE_NAMES.join(', ')})`);
+  if (!options.cases.length) options.cases = CASE_NAMES;
+  return options;
+}

@@ -1,0 +1,154 @@
+// What a Node client process does in a benchmark, the same for every Node
+// implementation, over the interface of clients/interface.mjs. mosq_bench.c
+// does the same for libmosquitto, with the same keys and the same result
+// fields: raw figures (nanoseconds, CPU microseconds, bytes); rates are
+// computed by the parent. Each role stops by itself at its deadline (ms).
+import { performance } from 'node:perf_hooks';
+
+const nowNs = () => Math.round(performance.now() * 1e6);
+/** User plus system CPU of the whole process (every thread), microseconds. */
+const cpuUs = () => { const u = process.cpuUsage(); return u.user + u.system; };
+
+/** Resolves to true when `promise` settles first, false when `deadline`
+ *  (a performance.now() time) comes first. */
+async function beforeDeadline(promise, deadline) {
+  let timer;
+  const late = new Promise((resolve) => { timer = setTimeout(resolve, Math.max(0, deadline - performance.now()), false); });
+  try {
+    return await Promise.race([promise.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A promise that rejects when the client's connection is lost (never
+ *  resolves): raced against what a role waits for. */
+function lostConnection(client) {
+  const lost = new Promise((_, reject) => client.onLost(reject));
+  lost.catch(() => {});   // heard through the race
+  return lost;
+}
+
+/** Counts events (messages received, publishes completed) and measures time
+ *  and CPU from event `warmup` to event `warmup + count`. */
+class Interval {
+  constructor({ warmup, count }) {
+    this.warmup = warmup;
+    this.total = warmup + count;
+    this.count = count;
+    this.events = 0;
+    this.done = new Promise((resolve) => { this.finish = resolve; });
+  }
+
+  tick() {
+    this.events++;
+    if (this.events === this.warmup) [this.t0, this.cpu0] = [nowNs(), cpuUs()];
+    if (this.events === this.total) {
+      [this.t1, this.cpu1] = [nowNs(), cpuUs()];
+      this.finish();
+    }
+  }
+
+  result(extra) {
+    const measured = this.t1 !== undefined;
+    return {
+      count: measured ? this.count : 0, ns: measured ? this.t1 - this.t0 : 0, cpuUs: measured ? this.cpu1 - this.cpu0 : 0,
+      events: this.events, timedOut: !measured, ...extra,
+    };
+  }
+}
+
+/** Options of a measuring client: its window, and room for the payload. */
+const clientOptions = (p, name) => ({
+  port: p.port, clientId: `${name}-${process.pid}`, maxInflight: p.window ?? 0,
+  maxPacketSize: Math.max(1 << 20, (p.size ?? 0) + 1024),
+});
+
+/** Receives warmup + count messages on `topic` at `qos`. */
+async function sub(open, p, ready) {
+  const client = await open(clientOptions(p, 'sub'));
+  const interval = new Interval(p);
+  let bad = 0;
+  client.onMessage((_topic, payload) => {
+    if (payload.length !== p.size) bad++;
+    interval.tick();
+  });
+  await client.subscribe(p.topic, p.qos);
+  ready();
+  await beforeDeadline(Promise.race([interval.done, lostConnection(client)]), p.deadlineAt);
+  await client.end();
+  return interval.result({ bad });
+}
+
+/** Publishes warmup + count messages, keeping at most `window` not yet
+ *  completed (QoS 0: written, 1: PUBACK, 2: PUBCOMP). */
+async function pub(open, p, ready) {
+  const client = await open(clientOptions(p, 'pub'));
+  ready();
+  const payload = Buffer.alloc(p.size, 'x');
+  const interval = new Interval(p);
+  let sent = 0, failure;
+  const pump = () => {
+    for (; sent < interval.total && sent - interval.events < p.window; sent++)
+      client.publish(p.topic, payload, p.qos).then(completed, (e) => { failure ??= e; interval.finish(); });
+  };
+  const completed = () => { interval.tick(); pump(); };
+  pump();
+  await beforeDeadline(Promise.race([interval.done, lostConnection(client)]), p.deadlineAt);
+  if (failure) throw failure;
+  await client.end();
+  return interval.result({});
+}
+
+/** Publishes one QoS 0 message, waits for its echo, and again: warmup +
+ *  count round trips; reports the last count in microseconds. */
+async function ping(open, p, ready) {
+  const client = await open(clientOptions(p, 'ping'));
+  const lost = lostConnection(client);
+  let echoed = () => {};
+  client.onMessage(() => echoed());
+  await client.subscribe(p.topic, 0);
+  ready();
+  const payload = Buffer.alloc(p.size, 'x');
+  const samplesUs = [];
+  let round = 0;
+  for (; round < p.warmup + p.count; round++) {
+    const echo = new Promise((resolve) => { echoed = resolve; });
+    const t = performance.now();
+    const roundTrip = Promise.all([client.publish(p.topic, payload, 0), echo]);
+    if (!(await beforeDeadline(Promise.race([roundTrip, lost]), p.deadlineAt))) break;
+    if (round >= p.warmup) samplesUs.push(Math.round((performance.now() - t) * 1e4) / 10);
+  }
+  await client.end();
+  return { samplesUs, timedOut: round < p.warmup + p.count };
+}
+
+/** RSS after a full garbage collection (the process runs with --expose-gc). */
+function settledRss() {
+  globalThis.gc();
+  return process.memoryUsage().rss;
+}
+
+/** Connects `clients` idle clients (at most `concurrency` waiting for
+ *  CONNACK at once) after one warm-up client; reports the time and the RSS
+ *  before and after. The clients are left to the process exit. */
+async function idle(open, p, ready) {
+  await open(clientOptions(p, 'warm'));
+  ready();
+  const rssBefore = settledRss();
+  const t0 = nowNs();
+  let started = 0, connected = 0;
+  const lane = async () => {
+    while (started < p.clients && performance.now() < p.deadlineAt) {
+      await open(clientOptions(p, `idle${started++}`));
+      connected++;
+    }
+  };
+  await beforeDeadline(Promise.all(Array.from({ length: p.concurrency }, lane)), p.deadlineAt);
+  const connectNs = nowNs() - t0;
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return { clients: p.clients, connected, connectNs, rssBefore, rssAfter: settledRss(), timedOut: connected < p.clients };
+}
+
+/** The roles by name: each (open, params, ready) => result. */
+export const ROLES = { sub, pub, ping, idle };

@@ -1,0 +1,34 @@
+// The project's targets: tinymqtt's figure as a multiple of another
+// implementation's, at least `ratio` where higher is better, at most where
+// lower is better.
+export const TARGETS = [
+  { metric: 'qos0.rate', vs: 'mqttjs', ratio: 1.4 },
+  { metric: 'qos0.rate', vs: 'libmosquitto', ratio: 1 },
+  { metric: 'qos0.pubCpu', vs: 'mqttjs', ratio: 0.4 },
+  { metric: 'qos0.subCpu', vs: 'mqttjs', ratio: 0.3 },
+  { metric: 'qos1.rate', vs: 'mqttjs', ratio: 1.5 },
+  { metric: 'qos2.rate', vs: 'mqttjs', ratio: 3 },
+  { metric: 'latency.p50', vs: 'mqttjs', ratio: 0.6 },
+  { metric: 'latency.p99', vs: 'mqttjs', ratio: 0.5 },
+  { metric: 'idle.rss', vs: 'mqttjs', ratio: 0.2 },
+  { metric: 'large.rate', vs: 'mqttjs', ratio: 1.5 },
+];
+
+/** tinymqtt's value of `metric` over implementation `vs`'s, or null when
+ *  either is missing. */
+export function ratio(metric, vs) {
+  const ours = metric.values.tinymqtt, theirs = metric.values[vs];
+  return ours == null || theirs == null || theirs === 0 ? null : ours / theirs;
+}
+
+/** The targets whose metric was measured, each with the ratio found and
+ *  whether it is met (false when a figure is missing). */
+export function evaluateTargets(metrics) {
+  return TARGETS.flatMap((target) => {
+    const metric = metrics.find((m) => m.id === target.metric);
+    if (!metric) return [];
+    const found = ratio(metric, target.vs);
+    const met = found !== null && (metric.better === 'higher' ? found >= target.ratio : found <= target.ratio);
+    return [{ ...target, better: metric.better, found, met }];
+  });
+}
