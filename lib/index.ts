@@ -6,6 +6,7 @@
 // of lib/ uses top-level await (require would throw ERR_REQUIRE_ASYNC_MODULE);
 // test/addon.test.ts checks require.
 import { native } from './native.js';
+import { checkFilter, checkTopic } from './validate.js';
 
 /** The version of the native addon: the package version it was built from. */
 export function nativeVersion(): string {
@@ -17,6 +18,17 @@ export function nativeVersion(): string {
  *  Throws a TypeError unless `code` is an integer. */
 export function errorName(code: number): string {
   return native.strerror(code);
+}
+
+/** Whether topic name `topic` matches topic filter `filter` by MQTT's rules
+ *  (the engine's own matcher): '+' one level, '#' the rest, '$'-topics not
+ *  matched by a leading wildcard, '$share/group/' filters as their inner
+ *  filter. Throws an MqttError (ERR_INVALID_FILTER, ERR_INVALID_TOPIC, ...)
+ *  naming the argument for an invalid filter or topic. */
+export function matchTopic(filter: string, topic: string): boolean {
+  checkFilter('filter', filter);
+  checkTopic('topic', topic);
+  return native.topicMatch(filter, topic);
 }
 
 export { MqttClient, connect } from './client.js';

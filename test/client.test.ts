@@ -3,7 +3,7 @@
 // signals, messages(). (Bad input: test/validation.test.ts.)
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, MqttClient, MqttError } from '../lib/index.js';
+import { connect, matchTopic, MqttClient, MqttError } from '../lib/index.js';
 import { nextMessages } from './support/events.js';
 import { freePort, startMosquitto, type Broker } from './support/mosquitto.js';
 
@@ -94,6 +94,16 @@ describe('MqttClient against mosquitto', () => {
     await client.ping();
     expect(pongs).toBe(2);
     await client.end();
+  });
+
+  it('matches topics against filters with the engine\'s rules (matchTopic)', () => {
+    expect(matchTopic('a/+/c', 'a/b/c')).toBe(true);
+    expect(matchTopic('a/#', 'a')).toBe(true);
+    expect(matchTopic('#', '$SYS/x')).toBe(false);
+    expect(matchTopic('$share/g/a/+', 'a/b')).toBe(true);
+    expect(matchTopic('a/+', 'a/b/c')).toBe(false);
+    expect(() => matchTopic('a/#/b', 'a')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_FILTER', message: expect.stringContaining('filter') }));
+    expect(() => matchTopic('a/#', 'a/+')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_TOPIC', message: expect.stringContaining('topic') }));
   });
 
   it('is disposed by await using', async () => {
