@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <new>
 
 #include "events.h"
 #include "loop.h"
@@ -311,23 +312,25 @@ std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Loop *loo
         conn.will_payload = Bin(k->will_payload_);
     }
 
-    // memory (rx and tx are not zeroed: the engine reads only what it wrote,
-    // and untouched pages of a large rx cost nothing)
-    k->tx_.reset(new uint8_t[send_buffer]);
-    k->rx_.reset(new uint8_t[max_packet]);
-    k->assigned_.reset(new uint8_t[kAssignedId]);
-    k->msgs_.reset(new tmq_msg[kMsgSlots]);   // the engine clears a slot when it takes it
-    k->qos2_.reset(new uint16_t[kQos2Ids]);   // and reads only the ids it stored
+    // memory: one block, never zeroed (the engine clears a slot when it takes
+    // it and reads only the ids and bytes it stored), so it is mapped by
+    // itself and only the pages used are committed. tx comes first, sharing
+    // its first page with the block's header: an idle client commits two
+    // pages, that one (its CONNECT) and the first of rx (its CONNACK).
+    const size_t rx_at = send_buffer, msgs_at = (rx_at + max_packet + 7) & ~size_t(7);
+    const size_t qos2_at = msgs_at + sizeof(tmq_msg) * kMsgSlots, assigned_at = qos2_at + sizeof(uint16_t) * kQos2Ids;
+    k->memory_.reset(new uint8_t[assigned_at + kAssignedId]);
+    uint8_t *base = k->memory_.get();
     tmq_client_mem mem{};
-    mem.tx = k->tx_.get();
+    mem.tx = base;
     mem.tx_cap = send_buffer;
-    mem.rx = k->rx_.get();
+    mem.rx = base + rx_at;
     mem.rx_cap = max_packet;
-    mem.msgs = k->msgs_.get();
+    mem.msgs = new (base + msgs_at) tmq_msg[kMsgSlots];   // default-initialized: nothing written
     mem.msg_cap = kMsgSlots;
-    mem.qos2 = k->qos2_.get();
+    mem.qos2 = new (base + qos2_at) uint16_t[kQos2Ids];
     mem.qos2_cap = kQos2Ids;
-    mem.assigned_id = k->assigned_.get();
+    mem.assigned_id = base + assigned_at;
     mem.assigned_cap = kAssignedId;
 
     if (tls) {

@@ -103,10 +103,8 @@ private:
     // what cfg_ points into
     std::string host_, client_id_, username_, password_, will_topic_, will_payload_;
     std::string connect_props_, will_props_;
-    std::unique_ptr<uint8_t[]> tx_, rx_, assigned_;
-    // not zeroed: the pages of slots and ids never used cost no memory
-    std::unique_ptr<tmq_msg[]> msgs_;
-    std::unique_ptr<uint16_t[]> qos2_;
+    // the engine's memory: message slots, QoS 2 ids, assigned id, tx, rx
+    std::unique_ptr<uint8_t[]> memory_;
     // operations refused with TMQ_ERR_QUEUE_FULL, in submission order
     std::deque<Job *> waiting_;
 };
