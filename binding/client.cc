@@ -610,8 +610,8 @@ void ClientWrap::Publish(const Napi::CallbackInfo &info)
     Napi::Env env = info.Env();
     const char *m = "publish";
     CheckOpen(env, m);
-    if (!info[0].IsString())
-        ArgType(env, m, "topic must be a string");
+    if (!info[0].IsString() && !info[0].IsBuffer())
+        ArgType(env, m, "topic must be a string or a Buffer of UTF-8");
     if (!info[1].IsBuffer())
         ArgType(env, m, "payload must be a Buffer");
     uint8_t qos = Byte(env, info[2], m, "qos must be an integer from 0 to 2");
@@ -622,7 +622,8 @@ void ClientWrap::Publish(const Napi::CallbackInfo &info)
     Napi::Buffer<char> props = Props(env, info[5], m);
 
     Napi::Buffer<char> payload = info[1].As<Napi::Buffer<char>>();
-    size_t topic_len = Utf8Length(env, info[0]);
+    bool topic_bytes = info[0].IsBuffer();
+    size_t topic_len = topic_bytes ? info[0].As<Napi::Buffer<char>>().Length() : Utf8Length(env, info[0]);
     if (topic_len + payload.Length() + props.Length() > UINT32_MAX - 1)
         throw Napi::RangeError::New(env, "publish: payload is too large");
     std::unique_ptr<Job> job(new Job(Job::kPublish, core_));
@@ -631,7 +632,9 @@ void ClientWrap::Publish(const Napi::CallbackInfo &info)
     job->retain = info[3].As<Napi::Boolean>().Value() ? 1 : 0;
     job->data_len = static_cast<uint32_t>(topic_len + payload.Length());
     job->data.reset(new char[job->data_len + props.Length() + 1]);
-    job->topic_len = static_cast<uint32_t>(Utf8Write(env, info[0], job->data.get(), topic_len));
+    if (topic_bytes)
+        std::memcpy(job->data.get(), info[0].As<Napi::Buffer<char>>().Data(), topic_len);
+    job->topic_len = static_cast<uint32_t>(topic_bytes ? topic_len : Utf8Write(env, info[0], job->data.get(), topic_len));
     if (payload.Length())
         std::memcpy(job->data.get() + job->topic_len, payload.Data(), payload.Length());
     job->AttachProps(props);

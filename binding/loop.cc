@@ -69,9 +69,12 @@ void Loop::Start(Napi::Env env)
     try {
         thread_ = std::thread([this] {
             thread_id_ = std::this_thread::get_id();
+            // round by round, so that JS is signalled once per round with
+            // everything the round produced (tmq_loop_stop wakes the poll)
             while (!stopping_.load()) {
-                // returns on tmq_loop_stop, or on a poll failure (retried)
-                if (tmq_loop_run(loop_) != TMQ_OK)
+                int rc = tmq_loop_run_once(loop_, -1);
+                SignalIfPending();
+                if (rc != TMQ_OK)   // a poll failure: retried
                     std::this_thread::sleep_for(std::chrono::milliseconds(10));
             }
         });
@@ -241,14 +244,25 @@ void Loop::RunRetries(void *arg)
 
 void Loop::Delivered(PushResult r)
 {
-    // Signal only on the empty-to-non-empty transition: the drain that
-    // follows continues by itself (setImmediate) until the queue is empty.
-    if (r.first && tsfn_)
-        napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking);
+    // Signal only on the empty-to-non-empty transition (the drain that
+    // follows continues by itself, through setImmediate, until the queue is
+    // empty), and on the loop thread only at the end of its round, so one
+    // wake-up carries all the round's events.
+    bool loop_thread = std::this_thread::get_id() == thread_id_;
+    if (r.first)
+        signal_pending_ = true;
+    if (!loop_thread || r.full)
+        SignalIfPending();
     // Over the bound: the loop thread stops here, reading no socket, until
     // JS has drained half. Never on the JS thread (it is the one draining).
-    if (r.full && std::this_thread::get_id() == thread_id_)
+    if (r.full && loop_thread)
         queue_.WaitForRoom();
+}
+
+void Loop::SignalIfPending()
+{
+    if (signal_pending_.exchange(false) && tsfn_)
+        napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking);
 }
 
 void Loop::Emit(int32_t id, int32_t kind, int32_t a, int32_t b, int32_t c, int32_t d)

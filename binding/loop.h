@@ -97,6 +97,9 @@ private:
     static void RunRetries(void *arg);
 
     void Delivered(PushResult r);
+    // Wakes JS (the thread-safe function) if an event arrived in an empty
+    // queue since the last signal.
+    void SignalIfPending();
     void Drain(Napi::Env env);
     // Hands the oldest batch to the handler (sync: a plain call from JS, else
     // a callback from the event loop). Returns its number of events.
@@ -136,6 +139,7 @@ private:
     std::deque<Job *> jobs_;
     bool jobs_posted_ = false;   // a RunJobs is posted and has not taken the jobs yet
     std::atomic<bool> stopping_{false};
+    std::atomic<bool> signal_pending_{false};
 
     // loop thread
     tmq_loop *loop_ = nullptr;

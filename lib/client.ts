@@ -119,10 +119,9 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   filters?: string[];
-  /** QoS 0 publish: its bytes, counted in #unwritten until its Sent event */
+  /** QoS 0 publish above the mark: its bytes, counted in #unwritten until
+   *  its Sent event */
   bytes?: number;
-  /** QoS 0 publish resolved on acceptance: a later failure goes to 'error' */
-  settled?: boolean;
 }
 
 /** MqttClient.state: the engine's tmq_state values by name, and 'closed'. */
@@ -169,15 +168,21 @@ function aborted(signal: AbortSignal): MqttError {
   return new MqttError('ERR_ABORTED', `aborted: ${String(signal.reason ?? 'signal')}`);
 }
 
-/** How an operation's promise settled, readable synchronously (awaitSync). */
+/** How an operation's promise settled, readable synchronously (awaitSync),
+ *  kept on the promise under this symbol. */
 interface Outcome { settled: boolean; failed: boolean; value?: unknown; error?: unknown }
-const outcomes = new WeakMap<Promise<unknown>, Outcome>();
+const OUTCOME = Symbol('tinymqtt.outcome');
+type Observed<T> = Promise<T> & { [OUTCOME]?: Outcome };
 
-/** Registers the outcome record of an operation's promise. */
+/** Attaches the outcome record of an operation's promise. */
 function observed<T>(promise: Promise<T>, outcome: Outcome): Promise<T> {
-  outcomes.set(promise, outcome);
+  (promise as Observed<T>)[OUTCOME] = outcome;
   return promise;
 }
+
+/** What every operation that succeeds at once returns (an accepted QoS 0
+ *  publish, end() of a closed client): one shared resolved promise. */
+const DONE: Promise<void> = observed(Promise.resolve(), { settled: true, failed: false });
 
 /** An operation refused at once: a rejected promise whose outcome awaitSync
  *  can read. */
@@ -298,12 +303,15 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #closed = false;
   #state = 0;
   #highWaterMark: number;
+  /** QoS 0 publishes resolved on acceptance and not yet written: token to
+   *  bytes (a later failure goes to 'error') */
+  #accepted = new Map<number, number>();
   /** bytes of QoS 0 publishes handed to the engine and not yet written */
   #unwritten = 0;
-  /** the last topic publish() validated, and its UTF-8 length: a stream of
-   *  publishes to one topic checks it once */
+  /** the last topic publish() validated, and its UTF-8 form: a stream of
+   *  publishes to one topic checks and converts it once */
   #lastTopic: string | undefined;
-  #lastTopicBytes = 0;
+  #lastTopicBytes = Buffer.alloc(0);
   /** 5.0: the Maximum Packet Size of the broker's CONNACK */
   #serverMaxPacket = MAX_PACKET;
   /** tokens of ping() calls waiting for PINGRESP */
@@ -356,7 +364,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  throws its error (ERR_TIMEOUT after timeoutMs). For the synchronous
    *  embedded APIs: `client.awaitSync(client.publish(t, m, { qos: 1 }), 5000)`. */
   awaitSync<T>(operation: Promise<T>, timeoutMs: number): T {
-    const outcome = outcomes.get(operation);
+    const outcome = (operation as Observed<T>)[OUTCOME];
     if (!outcome) throw argError('operation', 'must be a promise returned by this client');
     operation.catch(() => {});   // its error is thrown here instead
     if (!this.waitSync(timeoutMs, () => outcome.settled))
@@ -419,13 +427,13 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       if (topic !== this.#lastTopic) {
         checkTopic('topic', topic);
         this.#lastTopic = topic;
-        this.#lastTopicBytes = Buffer.byteLength(topic);
+        this.#lastTopicBytes = Buffer.from(topic);
       }
       const body = toBuffer('payload', payload);
       const qos = checkQos('options.qos', opts.qos ?? 0);
       const retain = checkBool('options.retain', opts.retain ?? false);
       const props = this.#properties('options.properties', opts.properties, SENDABLE.publish);
-      const size = publishSize(this.options.protocolVersion, this.#lastTopicBytes, body.length, qos, props);
+      const size = publishSize(this.options.protocolVersion, this.#lastTopicBytes.length, body.length, qos, props);
       const [limit, what] = size > this.options.sendBufferSize ? [this.options.sendBufferSize, 'options.sendBufferSize']
         : [this.#serverMaxPacket, "the broker's Maximum Packet Size"];
       if (size > limit)
@@ -436,12 +444,12 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       const accepted = qos === 0 && this.#unwritten + size <= this.#highWaterMark;
       // first the addon (it may still throw), then the bookkeeping: its
       // events come in a later batch
-      n.publish(topic, body, qos, retain, token, props);
+      n.publish(this.#lastTopicBytes, body, qos, retain, token, props);
       if (qos === 0) this.#unwritten += size;
       if (accepted) {
         // resolved now; the Sent event only settles the byte count
-        this.#pending.set(token, { resolve() {}, reject: (e) => this.#report(e as MqttError), bytes: size, settled: true });
-        return observed(Promise.resolve(), { settled: true, failed: false });
+        this.#accepted.set(token, size);
+        return DONE;
       }
       return this.#track(opts.signal, (p) => this.#pending.set(token, qos === 0 ? { ...p, bytes: size } : p), token) as Promise<void>;
     } catch (e) {
@@ -535,7 +543,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   end(opts: { force?: boolean } = {}): Promise<void> {
     if (this.#closed || !this.#native) {
       this.#closed = true;
-      return observed(Promise.resolve(), { settled: true, failed: false });
+      return DONE;
     }
     if (opts.force && this.#ended) {
       this.#close();
@@ -550,7 +558,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
 
   /** While ending: DISCONNECT once no operation is pending (once). */
   #disconnectWhenIdle(): void {
-    if (!this.#ending || this.#closing || this.#disconnecting || !this.#connected || this.#pending.size > 0) return;
+    if (!this.#ending || this.#closing || this.#disconnecting || !this.#connected) return;
+    if (this.#pending.size > 0 || this.#accepted.size > 0) return;
     this.#disconnecting = true;
     this.#native?.disconnect();
   }
@@ -675,6 +684,11 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     const p = this.#pending.get(token);
     this.#pending.delete(token);
     if (p?.bytes !== undefined) this.#unwritten -= p.bytes;
+    const accepted = p ? undefined : this.#accepted.get(token);
+    if (accepted !== undefined) {
+      this.#accepted.delete(token);
+      this.#unwritten -= accepted;
+    }
     this.#disconnectWhenIdle();
     return p;
   }
@@ -744,9 +758,10 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         break;
       }
       case EventKind.Error: {
+        const accepted = this.#accepted.has(b);
         const p = b ? this.#settle(b) : undefined;
-        if (p?.settled && a === ERR_CLOSED_CODE) this.#closedUnwritten++;   // reported once, on Closed
-        else if (p?.settled) this.#report(engineError(a, 'an accepted QoS 0 publish failed'));
+        if (accepted && a === ERR_CLOSED_CODE) this.#closedUnwritten++;   // reported once, on Closed
+        else if (accepted) this.#report(engineError(a, 'an accepted QoS 0 publish failed'));
         else if (p) p.reject(engineError(a, 'operation failed'));
         else this.#report(engineError(a, 'protocol'));
         break;
@@ -760,12 +775,10 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         this.#closed = true;
         this.#connected = false;
         const closed = new MqttError('ERR_CLOSED', 'the client was closed');
-        let unwritten = this.#closedUnwritten;
-        for (const p of this.#pending.values()) {
-          if (p.settled) unwritten++;
-          else p.reject(closed);
-        }
+        const unwritten = this.#closedUnwritten + this.#accepted.size;
+        for (const p of this.#pending.values()) p.reject(closed);
         this.#pending.clear();
+        this.#accepted.clear();
         this.#unwritten = 0;
         if (unwritten > 0)
           this.#report(new MqttError('ERR_CLOSED', `the client was closed before ${unwritten} accepted QoS 0 publishes were written`));

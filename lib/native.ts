@@ -113,8 +113,9 @@ export interface NativeClient {
   /** Starts connecting (and, with reconnectPeriod, reconnecting); a connect
    *  that cannot start gives a Disconnect event with the error. */
   connect(): void;
-  /** Queues a PUBLISH; topic, payload and the 5.0 property block are copied. */
-  publish(topic: string, payload: Buffer, qos: number, retain: boolean, token: number, properties?: Buffer): void;
+  /** Queues a PUBLISH; topic (a string, or its UTF-8 bytes), payload and the
+   *  5.0 property block are copied. */
+  publish(topic: string | Buffer, payload: Buffer, qos: number, retain: boolean, token: number, properties?: Buffer): void;
   /** Queues a SUBSCRIBE: one options byte per filter (QoS and 5.0 option bits). */
   subscribe(filters: string[], options: number[], token: number, properties?: Buffer): void;
   /** Queues an UNSUBSCRIBE. */

@@ -89,10 +89,11 @@ describe('MqttClient against mosquitto', () => {
     await client.connect();
     let pongs = 0;
     client.on('pong', () => { pongs++; });
-    await Promise.all([client.ping(), client.ping()]);   // both settled by one PINGRESP
-    expect(pongs).toBe(1);
+    await Promise.all([client.ping(), client.ping()]);   // settled by the next PINGRESP
+    expect(pongs).toBeGreaterThanOrEqual(1);
+    const before = pongs;
     await client.ping();
-    expect(pongs).toBe(2);
+    expect(pongs).toBe(before + 1);
     await client.end();
   });
 
