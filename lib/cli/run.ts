@@ -1,0 +1,41 @@
+// What the CLI commands share beyond connection flags: connecting, turning
+// errors into one-line failures, and reading stdin.
+import { MqttClient, type MqttClientOptions } from '../client.js';
+import { MqttError } from '../errors.js';
+import { CliError, EXIT } from './options.js';
+
+/** Codes of input the user got wrong: a usage error, whatever the step. */
+const USAGE_CODES = /^ERR_(INVALID_|UTF8$|PACKET_TOO_LARGE$)/;
+
+/** A CliError saying what failed and why (the MqttError's code and message);
+ *  bad input exits with the usage code rather than `code`. */
+export function failure(e: unknown, code: number, what: string): CliError {
+  if (e instanceof CliError) return e;
+  if (e instanceof MqttError) return new CliError(`${what}: ${e.code}: ${e.message}`, USAGE_CODES.test(e.code) ? EXIT.usage : code);
+  return new CliError(`${what}: ${String((e as Error)?.message ?? e)}`, code);
+}
+
+/** A connected client; bad options are a usage error, a failed connection
+ *  a connection error naming the broker. */
+export async function connectClient(options: MqttClientOptions): Promise<MqttClient> {
+  let client: MqttClient;
+  try {
+    client = new MqttClient(options);
+  } catch (e) {
+    throw failure(e, EXIT.usage, 'bad option');
+  }
+  try {
+    await client.connect();
+  } catch (e) {
+    await client.end({ force: true });
+    throw failure(e, EXIT.connection, `could not connect to ${client.options.host}:${client.options.port}`);
+  }
+  return client;
+}
+
+/** Everything a stream gives until it ends. */
+export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
