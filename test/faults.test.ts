@@ -1,0 +1,105 @@
+// Faults between the client and mosquitto, made by a proxy (support/proxy.ts):
+// connections cut in the middle of QoS 1 and QoS 2 streams, and a link that
+// goes silent. With a persistent session and automatic reconnect, every
+// publish settles as delivered and the subscriber gets every message (QoS 2:
+// exactly once). Bounded in count and time.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type MqttClient } from '../lib/index.js';
+import { startMosquitto, type Broker } from './support/mosquitto.js';
+import { FaultProxy } from './support/proxy.js';
+
+let broker: Broker;
+let proxy: FaultProxy;
+beforeAll(async () => {
+  broker = await startMosquitto();
+  proxy = await FaultProxy.start(broker.port);
+});
+afterAll(async () => {
+  await proxy?.stop();
+  await broker?.stop();
+});
+
+/** Counts the payloads a subscriber receives on `topic`. */
+function tally(client: MqttClient, topic: string): Map<string, number> {
+  const seen = new Map<string, number>();
+  client.on('message', (t, payload) => {
+    if (t === topic) seen.set(payload.toString(), (seen.get(payload.toString()) ?? 0) + 1);
+  });
+  return seen;
+}
+
+async function until(ready: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!ready() && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20));
+  return ready();
+}
+
+describe('faults between client and broker', () => {
+  for (const qos of [1, 2] as const) {
+    it(`QoS ${qos}: connections cut mid-stream lose nothing${qos === 2 ? ' and duplicate nothing' : ''}`, async () => {
+      const topic = `fault/cut/${qos}`;
+      const subscriber = await connect({ host: '127.0.0.1', port: broker.port });
+      await subscriber.subscribe(topic, { qos });
+      const seen = tally(subscriber, topic);
+      const publisher = await connect({
+        host: '127.0.0.1', port: proxy.port, clientId: `fault-pub-${qos}`, clean: false,
+        reconnectPeriod: 50, maxInflight: 20,
+      });
+      const before = proxy.accepted;
+      const total = 2000;
+      let done = 0;
+      // cut every connection each time another 250 publishes have completed
+      const results = await Promise.allSettled(Array.from({ length: total }, (_, i) => publisher.publish(topic, `m${i}`, { qos })
+        .finally(() => { if (++done % 250 === 0 && done < total) proxy.cut(); })));
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      expect(proxy.accepted - before).toBeGreaterThanOrEqual(7);   // it really reconnected after each cut
+      expect(await until(() => seen.size === total, 10000)).toBe(true);
+      if (qos === 2) expect([...seen.values()].every((n) => n === 1)).toBe(true);
+      await publisher.end();
+      await subscriber.end();
+    }, 60000);
+  }
+
+  it('a slow link (delayed and throttled) delivers a large QoS 1 message', async () => {
+    const topic = 'fault/slow';
+    const subscriber = await connect({ host: '127.0.0.1', port: broker.port, maxPacketSize: 1 << 20 });
+    await subscriber.subscribe(topic, { qos: 1 });
+    const seen = tally(subscriber, topic);
+    const publisher = await connect({ host: '127.0.0.1', port: proxy.port, clientId: 'fault-slow' });
+    proxy.delay(30);
+    proxy.throttle(400_000);
+    try {
+      const started = Date.now();
+      await publisher.publish(topic, 'x'.repeat(256 * 1024), { qos: 1 });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(500);   // it really went through the throttle
+      expect(await until(() => seen.get('x'.repeat(256 * 1024)) === 1, 5000)).toBe(true);
+    } finally {
+      proxy.delay(0);
+      proxy.throttle(0);
+    }
+    await publisher.end();
+    await subscriber.end();
+  }, 30000);
+
+  it('a silent link (black-holed) is found dead by keepalive, and the client reconnects and delivers', async () => {
+    const topic = 'fault/silent';
+    const subscriber = await connect({ host: '127.0.0.1', port: broker.port });
+    await subscriber.subscribe(topic, { qos: 1 });
+    const seen = tally(subscriber, topic);
+    const publisher = await connect({
+      host: '127.0.0.1', port: proxy.port, clientId: 'fault-silent', clean: false, keepalive: 1, reconnectPeriod: 50,
+    });
+    const errors: string[] = [];
+    publisher.on('error', (e) => errors.push(e.code));
+    proxy.blackhole(true);
+    const sent = publisher.publish(topic, 'through the silence', { qos: 1 });
+    await until(() => errors.includes('ERR_KEEPALIVE'), 5000);
+    proxy.blackhole(false);
+    proxy.cut();   // the old, silent connections go away
+    await sent;
+    expect(errors).toContain('ERR_KEEPALIVE');
+    expect(await until(() => seen.get('through the silence') !== undefined, 5000)).toBe(true);
+    await publisher.end();
+    await subscriber.end();
+  }, 30000);
+});
