@@ -22,10 +22,10 @@ export class FaultProxy {
 
   /** A proxy on a free port of 127.0.0.1 forwarding to 127.0.0.1:target. */
   static async start(target: number): Promise<FaultProxy> {
-    let proxy: FaultProxy | undefined;
-    const server = createServer((client) => proxy?.#accept(client, target));
+    const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    proxy = new FaultProxy(server, (server.address() as { port: number }).port);
+    const proxy = new FaultProxy(server, (server.address() as { port: number }).port);
+    server.on('connection', (client) => proxy.#accept(client, target));
     return proxy;
   }
 
