@@ -415,6 +415,9 @@ void Core::Handle(Job *job)
     default:
         delete job;
     }
+    // what the job queued is written in this round, not after another poll
+    if (added_ && !closed_)
+        tmq_loop_kick(loop_->Raw(), Io());
 }
 
 void Core::Submit(Job *job)

@@ -477,6 +477,57 @@ TEST(post_from_another_thread_runs_on_the_loop)
     tmq_broker_stop(&b);
 }
 
+/* Posted: publishes a QoS 0 message, and kicks the client when asked. */
+static int kick_after_publish;
+static void posted_publish_qos0(void *arg)
+{
+    tc *t = arg;
+    tmq_client_publish(&t->c, bin(t->topic), bin("kicked"), 0, 0, NULL, NULL);
+    if (kick_after_publish)
+        tmq_loop_kick(t->loop, &t->tcp.io);
+}
+
+TEST(kick_from_posted_work_writes_in_the_same_round)
+{
+    tmq_broker b;
+    tmq_loop *loop;
+    tc *t;
+    group g;
+    tmq_posix_io other;
+
+    CHECK_EQ(tmq_broker_start(&b, TMQ_BROKER_PLAIN), 0);
+    loop = tmq_loop_new();
+    CHECK(loop != NULL);
+    t = tc_new(b.port, "kick", 1);
+    CHECK(t != NULL);
+    CHECK_EQ(tc_start(t, loop), TMQ_OK);
+    g.v = &t;
+    g.n = 1;
+    CHECK(run_until(loop, all_subscribed, &g, WAIT_MS));
+    memset(&other, 0, sizeof other);   /* slot 0 is the client's: the io must match */
+    CHECK_EQ(tmq_loop_kick(loop, &other), TMQ_ERR_ARG);
+
+    /* without a kick the posted publish waits for the next round's poll */
+    kick_after_publish = 0;
+    CHECK_EQ(tmq_loop_post(loop, posted_publish_qos0, t), TMQ_OK);
+    CHECK_EQ(tmq_loop_run_once(loop, 0), TMQ_OK);
+    CHECK_EQ(t->sent[0], 0);
+    CHECK_EQ(tmq_loop_run_once(loop, 0), TMQ_OK);
+    CHECK_EQ(t->sent[0], 1);
+
+    /* with one it is written in the round that ran the posted work */
+    kick_after_publish = 1;
+    CHECK_EQ(tmq_loop_post(loop, posted_publish_qos0, t), TMQ_OK);
+    CHECK_EQ(tmq_loop_run_once(loop, 0), TMQ_OK);
+    CHECK_EQ(t->sent[0], 2);
+
+    tmq_loop_shutdown(loop, 5000);
+    tmq_loop_remove(loop, &t->c);
+    tmq_loop_free(loop);
+    tc_free(t);
+    tmq_broker_stop(&b);
+}
+
 TEST(stop_from_another_thread)
 {
     tmq_loop *loop = tmq_loop_new();

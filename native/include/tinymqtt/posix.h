@@ -18,6 +18,7 @@ typedef struct tmq_posix_io {
     tmq_transport base;
     int fd;
     uint8_t want_write;
+    uint32_t loop_slot;   /* set by tmq_loop: its entry for this transport */
 } tmq_posix_io;
 
 /* TCP transport options; zero means the default. */
@@ -72,6 +73,13 @@ int tmq_loop_add(tmq_loop *loop, tmq_client *c, tmq_posix_io *io);
  * only; safe from callbacks, c is not polled again. Returns TMQ_OK or
  * TMQ_ERR_ARG if c is not in the loop. */
 int tmq_loop_remove(tmq_loop *loop, tmq_client *c);
+
+/* Has the client whose transport is io polled in this round when called
+ * from posted work (which runs before the clients are polled), else in the
+ * next one, whatever its fd says: after submitting from posted work, so what
+ * was queued is written at once instead of after another poll(). O(1).
+ * Loop thread only. Returns TMQ_OK or TMQ_ERR_ARG if io is not in the loop. */
+int tmq_loop_kick(tmq_loop *loop, const tmq_posix_io *io);
 
 /* Runs fn(arg) on the loop thread soon (in the next round, in posting
  * order), waking the loop. Safe from any thread. This is how other threads

@@ -168,6 +168,7 @@ int tmq_loop_add(tmq_loop *loop, tmq_client *c, tmq_posix_io *io)
         loop->e = grown;
         loop->cap = cap;
     }
+    io->loop_slot = (uint32_t)loop->n;
     e = &loop->e[loop->n++];
     memset(e, 0, sizeof *e);
     e->c = c;
@@ -188,12 +189,22 @@ int tmq_loop_remove(tmq_loop *loop, tmq_client *c)
     return TMQ_OK;
 }
 
+int tmq_loop_kick(tmq_loop *loop, const tmq_posix_io *io)
+{
+    if (!loop || !io || io->loop_slot >= loop->n || loop->e[io->loop_slot].io != io)
+        return TMQ_ERR_ARG;
+    loop->e[io->loop_slot].kick = 1;
+    return TMQ_OK;
+}
+
 static void compact(tmq_loop *loop)
 {
     size_t i, k = 0;
     for (i = 0; i < loop->n; i++)
-        if (loop->e[i].c)
+        if (loop->e[i].c) {
+            loop->e[i].io->loop_slot = (uint32_t)k;
             loop->e[k++] = loop->e[i];
+        }
     loop->n = k;
     loop->holes = 0;
 }
