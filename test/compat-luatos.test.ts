@@ -4,29 +4,20 @@
 // TLS listeners), every method with its defaults, return values and error
 // paths, and the two LuatOS defects we fix (no resend, no QoS 2
 // de-duplication).
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { connect, type MqttClient } from '../lib/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { connect } from '../lib/index.js';
 import { mqtt, type LuatosClient, type LuatosEventArgs } from '../lib/compat/luatos.js';
 import { startAedes } from './support/aedes.js';
 import { connectFields, type ConnectFields } from './support/connect-fields.js';
 import { nextMessages } from './support/events.js';
 import { FakeBroker } from './support/fake-broker.js';
 import { connack, packet, packetId, publish, pubackFor, Type, u16 } from './support/mqtt-bytes.js';
-import { freePort, KEY_PASSPHRASE, startMosquitto, USERS, type Broker } from './support/mosquitto.js';
+import { freePort, KEY_PASSPHRASE, USERS } from './support/mosquitto.js';
+import { mosquittoWithWatcher } from './support/mosquitto-watcher.js';
 import { DIST_URL, Script } from './support/script.js';
+import { withWarnings } from './support/warnings.js';
 
-let broker: Broker;
-let watcher: MqttClient;
-beforeAll(async () => {
-  broker = await startMosquitto();
-  watcher = await connect({ host: '127.0.0.1', port: broker.port });
-});
-afterAll(async () => {
-  await watcher?.end();
-  await broker?.stop();
-});
+const env = mosquittoWithWatcher();
 
 const HOST = '127.0.0.1';
 
@@ -53,7 +44,7 @@ async function until(events: LuatosEventArgs[], name: string, n = 1, ms = 5000):
 
 /** Creates a client on `port` (mosquitto's plain listener by default),
  *  connects it and waits for conack. */
-async function connected(port = broker.port): Promise<{ mqttc: LuatosClient; events: LuatosEventArgs[] }> {
+async function connected(port = env.broker.port): Promise<{ mqttc: LuatosClient; events: LuatosEventArgs[] }> {
   const mqttc = mqtt.create(null, HOST, port);
   const events = recorder(mqttc);
   expect(mqttc.connect()).toBe(true);
@@ -82,15 +73,15 @@ describe('examples of the seed', () => {
   // mqttc = mqtt.create(nil,"120.55.137.106", 8883, {server_cert=io.readFile("/luadb/ca.crt"), verify=1})
   // mqttc = mqtt.create(nil,"120.55.137.106", 8883, {server_cert=..., client_cert=..., client_key=..., client_password="123456"})
   const creations: Array<[string, () => LuatosClient]> = [
-    ['plain TCP', () => mqtt.create(null, HOST, broker.port)],
-    ['plain TCP, rxSize 4096', () => mqtt.create(null, HOST, broker.port, null, { rxSize: 4096 })],
-    ['TLS without verification', () => mqtt.create(null, HOST, broker.tlsPort, true)],
-    ['TLS verifying the server', () => mqtt.create(null, HOST, broker.tlsPort, { server_cert: broker.certs.ca })],
-    ['TLS with optional verification', () => mqtt.create(null, HOST, broker.tlsPort, { server_cert: broker.certs.ca, verify: 1 })],
-    ['mutual TLS', () => mqtt.create(null, HOST, broker.mtlsPort, {
-      server_cert: broker.certs.ca,
-      client_cert: broker.certs.clientCert,
-      client_key: broker.certs.clientKeyEncrypted,
+    ['plain TCP', () => mqtt.create(null, HOST, env.broker.port)],
+    ['plain TCP, rxSize 4096', () => mqtt.create(null, HOST, env.broker.port, null, { rxSize: 4096 })],
+    ['TLS without verification', () => mqtt.create(null, HOST, env.broker.tlsPort, true)],
+    ['TLS verifying the server', () => mqtt.create(null, HOST, env.broker.tlsPort, { server_cert: env.broker.certs.ca })],
+    ['TLS with optional verification', () => mqtt.create(null, HOST, env.broker.tlsPort, { server_cert: env.broker.certs.ca, verify: 1 })],
+    ['mutual TLS', () => mqtt.create(null, HOST, env.broker.mtlsPort, {
+      server_cert: env.broker.certs.ca,
+      client_cert: env.broker.certs.clientCert,
+      client_key: env.broker.certs.clientKeyEncrypted,
       client_password: KEY_PASSPHRASE,
     })],
   ];
@@ -140,7 +131,7 @@ describe('examples of the seed', () => {
   it('mqttc:on: the example callback logs each event with the client, data and payload', async () => {
     const logged: unknown[][] = [];
     const log = { info: (...args: unknown[]) => logged.push(args) };
-    const mqttc = mqtt.create(null, HOST, broker.port);
+    const mqttc = mqtt.create(null, HOST, env.broker.port);
     // mqttc:on(function(mqtt_client, event, data, payload, metas)
     //     log.info("mqtt", "event", event, mqtt_client, data, payload)
     // end)
@@ -174,7 +165,7 @@ describe('examples of the seed', () => {
   });
 
   it('mqttc:connect() starts connecting (true; false while connecting or connected); ready() says when it is up', async () => {
-    const mqttc = mqtt.create(null, HOST, broker.port);
+    const mqttc = mqtt.create(null, HOST, env.broker.port);
     const events = recorder(mqttc);
     // mqttc:connect()
     expect(mqttc.connect()).toBe(true);
@@ -198,7 +189,7 @@ describe('examples of the seed', () => {
     expect([a, b, c].every((id) => typeof id === 'number' && id > 0)).toBe(true);
     expect(new Set([a, b, c]).size).toBe(3);
     expect(await until(events, 'suback', 4)).toEqual([['suback', true, 0], ['suback', true, 1], ['suback', true, 1], ['suback', true, 2]]);
-    for (const [topic, qos] of [['/luatos/123456', 0], ['/luatos/1234567', 1], ['/luatos/12345678', 2]] as const) await watcher.publish(topic, topic, { qos });
+    for (const [topic, qos] of [['/luatos/123456', 0], ['/luatos/1234567', 1], ['/luatos/12345678', 2]] as const) await env.watcher.publish(topic, topic, { qos });
     const recv = await until(events, 'recv', 3);
     expect(recv.map((e) => [e[1], e[3] && (e[3] as { qos: number }).qos])).toEqual([['/luatos/123456', 0], ['/luatos/1234567', 1], ['/luatos/12345678', 2]]);
     mqttc.close();
@@ -215,7 +206,7 @@ describe('examples of the seed', () => {
     await until(events, 'unsuback', 3);
     mqttc.subscribe('/luatos/marker', 1);
     await until(events, 'suback', 4);
-    for (const topic of ['/luatos/123456', '/luatos/1234567', '/luatos/12345678', '/luatos/marker']) await watcher.publish(topic, topic, { qos: 1 });
+    for (const topic of ['/luatos/123456', '/luatos/1234567', '/luatos/12345678', '/luatos/marker']) await env.watcher.publish(topic, topic, { qos: 1 });
     const [first] = await until(events, 'recv');
     expect(first[1]).toBe('/luatos/marker');
     mqttc.close();
@@ -235,14 +226,14 @@ describe('examples of the seed', () => {
   });
 
   it('mqttc:autoreconn(true): reconnects 3000 ms after the broker drops the client (a duplicate client id)', async () => {
-    const mqttc = mqtt.create(null, HOST, broker.port);
+    const mqttc = mqtt.create(null, HOST, env.broker.port);
     const events = recorder(mqttc);
     mqttc.auth('luatos-autoreconn');
     // mqttc:autoreconn(true)
     expect(mqttc.autoreconn(true)).toBeUndefined();
     mqttc.connect();
     await until(events, 'conack');
-    const intruder = await connect({ host: HOST, port: broker.port, clientId: 'luatos-autoreconn' });   // "相同client_id会互相踢下线"
+    const intruder = await connect({ host: HOST, port: env.broker.port, clientId: 'luatos-autoreconn' });   // "相同client_id会互相踢下线"
     await until(events, 'disconnect');
     const dropped = performance.now();
     await until(events, 'conack', 2, 6000);
@@ -254,13 +245,13 @@ describe('examples of the seed', () => {
 
   it('mqttc:publish("/luatos/123456", "123"): QoS 0, message id 0, a sent event, the message delivered', async () => {
     const { mqttc, events } = await connected();
-    await watcher.subscribe('/luatos/123456');
-    const arriving = nextMessages(watcher, 1);
+    await env.watcher.subscribe('/luatos/123456');
+    const arriving = nextMessages(env.watcher, 1);
     // mqttc:publish("/luatos/123456", "123")
     expect(mqttc.publish('/luatos/123456', '123')).toBe(0);
     expect(await until(events, 'sent')).toEqual([['sent', 0]]);
     expect((await arriving)[0]).toMatchObject({ topic: '/luatos/123456', payload: Buffer.from('123'), qos: 0, retain: false });
-    await watcher.unsubscribe('/luatos/123456');
+    await env.watcher.unsubscribe('/luatos/123456');
     mqttc.close();
   });
 
@@ -302,24 +293,24 @@ describe('examples of the seed', () => {
   });
 
   it('mqttc:will("/xxx/xxx", "xxxxxx"): true; the broker publishes it when the device dies', async () => {
-    await watcher.subscribe('/xxx/xxx', { qos: 1 });
-    const luatos = pathToFileURL(path.join(path.dirname(new URL(DIST_URL).pathname), 'compat', 'luatos.js')).href;
+    await env.watcher.subscribe('/xxx/xxx', { qos: 1 });
+    const luatos = new URL('compat/luatos.js', DIST_URL).href;
     const script = new Script(`
       const { mqtt } = await import(${JSON.stringify(luatos)});
       const mqttc = mqtt.create(null, '127.0.0.1', port);
       mqttc.auth('luatos-will');
       console.log(String(mqttc.will('/xxx/xxx', 'xxxxxx')));
       mqttc.on((c, event) => { if (event === 'conack') console.log('conack'); });
-      mqttc.connect();`, broker.port);
+      mqttc.connect();`, env.broker.port);
     try {
       await script.printed('true');
       await script.printed('conack');
-      const arriving = nextMessages(watcher, 1);
+      const arriving = nextMessages(env.watcher, 1);
       script.child.kill('SIGKILL');
       expect((await arriving)[0]).toMatchObject({ topic: '/xxx/xxx', payload: Buffer.from('xxxxxx'), qos: 0, retain: false });
     } finally {
       script.child.kill('SIGKILL');
-      await watcher.unsubscribe('/xxx/xxx');
+      await env.watcher.unsubscribe('/xxx/xxx');
     }
   });
 });
@@ -341,7 +332,7 @@ describe('mqtt.create', () => {
   });
 
   it('takes an adapter number and IPv6 as a boolean or in opts (accepted; the engine resolves both families)', async () => {
-    for (const mqttc of [mqtt.create(1, HOST, broker.port, false, true), mqtt.create(undefined, HOST, broker.port, null, { ipv6: true })]) {
+    for (const mqttc of [mqtt.create(1, HOST, env.broker.port, false, true), mqtt.create(undefined, HOST, env.broker.port, null, { ipv6: true })]) {
       const events = recorder(mqttc);
       mqttc.connect();
       await until(events, 'conack');
@@ -350,15 +341,15 @@ describe('mqtt.create', () => {
   });
 
   it('opts.rxSize bounds the packets received: a larger one closes the connection (error, then disconnect)', async () => {
-    const mqttc = mqtt.create(null, HOST, broker.port, null, { rxSize: 1024 });
+    const mqttc = mqtt.create(null, HOST, env.broker.port, null, { rxSize: 1024 });
     const events = recorder(mqttc);
     mqttc.connect();
     await until(events, 'conack');
     mqttc.subscribe('luatos/rx', 0);
     await until(events, 'suback');
-    await watcher.publish('luatos/rx', Buffer.alloc(900, 1));
+    await env.watcher.publish('luatos/rx', Buffer.alloc(900, 1));
     await until(events, 'recv');
-    await watcher.publish('luatos/rx', Buffer.alloc(2000, 1));
+    await env.watcher.publish('luatos/rx', Buffer.alloc(2000, 1));
     await until(events, 'disconnect');
     expect(named(events, 'error')).toEqual([['error', 'other', 0, expect.objectContaining({ code: 'ERR_PACKET_TOO_LARGE' })]]);
     expect(named(events, 'recv').length).toBe(1);
@@ -366,10 +357,10 @@ describe('mqtt.create', () => {
   });
 
   const tlsFailures: Array<[string, () => LuatosClient, string]> = [
-    ['a server its certificate table cannot verify (no CA given, verify 2)', () => mqtt.create(null, HOST, broker.tlsPort, {}), 'ERR_TLS_VERIFY'],
-    ['a server signed by another CA', () => mqtt.create(null, HOST, broker.tlsPort, { server_cert: broker.certs.wrongCa }), 'ERR_TLS_VERIFY'],
-    ['the mutual TLS listener without a client certificate', () => mqtt.create(null, HOST, broker.mtlsPort, { server_cert: broker.certs.ca }), 'ERR_TLS'],
-    ['a plain listener', () => mqtt.create(null, HOST, broker.port, true), 'ERR_TLS'],
+    ['a server its certificate table cannot verify (no CA given, verify 2)', () => mqtt.create(null, HOST, env.broker.tlsPort, {}), 'ERR_TLS_VERIFY'],
+    ['a server signed by another CA', () => mqtt.create(null, HOST, env.broker.tlsPort, { server_cert: env.broker.certs.wrongCa }), 'ERR_TLS_VERIFY'],
+    ['the mutual TLS listener without a client certificate', () => mqtt.create(null, HOST, env.broker.mtlsPort, { server_cert: env.broker.certs.ca }), 'ERR_TLS'],
+    ['a plain listener', () => mqtt.create(null, HOST, env.broker.port, true), 'ERR_TLS'],
   ];
   for (const [what, create, code] of tlsFailures) {
     it(`TLS to ${what}: an error event of kind connect (${code}), then disconnect`, async () => {
@@ -383,7 +374,7 @@ describe('mqtt.create', () => {
   }
 
   it('verify 0 connects to a server signed by another CA', async () => {
-    const mqttc = mqtt.create(null, HOST, broker.tlsPort, { server_cert: broker.certs.wrongCa, verify: 0 });
+    const mqttc = mqtt.create(null, HOST, env.broker.tlsPort, { server_cert: env.broker.certs.wrongCa, verify: 0 });
     const events = recorder(mqttc);
     mqttc.connect();
     await until(events, 'conack');
@@ -404,14 +395,14 @@ describe('connecting', () => {
   });
 
   it('the password listener: a wrong password is error (conack, 5: mosquitto\'s "not authorised"), the right one connects', async () => {
-    const wrong = mqtt.create(null, HOST, broker.passwordPort);
+    const wrong = mqtt.create(null, HOST, env.broker.passwordPort);
     const events = recorder(wrong);
     wrong.auth('luatos-wrong', 'alice', 'wrong');
     wrong.connect();
     await until(events, 'disconnect');
     expect(events).toEqual([['error', 'conack', 5, expect.objectContaining({ code: 'ERR_CONNACK_NOT_AUTHORIZED' })], ['disconnect']]);
     wrong.close();
-    const right = mqtt.create(null, HOST, broker.passwordPort);
+    const right = mqtt.create(null, HOST, env.broker.passwordPort);
     const ok = recorder(right);
     right.auth('luatos-right', 'alice', USERS.alice);
     right.connect();
@@ -510,7 +501,7 @@ describe('connecting', () => {
 
 describe('operations', () => {
   it('publish returns nil (undefined) before connect(), after disconnect() and after a lost connection without autoreconn', async () => {
-    const mqttc = mqtt.create(null, HOST, broker.port);
+    const mqttc = mqtt.create(null, HOST, env.broker.port);
     const events = recorder(mqttc);
     mqttc.auth('luatos-nil');
     expect(mqttc.publish('luatos/nil', 'x', 1)).toBeUndefined();
@@ -518,7 +509,7 @@ describe('operations', () => {
     mqttc.connect();
     expect(mqttc.publish('luatos/nil', 'x', 1)).toBe(1);   // while connecting: queued for the connection
     await until(events, 'sent');
-    const intruder = await connect({ host: HOST, port: broker.port, clientId: 'luatos-nil' });
+    const intruder = await connect({ host: HOST, port: env.broker.port, clientId: 'luatos-nil' });
     await until(events, 'disconnect');
     expect(mqttc.publish('luatos/nil', 'x', 1)).toBeUndefined();
     await intruder.end();
@@ -617,7 +608,7 @@ describe('operations', () => {
   it('debug(true) logs every event with console.debug; debug(false) stops it', async () => {
     const debug = vi.spyOn(console, 'debug').mockImplementation(() => {});
     try {
-      const mqttc = mqtt.create(null, HOST, broker.port);
+      const mqttc = mqtt.create(null, HOST, env.broker.port);
       expect(mqttc.debug(true)).toBeUndefined();
       mqttc.connect();
       await vi.waitFor(() => expect(debug).toHaveBeenCalledWith('[tinymqtt luatos]', 'conack'));
@@ -632,11 +623,8 @@ describe('operations', () => {
   });
 
   it('on(): a callback that throws becomes a process warning and the client goes on; on(nil) removes the callback', async () => {
-    const warnings: Error[] = [];
-    const onWarning = (w: Error) => warnings.push(w);
-    process.on('warning', onWarning);
-    try {
-      const mqttc = mqtt.create(null, HOST, broker.port);
+    await withWarnings(async (warnings) => {
+      const mqttc = mqtt.create(null, HOST, env.broker.port);
       const seen: string[] = [];
       mqttc.on((_c, event) => {
         seen.push(event);
@@ -652,9 +640,7 @@ describe('operations', () => {
       await pause(100);
       expect(seen).toEqual(['conack', 'suback']);
       mqttc.close();
-    } finally {
-      process.off('warning', onWarning);
-    }
+    });
   });
 });
 
