@@ -1,23 +1,38 @@
-// Zerynth's callback system: `on(command, function, condition, priority)`
-// and the rule that picks which callback a packet goes to.
+// Zerynth's callback system: the commands (packet types) callbacks are set
+// for, `on(command, function, condition, priority)` and the rule that picks
+// which callback a packet goes to.
 import { MqttError } from '../index.js';
 import type { MQTTMessage } from './zerynth-message.js';
 
-// "command is a constant referring to which MQTT command call the callback
-// on": the packet types, as the fixed header's high nibble.
+/** CONNECT (0x10): sent by clients only; on() accepts it, no callback runs. */
 export const CONNECT = 0x10;
+/** CONNACK (0x20): connect() reports it; no callback runs. */
 export const CONNACK = 0x20;
+/** PUBLISH (0x30): a message arrived; data.message for QoS 0 and 1. */
 export const PUBLISH = 0x30;
+/** PUBACK (0x40): a QoS 1 publish was acknowledged; data.mid is its mid. */
 export const PUBACK = 0x40;
+/** PUBREC (0x50): a QoS 2 publish was received by the broker; data.mid. Runs
+ *  just before PUBCOMP here (the core client reports the end of the QoS 2
+ *  exchange only). */
 export const PUBREC = 0x50;
+/** PUBREL (0x60): a QoS 2 message is released; data.message. */
 export const PUBREL = 0x60;
+/** PUBCOMP (0x70): a QoS 2 publish is complete; data.mid. */
 export const PUBCOMP = 0x70;
+/** SUBSCRIBE (0x80): sent by clients only; no callback runs. */
 export const SUBSCRIBE = 0x80;
+/** SUBACK (0x90): a subscribe() was answered; data.mid, data.granted_qos. */
 export const SUBACK = 0x90;
+/** UNSUBSCRIBE (0xa0): sent by clients only; no callback runs. */
 export const UNSUBSCRIBE = 0xa0;
+/** UNSUBACK (0xb0): an unsubscribe() was answered; data.mid. */
 export const UNSUBACK = 0xb0;
+/** PINGREQ (0xc0): brokers do not send it; no callback runs. */
 export const PINGREQ = 0xc0;
+/** PINGRESP (0xd0): the broker answered a keepalive ping. */
 export const PINGRESP = 0xd0;
+/** DISCONNECT (0xe0): no callback runs. */
 export const DISCONNECT = 0xe0;
 
 /** The *data* dictionary a callback and a condition receive. */
