@@ -394,6 +394,18 @@ describe('connecting', () => {
     mqttc.close();
   });
 
+  it('settings refused as the connection starts: a password without a user name is an error event (ERR_PASSWORD); rxSize 8 throws', async () => {
+    const mqttc = mqtt.create(null, HOST, env.broker.port);
+    const events = recorder(mqttc);
+    mqttc.auth('luatos-no-user', '', 'secret');
+    expect(mqttc.connect()).toBe(true);
+    await until(events, 'disconnect');
+    expect(events).toEqual([['error', 'connect', 0, expect.objectContaining({ code: 'ERR_PASSWORD' })], ['disconnect']]);
+    mqttc.close();
+    expect(() => mqtt.create(null, HOST, env.broker.port, null, { rxSize: 8 }).connect())
+      .toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('maxPacketSize') }));
+  });
+
   it('the password listener: a wrong password is error (conack, 5: mosquitto\'s "not authorised"), the right one connects', async () => {
     const wrong = mqtt.create(null, HOST, env.broker.passwordPort);
     const events = recorder(wrong);
@@ -435,8 +447,9 @@ describe('connecting', () => {
     await conn.expect(Type.CONNECT);
     expect(mqttc.disconnect()).toBe(true);
     await conn.closed;
+    await until(events, 'disconnect');
     await pause(100);
-    expect(named(events, 'error')).toEqual([]);
+    expect(events).toEqual([['disconnect']]);
     expect(mqttc.state()).toBe(mqtt.STATE_DISCONNECT);
     mqttc.close();
     await fake.stop();

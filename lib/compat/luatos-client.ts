@@ -140,9 +140,10 @@ export class LuatosClient {
    *  函数判断mqtt是否连接正常" (true means started: watch ready() or the
    *  conack event). False when closed, connected or already connecting.
    *  Failures come as an `error` event and a `disconnect` event; here that
-   *  includes a certificate the TLS layer cannot use (the original refuses it
-   *  in create()). Throws for settings the core client refuses (a password
-   *  without a user name, an rxSize under 16). */
+   *  includes settings the engine refuses when it starts: a certificate the
+   *  TLS layer cannot use (the original refuses it in create()), a password
+   *  without a user name (ERR_PASSWORD). Throws for an rxSize the core client
+   *  refuses (under 16; the error names options.maxPacketSize). */
   connect(): boolean {
     if (this.#closed || this.#starting || this.#core?.connected) return false;
     this.#stopReconnecting();
@@ -278,13 +279,17 @@ export class LuatosClient {
   }
 
   /** One connection attempt of `core`; a failure is an `error` and a
-   *  `disconnect` event, and with autoreconn another attempt later. */
+   *  `disconnect` event, and with autoreconn another attempt later; an
+   *  attempt disconnect() gave up is a `disconnect` event. */
   #start(core: MqttClient): void {
     this.#starting = true;
     core.connect().then(() => {
       if (core === this.#core) this.#starting = false;
     }, (e: MqttError) => {
-      if (core !== this.#core) return;   // disconnect() gave it up
+      if (core !== this.#core) {   // disconnect() gave the attempt up
+        this.#emit('disconnect');
+        return;
+      }
       this.#starting = false;
       this.#emit(...connectFailure(e));
       this.#emit('disconnect');
