@@ -425,7 +425,7 @@ describe('operations and callbacks', () => {
     expect(pubrels[0].message).toBeInstanceOf(mqtt.MQTTMessage);
     expect(pubrels[0].message).toMatchObject({ topic: 'zerynth/r/bin', qos: 2, retain: false, payload: bytes.toString() });
     expect(pubrels[0].message!.raw.equals(bytes)).toBe(true);
-    env.watcher.publish('zerynth/r/retained', '', { retain: true });
+    await env.watcher.publish('zerynth/r/retained', '', { retain: true });
     late.disconnect();
     client.disconnect();
   });
