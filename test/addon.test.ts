@@ -15,7 +15,7 @@ import { errorName, nativeVersion } from '../lib/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(import.meta.url);
-const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string; exports: Record<string, unknown> };
 const addonPath = (require('node-gyp-build') as { path(dir: string): string }).path(root);
 
 // every code of native/include/tinymqtt/error.h, 0 to -53, by name
@@ -172,6 +172,18 @@ describe('the built package', () => {
     const { stdout } = node(['--input-type=module', '-e',
       "import { errorName, nativeVersion } from 'tinymqtt'; console.log(JSON.stringify([errorName(-12), nativeVersion()]))"]);
     expect(JSON.parse(stdout)).toEqual(['TMQ_ERR_UTF8', pkg.version]);
+  });
+
+  it('exports the embedded APIs as subpaths, to import and to require', () => {
+    const subpaths = Object.keys(pkg.exports).filter((k) => k !== '.' && k !== './package.json').map((k) => `tinymqtt/${k.slice(2)}`);
+    expect(subpaths.length).toBeGreaterThanOrEqual(2);
+    const list = JSON.stringify(subpaths);
+    const esm = node(['--input-type=module', '-e',
+      `for (const p of ${list}) { const m = await import(p); console.log(p, Object.keys(m).length > 0); }`]);
+    const cjs = node(['-e', `for (const p of ${list}) console.log(p, Object.keys(require(p)).length > 0);`]);
+    const expected = subpaths.map((p) => `${p} true`).join('\n') + '\n';
+    expect(esm.stdout).toBe(expected);
+    expect(cjs.stdout).toBe(expected);
   });
 
   it('has types for ES module and CommonJS consumers', () => {
