@@ -505,7 +505,7 @@ void Core::OnMessage(tmq_client *c, const tmq_packet *pkt)
 {
     Core *k = Of(c);
     const tmq_publish &p = pkt->u.publish;
-    int32_t flags = p.qos | (p.retain ? 4 : 0) | (p.dup ? 8 : 0);
+    int32_t flags = p.qos | (p.retain ? 4 : 0) | (p.dup ? 8 : 0) | static_cast<int32_t>(uint32_t(pkt->id) << 16);
     k->loop_->EmitMessage(k->id_, p.topic.p, p.topic.len, p.payload.p, p.payload.len, flags, PropsOf(pkt));
 }
 
@@ -539,7 +539,8 @@ void Core::OnPong(tmq_client *c)
 void Core::OnDisconnect(tmq_client *c, int err, const tmq_packet *pkt)
 {
     Core *k = Of(c);
-    int32_t reason = pkt && k->cfg_.version == TMQ_V5 ? pkt->reason : 0;
+    // the 5.0 reason code, or a 3.x CONNACK's return code
+    int32_t reason = pkt && (k->cfg_.version == TMQ_V5 || pkt->type == TMQ_CONNACK) ? pkt->reason : 0;
     k->loop_->EmitProps(k->id_, kDisconnect, err, reason, pkt ? PropsOf(pkt) : Bytes{});
 }
 

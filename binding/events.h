@@ -50,6 +50,8 @@ struct Bytes {
     uint32_t len = 0;
 };
 
+// The d field of a Message event: qos | retain << 2 | dup << 3 |
+// kMessageHasProps | packet id << 16.
 // Flag of a Message event (its d field): a property block precedes the
 // payload, followed by its length (uint32, little-endian), i.e. the block is
 // data[b - 4 - len, b - 4) with len at data[b - 4].

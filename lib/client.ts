@@ -100,6 +100,8 @@ export interface MessagePacket {
   qos: QoS;
   retain: boolean;
   dup: boolean;
+  /** the PUBLISH's packet identifier (0 at QoS 0) */
+  messageId: number;
   /** 5.0: the PUBLISH's properties, when it had any */
   properties?: PublishProperties;
 }
@@ -716,7 +718,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       }
       case EventKind.Message: {
         const payload = data.subarray(b, b + c);
-        const packet: MessagePacket = { topic: topics[a], payload, qos: (d & 3) as QoS, retain: (d & 4) !== 0, dup: (d & 8) !== 0 };
+        const packet: MessagePacket = {
+          topic: topics[a], payload, qos: (d & 3) as QoS, retain: (d & 4) !== 0, dup: (d & 8) !== 0, messageId: d >>> 16,
+        };
         if (d & MESSAGE_HAS_PROPS) {
           const len = data.readUInt32LE(b - 4);
           packet.properties = decodeProperties(data.subarray(b - 4 - len, b - 4)) as PublishProperties;

@@ -76,13 +76,14 @@ export interface NativeClientOptions {
 export const enum EventKind {
   Connack = 1,     // a: session present (0/1), b: reason code, c/d: property block offset/length in `data`
   Message = 2,     // a: topic index in `topics`, b: payload offset in `data`, c: payload length,
-                   // d: qos | retain << 2 | dup << 3 | MESSAGE_HAS_PROPS
+                   // d: qos | retain << 2 | dup << 3 | MESSAGE_HAS_PROPS | packet id << 16
   Sent = 3,        // a: token, b: reason code (5.0; >= 0x80 refused)
   Suback = 4,      // a: token, b: codes offset in `data`, c: number of codes,
                    // d: length of the property block just before the codes
   Unsuback = 5,    // as Suback (no codes before 5.0)
   Pong = 6,
-  Disconnect = 7,  // a: engine error code (0 after a requested disconnect), b: 5.0 reason or 0,
+  Disconnect = 7,  // a: engine error code (0 after a requested disconnect), b: 5.0 reason, a 3.x
+                   // CONNACK's return code, or 0,
                    // c/d: property block offset/length in `data` (a 5.0 DISCONNECT or CONNACK)
   Error = 8,       // a: engine error code, b: token of the operation it fails (0: the connection)
   State = 9,       // a: the tmq_state now

@@ -38,6 +38,20 @@ describe('MqttClient against mosquitto', () => {
     });
   }
 
+  it('gives each received message its packet identifier (0 at QoS 0)', async () => {
+    const client = await connect({ port: broker.port, host: '127.0.0.1' });
+    await client.subscribe('mid/+', { qos: 2 });
+    const ids = new Map<string, number>();
+    client.on('message', (topic, _payload, packet) => ids.set(topic, packet.messageId));
+    await client.publish('mid/zero', 'x', { qos: 0 });
+    await client.publish('mid/two', 'x', { qos: 2 });
+    for (let i = 0; i < 100 && ids.size < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(ids.get('mid/zero')).toBe(0);
+    expect(ids.get('mid/two')).toBeGreaterThan(0);
+    expect(ids.get('mid/two')).toBeLessThanOrEqual(65535);
+    await client.end();
+  });
+
   it('stops receiving after unsubscribe', async () => {
     const client = await connect({ port: broker.port, host: '127.0.0.1' });
     try {

@@ -381,7 +381,7 @@ describe('CONNACK refusals', () => {
   const codes3 = ['ERR_CONNACK_VERSION', 'ERR_CONNACK_ID', 'ERR_CONNACK_UNAVAILABLE', 'ERR_CONNACK_BAD_AUTH', 'ERR_CONNACK_NOT_AUTHORIZED'];
   codes3.forEach((code, i) => {
     it(`3.1.1 return code ${i + 1} → ${code}`, async () => {
-      expect((await answeredWith(connack(i + 1))).code).toBe(code);
+      expect(await answeredWith(connack(i + 1))).toMatchObject({ code, reasonCode: i + 1 });
     });
   });
 

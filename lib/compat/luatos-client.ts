@@ -327,5 +327,5 @@ export class LuatosClient {
 
 /** The `metas` table of a received message. */
 function metasOf(payload: Buffer, packet: MessagePacket): LuatosMetas {
-  return { message_id: 0, qos: packet.qos, retain: packet.retain ? 1 : 0, dup: packet.dup ? 1 : 0, raw: payload };
+  return { message_id: packet.messageId, qos: packet.qos, retain: packet.retain ? 1 : 0, dup: packet.dup ? 1 : 0, raw: payload };
 }

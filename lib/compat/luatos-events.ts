@@ -7,8 +7,7 @@ import type { ConnectionState, MqttError, QoS } from '../index.js';
  *  retain 取值范围 0,1, dup 取值范围 0,1". `raw` is ours: the payload's exact
  *  bytes, since `payload` is text. */
 export interface LuatosMetas {
-  /** the PUBLISH's packet identifier; 0 here for now: the core client does
-   *  not report incoming packet identifiers yet */
+  /** the PUBLISH's packet identifier (0 at QoS 0) */
   message_id: number;
   qos: QoS;
   retain: 0 | 1;

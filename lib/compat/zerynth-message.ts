@@ -12,14 +12,15 @@ export class MQTTMessage {
   qos: QoS = 0;
   /** "If true, the message is a retained message and not fresh" */
   retain = false;
-  /** "The message id": 0 for now; the core client does not report incoming
-   *  packet identifiers yet */
+  /** "The message id": the PUBLISH's packet identifier (0 at QoS 0) */
   mid = 0;
   /** ours: the payload as sent, byte for byte (binary survives here) */
   raw: Buffer = Buffer.alloc(0);
 
   /** The message the core client received. */
   static of(topic: string, payload: Buffer, packet: MessagePacket): MQTTMessage {
-    return Object.assign(new MQTTMessage(), { topic, payload: payload.toString(), qos: packet.qos, retain: packet.retain, raw: payload });
+    return Object.assign(new MQTTMessage(), {
+      topic, payload: payload.toString(), qos: packet.qos, retain: packet.retain, mid: packet.messageId, raw: payload,
+    });
   }
 }
