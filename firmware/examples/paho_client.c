@@ -35,7 +35,7 @@ static int uart_all(unsigned char *b, int len, int sending)
     while (done < len) {
         uint32_t left = (uint32_t)(len - done);
         done += (int)(sending ? uart_write(b + done, left) : uart_read(b + done, left));
-        if (clock_ms() - start > TIMEOUT_MS)
+        if (done < len && clock_ms() - start > TIMEOUT_MS)
             return -1;
         if (done < len)
             uart_wait();
