@@ -38,7 +38,7 @@ static int uart_all(unsigned char *b, int len, int sending)
         if (done < len && clock_ms() - start > TIMEOUT_MS)
             return -1;
         if (done < len)
-            uart_wait();
+            uart_wait(sending);
     }
     return len;
 }
@@ -230,6 +230,6 @@ int main(void)
         if (session_update(clock_ms()))
             return 0;
         if (type == 0)
-            uart_wait(); /* until a byte arrives or the next tick */
+            uart_wait(0); /* until a byte arrives or the next tick */
     }
 }

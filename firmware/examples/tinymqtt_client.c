@@ -149,7 +149,6 @@ int main(void)
         tmq_client_poll(&client, now);
         if (session_update(now))
             return 0;
-        if (!tmq_client_wants_write(&client))
-            uart_wait(); /* until a byte arrives, the UART drains or the next tick */
+        uart_wait(tmq_client_wants_write(&client)); /* unless there is work now */
     }
 }

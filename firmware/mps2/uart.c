@@ -98,10 +98,10 @@ uint32_t uart_read_count(void)
     return reads;
 }
 
-void uart_wait(void)
+void uart_wait(int sending)
 {
     cpu_irq_disable();
-    if (head == tail && !(UART0[STATE] & STATE_RXFULL))
+    if (head == tail && !(UART0[STATE] & STATE_RXFULL) && !(sending && !(UART0[STATE] & STATE_TXFULL)))
         cpu_wait_for_interrupt();
     cpu_irq_enable();
 }

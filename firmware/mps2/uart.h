@@ -28,7 +28,9 @@ uint32_t uart_read(uint8_t *buf, uint32_t len);
 uint32_t uart_read_count(void);
 
 /* Sleeps until an interrupt (a received byte, the transmitter ready again,
- * the millisecond tick), unless a received byte is already waiting. */
-void uart_wait(void);
+ * the millisecond tick), unless there is work now: a received byte waiting,
+ * or room in the transmitter when the caller has bytes to send (sending
+ * nonzero). */
+void uart_wait(int sending);
 
 #endif
