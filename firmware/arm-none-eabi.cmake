@@ -12,6 +12,10 @@ set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 set(TMQ_CPU cortex-m4 CACHE STRING "Cortex-M core (cortex-m3, cortex-m4)")
 set(TMQ_FLOAT soft CACHE STRING "Floating point ABI (soft, hard; hard needs cortex-m4)")
 
+if(TMQ_FLOAT STREQUAL "hard" AND NOT TMQ_CPU STREQUAL "cortex-m4")
+  message(FATAL_ERROR "TMQ_FLOAT=hard needs TMQ_CPU=cortex-m4 (the Cortex-M3 has no FPU)")
+endif()
+
 set(tmq_arch "-mcpu=${TMQ_CPU} -mthumb")
 if(TMQ_FLOAT STREQUAL "hard")
   string(APPEND tmq_arch " -mfloat-abi=hard -mfpu=fpv4-sp-d16")
