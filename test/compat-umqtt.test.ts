@@ -10,6 +10,7 @@ import { startAedes } from './support/aedes.js';
 import { compatScript, lines, publishLater, sleepSync } from './support/compat.js';
 import { nextEvent, nextMessages } from './support/events.js';
 import { FakeBroker } from './support/fake-broker.js';
+import { connack, packet, packetId, Type, u16 } from './support/mqtt-bytes.js';
 import { freePort, startMosquitto, USERS, type Broker } from './support/mosquitto.js';
 
 let broker: Broker;
@@ -363,8 +364,9 @@ describe('the examples of the documents', () => {
     try {
       await script.printed(`Subscribe Recv: Topic=${topic},Msg=my name is Quecpython!`);
       // an ungraceful disconnection: another client takes the session over
-      const ghost = await connect({ host: HOST, port: broker.port, clientId: 'umqtt_client_753' });
+      const ghost = new MqttClient({ host: HOST, port: broker.port, clientId: 'umqtt_client_753' });
       const kicked = nextEvent(ghost, 'offline', 10000);
+      await ghost.connect();
       await script.printed('[Errno -1] connection closed: connection: ERR_CLOSED');
       await kicked;   // the script reconnected with its id
       const sender = await peer();
@@ -385,5 +387,496 @@ describe('the examples of the documents', () => {
       script.child.kill();
       await script.exited;
     }
+  });
+});
+
+describe('MQTTClient(client_id, server, port=0, user=None, password=None, keepalive=0, ssl=False, ssl_params={}, reconn=True, version=4)', () => {
+  it('defaults: port 1883, no user or password, keepalive 0, MQTT 3.1.1, reconnect every 5 s, blocking waits of 10 s', () => {
+    const o = new MQTTClient('defaults', HOST).client.options;
+    expect(o).toMatchObject({ host: HOST, port: 1883, clientId: 'defaults', keepalive: 0, protocolVersion: 4, clean: true,
+      reconnectPeriod: 5000, connectTimeout: 10000 });
+    expect([o.username, o.password, o.tls, o.will]).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it('port 0 means 1883, or 8883 with ssl', () => {
+    expect(new MQTTClient('p', HOST, 0).client.options.port).toBe(1883);
+    expect(new MQTTClient('p', HOST, 0, null, null, 0, true).client.options).toMatchObject({ port: 8883, tls: { rejectUnauthorized: true } });
+    expect(new MQTTClient('p', HOST, { ssl: true }).client.options.port).toBe(8883);
+    expect(new MQTTClient('p', HOST, { port: 18830, ssl: true }).client.options.port).toBe(18830);
+  });
+
+  it('the optional parameters positionally, by name in one object, or both', () => {
+    const positional = new MQTTClient('k', HOST, 1234, 'u', 'p', 30, false, {}, false, 3).client.options;
+    const named = new MQTTClient('k', HOST, { port: 1234, user: 'u', password: 'p', keepalive: 30, ssl: false, ssl_params: {}, reconn: false, version: 3 });
+    const mixed = new MQTTClient('k', HOST, 1234, 'u', { password: 'p', keepalive: 30, reconn: 0, version: 3 });
+    expect(named.client.options).toEqual(positional);
+    expect(mixed.client.options).toEqual(positional);
+    expect(positional).toMatchObject({ port: 1234, username: 'u', password: Buffer.from('p'), keepalive: 30, protocolVersion: 3, reconnectPeriod: 0 });
+    // ssl_params is itself an object: as the last positional argument it is ssl_params
+    const tls = new MQTTClient('k', HOST, 8884, null, null, 0, true, { cadata: broker.certs.ca, server_hostname: 'localhost' });
+    expect(tls.client.options.tls).toMatchObject({ ca: broker.certs.ca, servername: 'localhost', rejectUnauthorized: true });
+  });
+
+  it('tinymqtt additions, by name only: reconnect_period and timeout (ms)', () => {
+    expect(new MQTTClient('x', HOST, { reconnect_period: 250, timeout: 1500 }).client.options)
+      .toMatchObject({ reconnectPeriod: 250, connectTimeout: 1500 });
+    expect(new MQTTClient('x', HOST, { reconn: false, reconnect_period: 250 }).client.options.reconnectPeriod).toBe(0);
+  });
+
+  it('refuses what Python refuses, naming it: an unknown keyword, a parameter twice, too many, a bad version, ssl_params or value', () => {
+    const refusals: Array<[() => unknown, string, string]> = [
+      [() => new MQTTClient('x', HOST, { prot: 1883 } as never), 'ERR_INVALID_ARG', "unexpected keyword argument 'prot'"],
+      [() => new MQTTClient('x', HOST, 1883, { port: 1884 } as never), 'ERR_INVALID_ARG', "multiple values for argument 'port'"],
+      [() => new (MQTTClient as new (...args: unknown[]) => MQTTClient)('x', HOST, 1, 2, 3, 4, 5, 6, 7, 8, 9), 'ERR_INVALID_ARG', 'at most 8'],
+      [() => new MQTTClient('x', HOST, { version: 5 as never }), 'ERR_INVALID_ARG', 'version must be 3 (MQTT 3.1) or 4 (MQTT 3.1.1)'],
+      [() => new MQTTClient('x', HOST, { ssl: true, ssl_params: { keyfile_password: 'x' } as never }), 'ERR_INVALID_ARG', "ssl_params['keyfile_password']"],
+      [() => new MQTTClient('x', HOST, { ssl: 'yes' as never }), 'ERR_INVALID_ARG', 'ssl must be a boolean'],
+      [() => new MQTTClient('x', HOST, { port: 70000 }), 'ERR_INVALID_ARG', 'options.port'],
+      [() => new MQTTClient('x', HOST, { keepalive: -1 }), 'ERR_INVALID_ARG', 'options.keepalive'],
+      [() => new MQTTClient(Buffer.from([0xff]), HOST), 'ERR_UTF8', 'client_id'],
+    ];
+    for (const [fn, code, message] of refusals) {
+      const e = thrown(fn);
+      expect(e).toBeInstanceOf(MqttError);
+      expect(e).toMatchObject({ code, message: expect.stringContaining(message) });
+    }
+  });
+
+  it('client_id empty or None: a random one, and connect(clean_session=False) refused; bytes for client_id, server, user', () => {
+    const a = new MQTTClient(null, HOST, broker.port), b = new MQTTClient('', HOST, broker.port);
+    expect(a.client.options.clientId).not.toBe(b.client.options.clientId);
+    expect(thrown(() => a.connect(false))).toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('clean_session must be True') });
+    expect(a.connect()).toBe(0);
+    a.disconnect();
+    const bytes = new MQTTClient(Buffer.from('bytes-id'), Buffer.from(HOST), { user: Buffer.from('me') });
+    expect(bytes.client.options).toMatchObject({ clientId: 'bytes-id', host: HOST, username: 'me' });
+  });
+});
+
+describe('connect(clean_session=True)', () => {
+  it('returns 0 once connected; version=3 speaks MQTT 3.1', () => {
+    for (const version of [3, 4] as const) {
+      const c = new MQTTClient(uniqueId('v'), HOST, broker.port, { version });
+      expect(c.get_mqttsta()).toBe(-1);
+      expect(c.connect()).toBe(0);
+      expect(c.client.options.protocolVersion).toBe(version);
+      expect(c.get_mqttsta()).toBe(0);
+      c.disconnect();
+    }
+  });
+
+  it('user and password on the password listener; a wrong password raises MQTTException(5), an MqttError', () => {
+    const good = new MQTTClient(uniqueId('pw'), HOST, broker.passwordPort, 'alice', USERS.alice);
+    expect(good.connect()).toBe(0);
+    good.disconnect();
+    const bad = new MQTTClient(uniqueId('pw'), HOST, { port: broker.passwordPort, user: 'alice', password: 'wrong' });
+    const e = thrown(() => bad.connect());
+    expect(e).toBeInstanceOf(MQTTException);
+    expect(e).toBeInstanceOf(MqttError);
+    expect(e).toMatchObject({ name: 'MQTTException', args: [5], reasonCode: 5, code: 'ERR_CONNACK_NOT_AUTHORIZED' });
+    expect(bad.get_mqttsta()).toBe(-1);
+  });
+
+  it('the network: OSError 111 when nothing listens, OSError 110 when no CONNACK comes within timeout', async () => {
+    const nobody = new MQTTClient('x', HOST, await freePort());
+    expect(thrown(() => nobody.connect())).toMatchObject({ name: 'OSError', errno: 111, args: [111], code: 'ERR_REFUSED' });
+    const silent = await FakeBroker.start();   // accepts, and cannot answer while this thread is blocked
+    try {
+      const c = new MQTTClient('x', HOST, silent.port, { timeout: 300 });
+      const started = performance.now();
+      const e = thrown(() => c.connect());
+      expect(e).toBeInstanceOf(OSError);
+      expect(e).toMatchObject({ errno: 110, code: 'ERR_CONNECT_TIMEOUT', message: expect.stringContaining('ETIMEDOUT') });
+      expect(performance.now() - started).toBeLessThan(3000);
+    } finally {
+      await silent.stop();
+    }
+  });
+
+  it('clean_session=False: the session (subscription and queued QoS 1 messages) outlives the connection', async () => {
+    const id = uniqueId('persist');
+    const got: string[] = [];
+    const c = new MQTTClient(id, HOST, broker.port);
+    c.set_callback((_topic, msg) => got.push(msg.decode()));
+    c.connect(false);
+    c.subscribe('persist/t', 1);
+    c.disconnect();
+    const p = await peer();
+    await p.publish('persist/t', 'while away', { qos: 1 });
+    await p.end();
+    c.connect({ clean_session: false });
+    while (got.length === 0) c.wait_msg();
+    expect(got).toEqual(['while away']);
+    c.connect(true);   // and a clean one ends the session
+    c.disconnect();
+  });
+
+  it('TLS: ssl with cadata; mutual TLS with cert and key; an unknown CA raises OSError 5 unless cert_reqs=0', () => {
+    const { ca, clientCert, clientKey } = broker.certs;
+    const tls = new MQTTClient(uniqueId('tls'), HOST, broker.tlsPort, { ssl: true, ssl_params: { cadata: ca } });
+    expect(tls.connect()).toBe(0);
+    tls.disconnect();
+    const mtls = new MQTTClient(uniqueId('tls'), HOST, broker.mtlsPort, { ssl: true, ssl_params: { ca_certs: ca, certfile: clientCert, keyfile: clientKey } });
+    expect(mtls.connect()).toBe(0);
+    mtls.disconnect();
+    const unknown = new MQTTClient(uniqueId('tls'), HOST, broker.tlsPort, { ssl: true });
+    expect(thrown(() => unknown.connect())).toMatchObject({ name: 'OSError', errno: 5, code: 'ERR_TLS_VERIFY' });
+    const unverified = new MQTTClient(uniqueId('tls'), HOST, broker.tlsPort, { ssl: true, ssl_params: { cert_reqs: 0 } });
+    expect(unverified.connect()).toBe(0);
+    unverified.disconnect();
+  });
+
+  it('the broker\'s refusals as MQTTException(return code) (aedes, in reach of a script\'s process; its hook gives 2 to 5)', async () => {
+    const aedes = await startAedes({
+      authenticate: (_client, username, _password, done) => done(Object.assign(new Error('refused'), { returnCode: Number(username) }), null),
+    });
+    try {
+      const exit = await compatScript('umqtt', `
+        for (const rc of [2, 3, 4, 5]) {
+          const c = new api.MQTTClient('rc' + rc, '127.0.0.1', port, String(rc), 'x');
+          try {
+            c.connect();
+            console.log('connected');
+          } catch (e) {
+            console.log(e.name, e.args[0], e.code, e instanceof tinymqtt.MqttError);
+          }
+        }
+      `, aedes.port).exited;
+      expect(exit.stderr).toBe('');
+      expect(lines(exit.stdout)).toEqual([
+        'MQTTException 2 ERR_CONNACK_ID true',
+        'MQTTException 3 ERR_CONNACK_UNAVAILABLE true',
+        'MQTTException 4 ERR_CONNACK_BAD_AUTH true',
+        'MQTTException 5 ERR_CONNACK_NOT_AUTHORIZED true',
+      ]);
+    } finally {
+      await aedes.stop();
+    }
+  });
+});
+
+describe('version=3 against a broker that only speaks 3.1.1 (the fake broker, in reach of a script\'s process)', () => {
+  it('sends MQTT 3.1 (MQIsdp, level 3) and raises MQTTException(1) for the refusal; version 4 sends MQTT 3.1.1', async () => {
+    const fake = await FakeBroker.start();
+    try {
+      const script = compatScript('umqtt', `
+        for (const version of [3, 4]) {
+          const c = new api.MQTTClient('v' + version, '127.0.0.1', port, { version });
+          try {
+            console.log(c.connect());
+            c.close();
+          } catch (e) {
+            console.log(e.name, e.args[0], e.code);
+          }
+        }
+      `, fake.port);
+      for (const [name, level, code] of [['MQIsdp', 3, 1], ['MQTT', 4, 0]] as const) {
+        const conn = await fake.accept();
+        const connectPacket = await conn.expect(Type.CONNECT);
+        expect(connectPacket.subarray(4, 4 + name.length).toString()).toBe(name);
+        expect(connectPacket[4 + name.length]).toBe(level);
+        conn.send(connack(code));
+      }
+      const exit = await script.exited;
+      expect(lines(exit.stdout)).toEqual(['MQTTException 1 ERR_CONNACK_VERSION', '0']);
+    } finally {
+      await fake.stop();
+    }
+  });
+});
+
+describe('publish(topic, msg, retain=False, qos=0) and subscribe(topic, qos=0)', () => {
+  it('QoS 0, 1 and 2 reach a subscriber with their QoS; msg as text or bytes; retain keeps the last one for later subscribers', async () => {
+    const watcher = await peer();
+    await watcher.subscribe('pub/#', { qos: 2 });
+    const arriving = nextMessages(watcher, 3);
+    const c = new MQTTClient(uniqueId('pub'), HOST, broker.port);
+    c.connect();
+    c.publish('pub/0', 'zero');
+    c.publish('pub/1', Buffer.from('one'), false, 1);
+    c.publish(Buffer.from('pub/2'), 'two', { qos: 2 });
+    expect((await arriving).map((m) => [m.topic, m.payload.toString(), m.qos])).toEqual([['pub/0', 'zero', 0], ['pub/1', 'one', 1], ['pub/2', 'two', 2]]);
+    c.publish('pub/kept', 'kept', true, 1);
+    const later = await peer();
+    const retained = nextMessages(later, 1);
+    await later.subscribe('pub/kept');
+    expect((await retained)[0]).toMatchObject({ topic: 'pub/kept', retain: true, payload: Buffer.from('kept') });
+    c.publish('pub/kept', '', { retain: true, qos: 1 });   // clears it
+    c.disconnect();
+    await Promise.all([watcher.end(), later.end()]);
+  });
+
+  it('fixed: QoS 2 is supported (umqtt cannot do it): publish() returns only after PUBCOMP', async () => {
+    const fake = await FakeBroker.start();
+    try {
+      const script = compatScript('umqtt', `
+        const c = new api.MQTTClient('q2', '127.0.0.1', port);
+        c.connect();
+        const started = performance.now();
+        c.publish('q2/t', 'exactly once', false, 2);
+        console.log('returned after', Math.round(performance.now() - started));
+        c.close();
+      `, fake.port);
+      const conn = await fake.acceptConnected();
+      const pub = await conn.expect(Type.PUBLISH);
+      expect((pub[0] >> 1) & 3).toBe(2);
+      conn.send(packet(0x50, u16(packetId(pub))));   // PUBREC
+      const rel = await conn.expect(Type.PUBREL);
+      expect(packetId(rel)).toBe(packetId(pub));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(script.stdout).toBe('');   // still waiting for PUBCOMP
+      conn.send(packet(0x70, u16(packetId(pub))));   // PUBCOMP
+      const exit = await script.exited;
+      expect(exit.stdout).toMatch(/^returned after \d+\n$/);
+      expect(Number(exit.stdout.split(' ')[2])).toBeGreaterThanOrEqual(250);
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it('subscribe(topic, qos) blocks until SUBACK and delivers with the granted QoS; it needs set_callback() first', async () => {
+    const c = new MQTTClient(uniqueId('sub'), HOST, broker.port);
+    c.connect();
+    expect(thrown(() => c.subscribe('sub/t'))).toMatchObject({ code: 'ERR_STATE', message: expect.stringContaining('Subscribe callback is not set') });
+    const got: Array<[string, string]> = [];
+    c.set_callback((topic, msg) => got.push([topic.decode(), msg.decode()]));
+    c.subscribe('sub/+', 2);
+    const p = await peer();
+    await p.publish('sub/t', 'exactly', { qos: 2 });
+    while (got.length === 0) c.wait_msg();
+    expect(got).toEqual([['sub/t', 'exactly']]);
+    c.disconnect();
+    await p.end();
+  });
+
+  it('bad input raises an MqttError naming it, before anything is sent; not connected raises OSError 107', () => {
+    const c = new MQTTClient(uniqueId('bad'), HOST, broker.port);
+    expect(thrown(() => c.publish('t', 'x'))).toMatchObject({ name: 'OSError', errno: 107, code: 'ERR_NOT_CONNECTED' });
+    c.set_callback(() => {});
+    expect(thrown(() => c.subscribe('t'))).toMatchObject({ name: 'OSError', errno: 107 });
+    c.connect();
+    expect(thrown(() => c.publish('bad/#', 'x'))).toMatchObject({ code: 'ERR_INVALID_TOPIC', message: expect.stringContaining('topic') });
+    expect(thrown(() => c.publish('t', 'x', false, 3 as never))).toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('qos') });
+    expect(thrown(() => c.publish('t', 'x', 'yes' as never))).toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('retain') });
+    expect(thrown(() => c.subscribe('bad/#/x'))).toMatchObject({ code: 'ERR_INVALID_FILTER' });
+    expect(c.get_mqttsta()).toBe(0);
+    c.disconnect();
+  });
+
+  it('a refused subscription raises MQTTException(0x80); with reconn=False a publish the broker answers by closing raises OSError -1 (aedes)', async () => {
+    const aedes = await startAedes({
+      authorizeSubscribe: (_client, sub, done) => done(null, sub.topic.startsWith('secret/') ? null : sub),
+      authorizePublish: (_client, pkt, done) => done(pkt.topic.startsWith('secret/') ? new Error('denied') : null),
+    });
+    try {
+      const exit = await compatScript('umqtt', `
+        const c = new api.MQTTClient('acl', '127.0.0.1', port, { reconn: false });
+        c.set_callback(() => {});
+        c.connect();
+        try { c.subscribe('secret/a', 1); } catch (e) { console.log('subscribe', e.name, e.args[0], e.code); }
+        c.subscribe('open/a', 1);
+        console.log('subscribed open/a');
+        try { c.publish('secret/x', 'x', false, 1); } catch (e) { console.log('publish', e.name, e.args[0], e.code); }
+        console.log('sta', c.get_mqttsta());
+        c.disconnect();
+      `, aedes.port).exited;
+      expect(exit.stderr).toBe('');
+      expect(lines(exit.stdout)).toEqual([
+        'subscribe MQTTException 128 ERR_SUBACK_REFUSED', 'subscribed open/a', 'publish OSError -1 ERR_CLOSED', 'sta 2',
+      ]);
+    } finally {
+      await aedes.stop();
+    }
+  });
+});
+
+describe('wait_msg(), check_msg(), set_callback(f), ping()', () => {
+  it('wait_msg() blocks until a message comes (from another process) and calls the callback on this thread before returning', async () => {
+    const c = new MQTTClient(uniqueId('wait'), HOST, broker.port);
+    const got: string[] = [];
+    c.set_callback((_topic, msg) => got.push(msg.decode()));
+    c.connect();
+    c.subscribe('wait/t', 1);
+    const publishing = publishLater(broker.port, 'wait/t', 'late', 300);
+    const started = performance.now();
+    c.wait_msg();
+    expect(got).toEqual(['late']);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+    expect((await publishing).code).toBe(0);
+    c.disconnect();
+  });
+
+  it('wait_msg() returns for the PINGRESP of ping(), without a message; ping() when not connected raises OSError 107', () => {
+    const c = new MQTTClient(uniqueId('ping'), HOST, broker.port);
+    expect(thrown(() => c.ping())).toMatchObject({ name: 'OSError', errno: 107 });
+    let called = false;
+    c.set_callback(() => { called = true; });
+    c.connect();
+    c.ping();
+    c.wait_msg();
+    expect(called).toBe(false);
+    c.disconnect();
+  });
+
+  it('check_msg() never blocks, and handles what has arrived', async () => {
+    const c = new MQTTClient(uniqueId('check'), HOST, broker.port);
+    const got: string[] = [];
+    c.set_callback((_topic, msg) => got.push(msg.decode()));
+    c.connect();
+    c.subscribe('check/t');
+    const started = performance.now();
+    c.check_msg();
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(got).toEqual([]);
+    const p = await peer();
+    await p.publish('check/t', 'arrived', { qos: 1 });
+    for (let i = 0; got.length === 0; i++) {
+      expect(i).toBeLessThan(100);
+      c.check_msg();
+      sleepSync(20);
+    }
+    expect(got).toEqual(['arrived']);
+    c.disconnect();
+    await p.end();
+  });
+
+  it('the callback gets topic and msg as bytes, binary intact, with decode(); it may call the blocking methods', () => {
+    const c = new MQTTClient(uniqueId('bytes'), HOST, broker.port);
+    const binary = Buffer.from([0, 1, 0xff, 0, 0x80]);
+    const got: Bytes[] = [];
+    c.set_callback((topic, msg) => {
+      got.push(msg);
+      if (topic.decode() === 'bytes/in') c.publish('bytes/out', msg, false, 1);   // blocking, from the callback
+    });
+    c.connect();
+    c.subscribe('bytes/#', 1);
+    c.publish('bytes/in', binary, false, 1);
+    while (got.length < 2) c.wait_msg();
+    expect(got.map((b) => Buffer.isBuffer(b) && b.equals(binary))).toEqual([true, true]);
+    expect(() => got[0].decode()).toThrow(TypeError);   // not UTF-8, as Python's UnicodeError
+    expect(got[0].decode('latin1')).toBe('\u0000\u0001\u00ff\u0000\u0080');
+    c.disconnect();
+  });
+
+  it('more than 10,000 messages left unread: ERR_QUEUE_FULL says how many were not kept, then the 10,000 are delivered', async () => {
+    const c = new MQTTClient(uniqueId('flood'), HOST, broker.port);
+    let delivered = 0;
+    c.set_callback(() => { delivered++; });
+    c.connect();
+    c.subscribe('flood/t');
+    let arrived = 0;
+    c.client.on('message', () => { arrived++; });   // they arrive on the event loop, as this test awaits
+    const p = await peer();
+    for (let i = 0; i < 10_005; i++) await p.publish('flood/t', String(i));
+    for (let i = 0; arrived < 10_005; i++) {
+      expect(i).toBeLessThan(500);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(thrown(() => c.check_msg())).toMatchObject({ code: 'ERR_QUEUE_FULL', message: expect.stringContaining('5 messages were not kept') });
+    c.check_msg();
+    expect(delivered).toBe(10_000);
+    c.disconnect();
+    await p.end();
+  });
+});
+
+describe('a lost connection, reconn, error_register_cb(callback), get_mqttsta()', () => {
+  /** Takes `id`'s session over from another client: mosquitto closes the first connection. */
+  async function takeOver(c: MQTTClient, id: string): Promise<MqttClient> {
+    const offline = nextEvent(c.client, 'offline');
+    const ghost = await connect({ host: HOST, port: broker.port, clientId: id });
+    await offline;
+    return ghost;
+  }
+
+  it('reconn=False: wait_msg() and check_msg() raise OSError -1, get_mqttsta() is 2, the error callback gets the text; reconnect() restores it', async () => {
+    const id = uniqueId('lost');
+    const c = new MQTTClient(id, HOST, broker.port, { reconn: false });
+    const reported: Array<[string, unknown]> = [];
+    c.error_register_cb((error, exception) => reported.push([error, exception]));
+    c.set_callback(() => {});
+    c.connect();
+    c.subscribe('lost/t');
+    const ghost = await takeOver(c, id);
+    await new Promise((resolve) => setImmediate(resolve));   // the error callback runs on the event loop
+    expect(reported).toEqual([['[Errno -1] connection closed: connection: ERR_CLOSED', expect.any(OSError)]]);
+    expect(c.get_mqttsta()).toBe(2);
+    for (const call of [() => c.wait_msg(), () => c.check_msg()])
+      expect(thrown(call)).toMatchObject({ name: 'OSError', errno: -1, args: [-1], code: 'ERR_CLOSED' });
+    expect(thrown(() => c.publish('lost/t', 'x'))).toMatchObject({ name: 'OSError', errno: 107 });
+    expect(c.reconnect()).toBe(0);
+    expect(c.get_mqttsta()).toBe(0);
+    c.disconnect();
+    await ghost.end();
+  });
+
+  it('reconn=True: reconnects every reconnect_period, get_mqttsta() 1 then 0, subscriptions renewed, nothing raised', async () => {
+    const id = uniqueId('auto');
+    const c = new MQTTClient(id, HOST, broker.port, { reconnect_period: 300 });
+    const got: string[] = [];
+    c.set_callback((_topic, msg) => got.push(msg.decode()));
+    c.connect();
+    c.subscribe('auto/t', 1);
+    const back = nextEvent(c.client, 'connect');
+    const ghost = await takeOver(c, id);
+    for (let i = 0; c.get_mqttsta() !== 1; i++) {
+      expect(i).toBeLessThan(100);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    c.check_msg();   // no error while it reconnects
+    await back;
+    const p = await peer();
+    for (let i = 0; !got.includes('again'); i++) {
+      expect(i).toBeLessThan(50);
+      await p.publish('auto/t', 'again', { qos: 1 });
+      sleepSync(50);
+      c.check_msg();
+    }
+    expect(c.get_mqttsta()).toBe(0);
+    c.disconnect();
+    await Promise.all([p.end(), ghost.end()]);
+  });
+});
+
+describe('set_last_will(), disconnect(), close(), reconnect()', () => {
+  it('disconnect() sends DISCONNECT (no will); close() does not (the will is published); both leave get_mqttsta() at -1', async () => {
+    const watcher = await peer();
+    await watcher.subscribe('will/#', { qos: 1 });
+    const arriving = nextMessages(watcher, 1);
+    const polite = new MQTTClient(uniqueId('will'), HOST, broker.port);
+    polite.set_last_will('will/polite', 'gone');
+    polite.connect();
+    polite.disconnect();
+    const abrupt = new MQTTClient(uniqueId('will'), HOST, broker.port);
+    abrupt.set_last_will(Buffer.from('will/abrupt'), Buffer.from('gone'), { qos: 1 });
+    abrupt.connect();
+    abrupt.close();
+    expect((await arriving).map((m) => [m.topic, m.payload.toString(), m.qos])).toEqual([['will/abrupt', 'gone', 1]]);
+    expect([polite.get_mqttsta(), abrupt.get_mqttsta()]).toEqual([-1, -1]);
+    expect(thrown(() => polite.wait_msg())).toMatchObject({ name: 'OSError', errno: 107 });
+    expect(thrown(() => abrupt.check_msg())).toMatchObject({ name: 'OSError', errno: 107 });
+    polite.disconnect();   // nothing to do
+    await watcher.end();
+  });
+
+  it('set_last_will() checks its arguments at once', () => {
+    const c = new MQTTClient('w', HOST);
+    expect(thrown(() => c.set_last_will('will/#', 'x'))).toMatchObject({ code: 'ERR_INVALID_TOPIC' });
+    expect(thrown(() => c.set_last_will('will/t', 'x', false, 3 as never))).toMatchObject({ code: 'ERR_INVALID_ARG' });
+    c.set_last_will('will/t', 'x', true, 2);
+    expect(c.client.options.will).toMatchObject({ topic: 'will/t', qos: 2, retain: true });
+  });
+
+  it('reconnect(): ERR_STATE before connect(); after close(), connects again with the same clean_session', () => {
+    const c = new MQTTClient(uniqueId('re'), HOST, broker.port);
+    expect(thrown(() => c.reconnect())).toMatchObject({ code: 'ERR_STATE' });
+    c.connect(false);
+    c.close();
+    expect(c.reconnect()).toBe(0);
+    expect(c.get_mqttsta()).toBe(0);
+    expect(c.client.options.clean).toBe(false);
+    c.connect(true);   // a clean session ends the persistent one
+    expect(c.connect()).toBe(0);   // connect() on a connection starts a new one
+    c.disconnect();
   });
 });
