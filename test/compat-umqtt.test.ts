@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, MqttClient, MqttError } from '../lib/index.js';
 import { MQTTClient, MQTTException, OSError, type Bytes } from '../lib/compat/umqtt.js';
 import { startAedes } from './support/aedes.js';
-import { compatScript, lines, publishLater, sleepSync } from './support/compat.js';
+import { acceptConnect, compatScript, lines, publishLater, refuseWithUsernameCode, sleepSync, uniqueIds } from './support/compat.js';
 import { nextEvent, nextMessages } from './support/events.js';
 import { FakeBroker } from './support/fake-broker.js';
 import { connack, packet, packetId, Type, u16 } from './support/mqtt-bytes.js';
@@ -18,9 +18,8 @@ beforeAll(async () => { broker = await startMosquitto(); });
 afterAll(async () => { await broker?.stop(); });
 
 const HOST = '127.0.0.1';
-let ids = 0;
 /** A client id of its own for each client of a test. */
-const uniqueId = (what: string) => `umqtt-${what}-${process.pid}-${++ids}`;
+const uniqueId = uniqueIds('umqtt');
 
 /** The error `fn` throws. */
 function thrown(fn: () => unknown): unknown {
@@ -493,6 +492,14 @@ describe('connect(clean_session=True)', () => {
     }
   });
 
+  // Core gap: connectSync() reports ERR_NOT_CONNECTED ("waitSync: call
+  // connect() first") instead of the engine's refusal when connect() fails
+  // before a native client exists, so this raises OSError 107.
+  it.fails('options the engine refuses before connecting raise its error (a password without a user name: ERR_PASSWORD)', () => {
+    const c = new MQTTClient(uniqueId('pw'), HOST, broker.port, { password: 'x' });
+    expect(thrown(() => c.connect())).toMatchObject({ code: 'ERR_PASSWORD' });
+  });
+
   it('clean_session=False: the session (subscription and queued QoS 1 messages) outlives the connection', async () => {
     const id = uniqueId('persist');
     const got: string[] = [];
@@ -528,7 +535,7 @@ describe('connect(clean_session=True)', () => {
 
   it('the broker\'s refusals as MQTTException(return code) (aedes, in reach of a script\'s process; its hook gives 2 to 5)', async () => {
     const aedes = await startAedes({
-      authenticate: (_client, username, _password, done) => done(Object.assign(new Error('refused'), { returnCode: Number(username) }), null),
+      authenticate: refuseWithUsernameCode,
     });
     try {
       const exit = await compatScript('umqtt', `
@@ -571,10 +578,8 @@ describe('version=3 against a broker that only speaks 3.1.1 (the fake broker, in
         }
       `, fake.port);
       for (const [name, level, code] of [['MQIsdp', 3, 1], ['MQTT', 4, 0]] as const) {
-        const conn = await fake.accept();
-        const connectPacket = await conn.expect(Type.CONNECT);
-        expect(connectPacket.subarray(4, 4 + name.length).toString()).toBe(name);
-        expect(connectPacket[4 + name.length]).toBe(level);
+        const { conn, ...sent } = await acceptConnect(fake);
+        expect(sent).toEqual({ name, level });
         conn.send(connack(code));
       }
       const exit = await script.exited;

@@ -332,12 +332,11 @@ export class MQTTClient {
    *  disconnect() or close()). */
   get_mqttsta(): -1 | 0 | 1 | 2 {
     if (!this.#conn.live) return -1;
-    switch (this.#conn.client.state) {
-      case 'connected': return 0;
-      case 'disconnected': return 2;
-      case 'closed': return -1;
-      default: return 1;
-    }
+    const client = this.#conn.client;
+    if (client.connected) return 0;
+    // lost for good (the core client's state may not say so yet)
+    if (client.state === 'disconnected' || (this.#conn.lost && !this.#settings.reconn)) return 2;
+    return client.state === 'closed' ? -1 : 1;
   }
 
   /** The core client's options for a connection. */

@@ -6,6 +6,9 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../../lib/native.js';
+import type { AedesHooks } from './aedes.js';
+import type { FakeBroker, FakeConnection } from './fake-broker.js';
+import { Type } from './mqtt-bytes.js';
 import { Script, type Exit } from './script.js';
 
 /** Blocks the calling thread for `ms`, as time.sleep() on a device. */
@@ -35,4 +38,24 @@ export function publishLater(port: number, topic: string, payload: string, delay
 /** The lines a script printed. */
 export function lines(stdout: string): string[] {
   return stdout.split('\n').filter((l) => l !== '');
+}
+
+/** A maker of client ids unique to this process, named for what they are for. */
+export function uniqueIds(api: string): (what: string) => string {
+  let n = 0;
+  return (what) => `${api}-${what}-${process.pid}-${++n}`;
+}
+
+/** An aedes authenticate hook that refuses every client with the CONNACK
+ *  return code its user name spells ('2' to '5'). */
+export const refuseWithUsernameCode: AedesHooks['authenticate'] = (_client, username, _password, done) =>
+  done(Object.assign(new Error('refused'), { returnCode: Number(username) }), null);
+
+/** The protocol name and level of the CONNECT the next client sends to
+ *  `fake`, and its connection. */
+export async function acceptConnect(fake: FakeBroker): Promise<{ conn: FakeConnection; name: string; level: number }> {
+  const conn = await fake.accept();
+  const p = await conn.expect(Type.CONNECT);
+  const length = p.readUInt16BE(2);   // a CONNECT's remaining length fits one byte here
+  return { conn, name: p.subarray(4, 4 + length).toString(), level: p[4 + length] };
 }
