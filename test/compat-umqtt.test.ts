@@ -611,15 +611,16 @@ describe('publish(topic, msg, retain=False, qos=0) and subscribe(topic, qos=0)',
     await Promise.all([watcher.end(), later.end()]);
   });
 
-  it('fixed: QoS 2 is supported (umqtt cannot do it): publish() returns only after PUBCOMP', async () => {
+  it('fixed: QoS 2 is supported (umqtt cannot do it): publish() returns only after PUBCOMP; no acknowledgement within timeout: OSError 110', async () => {
     const fake = await FakeBroker.start();
     try {
       const script = compatScript('umqtt', `
-        const c = new api.MQTTClient('q2', '127.0.0.1', port);
+        const c = new api.MQTTClient('q2', '127.0.0.1', port, { timeout: 1000 });
         c.connect();
         const started = performance.now();
         c.publish('q2/t', 'exactly once', false, 2);
         console.log('returned after', Math.round(performance.now() - started));
+        try { c.publish('q1/t', 'never acknowledged', false, 1); } catch (e) { console.log(e.name, e.errno, e.code); }
         c.close();
       `, fake.port);
       const conn = await fake.acceptConnected();
@@ -631,9 +632,12 @@ describe('publish(topic, msg, retain=False, qos=0) and subscribe(topic, qos=0)',
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(script.stdout).toBe('');   // still waiting for PUBCOMP
       conn.send(packet(0x70, u16(packetId(pub))));   // PUBCOMP
+      await conn.expect(Type.PUBLISH);   // and no PUBACK
       const exit = await script.exited;
-      expect(exit.stdout).toMatch(/^returned after \d+\n$/);
-      expect(Number(exit.stdout.split(' ')[2])).toBeGreaterThanOrEqual(250);
+      const out = lines(exit.stdout);
+      expect(out[0]).toMatch(/^returned after \d+$/);
+      expect(Number(out[0].split(' ')[2])).toBeGreaterThanOrEqual(250);
+      expect(out.slice(1)).toEqual(['OSError 110 ERR_TIMEOUT']);
     } finally {
       await fake.stop();
     }

@@ -100,10 +100,11 @@ export class BlockingConnection {
 
   /** Runs one operation of the live core client and blocks the calling
    *  thread until it settles, for at most `ms`; returns its value or throws
-   *  its MqttError (ERR_TIMEOUT when the time is up). With `failOnLoss`, a
-   *  connection lost meanwhile fails it at once with the loss's error rather
-   *  than leaving it to wait for a reconnect. ERR_NOT_CONNECTED when not
-   *  live. */
+   *  its MqttError (ERR_TIMEOUT when the time is up: the operation is then
+   *  abandoned, though what was handed to the engine may still be sent).
+   *  With `failOnLoss`, a connection lost meanwhile fails it at once with the
+   *  loss's error rather than leaving it to wait for a reconnect.
+   *  ERR_NOT_CONNECTED when not live. */
   block<T>(operation: (client: MqttClient, signal: AbortSignal) => Promise<T>, ms: number, failOnLoss: boolean): T {
     if (!this.#live) throw new MqttError('ERR_NOT_CONNECTED', 'not connected: call connect() first');
     const client = this.#client;
@@ -112,7 +113,10 @@ export class BlockingConnection {
     try {
       return client.awaitSync(operation(client, controller.signal), ms);
     } catch (e) {
-      throw controller.signal.aborted && this.#lost ? this.#lost : e;
+      if (controller.signal.aborted && this.#lost) throw this.#lost;
+      // given up on: a graceful close() does not wait for it either
+      if ((e as MqttError).code === 'ERR_TIMEOUT') controller.abort();
+      throw e;
     } finally {
       if (this.#blocking === controller) this.#blocking = undefined;
     }
