@@ -177,10 +177,12 @@ export class Inbox<T> {
 
   constructor(readonly limit = INBOX_LIMIT) {}
 
+  /** How many messages wait. */
   get length(): number {
     return this.#items.length - this.#head;
   }
 
+  /** Adds a message, or counts it when `limit` are waiting. */
   push(item: T): void {
     if (this.length >= this.limit) this.#dropped++;
     else this.#items.push(item);

@@ -20,6 +20,7 @@ export const STATE_FAIL_BAD_RCODE = 5;
  *  (MQTT-3.3.5-2), and the way brokers such as aedes refuse a subscription */
 export const STATE_FAIL_PERMISSION = 6;
 
+/** The methods that return a code. */
 export type PikaOperation = 'connect' | 'subscribe' | 'unsubscribe' | 'publish';
 
 /** The code PikaPython returns when `operation` fails with `error`. */

@@ -7,7 +7,10 @@ import { pyArgs, pyBool, type PyArgs } from './common-umqtt-pika-args.js';
 import { BlockingConnection, DEFAULT_TIMEOUT_MS, Inbox, onNextTurn } from './common-umqtt-pika-connection.js';
 import { pikaCode, STATE_FAIL_UNKONW, STATE_SUCCESS } from './pika-codes.js';
 
-export * from './pika-codes.js';
+export {
+  STATE_SUCCESS, STATE_FAIL_UNKONW, STATE_FAIL_BAD_NAME_PASSWD, STATE_FAIL_BAD_CLINETID, STATE_FAIL_BAD_PROTOCOL,
+  STATE_FAIL_BAD_RCODE, STATE_FAIL_PERMISSION,
+} from './pika-codes.js';
 
 /** What publish() and setWill() send: text, or bytes. */
 export type Payload = string | Buffer;
@@ -24,6 +27,7 @@ export interface MessageEvent {
   retain: boolean;
 }
 
+/** A subscription's callback: `def sub_cb(evt)`. */
 export type MessageCallback = (evt: MessageEvent) => void;
 
 /** The constructor's optional parameters by name; `clinetID` is the
