@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, MqttClient, MqttError } from '../lib/index.js';
 import { MQTTClient, MQTTException, OSError, type Bytes } from '../lib/compat/umqtt.js';
 import { startAedes } from './support/aedes.js';
-import { acceptConnect, compatScript, lines, publishLater, refuseWithUsernameCode, sleepSync, uniqueIds } from './support/compat.js';
+import { acceptConnect, compatScript, lines, publishLater, refuseWithUsernameCode, sleepSync, uniqueIds, withWatchdog } from './support/compat.js';
 import { nextEvent, nextMessages } from './support/events.js';
 import { FakeBroker } from './support/fake-broker.js';
 import { connack, packet, packetId, Type, u16 } from './support/mqtt-bytes.js';
@@ -84,22 +84,24 @@ describe('the examples of the documents', () => {
     codey.led.show(0, 0, 0);
     codey.display.show(0);
     let rounds = 0;   // the device loops forever; two rounds here
-    device: while (true) {
-      if (codey.wifi.is_connected()) {
-        on_mqtt_connect();
-        on_subscribe();
-        codey.led.show(0, 0, 255);
-        while (true) {
-          // Blocking wait for message
-          on_publish('/sensors/temperature/home', String(38), false, 1);
-          mqttClient.wait_msg();
-          time.sleep(1);
-          if (++rounds === 2) break device;
+    withWatchdog(broker.port, '/sensors/temperature/watchdog', () => {   // bounds the blocking waits
+      device: while (true) {
+        if (codey.wifi.is_connected()) {
+          on_mqtt_connect();
+          on_subscribe();
+          codey.led.show(0, 0, 255);
+          while (true) {
+            // Blocking wait for message
+            on_publish('/sensors/temperature/home', String(38), false, 1);
+            mqttClient.wait_msg();
+            time.sleep(1);
+            if (++rounds === 2) break device;
+          }
+        } else {
+          codey.led.show(0, 0, 0);
         }
-      } else {
-        codey.led.show(0, 0, 0);
       }
-    }
+    });
     mqttClient.disconnect();
     expect(printed).toEqual(['/sensors/temperature/home :38', '/sensors/temperature/home :38']);
     expect(shown).toEqual(['0', '38', '38']);
@@ -134,10 +136,12 @@ describe('the examples of the documents', () => {
       c.publish(Buffer.from('/public/TEST/quecpython'), Buffer.from('my name is Quecpython!'));
       mqtt_log.info('Publish topic: /public/TEST/quecpython, msg: my name is Quecpython');
 
-      while (true) {
-        c.wait_msg();   // Blocking function of monitoring messages.
-        if (state === 1) break;
-      }
+      withWatchdog(broker.port, '/public/TEST/quecpython', () => {   // bounds the blocking waits
+        while (true) {
+          c.wait_msg();   // Blocking function of monitoring messages.
+          if (state === 1) break;
+        }
+      });
       // Disconnects from the MQTT server.
       c.disconnect();
       expect(c.get_mqttsta()).toBe(-1);
@@ -512,7 +516,7 @@ describe('connect(clean_session=True)', () => {
     await p.publish('persist/t', 'while away', { qos: 1 });
     await p.end();
     c.connect({ clean_session: false });
-    while (got.length === 0) c.wait_msg();
+    withWatchdog(broker.port, 'persist/t', () => { while (got.length === 0) c.wait_msg(); });
     expect(got).toEqual(['while away']);
     c.connect(true);   // and a clean one ends the session
     c.disconnect();
@@ -652,7 +656,7 @@ describe('publish(topic, msg, retain=False, qos=0) and subscribe(topic, qos=0)',
     c.subscribe('sub/+', 2);
     const p = await peer();
     await p.publish('sub/t', 'exactly', { qos: 2 });
-    while (got.length === 0) c.wait_msg();
+    withWatchdog(broker.port, 'sub/t', () => { while (got.length === 0) c.wait_msg(); });
     expect(got).toEqual([['sub/t', 'exactly']]);
     c.disconnect();
     await p.end();
@@ -708,10 +712,10 @@ describe('wait_msg(), check_msg(), set_callback(f), ping()', () => {
     c.subscribe('wait/t', 1);
     const publishing = publishLater(broker.port, 'wait/t', 'late', 300);
     const started = performance.now();
-    c.wait_msg();
+    withWatchdog(broker.port, 'wait/t', () => c.wait_msg());
     expect(got).toEqual(['late']);
     expect(performance.now() - started).toBeGreaterThanOrEqual(250);
-    expect((await publishing).code).toBe(0);
+    expect((await publishing.exited).code).toBe(0);
     c.disconnect();
   });
 
@@ -721,8 +725,9 @@ describe('wait_msg(), check_msg(), set_callback(f), ping()', () => {
     let called = false;
     c.set_callback(() => { called = true; });
     c.connect();
+    c.subscribe('ping/watchdog');
     c.ping();
-    c.wait_msg();
+    withWatchdog(broker.port, 'ping/watchdog', () => c.wait_msg());
     expect(called).toBe(false);
     c.disconnect();
   });
@@ -760,7 +765,7 @@ describe('wait_msg(), check_msg(), set_callback(f), ping()', () => {
     c.connect();
     c.subscribe('bytes/#', 1);
     c.publish('bytes/in', binary, false, 1);
-    while (got.length < 2) c.wait_msg();
+    withWatchdog(broker.port, 'bytes/in', () => { while (got.length < 2) c.wait_msg(); });
     expect(got.map((b) => Buffer.isBuffer(b) && b.equals(binary))).toEqual([true, true]);
     expect(() => got[0].decode()).toThrow(TypeError);   // not UTF-8, as Python's UnicodeError
     expect(got[0].decode('latin1')).toBe('\u0000\u0001\u00ff\u0000\u0080');
@@ -810,7 +815,7 @@ describe('a lost connection, reconn, error_register_cb(callback), get_mqttsta()'
     await new Promise((resolve) => setImmediate(resolve));   // the error callback runs on the event loop
     expect(reported).toEqual([['[Errno -1] connection closed: connection: ERR_CLOSED', expect.any(OSError)]]);
     expect(c.get_mqttsta()).toBe(2);
-    for (const call of [() => c.wait_msg(), () => c.check_msg()])
+    for (const call of [() => c.check_msg(), () => c.wait_msg()])   // wait_msg() last: broken, it would block
       expect(thrown(call)).toMatchObject({ name: 'OSError', errno: -1, args: [-1], code: 'ERR_CLOSED' });
     expect(thrown(() => c.publish('lost/t', 'x'))).toMatchObject({ name: 'OSError', errno: 107 });
     expect(c.reconnect()).toBe(0);
@@ -862,8 +867,8 @@ describe('set_last_will(), disconnect(), close(), reconnect()', () => {
     abrupt.close();
     expect((await arriving).map((m) => [m.topic, m.payload.toString(), m.qos])).toEqual([['will/abrupt', 'gone', 1]]);
     expect([polite.get_mqttsta(), abrupt.get_mqttsta()]).toEqual([-1, -1]);
-    expect(thrown(() => polite.wait_msg())).toMatchObject({ name: 'OSError', errno: 107 });
     expect(thrown(() => abrupt.check_msg())).toMatchObject({ name: 'OSError', errno: 107 });
+    expect(thrown(() => polite.wait_msg())).toMatchObject({ name: 'OSError', errno: 107 });   // as check_msg(): it does not block
     polite.disconnect();   // nothing to do
     await watcher.end();
   });

@@ -9,7 +9,7 @@ import { packageRoot } from '../../lib/native.js';
 import type { AedesHooks } from './aedes.js';
 import type { FakeBroker, FakeConnection } from './fake-broker.js';
 import { Type } from './mqtt-bytes.js';
-import { Script, type Exit } from './script.js';
+import { Script } from './script.js';
 
 /** Blocks the calling thread for `ms`, as time.sleep() on a device. */
 export function sleepSync(ms: number): void {
@@ -25,14 +25,30 @@ export function compatScript(api: 'umqtt' | 'pika', body: string, port: number, 
 }
 
 /** Publishes `payload` to `topic` (QoS 1) from another process after
- *  `delayMs`, while this thread may be blocked; resolves when it exits. */
-export function publishLater(port: number, topic: string, payload: string, delayMs: number): Promise<Exit> {
+ *  `delayMs`, while this thread may be blocked. */
+export function publishLater(port: number, topic: string, payload: string, delayMs: number): Script {
   return new Script(`
     await new Promise((resolve) => setTimeout(resolve, ${delayMs}));
     const c = await tinymqtt.connect({ host: '127.0.0.1', port });
     await c.publish(${JSON.stringify(topic)}, ${JSON.stringify(payload)}, { qos: 1 });
     await c.end();
-  `, port).exited;
+  `, port, delayMs + 10000);
+}
+
+/** What a watchdog publishes. */
+export const WATCHDOG = 'watchdog';
+
+/** Runs `body`, which blocks in wait_msg() until a message comes to a
+ *  client subscribed to `topic`: if none comes within `ms`, another process
+ *  publishes WATCHDOG to `topic`, so the wait ends and the test fails on that
+ *  message instead of blocking its thread for good. */
+export function withWatchdog<T>(port: number, topic: string, body: () => T, ms = 10_000): T {
+  const dog = publishLater(port, topic, WATCHDOG, ms);
+  try {
+    return body();
+  } finally {
+    dog.child.kill();
+  }
 }
 
 /** The lines a script printed. */
