@@ -369,7 +369,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     const outcome = (operation as Observed<T>)[OUTCOME];
     if (!outcome) throw argError('operation', 'must be a promise returned by this client');
     operation.catch(() => {});   // its error is thrown here instead
-    if (!this.waitSync(timeoutMs, () => outcome.settled))
+    if (!outcome.settled && !this.waitSync(timeoutMs, () => outcome.settled))
       throw new MqttError('ERR_TIMEOUT', `awaitSync: not settled within ${timeoutMs} ms`);
     if (outcome.failed) throw outcome.error;
     return outcome.value as T;
@@ -749,6 +749,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       case EventKind.Disconnect: {
         const wasConnected = this.#connected;
         this.#connected = false;
+        // the State event that follows may come in a later batch: state
+        // must not say 'connected' after 'offline'
+        this.#state = this.options.reconnectPeriod > 0 && !this.#ending ? STATE_WAITING_RECONNECT : STATE_DISCONNECTED;
         const p = this.#connecting;
         this.#connecting = undefined;
         if (a !== 0) {

@@ -297,11 +297,8 @@ describe('connect() and disconnect(): 0 or the appendix\'s error codes', () => {
     expect(new MQTT(HOST, port, uniqueId('c')).connect()).toBe(STATE_FAIL_BAD_NAME_PASSWD);
   });
 
-  // Core gap: connectSync() reports ERR_NOT_CONNECTED ("waitSync: call
-  // connect() first") instead of the engine's refusal when connect() fails
-  // before a native client exists (awaitSync waits before reading the
-  // settled outcome), so these come back as 1.
-  it.fails('options the engine refuses before connecting: a password without a user name 2, a client id over 23 characters with MQTT 3.1: 3', () => {
+  // refused before a native client exists: the engine's refusal, not 1
+  it('options the engine refuses before connecting: a password without a user name 2, a client id over 23 characters with MQTT 3.1: 3', () => {
     expect(new MQTT(HOST, broker.port, { clientID: uniqueId('c'), password: 'x' }).connect()).toBe(STATE_FAIL_BAD_NAME_PASSWD);
     const c = new MQTT(HOST, broker.port, { clientID: 'a-client-id-of-23-chars', version: '3.1' });
     expect(c.connect()).toBe(STATE_SUCCESS);

@@ -496,10 +496,8 @@ describe('connect(clean_session=True)', () => {
     }
   });
 
-  // Core gap: connectSync() reports ERR_NOT_CONNECTED ("waitSync: call
-  // connect() first") instead of the engine's refusal when connect() fails
-  // before a native client exists, so this raises OSError 107.
-  it.fails('options the engine refuses before connecting raise its error (a password without a user name: ERR_PASSWORD)', () => {
+  // refused before a native client exists: the engine's refusal, not OSError 107
+  it('options the engine refuses before connecting raise its error (a password without a user name: ERR_PASSWORD)', () => {
     const c = new MQTTClient(uniqueId('pw'), HOST, broker.port, { password: 'x' });
     expect(thrown(() => c.connect())).toMatchObject({ code: 'ERR_PASSWORD' });
   });
