@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <random>
+#include <algorithm>
 #include <new>
 
 #include "events.h"
@@ -266,7 +268,13 @@ std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Loop *loo
         cfg.connect_props.raw = Bin(k->connect_props_);
     cfg.connect_timeout_ms = r.Int("connectTimeout", 0, UINT32_MAX);
     cfg.max_inflight = static_cast<uint16_t>(r.Int("maxInflight", 0, 65535));
+    // reconnect: the first delay's ceiling (0: none), then backoff with jitter
     cfg.reconnect_delay_ms = r.Int("reconnectPeriod", 0, UINT32_MAX);
+    k->backoff_.base_ms = cfg.reconnect_delay_ms;
+    k->backoff_.max_ms = std::max(r.Int("reconnectMaxPeriod", 0, UINT32_MAX), cfg.reconnect_delay_ms);
+    k->backoff_.factor = static_cast<uint16_t>(r.Int("reconnectFactor", 1, 100));
+    k->backoff_.seed = std::random_device{}() | 1u;
+    k->stable_ms_ = r.Int("reconnectResetAfter", 0, UINT32_MAX);
     uint32_t max_packet = r.Int("maxPacketSize", 16, kMaxPacket);
     uint32_t send_buffer = r.Int("sendBufferSize", 64, kMaxPacket);
 
@@ -555,7 +563,19 @@ void Core::OnError(tmq_client *c, int err, const tmq_msg *msg)
 void Core::OnState(tmq_client *c, tmq_state state)
 {
     Core *k = Of(c);
-    k->loop_->Emit(k->id_, kState, state);
+    uint32_t now = tmq_now_ms(), delay = 0;
+    if (state == TMQ_STATE_READY) {
+        k->ready_since_ = now;
+        k->was_ready_ = true;
+    } else if (state == TMQ_STATE_WAITING_RECONNECT) {
+        // the engine reads the delay when it starts waiting, which is now
+        if (k->was_ready_ && now - k->ready_since_ >= k->stable_ms_)
+            tmq_backoff_reset(&k->backoff_);
+        k->was_ready_ = false;
+        delay = std::max<uint32_t>(tmq_backoff_next(&k->backoff_), 1);   // 0 would mean none
+        k->cfg_.reconnect_delay_ms = delay;
+    }
+    k->loop_->Emit(k->id_, kState, state, static_cast<int32_t>(std::min<uint32_t>(delay, INT32_MAX)));
 }
 
 // ---- ClientWrap (JS thread) ---------------------------------------------------

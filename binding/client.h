@@ -13,6 +13,7 @@
 #include <vector>
 
 extern "C" {
+#include "tinymqtt/backoff.h"
 #include "tinymqtt/client.h"
 #include "tinymqtt/posix.h"
 #include "tinymqtt/tls.h"
@@ -100,6 +101,11 @@ private:
     bool added_ = false;
     bool closed_ = false;
     tmq_client_config cfg_{};
+    // reconnect delays: backoff with jitter, reset after a connection that
+    // lasted stable_ms_ (OnState sets cfg_.reconnect_delay_ms)
+    tmq_backoff backoff_{};
+    uint32_t stable_ms_ = 0, ready_since_ = 0;
+    bool was_ready_ = false;
     // what cfg_ points into
     std::string host_, client_id_, username_, password_, will_topic_, will_payload_;
     std::string connect_props_, will_props_;

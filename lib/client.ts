@@ -46,8 +46,15 @@ export interface MqttClientOptions {
   ALPNProtocols?: string[];
   /** ms for the TCP/TLS connect and CONNACK (default 30000) */
   connectTimeout?: number;
-  /** ms between reconnect attempts (default 0: no automatic reconnect yet) */
+  /** automatic reconnect: the first delay's ceiling in ms (default 0: no
+   *  automatic reconnect). Each delay is drawn at random below its ceiling
+   *  (full jitter), and the ceiling grows by reconnectFactor (default 2) per
+   *  failed attempt up to reconnectMaxPeriod (default 30000); it starts over
+   *  after a connection that lasted reconnectResetAfter ms (default 10000). */
   reconnectPeriod?: number;
+  reconnectMaxPeriod?: number;
+  reconnectFactor?: number;
+  reconnectResetAfter?: number;
   /** outgoing QoS 1/2 messages in flight at once (default 0: the broker's limit) */
   maxInflight?: number;
   /** largest incoming packet in bytes (default 1 MiB) */
@@ -235,6 +242,9 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
     connectTimeout: checkInt('options.connectTimeout', o.connectTimeout ?? 30000, 1, 2 ** 31 - 1),
     maxInflight: checkInt('options.maxInflight', o.maxInflight ?? 0, 0, 65535),
     reconnectPeriod: checkInt('options.reconnectPeriod', o.reconnectPeriod ?? 0, 0, 2 ** 31 - 1),
+    reconnectMaxPeriod: checkInt('options.reconnectMaxPeriod', o.reconnectMaxPeriod ?? 30000, 0, 2 ** 31 - 1),
+    reconnectFactor: checkInt('options.reconnectFactor', o.reconnectFactor ?? 2, 1, 100),
+    reconnectResetAfter: checkInt('options.reconnectResetAfter', o.reconnectResetAfter ?? 10000, 0, 2 ** 31 - 1),
     maxPacketSize: checkInt('options.maxPacketSize', o.maxPacketSize ?? 1 << 20, 16, MAX_PACKET),
     sendBufferSize: checkInt('options.sendBufferSize', o.sendBufferSize ?? 2 << 20, 64, MAX_PACKET),
   };
@@ -280,8 +290,9 @@ export interface MqttClientEvents {
   error: [error: MqttError];
   /** the connection was lost */
   offline: [];
-  /** an automatic reconnect attempt starts */
-  reconnect: [];
+  /** an automatic reconnect attempt starts: the how-many-th since the last
+   *  connection, after how long a wait (ms) */
+  reconnect: [info: { attempt: number; delay: number }];
   /** PINGRESP */
   pong: [];
   /** the client is closed for good; 'end' follows at once */
@@ -316,6 +327,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #lastTopicBytes = Buffer.alloc(0);
   /** 5.0: the Maximum Packet Size of the broker's CONNACK */
   #serverMaxPacket = MAX_PACKET;
+  /** reconnect attempts since the last CONNACK, and the delay before the next */
+  #attempts = 0;
+  #reconnectDelay = 0;
   /** tokens of ping() calls waiting for PINGRESP */
   #pings: number[] = [];
   /** events this client has had (waitSync watches it) */
@@ -707,6 +721,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     switch (ev[i + 1]) {
       case EventKind.Connack: {
         this.#connected = true;
+        this.#attempts = 0;
         const p = this.#connecting;
         this.#connecting = undefined;
         p?.resolve(undefined);
@@ -774,7 +789,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         break;
       }
       case EventKind.State:
-        if (a === STATE_TCP_CONNECTING && this.#state === STATE_WAITING_RECONNECT) this.emit('reconnect');
+        if (a === STATE_WAITING_RECONNECT) this.#reconnectDelay = b;
+        if (a === STATE_TCP_CONNECTING && this.#state === STATE_WAITING_RECONNECT)
+          this.emit('reconnect', { attempt: ++this.#attempts, delay: this.#reconnectDelay });
         this.#state = a;
         break;
       case EventKind.Closed: {

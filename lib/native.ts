@@ -54,8 +54,14 @@ export interface NativeClientOptions {
   connectTimeout: number;
   /** outgoing QoS 1/2 window; 0: only the server's Receive Maximum */
   maxInflight: number;
-  /** ms between reconnect attempts; 0: no automatic reconnect */
+  /** ceiling of the first reconnect delay in ms; 0: no automatic reconnect */
   reconnectPeriod: number;
+  /** largest ceiling of a reconnect delay, ms */
+  reconnectMaxPeriod: number;
+  /** growth of the ceiling per failed attempt */
+  reconnectFactor: number;
+  /** ms a connection must last for the delays to start over */
+  reconnectResetAfter: number;
   /** largest incoming packet in bytes (the receive buffer) */
   maxPacketSize: number;
   /** bytes of the send buffer: the largest packet the client can send */
@@ -86,7 +92,7 @@ export const enum EventKind {
                    // CONNACK's return code, or 0,
                    // c/d: property block offset/length in `data` (a 5.0 DISCONNECT or CONNACK)
   Error = 8,       // a: engine error code, b: token of the operation it fails (0: the connection)
-  State = 9,       // a: the tmq_state now
+  State = 9,       // a: the tmq_state now, b: the reconnect delay in ms (WAITING_RECONNECT)
   Closed = 10,     // the native client is closed: no more events for it
 }
 

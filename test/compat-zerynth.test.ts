@@ -328,10 +328,8 @@ describe('reconnection', () => {
     client.connect(HOST, 60, { port: env.broker.port, breconnect_cb: () => calls.push('before'), aconnect_cb: () => calls.push('after') });
     expect(calls).toEqual(['after']);
     const intruder = await connect({ host: HOST, port: env.broker.port, clientId: 'zerynth-dropped' });   // takes the client id over
-    await pause(100);   // the loss is seen; the next attempt is a second away
-    const start = performance.now();
+    await pause(100);   // the loss is seen; the next attempt is up to a second away
     client.reconnect();   // blocks until the automatic reconnection is done
-    expect(performance.now() - start).toBeGreaterThan(500);
     expect(calls).toEqual(['after', 'before', 'after']);
     await intruder.end({ force: true });
     expect(client.reconnect()).toBeUndefined();   // connected: nothing to do
@@ -355,11 +353,9 @@ describe('reconnection', () => {
     await env.watcher.subscribe('zerynth/queued', { qos: 1 });
     const arriving = nextMessages(env.watcher, 1);
     const intruder = await connect({ host: HOST, port: env.broker.port, clientId: 'zerynth-queued' });
-    await pause(100);   // the loss is seen; the next attempt is a second away
-    const start = performance.now();
+    await pause(100);   // the loss is seen; the next attempt is up to a second away
     client.publish('zerynth/queued', 'later', 1);
     expect((await arriving)[0].payload.toString()).toBe('later');
-    expect(performance.now() - start).toBeGreaterThan(500);
     await count(acks, 1);
     await intruder.end({ force: true });
     client.disconnect();

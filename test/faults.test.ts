@@ -4,8 +4,8 @@
 // publish settles as delivered and the subscriber gets every message (QoS 2:
 // exactly once). Bounded in count and time.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type MqttClient } from '../lib/index.js';
-import { startMosquitto, type Broker } from './support/mosquitto.js';
+import { connect, MqttClient } from '../lib/index.js';
+import { freePort, startMosquitto, type Broker } from './support/mosquitto.js';
 import { FaultProxy } from './support/proxy.js';
 
 let broker: Broker;
@@ -43,7 +43,7 @@ describe('faults between client and broker', () => {
       const seen = tally(subscriber, topic);
       const publisher = await connect({
         host: '127.0.0.1', port: proxy.port, clientId: `fault-pub-${qos}`, clean: false,
-        reconnectPeriod: 50, maxInflight: 20,
+        reconnectPeriod: 50, reconnectMaxPeriod: 200, maxInflight: 20,
       });
       const before = proxy.accepted;
       const total = 2000;
@@ -81,23 +81,40 @@ describe('faults between client and broker', () => {
     await subscriber.end();
   }, 30000);
 
+  it('reconnects with jittered delays whose ceilings grow by the factor up to the maximum, one event per attempt', async () => {
+    const port = await freePort();   // nothing listens: every attempt is refused at once
+    const client = new MqttClient({ host: '127.0.0.1', port, reconnectPeriod: 100, reconnectFactor: 2, reconnectMaxPeriod: 400 });
+    const attempts: Array<{ attempt: number; delay: number }> = [];
+    client.on('reconnect', (info) => attempts.push(info));
+    client.on('error', () => undefined);
+    await expect(client.connect()).rejects.toMatchObject({ code: 'ERR_REFUSED' });
+    expect(await until(() => attempts.length >= 6, 10000)).toBe(true);
+    await client.end();
+    expect(attempts.slice(0, 6).map((a) => a.attempt)).toEqual([1, 2, 3, 4, 5, 6]);
+    const ceilings = [100, 200, 400, 400, 400, 400];
+    attempts.slice(0, 6).forEach((a, i) => {
+      expect(a.delay).toBeGreaterThanOrEqual(1);
+      expect(a.delay).toBeLessThanOrEqual(ceilings[i]);
+    });
+  }, 20000);
+
   it('a silent link (black-holed) is found dead by keepalive, and the client reconnects and delivers', async () => {
     const topic = 'fault/silent';
     const subscriber = await connect({ host: '127.0.0.1', port: broker.port });
     await subscriber.subscribe(topic, { qos: 1 });
     const seen = tally(subscriber, topic);
     const publisher = await connect({
-      host: '127.0.0.1', port: proxy.port, clientId: 'fault-silent', clean: false, keepalive: 1, reconnectPeriod: 50,
+      host: '127.0.0.1', port: proxy.port, clientId: 'fault-silent', clean: false, keepalive: 1, reconnectPeriod: 50, reconnectMaxPeriod: 200, connectTimeout: 2000,
     });
     const errors: string[] = [];
     publisher.on('error', (e) => errors.push(e.code));
     proxy.blackhole(true);
     const sent = publisher.publish(topic, 'through the silence', { qos: 1 });
-    await until(() => errors.includes('ERR_KEEPALIVE'), 5000);
+    await until(() => errors.includes('ERR_KEEPALIVE'), 10000);
     proxy.blackhole(false);
     proxy.cut();   // the old, silent connections go away
     await sent;
-    expect(errors).toContain('ERR_KEEPALIVE');
+    expect(errors, `errors: ${errors.join(', ')}`).toContain('ERR_KEEPALIVE');
     expect(await until(() => seen.get('through the silence') !== undefined, 5000)).toBe(true);
     await publisher.end();
     await subscriber.end();

@@ -35,9 +35,10 @@ export interface ZerynthConnectOptions {
   sock_keepalive?: [count: number, idle: number, interval: number] | null;
 }
 
-/** The ms between automatic reconnection attempts. Zerynth's loop thread
- *  retries at once, 25 times, then gives up; here the core client retries
- *  every second until it is connected or disconnect() is called. */
+/** The ceiling of the first automatic reconnection delay, ms. Zerynth's loop
+ *  thread retries at once, 25 times, then gives up; here the core client
+ *  retries until it is connected or disconnect() is called, each delay drawn
+ *  at random below a ceiling that starts here and doubles up to 30 s. */
 const RECONNECT_PERIOD_MS = 1000;
 
 /** Where connect() connected, for reconnect() after disconnect(). */

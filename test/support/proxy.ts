@@ -70,10 +70,11 @@ export class FaultProxy {
       broker.destroy();
       this.#pairs.delete(pair);
     };
-    for (const s of [client, broker]) {
-      s.on('error', drop);
-      s.on('close', drop);
-    }
+    client.on('error', drop).on('close', drop);
+    // a black hole hides the broker's side going away too: the client's
+    // socket stays open and silent until cut() or the client closes it
+    const brokerGone = () => (this.#blackhole ? broker.destroy() : drop());
+    broker.on('error', brokerGone).on('close', brokerGone);
     this.#forward(client, broker);
     this.#forward(broker, client);
   }

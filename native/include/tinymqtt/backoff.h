@@ -1,0 +1,33 @@
+/* Reconnect delays: exponential backoff with full jitter.
+ *
+ * The client reconnects after cfg->reconnect_delay_ms, which it reads each
+ * time it starts waiting; the delay policy is the caller's. This helper is
+ * one: from the state callback, on TMQ_STATE_WAITING_RECONNECT, set
+ * reconnect_delay_ms = tmq_backoff_next(&b), and tmq_backoff_reset(&b) once
+ * a connection has been stable. Attempt n waits a delay drawn uniformly from
+ * [0, min(max_ms, base_ms * factor^n)] ("full jitter"), so clients that lost
+ * a broker together do not come back together. Its own library
+ * (tinymqtt_backoff): a firmware that keeps a fixed delay does not link it.
+ * No heap, no floating point. */
+#ifndef TINYMQTT_BACKOFF_H
+#define TINYMQTT_BACKOFF_H
+
+#include <stdint.h>
+
+typedef struct tmq_backoff {
+    uint32_t base_ms;     /* the first ceiling (> 0) */
+    uint32_t max_ms;      /* the largest ceiling (>= base_ms) */
+    uint16_t factor;      /* ceiling growth per attempt (>= 1) */
+    uint32_t ceiling_ms;  /* state: the next attempt's ceiling; 0 starts over */
+    uint32_t seed;        /* state: the jitter's xorshift32 generator; set it
+                           * nonzero (from a hardware or OS random source) */
+} tmq_backoff;
+
+/* Starts over: the next delay is drawn below base_ms again. */
+void tmq_backoff_reset(tmq_backoff *b);
+
+/* The next delay in milliseconds, in [0, ceiling]; then the ceiling grows by
+ * factor, up to max_ms. */
+uint32_t tmq_backoff_next(tmq_backoff *b);
+
+#endif

@@ -1,0 +1,27 @@
+/* Reconnect delays: exponential backoff with full jitter (backoff.h). */
+#include "tinymqtt/backoff.h"
+
+void tmq_backoff_reset(tmq_backoff *b)
+{
+    b->ceiling_ms = 0;
+}
+
+/* xorshift32: enough to spread clients apart, not for secrets. */
+static uint32_t next_random(tmq_backoff *b)
+{
+    uint32_t x = b->seed ? b->seed : 0x9E3779B9u;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    b->seed = x;
+    return x;
+}
+
+uint32_t tmq_backoff_next(tmq_backoff *b)
+{
+    uint32_t ceiling = b->ceiling_ms ? b->ceiling_ms : b->base_ms;
+    uint32_t delay = ceiling == UINT32_MAX ? next_random(b) : next_random(b) % (ceiling + 1u);
+    uint64_t grown = (uint64_t)ceiling * (b->factor ? b->factor : 1u);
+    b->ceiling_ms = grown > b->max_ms ? (b->max_ms > ceiling ? b->max_ms : ceiling) : (uint32_t)grown;
+    return delay;
+}
