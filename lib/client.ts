@@ -62,6 +62,9 @@ export interface MqttClientOptions {
   /** bytes of the send buffer, which bounds the largest packet the client
    *  can send (default 2 MiB; only the pages used take memory) */
   sendBufferSize?: number;
+  /** after a reconnect to a broker that did not keep the session, subscribe
+   *  again to what was subscribed (default true) */
+  resubscribe?: boolean;
   /** bytes of QoS 0 publishes accepted but not yet written to the socket
    *  above which publish() waits for the write (default 512 KiB) */
   highWaterMark?: number;
@@ -128,6 +131,10 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   filters?: string[];
+  /** subscribe: each filter's options byte and the property block, kept
+   *  for restoring the subscriptions granted */
+  options?: number[];
+  props?: Buffer;
   /** QoS 0 publish above the mark: its bytes, counted in #unwritten until
    *  its Sent event */
   bytes?: number;
@@ -330,6 +337,12 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   /** reconnect attempts since the last CONNACK, and the delay before the next */
   #attempts = 0;
   #reconnectDelay = 0;
+  /** the subscriptions granted and not unsubscribed: filter to options byte
+   *  and property block, restored after a reconnect without the session */
+  #subscriptions = new Map<string, { byte: number; props: Buffer | undefined }>();
+  #resubscribe: boolean;
+  /** a CONNACK was received before: the next one is a reconnection */
+  #wasConnected = false;
   /** tokens of ping() calls waiting for PINGRESP */
   #pings: number[] = [];
   /** events this client has had (waitSync watches it) */
@@ -341,6 +354,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     super();
     this.options = nativeOptions(options);
     this.#highWaterMark = checkInt('options.highWaterMark', options.highWaterMark ?? 512 << 10, 0, 2 ** 31 - 1);
+    this.#resubscribe = checkBool('options.resubscribe', options.resubscribe ?? true);
   }
 
   /** Whether the client is connected (CONNACK received, not yet lost). */
@@ -500,7 +514,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       if (opts.signal?.aborted) throw aborted(opts.signal);
       const token = this.#nextToken++;
       n.subscribe(list, options, token, props);
-      return this.#track(opts.signal, (p) => this.#pending.set(token, { ...p, filters: list }), token) as Promise<SubscriptionGrant[]>;
+      return this.#track(opts.signal, (p) => this.#pending.set(token, { ...p, filters: list, options, props }), token) as Promise<SubscriptionGrant[]>;
     } catch (e) {
       return failed(e);
     }
@@ -517,9 +531,33 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       if (opts.signal?.aborted) throw aborted(opts.signal);
       const token = this.#nextToken++;
       n.unsubscribe(list, token, props);
-      return this.#track(opts.signal, (p) => this.#pending.set(token, p), token) as Promise<void>;
+      return this.#track(opts.signal, (p) => this.#pending.set(token, { ...p, filters: list }), token) as Promise<void>;
     } catch (e) {
       return failed(e);
+    }
+  }
+
+  /** Keeps what the broker granted (and forgets what it refused) for
+   *  #restoreSubscriptions. */
+  #remember(p: Pending, codes: Uint8Array): void {
+    p.filters?.forEach((f, k) => {
+      if (codes[k] < 0x80 && p.options) this.#subscriptions.set(f, { byte: p.options[k], props: p.props });
+      else this.#subscriptions.delete(f);
+    });
+  }
+
+  /** After a reconnect to a broker that did not keep the session: subscribes
+   *  again to every filter granted and not unsubscribed, one SUBSCRIBE per
+   *  subscribe() call's properties. A refusal is an 'error' event. */
+  #restoreSubscriptions(): void {
+    const groups = new Map<Buffer | undefined, string[]>();
+    for (const [filter, { props }] of this.#subscriptions) groups.set(props, [...(groups.get(props) ?? []), filter]);
+    for (const [props, filters] of groups) {
+      const options = filters.map((f) => this.#subscriptions.get(f)!.byte);
+      const token = this.#nextToken++;
+      this.#native!.subscribe(filters, options, token, props);
+      this.#track(undefined, (p) => this.#pending.set(token, { ...p, filters, options, props }), token)
+        .catch((e: MqttError) => this.#report(e));
     }
   }
 
@@ -728,6 +766,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         const connack: ConnackPacket = { sessionPresent: a === 1, reasonCode: b };
         if (d > 0) connack.properties = decodeProperties(data.subarray(c, c + d)) as ServerProperties;
         this.#serverMaxPacket = connack.properties?.maximumPacketSize ?? MAX_PACKET;
+        if (this.#wasConnected && !connack.sessionPresent && this.#resubscribe && !this.#ending) this.#restoreSubscriptions();
+        this.#wasConnected = true;
         this.emit('connect', connack);
         break;
       }
@@ -751,12 +791,18 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       }
       case EventKind.Suback: {
         const p = this.#settle(a);
-        if (p) settleSuback(p, data.subarray(b, b + c), reasonString(data.subarray(b - d, b)));
+        if (p) {
+          this.#remember(p, data.subarray(b, b + c));
+          settleSuback(p, data.subarray(b, b + c), reasonString(data.subarray(b - d, b)));
+        }
         break;
       }
-      case EventKind.Unsuback:
-        this.#settle(a)?.resolve(undefined);
+      case EventKind.Unsuback: {
+        const p = this.#settle(a);
+        for (const f of p?.filters ?? []) this.#subscriptions.delete(f);
+        p?.resolve(undefined);
         break;
+      }
       case EventKind.Pong:
         for (const token of this.#pings.splice(0)) this.#settle(token)?.resolve(undefined);
         this.emit('pong');

@@ -60,6 +60,30 @@ describe('faults between client and broker', () => {
     }, 60000);
   }
 
+  for (const resubscribe of [true, false]) {
+    it(`after a reconnect without the session, ${resubscribe ? 'subscribes again to what was subscribed' : 'does not subscribe again with resubscribe: false'}`, async () => {
+      const client = await connect({
+        host: '127.0.0.1', port: proxy.port, clientId: `fault-resub-${resubscribe}`, reconnectPeriod: 50, reconnectMaxPeriod: 200, resubscribe,
+      });
+      const topic = `fault/resub/${resubscribe}`;
+      await client.subscribe({ [`${topic}/kept`]: 1, [`${topic}/dropped`]: 1 });
+      await client.unsubscribe(`${topic}/dropped`);
+      const seen = tally(client, `${topic}/kept`);
+      const dropped = tally(client, `${topic}/dropped`);
+      const reconnected = new Promise<{ sessionPresent: boolean }>((resolve) => client.once('connect', resolve));
+      proxy.cut();
+      expect((await reconnected).sessionPresent).toBe(false);   // clean session: the broker forgot
+      await client.ping();   // the SUBSCRIBE, when there is one, went out before this PINGREQ
+      const publisher = await connect({ host: '127.0.0.1', port: broker.port });
+      await publisher.publish(`${topic}/kept`, 'after', { qos: 1 });
+      await publisher.publish(`${topic}/dropped`, 'after', { qos: 1 });
+      expect(await until(() => seen.size > 0, resubscribe ? 5000 : 500)).toBe(resubscribe);
+      expect(dropped.size).toBe(0);   // unsubscribed before the cut: never restored
+      await publisher.end();
+      await client.end();
+    }, 20000);
+  }
+
   it('a slow link (delayed and throttled) delivers a large QoS 1 message', async () => {
     const topic = 'fault/slow';
     const subscriber = await connect({ host: '127.0.0.1', port: broker.port, maxPacketSize: 1 << 20 });

@@ -175,7 +175,8 @@ export class MQTTClient {
    * - `ssl`, `ssl_params`: TLS, see SslParams. Unlike MicroPython, the broker's
    *   certificate is verified unless `cert_reqs` is 0 (CERT_NONE).
    * - `reconn` (QuecPython): reconnect automatically after a lost
-   *   connection, every `reconnect_period` ms, and renew the subscriptions;
+   *   connection (delays below `reconnect_period` ms, then below a ceiling
+   *   doubling up to 30 s), and renew the subscriptions;
    *   True by default. With False a lost connection is raised by
    *   wait_msg()/check_msg() and reported to error_register_cb().
    * - `version` (QuecPython): 4 is MQTT 3.1.1 (the default), 3 is MQTT 3.1.
@@ -345,6 +346,7 @@ export class MQTTClient {
     return {
       host: s.host, port: s.port, clientId: s.clientId, username: s.username, password: s.password, keepalive: s.keepalive,
       clean, protocolVersion: s.version, will, ...s.tls, connectTimeout: s.timeout, reconnectPeriod: s.reconn ? s.reconnectPeriod : 0,
+      resubscribe: false,   // this layer renews them, so that a failure reaches wait_msg()
     };
   }
 
