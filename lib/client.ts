@@ -810,9 +810,6 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       case EventKind.Disconnect: {
         const wasConnected = this.#connected;
         this.#connected = false;
-        // the State event that follows may come in a later batch: state
-        // must not say 'connected' after 'offline'
-        this.#state = this.options.reconnectPeriod > 0 && !this.#ending ? STATE_WAITING_RECONNECT : STATE_DISCONNECTED;
         const p = this.#connecting;
         this.#connecting = undefined;
         if (a !== 0) {

@@ -71,8 +71,11 @@ describe('faults between client and broker', () => {
       const seen = tally(client, `${topic}/kept`);
       const dropped = tally(client, `${topic}/dropped`);
       const reconnected = new Promise<{ sessionPresent: boolean }>((resolve) => client.once('connect', resolve));
+      const stateWhenOffline: string[] = [];
+      client.once('offline', () => stateWhenOffline.push(client.state));
       proxy.cut();
       expect((await reconnected).sessionPresent).toBe(false);   // clean session: the broker forgot
+      expect(stateWhenOffline).toEqual(['waiting-reconnect']);   // never 'connected' once offline
       await client.ping();   // the SUBSCRIBE, when there is one, went out before this PINGREQ
       const publisher = await connect({ host: '127.0.0.1', port: broker.port });
       await publisher.publish(`${topic}/kept`, 'after', { qos: 1 });

@@ -125,11 +125,12 @@ static void lost(tmq_client *c, int err, const tmq_packet *pkt, uint32_t now)
     c->inflight = 0;
     tmq_session_each(c, requeue_written, 0);
     c->send_off = 0;
-    if (c->ev->disconnect)
-        c->ev->disconnect(c, err, pkt);
+    /* the state first: the disconnect callback sees where the client is now */
     set_state(c, c->cfg->reconnect_delay_ms && !c->closing ? TMQ_STATE_WAITING_RECONNECT : TMQ_STATE_DISCONNECTED,
               now);
     c->closing = 0;
+    if (c->ev->disconnect)
+        c->ev->disconnect(c, err, pkt);
 }
 
 /* A protocol failure: in 5.0 tell the server why (best effort), then close. */

@@ -125,7 +125,8 @@ struct tmq_client;
  *   pong:       PINGRESP
  *   disconnect: the connection ended; err says why (TMQ_OK after
  *               tmq_client_disconnect); pkt is the refusing CONNACK, the
- *               server's 5.0 DISCONNECT, or NULL
+ *               server's 5.0 DISCONNECT, or NULL. The state is already
+ *               DISCONNECTED or WAITING_RECONNECT (its state event came first)
  *   error:      err concerns msg (a message that can no longer be delivered:
  *               refused by the encoder or too large for the server), or with
  *               msg NULL a protocol violation the connection survives (an
