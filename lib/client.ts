@@ -882,26 +882,29 @@ function settleSuback(p: Pending, codes: Uint8Array, why: string | undefined): v
   p.reject(err);
 }
 
+/** The options an mqtt:// or mqtts:// URL gives (protocol, host, port, user
+ *  name, password) and its path without the leading '/' (decoded; '' when
+ *  none). Errors are MqttErrors naming the argument `name`. */
+export function urlOptions(url: string, name: string): { options: MqttClientOptions; path: string } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw argError(name, `is not a URL: ${url}`);
+  }
+  if (u.protocol !== 'mqtt:' && u.protocol !== 'mqtts:')
+    throw argError(name, `must start with mqtt:// or mqtts://, not ${u.protocol}//`);
+  const options: MqttClientOptions = { protocol: u.protocol === 'mqtts:' ? 'mqtts' : 'mqtt', host: u.hostname.replace(/^\[|\]$/g, '') };
+  if (u.port) options.port = Number(u.port);
+  if (u.username) options.username = decodeURIComponent(u.username);
+  if (u.password) options.password = decodeURIComponent(u.password);
+  return { options, path: decodeURIComponent(u.pathname.slice(1)) };
+}
+
 /** Connects to `url` ('mqtt://host:1883', 'mqtts://user:pass@host') or with
  *  options, and resolves to a connected client. */
 export async function connect(url: string | MqttClientOptions, options: MqttClientOptions = {}): Promise<MqttClient> {
-  let opts: MqttClientOptions;
-  if (typeof url === 'string') {
-    let u: URL;
-    try {
-      u = new URL(url);
-    } catch {
-      throw argError('url', `is not a URL: ${url}`);
-    }
-    if (u.protocol !== 'mqtt:' && u.protocol !== 'mqtts:')
-      throw argError('url', `must start with mqtt:// or mqtts://, not ${u.protocol}//`);
-    opts = { ...options, protocol: u.protocol === 'mqtts:' ? 'mqtts' : 'mqtt', host: u.hostname.replace(/^\[|\]$/g, '') };
-    if (u.port) opts.port = Number(u.port);
-    if (u.username) opts.username = decodeURIComponent(u.username);
-    if (u.password) opts.password = decodeURIComponent(u.password);
-  } else {
-    opts = url;
-  }
+  const opts = typeof url === 'string' ? { ...options, ...urlOptions(url, 'url').options } : url;
   const client = new MqttClient(opts);
   await client.connect();
   return client;

@@ -117,6 +117,8 @@ describe('tinymqtt pub and sub', () => {
       [['pub', '-t', 'a', '-f', path.join(tmpdir(), 'no-such-file-tmq')], /-f: cannot read/],
       [['pub', '-t', 'a', '-m', 'x', '--cert', 'c.pem'], /--cert and --key go together/],
       [['sub', '-t', 'a', '--bogus'], /Unknown option '--bogus'/],
+      [['pub', '-L', 'not a url', '-m', 'x'], /-L is not a URL/],
+      [['pub', '-L', 'http://127.0.0.1/t', '-m', 'x'], /-L must start with mqtt:\/\/ or mqtts:\/\//],
       [['frobnicate'], /unknown command 'frobnicate'/],
     ];
     for (const [args, message] of cases) {

@@ -2,7 +2,7 @@
 // mosquitto_pub/mosquitto_sub, and how they become client options.
 import { readFileSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
-import type { MqttClientOptions, QoS } from '../client.js';
+import { urlOptions, type MqttClientOptions, type QoS } from '../client.js';
 
 /** Exit codes of the CLI (documented in each command's --help). */
 export const EXIT = { ok: 0, usage: 1, connection: 2, operation: 3, timeout: 4 } as const;
@@ -76,22 +76,12 @@ function readPem(flag: string, file: string): string {
 
 /** Client options from the shared flags, and the topic a -L URL names. */
 export function clientOptions(flags: Flags): { options: MqttClientOptions; qos: QoS; urlTopic?: string } {
-  const options: MqttClientOptions = {};
+  let options: MqttClientOptions = {};
   let urlTopic: string | undefined;
   if (flags.url !== undefined) {
-    let u: URL;
-    try {
-      u = new URL(flags.url);
-    } catch {
-      throw new CliError(`-L: not a URL: ${flags.url}`, EXIT.usage);
-    }
-    if (u.protocol !== 'mqtt:' && u.protocol !== 'mqtts:') throw new CliError(`-L: the URL must start with mqtt:// or mqtts://`, EXIT.usage);
-    options.protocol = u.protocol === 'mqtts:' ? 'mqtts' : 'mqtt';
-    options.host = u.hostname.replace(/^\[|\]$/g, '');
-    if (u.port) options.port = Number(u.port);
-    if (u.username) options.username = decodeURIComponent(u.username);
-    if (u.password) options.password = decodeURIComponent(u.password);
-    if (u.pathname.length > 1) urlTopic = decodeURIComponent(u.pathname.slice(1));
+    const url = urlOptions(flags.url, '-L');   // an MqttError: a usage error
+    options = url.options;
+    if (url.path) urlTopic = url.path;
   }
   if (flags.host !== undefined) options.host = flags.host;
   if (flags.port !== undefined) options.port = intFlag('-p', flags.port, 1, 65535, 1883);
