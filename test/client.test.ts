@@ -4,7 +4,7 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, matchTopic, MqttClient, MqttError } from '../lib/index.js';
-import { nextMessages } from './support/events.js';
+import { nextMessages, pollUntil } from './support/events.js';
 import { freePort, startMosquitto, type Broker } from './support/mosquitto.js';
 
 let broker: Broker;
@@ -45,7 +45,7 @@ describe('MqttClient against mosquitto', () => {
     client.on('message', (topic, _payload, packet) => ids.set(topic, packet.messageId));
     await client.publish('mid/zero', 'x', { qos: 0 });
     await client.publish('mid/two', 'x', { qos: 2 });
-    for (let i = 0; i < 100 && ids.size < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await pollUntil(() => ids.size === 2, 2000)).toBe(true);
     expect(ids.get('mid/zero')).toBe(0);
     expect(ids.get('mid/two')).toBeGreaterThan(0);
     expect(ids.get('mid/two')).toBeLessThanOrEqual(65535);

@@ -11,7 +11,7 @@ import {
 } from '../lib/compat/pika.js';
 import { startAedes } from './support/aedes.js';
 import { acceptConnect, compatScript, lines, refuseWithUsernameCode, uniqueIds } from './support/compat.js';
-import { nextEvent, nextMessages } from './support/events.js';
+import { nextEvent, nextMessages, pollUntil } from './support/events.js';
 import { FakeBroker } from './support/fake-broker.js';
 import { ACL_OPEN, freePort, startMosquitto, USERS, type Broker } from './support/mosquitto.js';
 import { connack, packet, packetId, Type, u16 } from './support/mqtt-bytes.js';
@@ -26,11 +26,7 @@ const uniqueId = uniqueIds('pika');
 
 /** Resolves once `ready()` holds, checking every 5 ms; fails after `ms`. */
 async function until(ready: () => boolean, ms = 5000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!ready()) {
-    if (performance.now() > deadline) throw new Error(`not within ${ms} ms: ${ready.toString()}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  if (!(await pollUntil(ready, ms))) throw new Error(`not within ${ms} ms: ${ready.toString()}`);
 }
 
 /** A core client for the other side of a test. */

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, MqttClient } from '../lib/index.js';
 import { freePort, startMosquitto, type Broker } from './support/mosquitto.js';
+import { pollUntil } from './support/events.js';
 import { FaultProxy } from './support/proxy.js';
 
 let broker: Broker;
@@ -28,11 +29,6 @@ function tally(client: MqttClient, topic: string): Map<string, number> {
   return seen;
 }
 
-async function until(ready: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!ready() && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20));
-  return ready();
-}
 
 describe('faults between client and broker', () => {
   for (const qos of [1, 2] as const) {
@@ -53,7 +49,7 @@ describe('faults between client and broker', () => {
         .finally(() => { if (++done % 250 === 0 && done < total) proxy.cut(); })));
       expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
       expect(proxy.accepted - before).toBeGreaterThanOrEqual(7);   // it really reconnected after each cut
-      expect(await until(() => seen.size === total, 10000)).toBe(true);
+      expect(await pollUntil(() => seen.size === total, 10000)).toBe(true);
       if (qos === 2) expect([...seen.values()].every((n) => n === 1)).toBe(true);
       await publisher.end();
       await subscriber.end();
@@ -80,7 +76,7 @@ describe('faults between client and broker', () => {
       const publisher = await connect({ host: '127.0.0.1', port: broker.port });
       await publisher.publish(`${topic}/kept`, 'after', { qos: 1 });
       await publisher.publish(`${topic}/dropped`, 'after', { qos: 1 });
-      expect(await until(() => seen.size > 0, resubscribe ? 5000 : 500)).toBe(resubscribe);
+      expect(await pollUntil(() => seen.size > 0, resubscribe ? 5000 : 500)).toBe(resubscribe);
       expect(dropped.size).toBe(0);   // unsubscribed before the cut: never restored
       await publisher.end();
       await client.end();
@@ -99,7 +95,7 @@ describe('faults between client and broker', () => {
       const started = Date.now();
       await publisher.publish(topic, 'x'.repeat(256 * 1024), { qos: 1 });
       expect(Date.now() - started).toBeGreaterThanOrEqual(500);   // it really went through the throttle
-      expect(await until(() => seen.get('x'.repeat(256 * 1024)) === 1, 5000)).toBe(true);
+      expect(await pollUntil(() => seen.get('x'.repeat(256 * 1024)) === 1, 5000)).toBe(true);
     } finally {
       proxy.delay(0);
       proxy.throttle(0);
@@ -115,7 +111,7 @@ describe('faults between client and broker', () => {
     client.on('reconnect', (info) => attempts.push(info));
     client.on('error', () => undefined);
     await expect(client.connect()).rejects.toMatchObject({ code: 'ERR_REFUSED' });
-    expect(await until(() => attempts.length >= 6, 10000)).toBe(true);
+    expect(await pollUntil(() => attempts.length >= 6, 10000)).toBe(true);
     await client.end();
     expect(attempts.slice(0, 6).map((a) => a.attempt)).toEqual([1, 2, 3, 4, 5, 6]);
     const ceilings = [100, 200, 400, 400, 400, 400];
@@ -137,12 +133,12 @@ describe('faults between client and broker', () => {
     publisher.on('error', (e) => errors.push(e.code));
     proxy.blackhole(true);
     const sent = publisher.publish(topic, 'through the silence', { qos: 1 });
-    await until(() => errors.includes('ERR_KEEPALIVE'), 10000);
+    await pollUntil(() => errors.includes('ERR_KEEPALIVE'), 10000);
     proxy.blackhole(false);
     proxy.cut();   // the old, silent connections go away
     await sent;
     expect(errors, `errors: ${errors.join(', ')}`).toContain('ERR_KEEPALIVE');
-    expect(await until(() => seen.get('through the silence') !== undefined, 5000)).toBe(true);
+    expect(await pollUntil(() => seen.get('through the silence') !== undefined, 5000)).toBe(true);
     await publisher.end();
     await subscriber.end();
   }, 30000);

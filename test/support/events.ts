@@ -40,3 +40,13 @@ export function nextMessages(client: MqttClient, n: number, ms = 5000): Promise<
     client.on('message', on);
   });
 }
+
+/** Whether `ready()` holds within `ms`, checked every 5 ms. */
+export async function pollUntil(ready: () => boolean, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (!ready()) {
+    if (performance.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return true;
+}
