@@ -26,64 +26,46 @@ PushResult EventQueue::Pushed(bool first)
 
 PushResult EventQueue::Push(int32_t id, int32_t kind, int32_t a, int32_t b, int32_t c, int32_t d)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopped_)
-        return PushResult{false, false};
-    bool first;
-    Batch &t = Tail(&first);
-    t.ints.insert(t.ints.end(), {id, kind, a, b, c, d});
-    return Pushed(first);
+    return PushWith([&](Batch &t) { t.ints.insert(t.ints.end(), {id, kind, a, b, c, d}); });
 }
 
 PushResult EventQueue::PushProps(int32_t id, int32_t kind, int32_t a, int32_t b, Bytes props)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopped_)
-        return PushResult{false, false};
-    bool first;
-    Batch &t = Tail(&first);
-    int32_t off = Append(t, props);
-    t.ints.insert(t.ints.end(), {id, kind, a, b, off, static_cast<int32_t>(props.len)});
-    return Pushed(first);
+    return PushWith([&](Batch &t) {
+        int32_t off = Append(t, props);
+        t.ints.insert(t.ints.end(), {id, kind, a, b, off, static_cast<int32_t>(props.len)});
+    });
 }
 
 PushResult EventQueue::PushMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
                                    uint32_t payload_len, int32_t flags, Bytes props)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopped_)
-        return PushResult{false, false};
-    bool first;
-    Batch &t = Tail(&first);
-    if (props.len) {
-        Append(t, props);
-        const uint8_t len[4] = {uint8_t(props.len), uint8_t(props.len >> 8), uint8_t(props.len >> 16),
-                                uint8_t(props.len >> 24)};
-        Append(t, Bytes{len, 4});
-        flags |= kMessageHasProps;
-    }
-    // a (the topic's index in the batch's `topics`) is filled in at drain time
-    int32_t off = Append(t, Bytes{payload, payload_len});
-    t.ints.insert(t.ints.end(), {id, kMessage, 0, off, static_cast<int32_t>(payload_len), flags});
-    t.topics.push_back(static_cast<uint32_t>(t.topic_bytes.size()));
-    t.topics.push_back(topic_len);
-    t.topic_bytes.append(reinterpret_cast<const char *>(topic), topic_len);
-    bytes_ += topic_len;
-    return Pushed(first);
+    return PushWith([&](Batch &t) {
+        if (props.len) {
+            Append(t, props);
+            const uint8_t len[4] = {uint8_t(props.len), uint8_t(props.len >> 8), uint8_t(props.len >> 16),
+                                    uint8_t(props.len >> 24)};
+            Append(t, Bytes{len, 4});
+            flags |= kMessageHasProps;
+        }
+        // a (the topic's index in the batch's `topics`) is filled in at drain time
+        int32_t off = Append(t, Bytes{payload, payload_len});
+        t.ints.insert(t.ints.end(), {id, kMessage, 0, off, static_cast<int32_t>(payload_len), flags});
+        t.topics.push_back(static_cast<uint32_t>(t.topic_bytes.size()));
+        t.topics.push_back(topic_len);
+        t.topic_bytes.append(reinterpret_cast<const char *>(topic), topic_len);
+        bytes_ += topic_len;
+    });
 }
 
 PushResult EventQueue::PushCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count,
                                  Bytes props)
 {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopped_)
-        return PushResult{false, false};
-    bool first;
-    Batch &t = Tail(&first);
-    Append(t, props);
-    int32_t off = Append(t, Bytes{codes, count});
-    t.ints.insert(t.ints.end(), {id, kind, token, off, static_cast<int32_t>(count), static_cast<int32_t>(props.len)});
-    return Pushed(first);
+    return PushWith([&](Batch &t) {
+        Append(t, props);
+        int32_t off = Append(t, Bytes{codes, count});
+        t.ints.insert(t.ints.end(), {id, kind, token, off, static_cast<int32_t>(count), static_cast<int32_t>(props.len)});
+    });
 }
 
 int32_t EventQueue::Append(Batch &t, Bytes bytes)

@@ -116,6 +116,18 @@ private:
     // or the queue is empty).
     Batch &Tail(bool *first);
     PushResult Pushed(bool first);
+    // Every Push*: under mu_, unless stopped, fill(batch) appends one event
+    // to the batch to append to, which is then counted.
+    template <typename Fill>
+    PushResult PushWith(Fill fill)
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopped_)
+            return PushResult{false, false};
+        bool first;
+        fill(Tail(&first));
+        return Pushed(first);
+    }
     // With mu_ held: copies bytes to the end of t.data, counts them; returns
     // their offset.
     int32_t Append(Batch &t, Bytes bytes);
