@@ -13,6 +13,7 @@ const sockets: Socket[] = [];
 beforeAll(async () => {
   server = createServer((sock) => {
     sockets.push(sock);
+    sock.on('error', () => undefined);   // the client's forced close may reset it
     sock.once('data', () => {
       sock.write(Buffer.from([0x20, 2, 0, 0]));   // CONNACK, accepted
       sock.pause();                               // and never read again
