@@ -5,6 +5,9 @@
 #include <string.h>
 #include "session.h"
 #include "tinymqtt/topic.h"
+#if TMQ_WITH_STORE
+#include "tinymqtt/store.h"
+#endif
 
 /* Room kept free in the send buffer before reading a packet, so the
  * acknowledgement it may need always fits. */
@@ -98,6 +101,11 @@ static void finish(tmq_client *c, tmq_msg *m, int err, uint8_t reason)
 {
     tmq_msg done = *m;
     tmq_session_free(c, m);
+#if TMQ_WITH_STORE
+    /* abandon (TMQ_ERR_CLOSED) leaves the store its messages for the next run */
+    if (c->store && done.kind == TMQ_MSG_PUBLISH && done.u.publish.qos && err != TMQ_ERR_CLOSED)
+        c->store->ops->done(c->store, &done);
+#endif
     if (err && c->ev->error)
         c->ev->error(c, err, &done);
     else if (!err && c->ev->sent)
@@ -145,6 +153,27 @@ static void fail(tmq_client *c, int err, uint8_t reason, uint32_t now)
     lost(c, err, 0, now);
 }
 
+#if TMQ_WITH_STORE
+/* Ends the connection if a store hook failed (rc < 0): what depends on the
+ * record is not sent, and the next connection goes through the same steps
+ * again. Returns nonzero when it did. */
+static int store_failed(tmq_client *c, int rc, uint32_t now)
+{
+    if (rc >= 0)
+        return 0;
+    fail(c, rc, 0x80, now); /* Unspecified error */
+    return 1;
+}
+
+/* Records that incoming QoS 2 id is held or released (id 0: all released)
+ * before anything that depends on it is sent. Returns nonzero when the
+ * store failed (the connection is over). */
+static int store_incoming(tmq_client *c, uint16_t id, int held, uint32_t now)
+{
+    return c->store && store_failed(c, c->store->ops->incoming(c->store, id, held), now);
+}
+#endif
+
 /* A slot visitor (tmq_session_each): completes a QoS 0 message whose bytes
  * have all been written, wherever it is in the ring (an older message may
  * still wait for its ack). */
@@ -186,7 +215,7 @@ static void msg_packet(const tmq_msg *m, tmq_packet *pkt)
 }
 
 /* Moves queued messages into the send buffer, in order, within the window. */
-static void pump(tmq_client *c)
+static void pump(tmq_client *c, uint32_t now)
 {
     if (c->state != TMQ_STATE_READY || c->closing)
         return;
@@ -221,6 +250,19 @@ static void pump(tmq_client *c)
                 n = err;
             }
         }
+#endif
+#if TMQ_WITH_STORE
+        /* the packet id is recorded before the bytes reach the transport */
+        if (n > 0 && m->kind == TMQ_MSG_PUBLISH && m->u.publish.qos && c->store) {
+            int rc = c->store->ops->sending(c->store, m);
+            if (rc < 0) {
+                c->tx_len -= (uint32_t)n; /* not even a 5.0 DISCONNECT may carry it out */
+                store_failed(c, rc, now);
+                return;
+            }
+        }
+#else
+        (void)now;
 #endif
         c->send_off++;
         if (n < 0) {
@@ -346,6 +388,10 @@ static void on_connack(tmq_client *c, const tmq_packet *pkt, uint32_t now)
     /* 3.1's CONNACK has no session present flag: a 3.1 server keeps the
      * session whenever the client asked for one */
     present = c->version == TMQ_V31 ? !c->cfg->connect.clean : pkt->session_present;
+#if TMQ_WITH_STORE
+    if (!present && store_incoming(c, 0, 0, now))
+        return;
+#endif
     if (!present)
         c->qos2_count = 0;
     tmq_session_each(c, resume, present);
@@ -365,6 +411,12 @@ static void on_publish(tmq_client *c, tmq_packet *pkt, uint32_t now)
             fail(c, TMQ_WITH_V5 && c->version == TMQ_V5 ? TMQ_ERR_PROTOCOL_VIOLATION : TMQ_ERR_QUEUE_FULL, 0x93, now);
             return;
         }
+#if TMQ_WITH_STORE
+        if (!held && store_incoming(c, pkt->id, 1, now)) {
+            tmq_session_qos2_release(c, pkt->id); /* not delivered: the server sends it again */
+            return;
+        }
+#endif
     }
 #if TMQ_WITH_V5
     if (c->version == TMQ_V5) {
@@ -395,7 +447,7 @@ static int answers(const tmq_msg *m, uint8_t type, uint8_t kind)
 #define ACK_TYPES ((1u << TMQ_PUBACK) | (1u << TMQ_PUBREC) | (1u << TMQ_PUBCOMP) | (1u << TMQ_SUBACK) | \
                    (1u << TMQ_UNSUBACK))
 
-static void on_ack(tmq_client *c, const tmq_packet *pkt)
+static void on_ack(tmq_client *c, const tmq_packet *pkt, uint32_t now)
 {
     uint8_t type = pkt->type;
     /* SUBACK and UNSUBACK follow their requests' types */
@@ -422,6 +474,12 @@ static void on_ack(tmq_client *c, const tmq_packet *pkt)
         return;
     }
     if (type == TMQ_PUBREC && pkt->reason < 0x80) {
+#if TMQ_WITH_STORE
+        if (c->store && store_failed(c, c->store->ops->released(c->store, m), now))
+            return;
+#else
+        (void)now;
+#endif
         m->state = TMQ_MSG_AWAIT_COMP;
         queue_simple(c, TMQ_PUBREL, m->id, 0);
         return;
@@ -447,9 +505,13 @@ static void on_packet(tmq_client *c, const uint8_t *bytes, uint32_t len, uint32_
     } else if (pkt.type == TMQ_PUBLISH) {
         on_publish(c, &pkt, now);
     } else if (pkt.type == TMQ_PUBREL) {
+#if TMQ_WITH_STORE
+        if (store_incoming(c, pkt.id, 0, now))
+            return;
+#endif
         queue_simple(c, TMQ_PUBCOMP, pkt.id, tmq_session_qos2_release(c, pkt.id) ? 0 : 0x92);
     } else if ((ACK_TYPES >> pkt.type) & 1u) {
-        on_ack(c, &pkt);
+        on_ack(c, &pkt, now);
     } else if (pkt.type == TMQ_PINGRESP) {
         c->ping_out = 0;
         if (c->ev->pong)
@@ -827,7 +889,7 @@ tmq_state tmq_client_poll(tmq_client *c, uint32_t now_ms)
     if (!tmq_client_timeout(c, now_ms))
         on_timer(c, now_ms);
     if (c->state == TMQ_STATE_MQTT_CONNECTING || c->state == TMQ_STATE_READY) {
-        pump(c);
+        pump(c, now_ms);
         step_closing(c, now_ms);
     }
     return (tmq_state)c->state;
@@ -863,3 +925,37 @@ tmq_state tmq_client_state(const tmq_client *c)
 {
     return (tmq_state)c->state;
 }
+
+#if TMQ_WITH_STORE
+void tmq_client_set_store(tmq_client *c, tmq_store *store)
+{
+    c->store = store;
+}
+
+int32_t tmq_client_restore(tmq_client *c, tmq_bin topic, tmq_bin payload, uint8_t qos, uint8_t retain,
+                           const tmq_props *props, void *user, uint16_t id, uint8_t released)
+{
+    int32_t rc;
+    if (c->state != TMQ_STATE_DISCONNECTED)
+        return TMQ_ERR_STATE;
+    if (!qos || (released && (qos != 2 || !id)) || (id && tmq_session_by_id(c, id)))
+        return TMQ_ERR_ARG;
+    rc = tmq_client_publish(c, topic, payload, qos, retain, props, user);
+    if (rc > 0 && id) {
+        /* the slot just taken: back to where the last connection left it,
+         * for resume() to pick up after CONNACK */
+        tmq_msg *m = tmq_session_at(c, c->live - 1u);
+        m->id = id;
+        m->state = released ? TMQ_MSG_AWAIT_COMP : TMQ_MSG_AWAIT_ACK;
+        rc = id;
+    }
+    return rc;
+}
+
+int tmq_client_restore_incoming(tmq_client *c, uint16_t id)
+{
+    if (!id)
+        return TMQ_ERR_ARG;
+    return tmq_session_qos2_hold(c, id) < 0 ? TMQ_ERR_QUEUE_FULL : TMQ_OK;
+}
+#endif

@@ -7,7 +7,10 @@
  * the buffers and slot arrays of tmq_client_mem, all of which must outlive
  * the client. Outgoing messages are not copied: a message's topic, payload,
  * properties (and a request's filters) must stay valid until its `sent`,
- * `suback`/`unsuback` or `error` event. */
+ * `suback`/`unsuback` or `error` event.
+ *
+ * Build option (compile definition, default 0):
+ *   TMQ_WITH_STORE   persistence hooks (tinymqtt/store.h) */
 #ifndef TINYMQTT_CLIENT_H
 #define TINYMQTT_CLIENT_H
 
@@ -15,6 +18,10 @@
 #include "tinymqtt/packet.h"
 #include "tinymqtt/port.h"
 #include "tinymqtt/reader.h"
+
+#ifndef TMQ_WITH_STORE
+#define TMQ_WITH_STORE 0
+#endif
 
 /* Connection states, in the order a connection goes through them. */
 typedef enum tmq_state {
@@ -167,6 +174,9 @@ typedef struct tmq_client {
     uint32_t t_state, t_conn, t_tx, t_ping;
     uint32_t server_max_packet;   /* 0: no limit announced */
     tmq_reader reader;
+#if TMQ_WITH_STORE
+    struct tmq_store *store;      /* persistence hooks, or NULL (tmq_client_set_store) */
+#endif
     void *user;                   /* the caller's context, free for it to use */
 } tmq_client;
 

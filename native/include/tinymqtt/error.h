@@ -63,7 +63,8 @@ enum tmq_err {
     TMQ_ERR_SERVER_DISCONNECT = -50, /* the server sent DISCONNECT (5.0 reason code with it) */
     TMQ_ERR_PROTOCOL_VIOLATION = -51, /* the server broke the protocol (ack for an unknown id, ...) */
     TMQ_ERR_QOS_NOT_SUPPORTED = -52,  /* QoS above the server's Maximum QoS */
-    TMQ_ERR_RETAIN_NOT_SUPPORTED = -53 /* retain while the server has Retain Available 0 */
+    TMQ_ERR_RETAIN_NOT_SUPPORTED = -53, /* retain while the server has Retain Available 0 */
+    TMQ_ERR_STORE = -54           /* the persistence store could not read or write (tinymqtt/store.h) */
 };
 
 /* Returns the constant name of an error code ("TMQ_ERR_UTF8"), or "TMQ_ERR_UNKNOWN".
