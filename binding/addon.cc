@@ -17,6 +17,7 @@
 
 #include "client.h"
 #include "loop.h"
+#include "store.h"
 
 extern "C" {
 #include "tinymqtt/error.h"
@@ -43,6 +44,7 @@ public:
             InstanceMethod("checkFilter", &Addon::CheckFilter),
             InstanceMethod("topicMatch", &Addon::TopicMatch),
             InstanceMethod("waitEvents", &Addon::WaitEvents),
+            InstanceValue("NativeStore", StoreWrap::Define(env)),
         });
     }
 

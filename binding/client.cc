@@ -3,6 +3,7 @@
 #include "client.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -275,6 +276,19 @@ std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Loop *loo
     k->backoff_.factor = static_cast<uint16_t>(r.Int("reconnectFactor", 1, 100));
     k->backoff_.seed = std::random_device{}() | 1u;
     k->stable_ms_ = r.Int("reconnectResetAfter", 0, UINT32_MAX);
+    // options.store: a NativeStore no other client uses
+    int32_t restore_token = 0;
+    if (r.Has("store")) {
+        std::shared_ptr<StoreHandle> store = StoreWrap::Of(r.Get("store"));
+        if (!store)
+            r.Type("must be a NativeStore", "store");
+        if (!store->fs)
+            Refused(env, "options.store " + store->path + " is closed", TMQ_ERR_CLOSED);
+        if (store->in_use.exchange(true))
+            Refused(env, "options.store " + store->path + " is in use by another client", TMQ_ERR_STATE);
+        k->store_ = std::move(store);
+        restore_token = static_cast<int32_t>(r.Int("restoreToken", 1, INT32_MAX));
+    }
     uint32_t max_packet = r.Int("maxPacketSize", 16, kMaxPacket);
     uint32_t send_buffer = r.Int("sendBufferSize", 64, kMaxPacket);
 
@@ -368,7 +382,79 @@ std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Loop *loo
     if (rc != TMQ_OK)
         Refused(env, "options refused", rc);
     k->client_.user = k.get();
+    if (k->store_)
+        k->Restore(env, restore_token);
     return k;
+}
+
+namespace {
+
+// The store's sequence number of a message slot (tmq_fstore_link).
+uint64_t SeqOf(const tmq_msg *msg)
+{
+    return msg->user ? static_cast<const Job *>(msg->user)->seq : 0;
+}
+
+// A publish job for a stored message: topic, payload, then properties.
+Job *StoredJob(Core *core, const tmq_fstore_msg &m, int32_t token)
+{
+    Job *job = new Job(Job::kPublish, core);
+    job->token = token;
+    job->seq = m.seq;
+    job->qos = m.qos;
+    job->retain = m.retain;
+    job->topic_len = m.topic.len;
+    job->data_len = m.topic.len + m.payload.len;
+    job->data.reset(new char[job->data_len + m.props.len + 1]);
+    char *at = job->data.get();
+    std::memcpy(at, m.topic.p, m.topic.len);
+    std::memcpy(at + m.topic.len, m.payload.p, m.payload.len);
+    std::memcpy(at + job->data_len, m.props.p, m.props.len);
+    if (m.props.len)
+        job->props.raw = tmq_bin{reinterpret_cast<const uint8_t *>(at + job->data_len), m.props.len};
+    return job;
+}
+
+} // namespace
+
+void Core::Restore(Napi::Env env, int32_t token)
+{
+    tmq_fstore *fs = store_->fs;
+    tmq_fstore_link_init(&link_, fs, SeqOf);
+    tmq_client_set_store(&client_, &link_.base);
+    // the messages, oldest first: those sent under an id before the others
+    // (the engine gives the others new ids, which must not take theirs)
+    std::vector<std::pair<Job *, tmq_fstore_msg>> sent, unsent;
+    uint32_t n = tmq_fstore_count(fs);
+    for (uint32_t i = 0; i < n; i++) {
+        tmq_fstore_msg m;
+        uint8_t *buf = nullptr;
+        if (tmq_fstore_message(fs, i, &m, &buf) != TMQ_OK) {
+            for (auto &p : sent)
+                delete p.first;
+            for (auto &p : unsent)
+                delete p.first;
+            throw StoreError(env, "createClient: options.store", *store_);
+        }
+        Job *job = StoredJob(this, m, token + static_cast<int32_t>(i));
+        std::free(buf);
+        (m.id ? sent : unsent).emplace_back(job, m);
+    }
+    sent.insert(sent.end(), unsent.begin(), unsent.end());
+    for (auto &p : sent) {
+        Job *job = p.first;
+        const uint8_t *data = reinterpret_cast<const uint8_t *>(job->data.get());
+        int32_t rc = !waiting_.empty() ? TMQ_ERR_QUEUE_FULL
+            : tmq_client_restore(&client_, tmq_bin{data, job->topic_len},
+                                 tmq_bin{data + job->topic_len, job->data_len - job->topic_len}, job->qos, job->retain,
+                                 &job->props, job, p.second.id, p.second.released);
+        if (rc < 0)
+            waiting_.push_back(job);   // submitted (or refused with an Error event) once on the loop
+    }
+    std::vector<uint16_t> ids(65535);
+    uint32_t held = tmq_fstore_incoming_ids(fs, ids.data());
+    for (uint32_t i = 0; i < held; i++)
+        tmq_client_restore_incoming(&client_, ids[i]);   // kQos2Ids holds every id
 }
 
 Core::~Core()
@@ -376,6 +462,8 @@ Core::~Core()
     Close();
     if (tls_on_)
         tmq_tls_free(&tls_);
+    if (store_)
+        store_->in_use = false;
 }
 
 // ---- Core: loop thread ------------------------------------------------------
@@ -384,6 +472,9 @@ int Core::Add()
 {
     int rc = tmq_loop_add(loop_->Raw(), &client_, Io());
     added_ = rc == TMQ_OK;
+    if (added_ && store_ && store_->policy == TMQ_FSYNC_BATCH)
+        loop_->SyncEachRound(store_->fs, true);
+    RetryWaiting();   // stored messages the engine could not take back at creation
     return rc;
 }
 
@@ -456,6 +547,8 @@ bool Core::TrySubmit(Job *job)
     if (rc == TMQ_ERR_QUEUE_FULL)
         return false;
     if (rc < 0) {
+        if (job->seq)
+            tmq_fstore_done(store_->fs, job->seq);   // refused for good: not sent after a restart either
         loop_->Emit(id_, kError, rc, job->token);
         delete job;
     }
@@ -478,6 +571,8 @@ void Core::Close()
     closed_ = true;
     if (added_)
         tmq_loop_remove(loop_->Raw(), &client_);
+    if (added_ && store_ && store_->policy == TMQ_FSYNC_BATCH)
+        loop_->SyncEachRound(store_->fs, false);
     added_ = false;
     Io()->base.ops->close(&Io()->base);   // TLS closes the TCP connection under it
     tmq_client_abandon(&client_);         // Error TMQ_ERR_CLOSED for each, in order
@@ -607,6 +702,7 @@ ClientWrap::ClientWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Client
     if (!core_)
         throw Napi::TypeError::New(info.Env(), "NativeClient: use createClient()");
     id_ = core_->Id();
+    store_ = core_->Store();
 }
 
 Napi::Value ClientWrap::GetId(const Napi::CallbackInfo &info)
@@ -662,6 +758,17 @@ void ClientWrap::Publish(const Napi::CallbackInfo &info)
     if (payload.Length())
         std::memcpy(job->data.get() + job->topic_len, payload.Data(), payload.Length());
     job->AttachProps(props);
+    if (store_ && (qos == 1 || qos == 2)) {
+        // in the store before publish() returns; the engine's hooks record the rest
+        tmq_fstore_msg m{};
+        m.topic = tmq_bin{reinterpret_cast<const uint8_t *>(job->data.get()), job->topic_len};
+        m.payload = tmq_bin{m.topic.p + job->topic_len, job->data_len - job->topic_len};
+        m.props = job->props.raw;
+        m.qos = qos;
+        m.retain = job->retain;
+        if (tmq_fstore_add(store_->fs, &m, &job->seq) != TMQ_OK)
+            throw StoreError(env, "publish", *store_);
+    }
     loop_->Post(job.release());
 }
 

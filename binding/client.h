@@ -19,6 +19,8 @@ extern "C" {
 #include "tinymqtt/tls.h"
 }
 
+#include "store.h"
+
 namespace tmq_node {
 
 class Loop;
@@ -44,6 +46,7 @@ struct Job {
     std::unique_ptr<char[]> data; // (un)subscribe: the filters back to back; then 5.0 properties
     std::vector<tmq_sub> subs; // (un)subscribe: views into data
     tmq_props props{};         // 5.0: a property block at the end of data, or none
+    uint64_t seq = 0;          // publish: its sequence number in the client's store (0: not stored)
 };
 
 // The engine side of a client. Created on the JS thread (createClient: all
@@ -59,6 +62,8 @@ public:
     Core &operator=(const Core &) = delete;
 
     int32_t Id() const { return id_; }
+    // The durable store this client records its messages in, or nullptr.
+    const std::shared_ptr<StoreHandle> &Store() const { return store_; }
 
     // ---- loop thread ----
     // Adds the client to the loop; an error code if the loop refuses it.
@@ -75,6 +80,10 @@ public:
 
 private:
     Core(Loop *loop, int32_t id);
+    // Creation with a store: plugs it into the engine and puts back what it
+    // holds (tokens from `token` on, in the store's order). Throws on a
+    // store that cannot be read.
+    void Restore(Napi::Env env, int32_t token);
     void Submit(Job *job);
     bool TrySubmit(Job *job);
     tmq_posix_io *Io() { return tls_on_ ? &tls_.io : &tcp_.io; }
@@ -113,6 +122,9 @@ private:
     std::unique_ptr<uint8_t[]> memory_;
     // operations refused with TMQ_ERR_QUEUE_FULL, in submission order
     std::deque<Job *> waiting_;
+    // the durable store (options.store) and the engine's link to it
+    std::shared_ptr<StoreHandle> store_;
+    tmq_fstore_link link_{};
 };
 
 // NativeClient (lib/native.ts). Every method returns at once: it copies its
@@ -140,6 +152,7 @@ private:
 
     Loop *loop_ = nullptr;
     Core *core_ = nullptr;   // owned by the loop thread; only posted, never touched here
+    std::shared_ptr<StoreHandle> store_;   // publish() records QoS 1/2 messages in it first
     int32_t id_ = 0;
     bool closed_ = false;
 };

@@ -1,6 +1,7 @@
 // An environment's engine loop thread and its way back to JS (loop.h).
 #include "loop.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <string_view>
@@ -73,6 +74,8 @@ void Loop::Start(Napi::Env env)
             // everything the round produced (tmq_loop_stop wakes the poll)
             while (!stopping_.load()) {
                 int rc = tmq_loop_run_once(loop_, -1);
+                for (tmq_fstore *fs : batch_stores_)
+                    tmq_fstore_sync(fs);   // a failure is kept for the store's lastError
                 SignalIfPending();
                 if (rc != TMQ_OK)   // a poll failure: retried
                     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -223,6 +226,15 @@ void Loop::WantRetry(Core *core)
     // one, is freed only after its callback returns
     if (!retry_posted_ && tmq_loop_post(loop_, RunRetries, this) == TMQ_OK)
         retry_posted_ = true;
+}
+
+void Loop::SyncEachRound(tmq_fstore *fs, bool on)
+{
+    auto at = std::find(batch_stores_.begin(), batch_stores_.end(), fs);
+    if (on && at == batch_stores_.end())
+        batch_stores_.push_back(fs);
+    else if (!on && at != batch_stores_.end())
+        batch_stores_.erase(at);
 }
 
 void Loop::RunRetries(void *arg)

@@ -28,6 +28,7 @@
 #include "events.h"
 
 extern "C" {
+#include "tinymqtt/file_store.h"
 #include "tinymqtt/posix.h"
 }
 
@@ -87,6 +88,9 @@ public:
     // returned (operations wait in the binding while the engine's message
     // ring is full; a completed message may have made room).
     void WantRetry(Core *core);
+    // Adds (or removes) a store with the BATCH policy: it is synced at the
+    // end of every round of the loop.
+    void SyncEachRound(tmq_fstore *fs, bool on);
     tmq_loop *Raw() { return loop_; }
 
 private:
@@ -148,6 +152,7 @@ private:
     std::unordered_map<int32_t, Core *> cores_;
     std::vector<int32_t> retry_ids_;
     bool retry_posted_ = false;
+    std::vector<tmq_fstore *> batch_stores_;
 };
 
 } // namespace tmq_node

@@ -1,16 +1,17 @@
 // The core client: MQTT.js option names and events, promises instead of
 // callbacks, over one native client on the environment's engine loop thread.
 import { EventEmitter } from 'node:events';
-import { MqttError, argError, codeOfName, engineError } from './errors.js';
+import { MqttError, argError, engineError, nativeError } from './errors.js';
 import {
   EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, native,
-  type NativeClient, type NativeClientOptions,
+  type NativeClient, type NativeClientOptions, type NativeStore,
 } from './native.js';
 import {
   SENDABLE, decodeProperties, encodeProperties,
   type ConnectProperties, type PublishProperties, type ServerProperties, type SubscribeProperties,
   type UnsubscribeProperties, type WillProperties,
 } from './properties.js';
+import { FileStore, nativeStore, withStoreDetail } from './store.js';
 import {
   MAX_PACKET, checkBool, checkFilter, checkInt, checkQos, checkString, checkTopic, toBuffer, type QoS,
 } from './validate.js';
@@ -68,6 +69,11 @@ export interface MqttClientOptions {
   /** bytes of QoS 0 publishes accepted but not yet written to the socket
    *  above which publish() waits for the write (default 512 KiB) */
   highWaterMark?: number;
+  /** a durable store for QoS 1/2 publishes (docs/store.md): publish() has
+   *  recorded the message before it returns, and connect() first sends again
+   *  what the store holds from an earlier run. Use it with a fixed clientId
+   *  and clean: false. */
+  store?: FileStore;
 }
 
 export interface OperationOptions { signal?: AbortSignal }
@@ -214,12 +220,7 @@ function createNative(options: NativeClientOptions): NativeClient {
   try {
     return native.createClient(options);
   } catch (e) {
-    const err = e as Error & { code?: unknown };
-    const message = String(err.message).replace(/^createClient: /, '');
-    if (typeof err.code === 'string' && err.code.startsWith('TMQ_'))
-      throw new MqttError(codeOfName(err.code), message);
-    if (err instanceof TypeError || err instanceof RangeError) throw new MqttError('ERR_INVALID_ARG', message);
-    throw e;
+    throw nativeError(e, 'createClient: ');
   }
 }
 
@@ -349,12 +350,15 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #events = 0;
   /** accepted QoS 0 publishes that closing the client left unwritten */
   #closedUnwritten = 0;
+  #store: FileStore | undefined;
 
   constructor(options: MqttClientOptions = {}) {
     super();
     this.options = nativeOptions(options);
     this.#highWaterMark = checkInt('options.highWaterMark', options.highWaterMark ?? 512 << 10, 0, 2 ** 31 - 1);
     this.#resubscribe = checkBool('options.resubscribe', options.resubscribe ?? true);
+    if (options.store !== undefined && !(options.store instanceof FileStore)) throw argError('options.store', 'must be a FileStore');
+    this.#store = options.store;
   }
 
   /** Whether the client is connected (CONNACK received, not yet lost). */
@@ -438,12 +442,32 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         native.setBatchHandler(dispatch);
         handlerSet = true;
       }
-      this.#native = createNative(this.options);
+      this.#native = this.#store ? this.#createWithStore(nativeStore(this.#store)) : createNative(this.options);
       clients.set(this.#native.id, this);
     }
     const done = this.#track(signal, (p) => { this.#connecting = p; });
     this.#native.connect();
     return done as Promise<void>;
+  }
+
+  /** The native client over a store: what the store holds is handed to the
+   *  engine again, each message with a token whose failure (no promise waits
+   *  for it) is reported through 'error'. Closing leaves them in the store. */
+  #createWithStore(store: NativeStore): NativeClient {
+    const first = this.#nextToken, count = store.count;
+    const client = createNative({ ...this.options, store, restoreToken: first });
+    const path = this.#store!.path;
+    for (let token = first; token < first + count; token++) {
+      this.#pending.set(token, {
+        resolve: () => undefined,
+        reject: (e) => {
+          const err = e instanceof MqttError ? e : new MqttError('ERR_STORE', String(e));
+          if (err.code !== 'ERR_CLOSED') this.#report(new MqttError(err.code, `a message restored from ${path}: ${err.message}`, err.reasonCode));
+        },
+      });
+    }
+    this.#nextToken = first + count;
+    return client;
   }
 
   /** Publishes. QoS 0 resolves once accepted, at once while less than
@@ -483,7 +507,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       }
       return this.#track(opts.signal, (p) => this.#pending.set(token, qos === 0 ? { ...p, bytes: size } : p), token) as Promise<void>;
     } catch (e) {
-      return failed(e);
+      return failed(nativeError(e));
     }
   }
 
@@ -814,7 +838,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         this.#connecting = undefined;
         if (a !== 0) {
           const why = reasonString(data.subarray(c, c + d));
-          const err = engineError(a, why ? `connection (the broker says: ${why})` : 'connection', b || undefined);
+          const err = withStoreDetail(engineError(a, why ? `connection (the broker says: ${why})` : 'connection', b || undefined), this.#store);
           if (p) p.reject(err);
           else this.#report(err);
         }

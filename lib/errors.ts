@@ -53,3 +53,16 @@ export function engineError(err: number, what: string, reasonCode?: number): Mqt
 export function argError(name: string, problem: string): MqttError {
   return new MqttError('ERR_INVALID_ARG', `${name} ${problem}`);
 }
+
+/** An error the addon threw, as an MqttError: an Error with an engine code
+ *  name ('TMQ_ERR_STORE') gets that code ('ERR_STORE'), a TypeError or
+ *  RangeError (an argument the addon refused) ERR_INVALID_ARG; `prefix` is
+ *  taken off the message. Anything else is returned as it is. */
+export function nativeError(e: unknown, prefix = ''): unknown {
+  if (e instanceof MqttError || !(e instanceof Error)) return e;
+  const code = (e as { code?: unknown }).code;
+  const message = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+  if (typeof code === 'string' && code.startsWith('TMQ_')) return new MqttError(codeOfName(code), message);
+  if (e instanceof TypeError || e instanceof RangeError) return new MqttError('ERR_INVALID_ARG', message);
+  return e;
+}

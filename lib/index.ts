@@ -41,3 +41,5 @@ export type {
   ServerProperties,
 } from './properties.js';
 export { MqttError } from './errors.js';
+export { FileStore } from './store.js';
+export type { FileStoreOptions, FsyncPolicy, StoredMessage } from './store.js';

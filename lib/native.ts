@@ -33,6 +33,38 @@ export interface Native {
    *  stopped by the environment's cleanup hook). Throws a TypeError naming the
    *  option for options of the wrong type. */
   createClient(options: NativeClientOptions): NativeClient;
+  /** Opens (creates) a file store and replays it (binding/store.cc). fsync:
+   *  0 always, 1 batch, 2 never; compactBytes 0: 4 MiB. Throws an Error with
+   *  code TMQ_ERR_STORE whose message names the path. */
+  NativeStore: new (path: string, fsync: number, compactBytes: number) => NativeStore;
+}
+
+/** A message a NativeStore holds, as pending() gives it. */
+export interface NativeStoredMessage {
+  sequence: number;
+  topic: Buffer;
+  payload: Buffer;
+  properties: Buffer | undefined;
+  qos: number;
+  retain: boolean;
+  /** packet id it was sent with; 0: never sent */
+  packetId: number;
+  released: boolean;
+}
+
+/** A durable file store (native/port/posix/file_store.c), shared by its JS
+ *  object and the one client that uses it. */
+export interface NativeStore {
+  /** messages stored and not yet completed */
+  readonly count: number;
+  /** the sequence number the next stored message takes (from 1) */
+  readonly nextSequence: number;
+  /** the last failure, naming the path, or '' */
+  readonly lastError: string;
+  /** the messages not completed, oldest first */
+  pending(): NativeStoredMessage[];
+  /** syncs and closes; throws (TMQ_ERR_STATE) while a client uses it */
+  close(): void;
 }
 
 /** What a native client connects with. lib/client.ts validates and fills in
@@ -66,6 +98,11 @@ export interface NativeClientOptions {
   maxPacketSize: number;
   /** bytes of the send buffer: the largest packet the client can send */
   sendBufferSize: number;
+  /** the durable store: QoS 1/2 publishes are recorded in it before
+   *  publish() returns; what it holds is restored at creation, the message
+   *  at pending()[i] with token restoreToken + i */
+  store?: NativeStore;
+  restoreToken?: number;
   /** present: TLS (tmq_tls over tmq_tcp) */
   tls?: {
     ca?: string;          // PEM text

@@ -308,7 +308,7 @@ TEST(failures_name_the_path)
     CHECK(fs != NULL);
     again = tmq_fstore_open(path, 0, why, sizeof why);
     CHECK(again == NULL);
-    CHECK(strstr(why, "is in use by another process") != NULL);
+    CHECK(strstr(why, "is in use (open in another store object or process") != NULL);
     tmq_fstore_describe(fs, why, sizeof why);
     CHECK_EQ(why[0], 0);
     tmq_fstore_close(fs);

@@ -419,7 +419,7 @@ tmq_fstore *tmq_fstore_open(const char *path, const tmq_fstore_options *options,
     if (fs->fd < 0) {
         snprintf(why, why_len, "open %s: %s", path, strerror(errno));
     } else if (flock(fs->fd, LOCK_EX | LOCK_NB) < 0) {
-        snprintf(why, why_len, "%s is in use by another process (%s)", path, strerror(errno));
+        snprintf(why, why_len, "%s is in use (open in another store object or process: %s)", path, strerror(errno));
     } else if (load(fs, why, why_len) == 0) {
         return fs;
     }
