@@ -192,16 +192,23 @@ static int append(tmq_fstore *fs, uint8_t type, size_t body_len)
 {
     uint64_t at = fs->size;
     int rc;
+    /* ALWAYS syncs every record but a completion: nothing is sent on the
+     * strength of one, and losing it to a power cut only makes the restart
+     * resend a QoS 1 message (allowed) or a QoS 2 PUBREL (harmless); it
+     * reaches the disk with the next sync */
+    int sync_now = fs->policy == TMQ_FSYNC_ALWAYS && type != REC_DONE;
     if (put_record(fs, fs->fd, &fs->size, type, body_len) < 0)
         rc = failed(fs, "write");
-    else if (fs->policy == TMQ_FSYNC_ALWAYS && fdatasync(fs->fd) < 0)
+    else if (sync_now && fdatasync(fs->fd) < 0)
         rc = failed(fs, "fdatasync");
     else
         rc = TMQ_OK;
     if (rc != TMQ_OK) {
         fs->size = at;
         if (ftruncate(fs->fd, (off_t)at) < 0) { /* best effort: open cuts a torn record anyway */ }
-    } else if (fs->policy == TMQ_FSYNC_BATCH) {
+    } else if (sync_now) {
+        fs->dirty = 0;
+    } else if (fs->policy != TMQ_FSYNC_NEVER) {
         fs->dirty = 1;
     }
     return rc;
@@ -663,15 +670,27 @@ int tmq_fstore_incoming(tmq_fstore *fs, uint16_t id, int held)
 
 int tmq_fstore_sync(tmq_fstore *fs)
 {
-    int rc = TMQ_OK;
+    int fd = -1, rc = TMQ_OK;
+    /* the sync itself runs outside the lock (on a duplicate of the file
+     * descriptor, which compaction may replace meanwhile), so records can
+     * be added while it waits for the disk */
     pthread_mutex_lock(&fs->mu);
     if (fs->dirty) {
-        if (fdatasync(fs->fd) < 0)
+        fd = dup(fs->fd);
+        if (fd < 0)
             rc = failed(fs, "fdatasync");
         else
             fs->dirty = 0;
     }
     pthread_mutex_unlock(&fs->mu);
+    if (fd >= 0 && fdatasync(fd) < 0) {
+        pthread_mutex_lock(&fs->mu);
+        rc = failed(fs, "fdatasync");
+        fs->dirty = 1;
+        pthread_mutex_unlock(&fs->mu);
+    }
+    if (fd >= 0)
+        close(fd);
     return rc;
 }
 
