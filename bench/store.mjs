@@ -15,6 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FileStore, connect } from '../dist/index.js';
 import { startBroker } from './broker.mjs';
+import { median } from './stats.mjs';
 
 const { values: opts } = parseArgs({ options: { quick: { type: 'boolean' }, dir: { type: 'string' } } });
 const MESSAGES = opts.quick ? 2000 : 20000;
@@ -23,8 +24,6 @@ const WINDOW = 100;
 const DEADLINE_MS = 10000;
 const PAYLOAD = Buffer.alloc(64, 'x');
 const CONFIGS = ['none', 'never', 'batch', 'always'];
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** One run: publishes until MESSAGES are acknowledged or the deadline, then
  *  ends the client; per-message figures over what completed. */
