@@ -36,18 +36,30 @@ TEST(connack_refusals_become_distinct_errors)
     };
     unsigned i;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        tmq_packet ack;
         CHECK_EQ(setup(cases[i].version), TMQ_OK);
-        CHECK_EQ(tmq_client_connect(&F.c, F.now), TMQ_OK);
-        poll_at(F.now);
-        CHECK_EQ(broker_pop(), TMQ_CONNECT);
-        memset(&ack, 0, sizeof ack);
-        ack.type = TMQ_CONNACK;
-        ack.reason = cases[i].code;
-        pipe_push_packet(&F.pipe, &ack, cases[i].version);
+        CHECK_EQ(connect_answered(0, cases[i].code), 0);
         CHECK_EQ(poll_at(F.now + 1), TMQ_STATE_DISCONNECTED);
         CHECK_EQ(F.disconnect_err, cases[i].err);
         CHECK_EQ(F.pipe.closes, 1);
+    }
+}
+
+/* With automatic reconnect on, a refusal that the same CONNECT would get
+ * again stops reconnecting; "server unavailable" is worth another try. */
+TEST(connack_refusals_for_good_stop_reconnecting)
+{
+    static const struct { uint8_t code, state; } cases[] = {
+        {1, TMQ_STATE_DISCONNECTED}, {2, TMQ_STATE_DISCONNECTED}, {3, TMQ_STATE_WAITING_RECONNECT},
+        {4, TMQ_STATE_DISCONNECTED}, {5, TMQ_STATE_DISCONNECTED},
+    };
+    unsigned i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CHECK_EQ(setup(TMQ_V311), TMQ_OK);
+        F.cfg.reconnect_delay_ms = 1000;
+        CHECK_EQ(connect_answered(0, cases[i].code), 0);
+        CHECK_EQ(poll_at(F.now + 1), cases[i].state);
+        CHECK_EQ(poll_at(F.now + 5000), cases[i].state == TMQ_STATE_DISCONNECTED ? TMQ_STATE_DISCONNECTED
+                                                                                  : TMQ_STATE_MQTT_CONNECTING);
     }
 }
 

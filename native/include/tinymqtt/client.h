@@ -43,7 +43,10 @@ typedef struct tmq_client_config {
     uint32_t connect_timeout_ms;  /* transport plus CONNACK; 0 means 30,000 */
     uint32_t ping_timeout_ms;     /* PINGRESP wait before the link is dead; 0 means the keepalive */
     uint16_t max_inflight;        /* outgoing QoS 1/2 window; 0 means only the server's Receive Maximum */
-    uint32_t reconnect_delay_ms;  /* 0: no automatic reconnect */
+    uint32_t reconnect_delay_ms;  /* 0: no automatic reconnect. A CONNACK refusing the
+                                   * version, client id, credentials or authorization
+                                   * ends reconnecting (DISCONNECTED): the same
+                                   * settings would be refused again */
 } tmq_client_config;
 
 /* Most properties a 5.0 CONNECT may list in cfg->connect_props.list. */
