@@ -405,6 +405,16 @@ void Core::Handle(Job *job)
         delete job;
         break;
     }
+    case Job::kCancel: {
+        // withdrawn only while it still waits here; no event follows
+        auto it = std::find_if(waiting_.begin(), waiting_.end(), [&](Job *j) { return j->token == job->token; });
+        if (it != waiting_.end()) {
+            delete *it;
+            waiting_.erase(it);
+        }
+        delete job;
+        break;
+    }
     case Job::kDisconnect:
         if (!closed_)
             tmq_client_disconnect(&client_, 0, tmq_now_ms());   // TMQ_ERR_STATE: already down
@@ -430,8 +440,9 @@ void Core::Handle(Job *job)
 
 void Core::Submit(Job *job)
 {
-    // once anything waits, everything after it waits too: order is kept
-    if (!waiting_.empty() || !TrySubmit(job))
+    // while not connected operations wait here, where a cancel can still
+    // reach them; once anything waits, everything after it waits too
+    if (!waiting_.empty() || tmq_client_state(&client_) != TMQ_STATE_READY || !TrySubmit(job))
         waiting_.push_back(job);
 }
 
@@ -464,7 +475,7 @@ bool Core::TrySubmit(Job *job)
 
 void Core::RetryWaiting()
 {
-    while (!closed_ && !waiting_.empty()) {
+    while (!closed_ && !waiting_.empty() && tmq_client_state(&client_) == TMQ_STATE_READY) {
         if (!TrySubmit(waiting_.front()))
             return;
         waiting_.pop_front();
@@ -507,6 +518,9 @@ void Core::OnConnack(tmq_client *c, const tmq_packet *pkt)
 {
     Core *k = Of(c);
     k->loop_->EmitProps(k->id_, kConnack, pkt->session_present, pkt->reason, PropsOf(pkt));
+    // the offline queue goes out after what the engine resends
+    if (!k->waiting_.empty())
+        k->loop_->WantRetry(k);
 }
 
 void Core::OnMessage(tmq_client *c, const tmq_packet *pkt)
@@ -590,6 +604,7 @@ Napi::Function ClientWrap::Define(Napi::Env env, Loop *loop)
                            InstanceMethod<&ClientWrap::Subscribe>("subscribe"),
                            InstanceMethod<&ClientWrap::Unsubscribe>("unsubscribe"),
                            InstanceMethod<&ClientWrap::Ping>("ping"),
+                           InstanceMethod<&ClientWrap::Cancel>("cancel"),
                            InstanceMethod<&ClientWrap::Disconnect>("disconnect"),
                            InstanceMethod<&ClientWrap::CloseClient>("close"),
                            InstanceMethod<&ClientWrap::RefClient>("ref"),
@@ -729,6 +744,14 @@ void ClientWrap::Ping(const Napi::CallbackInfo &info)
     CheckOpen(info.Env(), "ping");
     Job *job = new Job(Job::kPing, core_);
     job->token = Token(info.Env(), info[0], "ping");
+    loop_->Post(job);
+}
+
+void ClientWrap::Cancel(const Napi::CallbackInfo &info)
+{
+    CheckOpen(info.Env(), "cancel");
+    Job *job = new Job(Job::kCancel, core_);
+    job->token = Token(info.Env(), info[0], "cancel");
     loop_->Post(job);
 }
 

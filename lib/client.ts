@@ -770,7 +770,10 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       };
       register(pending);
       signal?.addEventListener('abort', () => {
-        if (token !== undefined) this.#settle(token);
+        if (token !== undefined) {
+          this.#settle(token);
+          if (!this.#closing && !this.#closed) this.#native?.cancel(token);   // withdrawn if still offline
+        }
         else if (this.#connecting === pending) this.#connecting = undefined;
         pending.reject(aborted(signal));
       }, { once: true });

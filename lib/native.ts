@@ -130,6 +130,10 @@ export interface NativeClient {
   /** Sends PINGREQ now (unless one waits for its PINGRESP); a Pong event
    *  follows, or an Error event with the token when not connected. */
   ping(token: number): void;
+  /** Withdraws the publish, subscribe or unsubscribe of `token` if it still
+   *  waits for the connection (the offline queue); no event follows. Once
+   *  handed to the engine it goes on. */
+  cancel(token: number): void;
   /** Sends DISCONNECT after what is queued, then closes the connection. */
   disconnect(): void;
   /** Closes at once: operations not yet completed get an Error event

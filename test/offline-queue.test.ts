@@ -106,6 +106,33 @@ describe('offline queue', () => {
     await sub.end();
   });
 
+  it('an aborted publish or subscribe in the offline queue is withdrawn and never sent', async () => {
+    const topic = 'offline/abort';
+    const sub = await subscriber(topic);
+    const off = await offlineClient();
+    const kept = off.client.publish(topic, 'kept-1', { qos: 1 });
+    const stop = new AbortController();
+    const withdrawn = off.client.publish(topic, 'withdrawn', { qos: 1, signal: stop.signal });
+    const stopSub = new AbortController();
+    const withdrawnSub = off.client.subscribe('offline/abort/never', { signal: stopSub.signal });
+    const last = off.client.publish(topic, 'kept-2', { qos: 1 });
+    stop.abort();
+    stopSub.abort();
+    await expect(withdrawn).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    await expect(withdrawnSub).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    const seen: string[] = [];
+    sub.on('message', (_t, p) => seen.push(p.toString()));
+    await off.open();
+    await Promise.all([kept, last]);
+    // a publish after them, in the same order: had the withdrawn one been
+    // sent, it would come before this one
+    await off.client.publish(topic, 'after', { qos: 1 });
+    expect(await pollUntil(() => seen.includes('after'), 5000)).toBe(true);
+    expect(seen).toEqual(['kept-1', 'kept-2', 'after']);
+    await off.close();
+    await sub.end();
+  });
+
   it('rejects bad bounds naming the option', () => {
     expect(() => new MqttClient({ queueLimit: -1 })).toThrow(/options\.queueLimit/);
     expect(() => new MqttClient({ queueByteLimit: 1.5 })).toThrow(/options\.queueByteLimit/);
