@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-/** What build/Release/tinymqtt.node (binding/addon.cc) exports. */
+/** What the addon (binding/addon.cc) exports. */
 export interface Native {
   /** The package version the addon was built from. */
   version(): string;
@@ -152,5 +152,6 @@ const load = require('node-gyp-build') as (dir: string) => unknown;
 export const packageRoot: string = fileURLToPath(new URL('..', import.meta.url));
 
 /** The addon, loaded once per environment (main thread or worker) by
- *  node-gyp-build: build/Release first, then prebuilds/<platform>-<arch>. */
+ *  node-gyp-build: build/Release (a checkout, or a build from source at
+ *  install) first, then prebuilds/<platform>-<arch> (the package as shipped). */
 export const native = load(packageRoot) as Native;
