@@ -35,6 +35,12 @@ describe('examples', () => {
     expect(examples).toEqual(['core.mjs', 'luatos.mjs', 'pika.mjs', 'umqtt.mjs', 'zerynth.mjs']);
   });
 
+  it('the README shows each one verbatim', () => {
+    const readme = readFileSync(`${root}README.md`, 'utf8');
+    for (const file of examples)
+      expect(readme, `README.md lacks examples/${file}`).toContain('```js\n' + readFileSync(`${root}examples/${file}`, 'utf8'));
+  });
+
   for (const file of examples) {
     it(`${file} publishes and receives its own message`, async () => {
       const { code, out } = await run(file);
