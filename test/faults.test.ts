@@ -130,6 +130,29 @@ describe('faults between client and broker', () => {
     });
   }, 20000);
 
+  for (const [i, traffic] of ['one QoS 1 publish as it goes silent', 'QoS 0 publishes every 200 ms into the silence'].entries()) {
+    it(`a black-holed link is found dead within 1.5x the keepalive after the last packet from the broker (${traffic})`, async () => {
+      const keepalive = 1;
+      const client = await connect({ host: '127.0.0.1', port: proxy.port, clientId: `fault-ka-${i}`, keepalive, reconnectPeriod: 0 });
+      let found = 0;
+      client.on('error', (e) => { if (e.code === 'ERR_KEEPALIVE') found = performance.now(); });
+      await client.ping();   // the last packet from the broker before the silence
+      const heard = performance.now();
+      proxy.blackhole(true);
+      const publish = () => client.publish('fault/ka', 'x', { qos: traffic.startsWith('one') ? 1 : 0 }).catch(() => undefined);
+      publish();
+      const stream = traffic.startsWith('one') ? undefined : setInterval(publish, 200);
+      await pollUntil(() => found > 0, 4000 * keepalive);
+      clearInterval(stream);
+      proxy.blackhole(false);
+      proxy.cut();
+      console.log(`[figures] black hole (${traffic}), keepalive ${keepalive} s: ${found ? `dead after ${Math.round(found - heard)} ms` : `not found dead within ${4 * keepalive} s`}`);
+      await client.end({ force: true });
+      expect(found).toBeGreaterThan(0);
+      expect(found - heard).toBeLessThanOrEqual(1.5 * keepalive * 1000 + 100);   // 100 ms for timers and event delivery
+    }, 20000);
+  }
+
   it('a silent link (black-holed) is found dead by keepalive, and the client reconnects and delivers', async () => {
     const topic = 'fault/silent';
     const subscriber = await connect({ host: '127.0.0.1', port: broker.port });

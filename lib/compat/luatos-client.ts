@@ -266,8 +266,6 @@ export class LuatosClient {
       ...(s.username ? { username: s.username } : {}),
       ...(s.password ? { password: s.password } : {}),
       ...(s.will ? { will: s.will } : {}),
-      // autoreconn's fixed interval is this layer's own (#scheduleReconnect)
-      reconnectPeriod: 0,
     });
     core.on('connect', () => this.#emit('conack'));
     core.on('message', (topic, payload, packet) => this.#emit('recv', topic, payload.toString(), metasOf(payload, packet)));

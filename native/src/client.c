@@ -491,6 +491,7 @@ static void read_packets(tmq_client *c, uint32_t now)
             return;
         }
         if (n == 1) {
+            c->t_ping = now; /* the link lives */
             on_packet(c, bytes, len, now);
             continue;
         }
@@ -790,8 +791,11 @@ static int timer(const tmq_client *c, uint32_t *since, uint32_t *ms)
         *ms = c->cfg->connect_timeout_ms ? c->cfg->connect_timeout_ms : 30000u;
         return 1;
     case TMQ_STATE_READY:
-        *since = c->ping_out ? c->t_ping : c->t_tx;
-        *ms = c->ping_out && c->cfg->ping_timeout_ms ? c->cfg->ping_timeout_ms : ka;
+        /* a PINGREQ after a keepalive of silence either way (sending keeps
+         * the server content, but only hearing from it shows the link
+         * lives), then half a keepalive for an answer */
+        *since = c->ping_out || (int32_t)(c->t_tx - c->t_ping) > 0 ? c->t_ping : c->t_tx;
+        *ms = !c->ping_out ? ka : c->cfg->ping_timeout_ms ? c->cfg->ping_timeout_ms : ka / 2;
         return ka != 0;
     default:
         return 0;
