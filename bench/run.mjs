@@ -1,10 +1,12 @@
 // npm run bench [-- --case NAME --quick --out FILE]: tinymqtt against MQTT.js
 // and libmosquitto on one mosquitto started here, each client in its own
-// process; prints a table and writes JSON. See bench/README.md.
+// process; prints a table, writes JSON and draws a chart beside it. See
+// bench/README.md.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BROKER_SETTINGS, startBroker } from './broker.mjs';
 import { CASES } from './cases.mjs';
+import { renderChart } from './chart.mjs';
 import { killAll } from './child.mjs';
 import { describeEnvironment, renderEnvironment } from './environment.mjs';
 import { buildMosqBench } from './mosq_build.mjs';
@@ -65,6 +67,10 @@ console.log([
   renderTargetSummary(targets),
 ].filter((line, i, all) => line !== '' || all[i - 1] !== '').join('\n'));
 
+const output = { environment: { before, after }, quick: options.quick, broker: BROKER_SETTINGS, cases: results, targets };
 mkdirSync(path.dirname(options.out), { recursive: true });
-writeFileSync(options.out, `${JSON.stringify({ environment: { before, after }, quick: options.quick, broker: BROKER_SETTINGS, cases: results, targets }, null, 2)}\n`);
+writeFileSync(options.out, `${JSON.stringify(output, null, 2)}\n`);
 log(`results written to ${options.out}`);
+const chart = path.join(path.dirname(options.out), 'chart.svg');
+writeFileSync(chart, renderChart(output));
+log(`chart written to ${chart}`);

@@ -449,7 +449,7 @@ void Core::Restore(Napi::Env env, int32_t token)
                                  tmq_bin{data + job->topic_len, job->data_len - job->topic_len}, job->qos, job->retain,
                                  &job->props, job, p.second.id, p.second.released);
         if (rc < 0)
-            waiting_.push_back(job);   // submitted (or refused with an Error event) once on the loop
+            waiting_.push_back(job);   // submitted (or refused with an Error event) after CONNACK
     }
     std::vector<uint16_t> ids(65535);
     uint32_t held = tmq_fstore_incoming_ids(fs, ids.data());
@@ -474,7 +474,6 @@ int Core::Add()
     added_ = rc == TMQ_OK;
     if (added_ && store_ && store_->policy == TMQ_FSYNC_BATCH)
         loop_->SyncEachRound(store_->fs, true);
-    RetryWaiting();   // stored messages the engine could not take back at creation
     return rc;
 }
 
@@ -493,6 +492,18 @@ void Core::Handle(Job *job)
         int rc = closed_ ? TMQ_ERR_CLOSED : tmq_client_ping(&client_, tmq_now_ms());
         if (rc != TMQ_OK)
             loop_->Emit(id_, kError, rc, job->token);
+        delete job;
+        break;
+    }
+    case Job::kCancel: {
+        // withdrawn only while it still waits here; no event follows
+        auto it = std::find_if(waiting_.begin(), waiting_.end(), [&](Job *j) { return j->token == job->token; });
+        if (it != waiting_.end()) {
+            if ((*it)->seq)
+                tmq_fstore_done(store_->fs, (*it)->seq);   // never sent, and not after a restart either
+            delete *it;
+            waiting_.erase(it);
+        }
         delete job;
         break;
     }
@@ -521,8 +532,9 @@ void Core::Handle(Job *job)
 
 void Core::Submit(Job *job)
 {
-    // once anything waits, everything after it waits too: order is kept
-    if (!waiting_.empty() || !TrySubmit(job))
+    // while not connected operations wait here, where a cancel can still
+    // reach them; once anything waits, everything after it waits too
+    if (!waiting_.empty() || tmq_client_state(&client_) != TMQ_STATE_READY || !TrySubmit(job))
         waiting_.push_back(job);
 }
 
@@ -557,7 +569,7 @@ bool Core::TrySubmit(Job *job)
 
 void Core::RetryWaiting()
 {
-    while (!closed_ && !waiting_.empty()) {
+    while (!closed_ && !waiting_.empty() && tmq_client_state(&client_) == TMQ_STATE_READY) {
         if (!TrySubmit(waiting_.front()))
             return;
         waiting_.pop_front();
@@ -602,6 +614,9 @@ void Core::OnConnack(tmq_client *c, const tmq_packet *pkt)
 {
     Core *k = Of(c);
     k->loop_->EmitProps(k->id_, kConnack, pkt->session_present, pkt->reason, PropsOf(pkt));
+    // the offline queue goes out after what the engine resends
+    if (!k->waiting_.empty())
+        k->loop_->WantRetry(k);
 }
 
 void Core::OnMessage(tmq_client *c, const tmq_packet *pkt)
@@ -685,6 +700,7 @@ Napi::Function ClientWrap::Define(Napi::Env env, Loop *loop)
                            InstanceMethod<&ClientWrap::Subscribe>("subscribe"),
                            InstanceMethod<&ClientWrap::Unsubscribe>("unsubscribe"),
                            InstanceMethod<&ClientWrap::Ping>("ping"),
+                           InstanceMethod<&ClientWrap::Cancel>("cancel"),
                            InstanceMethod<&ClientWrap::Disconnect>("disconnect"),
                            InstanceMethod<&ClientWrap::CloseClient>("close"),
                            InstanceMethod<&ClientWrap::RefClient>("ref"),
@@ -836,6 +852,14 @@ void ClientWrap::Ping(const Napi::CallbackInfo &info)
     CheckOpen(info.Env(), "ping");
     Job *job = new Job(Job::kPing, core_);
     job->token = Token(info.Env(), info[0], "ping");
+    loop_->Post(job);
+}
+
+void ClientWrap::Cancel(const Napi::CallbackInfo &info)
+{
+    CheckOpen(info.Env(), "cancel");
+    Job *job = new Job(Job::kCancel, core_);
+    job->token = Token(info.Env(), info[0], "cancel");
     loop_->Post(job);
 }
 

@@ -30,7 +30,7 @@ class Core;
 // its own copy of what the engine sends (the engine does not copy): the job
 // is the message's tmq_msg.user and lives until the message's final event.
 struct Job {
-    enum Kind : uint8_t { kAdd, kConnect, kPublish, kSubscribe, kUnsubscribe, kPing, kDisconnect, kClose };
+    enum Kind : uint8_t { kAdd, kConnect, kPublish, kSubscribe, kUnsubscribe, kPing, kCancel, kDisconnect, kClose };
 
     Job(Kind k, Core *c) : kind(k), core(c) {}
     // Copies a property block to data[data_len...] (which has room for it)
@@ -74,7 +74,8 @@ public:
     // operation not yet completed (Error TMQ_ERR_CLOSED). Does not emit
     // Closed (the loop does) and does not free.
     void Close();
-    // Submits operations that waited for a free message slot.
+    // Submits the operations that wait (for a free message slot, or for the
+    // connection), in order, while the client is READY.
     void RetryWaiting();
     bool retry_pending = false;
 
@@ -120,7 +121,9 @@ private:
     std::string connect_props_, will_props_;
     // the engine's memory: message slots, QoS 2 ids, assigned id, tx, rx
     std::unique_ptr<uint8_t[]> memory_;
-    // operations refused with TMQ_ERR_QUEUE_FULL, in submission order
+    // operations not yet handed to the engine, in submission order: made
+    // while not connected (the offline queue, from which kCancel withdraws),
+    // or refused with TMQ_ERR_QUEUE_FULL
     std::deque<Job *> waiting_;
     // the durable store (options.store) and the engine's link to it
     std::shared_ptr<StoreHandle> store_;
@@ -142,6 +145,7 @@ private:
     void Subscribe(const Napi::CallbackInfo &info);
     void Unsubscribe(const Napi::CallbackInfo &info);
     void Ping(const Napi::CallbackInfo &info);
+    void Cancel(const Napi::CallbackInfo &info);
     void Disconnect(const Napi::CallbackInfo &info);
     void CloseClient(const Napi::CallbackInfo &info);
     void RefClient(const Napi::CallbackInfo &info);

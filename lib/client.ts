@@ -47,11 +47,15 @@ export interface MqttClientOptions {
   ALPNProtocols?: string[];
   /** ms for the TCP/TLS connect and CONNACK (default 30000) */
   connectTimeout?: number;
-  /** automatic reconnect: the first delay's ceiling in ms (default 0: no
-   *  automatic reconnect). Each delay is drawn at random below its ceiling
-   *  (full jitter), and the ceiling grows by reconnectFactor (default 2) per
-   *  failed attempt up to reconnectMaxPeriod (default 30000); it starts over
-   *  after a connection that lasted reconnectResetAfter ms (default 10000). */
+  /** automatic reconnect after a lost connection or a failed attempt: the
+   *  first delay's ceiling in ms (default 1000; 0 turns automatic reconnect
+   *  off). Each delay is drawn at random below its ceiling (full jitter), and
+   *  the ceiling grows by reconnectFactor (default 2) per failed attempt up
+   *  to reconnectMaxPeriod (default 30000); it starts over after a
+   *  connection that lasted reconnectResetAfter ms (default 10000). A
+   *  CONNACK refusing the protocol version, the client id, the credentials
+   *  or the authorization stops reconnecting: the same CONNECT would be
+   *  refused again. */
   reconnectPeriod?: number;
   reconnectMaxPeriod?: number;
   reconnectFactor?: number;
@@ -69,6 +73,15 @@ export interface MqttClientOptions {
   /** bytes of QoS 0 publishes accepted but not yet written to the socket
    *  above which publish() waits for the write (default 512 KiB) */
   highWaterMark?: number;
+  /** the offline queue, for publishes made while not connected (they go
+   *  out in order once connected): at most queueLimit messages (default
+   *  1000) and queueByteLimit bytes of PUBLISH packets (default 16 MiB) not
+   *  yet delivered; past either, publish() rejects with ERR_QUEUE_FULL */
+  queueLimit?: number;
+  queueByteLimit?: number;
+  /** queue QoS 0 publishes made while not connected (default true); when
+   *  false they reject with ERR_NOT_CONNECTED */
+  queueQoSZero?: boolean;
   /** a durable store for QoS 1/2 publishes (docs/store.md): publish() has
    *  recorded the message before it returns, and connect() first sends again
    *  what the store holds from an earlier run. Use it with a fixed clientId
@@ -249,7 +262,7 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
     keepalive: checkInt('options.keepalive', o.keepalive ?? 60, 0, 65535),
     connectTimeout: checkInt('options.connectTimeout', o.connectTimeout ?? 30000, 1, 2 ** 31 - 1),
     maxInflight: checkInt('options.maxInflight', o.maxInflight ?? 0, 0, 65535),
-    reconnectPeriod: checkInt('options.reconnectPeriod', o.reconnectPeriod ?? 0, 0, 2 ** 31 - 1),
+    reconnectPeriod: checkInt('options.reconnectPeriod', o.reconnectPeriod ?? 1000, 0, 2 ** 31 - 1),
     reconnectMaxPeriod: checkInt('options.reconnectMaxPeriod', o.reconnectMaxPeriod ?? 30000, 0, 2 ** 31 - 1),
     reconnectFactor: checkInt('options.reconnectFactor', o.reconnectFactor ?? 2, 1, 100),
     reconnectResetAfter: checkInt('options.reconnectResetAfter', o.reconnectResetAfter ?? 10000, 0, 2 ** 31 - 1),
@@ -350,6 +363,13 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #events = 0;
   /** accepted QoS 0 publishes that closing the client left unwritten */
   #closedUnwritten = 0;
+  /** the offline queue: publishes made while not connected and not yet
+   *  settled (token to PUBLISH bytes), their bytes, and its bounds */
+  #queued = new Map<number, number>();
+  #queuedBytes = 0;
+  #queueLimit: number;
+  #queueByteLimit: number;
+  #queueQoSZero: boolean;
   #store: FileStore | undefined;
 
   constructor(options: MqttClientOptions = {}) {
@@ -357,6 +377,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     this.options = nativeOptions(options);
     this.#highWaterMark = checkInt('options.highWaterMark', options.highWaterMark ?? 512 << 10, 0, 2 ** 31 - 1);
     this.#resubscribe = checkBool('options.resubscribe', options.resubscribe ?? true);
+    this.#queueLimit = checkInt('options.queueLimit', options.queueLimit ?? 1000, 0, 2 ** 31 - 1);
+    this.#queueByteLimit = checkInt('options.queueByteLimit', options.queueByteLimit ?? 16 << 20, 0, 2 ** 31 - 1);
+    this.#queueQoSZero = checkBool('options.queueQoSZero', options.queueQoSZero ?? true);
     if (options.store !== undefined && !(options.store instanceof FileStore)) throw argError('options.store', 'must be a FileStore');
     this.#store = options.store;
   }
@@ -374,7 +397,11 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   }
 
   /** Connects; resolves on CONNACK, rejects with the refusal (code
-   *  'ERR_CONNACK_BAD_AUTH', ..., reasonCode set) or the transport error. */
+   *  'ERR_CONNACK_BAD_AUTH', ..., reasonCode set) or the transport error of
+   *  the first attempt. With automatic reconnect (options.reconnectPeriod)
+   *  the client goes on trying after a failed attempt, unless the broker
+   *  refused it for good; its 'connect' event tells when one succeeds, and
+   *  end() stops it. */
   connect(opts: OperationOptions = {}): Promise<void> {
     try {
       return this.#startConnect(opts.signal);
@@ -494,12 +521,17 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         throw new MqttError('ERR_PACKET_TOO_LARGE', `payload of ${body.length} bytes makes a ${size}-byte PUBLISH, more than ${what} (${limit})`);
       const n = this.#open('publish');
       if (opts.signal?.aborted) throw aborted(opts.signal);
+      if (!this.#connected) this.#checkQueue(qos, size);
       const token = this.#nextToken++;
       const accepted = qos === 0 && this.#unwritten + size <= this.#highWaterMark;
       // first the addon (it may still throw), then the bookkeeping: its
       // events come in a later batch
       n.publish(this.#lastTopicBytes, body, qos, retain, token, props);
       if (qos === 0) this.#unwritten += size;
+      if (!this.#connected) {
+        this.#queued.set(token, size);
+        this.#queuedBytes += size;
+      }
       if (accepted) {
         // resolved now; the Sent event only settles the byte count
         this.#accepted.set(token, size);
@@ -509,6 +541,17 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     } catch (e) {
       return failed(nativeError(e));
     }
+  }
+
+  /** Throws unless the offline queue takes one more publish of `size`
+   *  bytes at `qos`. */
+  #checkQueue(qos: number, size: number): void {
+    if (qos === 0 && !this.#queueQoSZero)
+      throw new MqttError('ERR_NOT_CONNECTED', 'publish: not connected, and options.queueQoSZero is false');
+    if (this.#queued.size >= this.#queueLimit)
+      throw new MqttError('ERR_QUEUE_FULL', `publish: not connected, and the offline queue holds options.queueLimit (${this.#queueLimit}) messages`);
+    if (this.#queuedBytes + size > this.#queueByteLimit)
+      throw new MqttError('ERR_QUEUE_FULL', `publish: not connected, and a ${size}-byte PUBLISH would take the offline queue past options.queueByteLimit (${this.#queueByteLimit} bytes; ${this.#queuedBytes} used)`);
   }
 
   /** Subscribes to one filter, several, or a { filter: qos } map; resolves to
@@ -737,7 +780,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     if (this.#closed || this.#ending) throw new MqttError('ERR_CLOSED', `${what}: the client was ended`);
     if (!this.#native) throw new MqttError('ERR_NOT_CONNECTED', `${what}: call connect() first`);
     if (this.#state === STATE_DISCONNECTED && !this.#connecting)
-      throw new MqttError('ERR_NOT_CONNECTED', `${what}: the connection was lost and options.reconnectPeriod is 0; call connect() again`);
+      throw new MqttError('ERR_NOT_CONNECTED', `${what}: not connected and not reconnecting (options.reconnectPeriod is 0, or the broker refused the connection for good); call connect() again`);
     return this.#native;
   }
 
@@ -751,7 +794,10 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       };
       register(pending);
       signal?.addEventListener('abort', () => {
-        if (token !== undefined) this.#settle(token);
+        if (token !== undefined) {
+          this.#settle(token);
+          if (!this.#closing && !this.#closed) this.#native?.cancel(token);   // withdrawn if still offline
+        }
         else if (this.#connecting === pending) this.#connecting = undefined;
         pending.reject(aborted(signal));
       }, { once: true });
@@ -766,6 +812,11 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     if (accepted !== undefined) {
       this.#accepted.delete(token);
       this.#unwritten -= accepted;
+    }
+    const queued = this.#queued.get(token);
+    if (queued !== undefined) {
+      this.#queued.delete(token);
+      this.#queuedBytes -= queued;
     }
     this.#disconnectWhenIdle();
     return p;
@@ -871,6 +922,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         this.#pending.clear();
         this.#accepted.clear();
         this.#unwritten = 0;
+        this.#queued.clear();
+        this.#queuedBytes = 0;
         if (unwritten > 0)
           this.#report(new MqttError('ERR_CLOSED', `the client was closed before ${unwritten} accepted QoS 0 publishes were written`));
         this.#connecting?.reject(closed);
@@ -926,10 +979,17 @@ export function urlOptions(url: string, name: string): { options: MqttClientOpti
 }
 
 /** Connects to `url` ('mqtt://host:1883', 'mqtts://user:pass@host') or with
- *  options, and resolves to a connected client. */
+ *  options, and resolves to a connected client. When the first attempt
+ *  fails the client is closed (it does not go on reconnecting) and the
+ *  promise rejects with the attempt's error. */
 export async function connect(url: string | MqttClientOptions, options: MqttClientOptions = {}): Promise<MqttClient> {
   const opts = typeof url === 'string' ? { ...options, ...urlOptions(url, 'url').options } : url;
   const client = new MqttClient(opts);
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (e) {
+    await client.end({ force: true });
+    throw e;
+  }
   return client;
 }

@@ -1,6 +1,9 @@
-// tinymqtt's public API: the core client, its errors and types, and two
-// helpers over the addon.
-//
+/**
+ * tinymqtt's public API: the core client, its errors and types, and two
+ * helpers over the addon.
+ *
+ * @module tinymqtt
+ */
 // The package is ES modules only; CommonJS consumers `require('tinymqtt')`
 // through Node's require(esm) (Node >= 20.19). That works only while no module
 // of lib/ uses top-level await (require would throw ERR_REQUIRE_ASYNC_MODULE);

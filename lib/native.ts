@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-/** What build/Release/tinymqtt.node (binding/addon.cc) exports. */
+/** What the addon (binding/addon.cc) exports. */
 export interface Native {
   /** The package version the addon was built from. */
   version(): string;
@@ -167,6 +167,10 @@ export interface NativeClient {
   /** Sends PINGREQ now (unless one waits for its PINGRESP); a Pong event
    *  follows, or an Error event with the token when not connected. */
   ping(token: number): void;
+  /** Withdraws the publish, subscribe or unsubscribe of `token` if it still
+   *  waits for the connection (the offline queue); no event follows. Once
+   *  handed to the engine it goes on. */
+  cancel(token: number): void;
   /** Sends DISCONNECT after what is queued, then closes the connection. */
   disconnect(): void;
   /** Closes at once: operations not yet completed get an Error event
@@ -185,5 +189,6 @@ const load = require('node-gyp-build') as (dir: string) => unknown;
 export const packageRoot: string = fileURLToPath(new URL('..', import.meta.url));
 
 /** The addon, loaded once per environment (main thread or worker) by
- *  node-gyp-build: build/Release first, then prebuilds/<platform>-<arch>. */
+ *  node-gyp-build: build/Release (a checkout, or a build from source at
+ *  install) first, then prebuilds/<platform>-<arch> (the package as shipped). */
 export const native = load(packageRoot) as Native;

@@ -133,7 +133,7 @@ describe('MqttClient against mosquitto', () => {
   });
 
   it('refuses operations with ERR_NOT_CONNECTED before connect() and after a lost connection with no reconnect', async () => {
-    const client = new MqttClient({ port: await freePort(), host: '127.0.0.1', connectTimeout: 5000 });
+    const client = new MqttClient({ port: await freePort(), host: '127.0.0.1', connectTimeout: 5000, reconnectPeriod: 0 });
     await expect(client.publish('t', 'x')).rejects.toMatchObject({ code: 'ERR_NOT_CONNECTED', message: expect.stringContaining('connect()') });
     await expect(client.connect()).rejects.toMatchObject({ code: 'ERR_REFUSED' });
     await expect(client.subscribe('t')).rejects.toMatchObject({ code: 'ERR_NOT_CONNECTED', message: expect.stringContaining('reconnectPeriod') });

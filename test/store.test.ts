@@ -86,6 +86,13 @@ describe('the file store', () => {
     expect(store.pending().map((m) => [m.sequence, m.topic, m.payload.toString(), m.qos, m.retain, m.messageId]))
       .toEqual([[1, 'store/c', 'one', 1, false, 0], [2, 'store/c', 'two', 2, true, 0]]);
     expect(store.nextSequence).toBe(3);
+    // a queued publish withdrawn by its signal leaves the store too
+    const abort = new AbortController();
+    const withdrawn = client.publish('store/c', 'three', { qos: 1, signal: abort.signal });
+    expect(store.size).toBe(3);
+    abort.abort();
+    await expect(withdrawn).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    expect(await pollUntil(() => store.size === 2, 5000)).toBe(true);
     expect(() => store.close()).toThrow(expect.objectContaining({ code: 'ERR_STATE' }));   // a client uses it
     await client.end({ force: true });
     await Promise.allSettled([...sent, zero]);

@@ -262,6 +262,7 @@ export class LuatosClient {
       clientId: s.clientId,
       clean: s.clean,
       keepalive: s.keepalive,
+      reconnectPeriod: 0,   // autoreconn() reconnects, with LuatOS's fixed period
       ...(s.username ? { username: s.username } : {}),
       ...(s.password ? { password: s.password } : {}),
       ...(s.will ? { will: s.will } : {}),

@@ -1,6 +1,10 @@
-// LuatOS `mqtt` (shared/seeds/002): `import { mqtt } from 'tinymqtt/luatos'`,
-// then `const mqttc = mqtt.create(null, host, port)` and the Lua calls
-// `mqttc:xxx(...)` as `mqttc.xxx(...)`. See docs/compat/luatos.md.
+/**
+ * LuatOS `mqtt` (shared/seeds/002): `import { mqtt } from 'tinymqtt/luatos'`,
+ * then `const mqttc = mqtt.create(null, host, port)` and the Lua calls
+ * `mqttc:xxx(...)` as `mqttc.xxx(...)`. See docs/compat/luatos.md.
+ *
+ * @module tinymqtt/luatos
+ */
 import { checkBool, checkInt, checkString } from '../validate.js';
 import { MqttError } from '../index.js';
 import { STATE_DISCONNECT, STATE_MQTT, STATE_READY, STATE_SCONNECT } from './luatos-events.js';

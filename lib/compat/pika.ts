@@ -1,6 +1,10 @@
-// PikaPython's `mqtt` module: the MQTT class over the core client, with
-// its setters returning true/false, its int error codes and its per-topic
-// callbacks (see docs/compat/pika.md).
+/**
+ * PikaPython's `mqtt` module: the MQTT class over the core client, with
+ * its setters returning true/false, its int error codes and its per-topic
+ * callbacks (see docs/compat/pika.md).
+ *
+ * @module tinymqtt/pika
+ */
 import { networkInterfaces } from 'node:os';
 import { matchTopic, MqttError, type MqttClient, type MqttClientOptions, type QoS } from '../index.js';
 import { pyArgs, pyBool, type PyArgs } from './common-umqtt-pika-args.js';

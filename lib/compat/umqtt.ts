@@ -1,6 +1,10 @@
-// umqtt's MQTTClient: MicroPython's and Makeblock's umqtt.simple and
-// QuecPython's umqtt as one class over the core client, synchronous as on
-// the device (see docs/compat/umqtt.md).
+/**
+ * umqtt's MQTTClient: MicroPython's and Makeblock's umqtt.simple and
+ * QuecPython's umqtt as one class over the core client, synchronous as on
+ * the device (see docs/compat/umqtt.md).
+ *
+ * @module tinymqtt/umqtt
+ */
 import { MqttClient, MqttError, type MqttClientOptions, type QoS } from '../index.js';
 import { pyArgs, pyBool, pyText, type PyArgs } from './common-umqtt-pika-args.js';
 import { BlockingConnection, DEFAULT_TIMEOUT_MS, Inbox, onNextTurn } from './common-umqtt-pika-connection.js';

@@ -1,6 +1,10 @@
-// Zerynth `mqtt` (shared/seeds/003): `import * as mqtt from 'tinymqtt/zerynth'`
-// (or `import { Client, PUBLISH } from ...`), then `new mqtt.Client("myId",
-// true)`. See docs/compat/zerynth.md.
+/**
+ * Zerynth `mqtt` (shared/seeds/003): `import * as mqtt from 'tinymqtt/zerynth'`
+ * (or `import { Client, PUBLISH } from ...`), then `new mqtt.Client("myId",
+ * true)`. See docs/compat/zerynth.md.
+ *
+ * @module tinymqtt/zerynth
+ */
 export { Client } from './zerynth-client.js';
 export type {
   ZerynthCallback, ZerynthConnectionCallback, ZerynthConnectOptions, ZerynthPayload, ZerynthSslContext,

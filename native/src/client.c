@@ -122,8 +122,18 @@ static void requeue_written(tmq_client *c, tmq_msg *m, int unused)
         m->state = TMQ_MSG_QUEUED;
 }
 
+/* Whether err is a CONNACK refusal that connecting again with the same
+ * settings cannot change: protocol version, client identifier, credentials,
+ * authorization (TMQ_ERR_CONNACK_VERSION .. TMQ_ERR_CONNACK_NOT_AUTHORIZED
+ * but for "server unavailable"). */
+static int refused_for_good(int err)
+{
+    return err <= TMQ_ERR_CONNACK_VERSION && err >= TMQ_ERR_CONNACK_NOT_AUTHORIZED && err != TMQ_ERR_CONNACK_UNAVAILABLE;
+}
+
 /* Ends the connection: closes the transport, keeps every message for the
- * next connect, and reports why. */
+ * next connect, and reports why. Reconnects later when configured to,
+ * unless closing or refused for good. */
 static void lost(tmq_client *c, int err, const tmq_packet *pkt, uint32_t now)
 {
     c->transport->ops->close(c->transport);
@@ -134,8 +144,8 @@ static void lost(tmq_client *c, int err, const tmq_packet *pkt, uint32_t now)
     tmq_session_each(c, requeue_written, 0);
     c->send_off = 0;
     /* the state first: the disconnect callback sees where the client is now */
-    set_state(c, c->cfg->reconnect_delay_ms && !c->closing ? TMQ_STATE_WAITING_RECONNECT : TMQ_STATE_DISCONNECTED,
-              now);
+    set_state(c, c->cfg->reconnect_delay_ms && !c->closing && !refused_for_good(err) ? TMQ_STATE_WAITING_RECONNECT
+                                                                             : TMQ_STATE_DISCONNECTED, now);
     c->closing = 0;
     if (c->ev->disconnect)
         c->ev->disconnect(c, err, pkt);
@@ -543,6 +553,7 @@ static void read_packets(tmq_client *c, uint32_t now)
             return;
         }
         if (n == 1) {
+            c->t_ping = now; /* the link lives */
             on_packet(c, bytes, len, now);
             continue;
         }
@@ -842,8 +853,11 @@ static int timer(const tmq_client *c, uint32_t *since, uint32_t *ms)
         *ms = c->cfg->connect_timeout_ms ? c->cfg->connect_timeout_ms : 30000u;
         return 1;
     case TMQ_STATE_READY:
-        *since = c->ping_out ? c->t_ping : c->t_tx;
-        *ms = c->ping_out && c->cfg->ping_timeout_ms ? c->cfg->ping_timeout_ms : ka;
+        /* a PINGREQ after a keepalive of silence either way (sending keeps
+         * the server content, but only hearing from it shows the link
+         * lives), then half a keepalive for an answer */
+        *since = c->ping_out || (int32_t)(c->t_tx - c->t_ping) > 0 ? c->t_ping : c->t_tx;
+        *ms = !c->ping_out ? ka : c->cfg->ping_timeout_ms ? c->cfg->ping_timeout_ms : ka / 2;
         return ka != 0;
     default:
         return 0;

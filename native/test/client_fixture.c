@@ -143,8 +143,9 @@ void broker_publish(const char *topic, const char *payload, uint8_t qos, uint16_
     pipe_push_packet(&F.pipe, &p, F.c.version);
 }
 
-/* Connects and completes the CONNECT/CONNACK exchange. */
-int connect_ready(uint8_t session_present)
+/* Connects, and has the broker answer the CONNECT with a CONNACK (not yet
+ * polled). */
+int connect_answered(uint8_t session_present, uint8_t code)
 {
     tmq_packet ack;
     if (tmq_client_connect(&F.c, F.now) != TMQ_OK)
@@ -155,7 +156,17 @@ int connect_ready(uint8_t session_present)
     memset(&ack, 0, sizeof ack);
     ack.type = TMQ_CONNACK;
     ack.session_present = session_present;
+    ack.reason = code;
     pipe_push_packet(&F.pipe, &ack, F.c.version);
+    return 0;
+}
+
+/* Connects and completes the CONNECT/CONNACK exchange. */
+int connect_ready(uint8_t session_present)
+{
+    int rc = connect_answered(session_present, 0);
+    if (rc)
+        return rc;
     return poll_at(F.now) == TMQ_STATE_READY ? 0 : -3;
 }
 

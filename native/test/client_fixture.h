@@ -52,6 +52,10 @@ void broker_send(uint8_t type, uint16_t id, uint8_t reason);
 /* The broker sends a PUBLISH. */
 void broker_publish(const char *topic, const char *payload, uint8_t qos, uint16_t id, uint8_t dup);
 
+/* Connects, and has the broker answer the CONNECT with a CONNACK carrying
+ * session_present and return code `code` (not yet polled); 0 when it went out. */
+int connect_answered(uint8_t session_present, uint8_t code);
+
 /* Connects and completes CONNECT/CONNACK; 0 when READY. */
 int connect_ready(uint8_t session_present);
 

@@ -36,18 +36,30 @@ TEST(connack_refusals_become_distinct_errors)
     };
     unsigned i;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        tmq_packet ack;
         CHECK_EQ(setup(cases[i].version), TMQ_OK);
-        CHECK_EQ(tmq_client_connect(&F.c, F.now), TMQ_OK);
-        poll_at(F.now);
-        CHECK_EQ(broker_pop(), TMQ_CONNECT);
-        memset(&ack, 0, sizeof ack);
-        ack.type = TMQ_CONNACK;
-        ack.reason = cases[i].code;
-        pipe_push_packet(&F.pipe, &ack, cases[i].version);
+        CHECK_EQ(connect_answered(0, cases[i].code), 0);
         CHECK_EQ(poll_at(F.now + 1), TMQ_STATE_DISCONNECTED);
         CHECK_EQ(F.disconnect_err, cases[i].err);
         CHECK_EQ(F.pipe.closes, 1);
+    }
+}
+
+/* With automatic reconnect on, a refusal that the same CONNECT would get
+ * again stops reconnecting; "server unavailable" is worth another try. */
+TEST(connack_refusals_for_good_stop_reconnecting)
+{
+    static const struct { uint8_t code, state; } cases[] = {
+        {1, TMQ_STATE_DISCONNECTED}, {2, TMQ_STATE_DISCONNECTED}, {3, TMQ_STATE_WAITING_RECONNECT},
+        {4, TMQ_STATE_DISCONNECTED}, {5, TMQ_STATE_DISCONNECTED},
+    };
+    unsigned i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CHECK_EQ(setup(TMQ_V311), TMQ_OK);
+        F.cfg.reconnect_delay_ms = 1000;
+        CHECK_EQ(connect_answered(0, cases[i].code), 0);
+        CHECK_EQ(poll_at(F.now + 1), cases[i].state);
+        CHECK_EQ(poll_at(F.now + 5000), cases[i].state == TMQ_STATE_DISCONNECTED ? TMQ_STATE_DISCONNECTED
+                                                                                  : TMQ_STATE_MQTT_CONNECTING);
     }
 }
 
@@ -263,9 +275,54 @@ TEST(keepalive_pings_after_idle_and_detects_dead_link)
     CHECK_EQ(F.pongs, 1);
     poll_at(F.now + 10000); /* idle again: a second PINGREQ, never answered */
     CHECK_EQ(broker_pop(), TMQ_PINGREQ);
-    CHECK_EQ(poll_at(F.now + 9999), TMQ_STATE_READY);
-    CHECK_EQ(poll_at(F.now + 1), TMQ_STATE_DISCONNECTED);
+    CHECK_EQ(poll_at(F.now + 4999), TMQ_STATE_READY);
+    CHECK_EQ(poll_at(F.now + 1), TMQ_STATE_DISCONNECTED); /* half a keepalive later */
     CHECK_EQ(F.disconnect_err, TMQ_ERR_KEEPALIVE);
+}
+
+/* A client that keeps sending never owes the server a PINGREQ, but it still
+ * needs to hear from it: a keepalive with nothing received sends one, and a
+ * silent link is dead 1.5 keepalives after the last packet received. */
+TEST(keepalive_finds_a_silent_link_while_the_client_keeps_sending)
+{
+    uint32_t heard;
+    int i;
+    CHECK_EQ(setup(TMQ_V311), TMQ_OK);
+    F.cfg.connect.keepalive = 10;
+    CHECK_EQ(connect_ready(0), 0);
+    heard = F.now;
+    for (i = 1; i <= 9; i++) { /* a QoS 0 publish every second, nothing comes back */
+        F.now = heard + 1000u * (uint32_t)i;
+        CHECK_EQ(then_poll(publish("t", "x", 0, 0)), 0);
+        CHECK_EQ(broker_pop(), TMQ_PUBLISH);
+    }
+    CHECK_EQ(poll_at(heard + 9999), TMQ_STATE_READY);
+    CHECK_EQ(broker_pop(), 0);
+    CHECK_EQ(poll_at(heard + 10000), TMQ_STATE_READY);
+    CHECK_EQ(broker_pop(), TMQ_PINGREQ); /* a keepalive without hearing from the server */
+    CHECK_EQ(poll_at(heard + 14999), TMQ_STATE_READY);
+    CHECK_EQ(poll_at(heard + 15000), TMQ_STATE_DISCONNECTED);
+    CHECK_EQ(F.disconnect_err, TMQ_ERR_KEEPALIVE);
+}
+
+/* Any packet from the server shows the link lives: no PINGREQ is due while
+ * messages keep arriving and the client keeps sending. */
+TEST(keepalive_stays_quiet_while_both_directions_carry_packets)
+{
+    int i;
+    CHECK_EQ(setup(TMQ_V311), TMQ_OK);
+    F.cfg.connect.keepalive = 10;
+    CHECK_EQ(connect_ready(0), 0);
+    for (i = 0; i < 30; i++) {
+        F.now += 1000;
+        broker_publish("in", "x", 0, 0, 0);
+        CHECK_EQ(then_poll(publish("t", "x", 0, 0)), 0);
+        poll_at(F.now);
+        CHECK_EQ(broker_pop(), TMQ_PUBLISH);
+    }
+    CHECK_EQ(broker_pop(), 0); /* no PINGREQ in 30 keepalive seconds */
+    CHECK_EQ(F.messages, 30);
+    CHECK_EQ(tmq_client_state(&F.c), TMQ_STATE_READY);
 }
 
 TEST(ping_on_request_sends_one_pingreq_until_its_pingresp)
@@ -286,7 +343,7 @@ TEST(ping_on_request_sends_one_pingreq_until_its_pingresp)
     CHECK_EQ(tmq_client_ping(&F.c, F.now), TMQ_OK); /* answered: the next one goes out */
     poll_at(F.now + 1);
     CHECK_EQ(broker_pop(), TMQ_PINGREQ);
-    CHECK_EQ(poll_at(F.now + 10000), TMQ_STATE_DISCONNECTED); /* never answered: dead link */
+    CHECK_EQ(poll_at(F.now + 5000), TMQ_STATE_DISCONNECTED); /* never answered: dead link */
     CHECK_EQ(F.disconnect_err, TMQ_ERR_KEEPALIVE);
 }
 

@@ -20,10 +20,11 @@ export class FaultProxy {
     this.port = port;
   }
 
-  /** A proxy on a free port of 127.0.0.1 forwarding to 127.0.0.1:target. */
-  static async start(target: number): Promise<FaultProxy> {
+  /** A proxy on 127.0.0.1:port (default: a free port) forwarding to
+   *  127.0.0.1:target. */
+  static async start(target: number, port = 0): Promise<FaultProxy> {
     const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     const proxy = new FaultProxy(server, (server.address() as { port: number }).port);
     server.on('connection', (client) => proxy.#accept(client, target));
     return proxy;

@@ -48,9 +48,15 @@ typedef struct tmq_client_config {
                                    * hold and may not exceed it; so does Topic Alias Maximum
                                    * (mem.alias_max) */
     uint32_t connect_timeout_ms;  /* transport plus CONNACK; 0 means 30,000 */
-    uint32_t ping_timeout_ms;     /* PINGRESP wait before the link is dead; 0 means the keepalive */
+    uint32_t ping_timeout_ms;     /* PINGRESP wait before the link is dead; 0 means half the
+                                   * keepalive. A PINGREQ goes out after a keepalive without
+                                   * sending or without receiving, so a silent link is found
+                                   * dead within 1.5 keepalives of the last packet received */
     uint16_t max_inflight;        /* outgoing QoS 1/2 window; 0 means only the server's Receive Maximum */
-    uint32_t reconnect_delay_ms;  /* 0: no automatic reconnect */
+    uint32_t reconnect_delay_ms;  /* 0: no automatic reconnect. A CONNACK refusing the
+                                   * version, client id, credentials or authorization
+                                   * ends reconnecting (DISCONNECTED): the same
+                                   * settings would be refused again */
 } tmq_client_config;
 
 /* Most properties a 5.0 CONNECT may list in cfg->connect_props.list. */
@@ -171,7 +177,8 @@ typedef struct tmq_client {
     tmq_transport *transport;
     uint32_t tx_off, tx_len;      /* unwritten bytes are mem.tx[tx_off, tx_len) */
     uint32_t tx_done;             /* bytes written to the transport since connect (QoS 0 marks) */
-    uint32_t t_state, t_conn, t_tx, t_ping;
+    uint32_t t_state, t_conn, t_tx;
+    uint32_t t_ping;              /* the later of the last packet received and the last PINGREQ */
     uint32_t server_max_packet;   /* 0: no limit announced */
     tmq_reader reader;
 #if TMQ_WITH_STORE

@@ -1,0 +1,183 @@
+// The offline queue and automatic reconnect by default: publishes made while
+// the client is not connected wait, bounded in messages and bytes, and go out
+// in order once it connects; a full queue rejects with ERR_QUEUE_FULL and
+// keeps what it holds. Against mosquitto, with a proxy started late on a port
+// the client is already trying.
+import { createServer, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, MqttClient, MqttError } from '../lib/index.js';
+import { freePort, startMosquitto, type Broker } from './support/mosquitto.js';
+import { nextMessages, pollUntil } from './support/events.js';
+import { FaultProxy } from './support/proxy.js';
+
+let broker: Broker;
+beforeAll(async () => {
+  broker = await startMosquitto();
+});
+afterAll(async () => {
+  await broker?.stop();
+});
+
+/** A client trying a port where nothing listens yet (it goes on retrying
+ *  every 50-100 ms), its first attempt's failure awaited, and a way to open
+ *  the port: a proxy to mosquitto on it. */
+async function offlineClient(options: ConstructorParameters<typeof MqttClient>[0] = {}) {
+  const port = await freePort();
+  const client = new MqttClient({ host: '127.0.0.1', port, reconnectPeriod: 50, reconnectMaxPeriod: 100, ...options });
+  await expect(client.connect()).rejects.toMatchObject({ code: 'ERR_REFUSED' });
+  let proxy: FaultProxy | undefined;
+  return {
+    client,
+    open: async () => { proxy = await FaultProxy.start(broker.port, port); },
+    close: async () => { await client.end({ force: true }); await proxy?.stop(); },
+  };
+}
+
+async function subscriber(topic: string): Promise<MqttClient> {
+  const sub = await connect({ host: '127.0.0.1', port: broker.port });
+  await sub.subscribe(topic, { qos: 2 });
+  return sub;
+}
+
+describe('offline queue', () => {
+  it('publishes made while not connected go out in order once connected, every QoS', async () => {
+    const topic = 'offline/order';
+    const sub = await subscriber(topic);
+    const off = await offlineClient();
+    expect(off.client.state).not.toBe('connected');
+    const sent = Array.from({ length: 30 }, (_, i) => off.client.publish(topic, `m${i}`, { qos: (i % 3) as 0 | 1 | 2 }));
+    const got = nextMessages(sub, 30, 10000);
+    await off.open();
+    await Promise.all(sent);
+    // in order per QoS: the broker holds a QoS 2 message until its PUBREL
+    const received = await got;
+    for (const qos of [0, 1, 2])
+      expect(received.filter((m) => m.qos === qos).map((m) => m.payload.toString()))
+        .toEqual(Array.from({ length: 10 }, (_, k) => `m${k * 3 + qos}`));
+    await off.close();
+    await sub.end();
+  });
+
+  it('rejects past options.queueLimit with ERR_QUEUE_FULL and keeps what it holds', async () => {
+    const topic = 'offline/limit';
+    const sub = await subscriber(topic);
+    const off = await offlineClient({ queueLimit: 3 });
+    const kept = [0, 1, 2].map((i) => off.client.publish(topic, `k${i}`, { qos: 1 }));
+    const refused = off.client.publish(topic, 'over', { qos: 1 });
+    await expect(refused).rejects.toBeInstanceOf(MqttError);
+    await expect(refused).rejects.toMatchObject({ code: 'ERR_QUEUE_FULL', message: expect.stringContaining('options.queueLimit (3)') });
+    const got = nextMessages(sub, 3, 10000);
+    await off.open();
+    await Promise.all(kept);
+    expect((await got).map((m) => m.payload.toString())).toEqual(['k0', 'k1', 'k2']);
+    // connected, the bound does not apply, and the queue counts nothing delivered
+    await Promise.all([3, 4, 5, 6].map((i) => off.client.publish(topic, `c${i}`, { qos: 1 })));
+    await off.close();
+    await sub.end();
+  });
+
+  it('rejects past options.queueByteLimit, counting PUBLISH bytes', async () => {
+    const off = await offlineClient({ queueByteLimit: 100 });
+    // topic 'b' (1 byte) + 2 length bytes + 2 id bytes + payload + 2 header bytes
+    const first = off.client.publish('b', Buffer.alloc(60), { qos: 1 });
+    const second = off.client.publish('b', Buffer.alloc(60), { qos: 1 });
+    await expect(second).rejects.toMatchObject({
+      code: 'ERR_QUEUE_FULL', message: expect.stringMatching(/67-byte PUBLISH .* options\.queueByteLimit \(100 bytes; 67 used\)/),
+    });
+    const small = off.client.publish('b', Buffer.alloc(20), { qos: 1 });   // 27 bytes still fit
+    await off.open();
+    await Promise.all([first, small]);
+    await off.close();
+  });
+
+  it('with queueQoSZero false, QoS 0 rejects with ERR_NOT_CONNECTED while QoS 1 still queues', async () => {
+    const topic = 'offline/qos0';
+    const sub = await subscriber(topic);
+    const off = await offlineClient({ queueQoSZero: false });
+    await expect(off.client.publish(topic, 'zero')).rejects.toMatchObject({
+      code: 'ERR_NOT_CONNECTED', message: expect.stringContaining('options.queueQoSZero'),
+    });
+    const one = off.client.publish(topic, 'one', { qos: 1 });
+    const got = nextMessages(sub, 1, 10000);
+    await off.open();
+    await one;
+    expect((await got)[0].payload.toString()).toBe('one');
+    await off.close();
+    await sub.end();
+  });
+
+  it('an aborted publish or subscribe in the offline queue is withdrawn and never sent', async () => {
+    const topic = 'offline/abort';
+    const sub = await subscriber(topic);
+    const off = await offlineClient();
+    const kept = off.client.publish(topic, 'kept-1', { qos: 1 });
+    const stop = new AbortController();
+    const withdrawn = off.client.publish(topic, 'withdrawn', { qos: 1, signal: stop.signal });
+    const stopSub = new AbortController();
+    const withdrawnSub = off.client.subscribe('offline/abort/never', { signal: stopSub.signal });
+    const last = off.client.publish(topic, 'kept-2', { qos: 1 });
+    stop.abort();
+    stopSub.abort();
+    await expect(withdrawn).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    await expect(withdrawnSub).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    const seen: string[] = [];
+    sub.on('message', (_t, p) => seen.push(p.toString()));
+    await off.open();
+    await Promise.all([kept, last]);
+    // a publish after them, in the same order: had the withdrawn one been
+    // sent, it would come before this one
+    await off.client.publish(topic, 'after', { qos: 1 });
+    expect(await pollUntil(() => seen.includes('after'), 5000)).toBe(true);
+    expect(seen).toEqual(['kept-1', 'kept-2', 'after']);
+    await off.close();
+    await sub.end();
+  });
+
+  it('rejects bad bounds naming the option', () => {
+    expect(() => new MqttClient({ queueLimit: -1 })).toThrow(/options\.queueLimit/);
+    expect(() => new MqttClient({ queueByteLimit: 1.5 })).toThrow(/options\.queueByteLimit/);
+    expect(() => new MqttClient({ queueQoSZero: 'yes' as unknown as boolean })).toThrow(/options\.queueQoSZero/);
+  });
+});
+
+describe('automatic reconnect by default', () => {
+  it('reconnects after a lost connection with default options', async () => {
+    const proxy = await FaultProxy.start(broker.port);
+    const client = await connect({ host: '127.0.0.1', port: proxy.port });
+    const back = new Promise((resolve) => client.once('connect', resolve));
+    const reconnect = new Promise<{ attempt: number; delay: number }>((resolve) => client.once('reconnect', resolve));
+    proxy.cut();
+    const info = await reconnect;
+    expect(info.attempt).toBe(1);
+    expect(info.delay).toBeLessThanOrEqual(1000);   // full jitter below the default 1000 ms
+    await back;
+    expect(client.state).toBe('connected');
+    await client.end();
+    await proxy.stop();
+  });
+
+  it('stops reconnecting when the broker refuses the credentials', async () => {
+    const client = new MqttClient({ host: '127.0.0.1', port: broker.passwordPort, username: 'alice', password: 'wrong', reconnectPeriod: 20 });
+    // mosquitto answers a wrong password with "not authorized"
+    await expect(client.connect()).rejects.toMatchObject({ code: expect.stringMatching(/^ERR_CONNACK_(BAD_AUTH|NOT_AUTHORIZED)$/) });
+    let attempts = 0;
+    client.on('reconnect', () => attempts++);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(attempts).toBe(0);
+    expect(client.state).toBe('disconnected');
+    await expect(client.publish('t', 'x')).rejects.toMatchObject({ code: 'ERR_NOT_CONNECTED' });
+    await client.end();
+  });
+
+  it('connect() closes the client when its first attempt fails, so nothing goes on retrying', async () => {
+    const sockets: Socket[] = [];
+    const server = createServer((s) => { sockets.push(s); s.destroy(); });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    await expect(connect({ host: '127.0.0.1', port, reconnectPeriod: 20 })).rejects.toBeInstanceOf(MqttError);
+    const seen = sockets.length;
+    expect(seen).toBe(1);
+    expect(await pollUntil(() => sockets.length > seen, 300)).toBe(false);
+    await new Promise((r) => server.close(r));
+  });
+});

@@ -1,0 +1,157 @@
+// The npm package as a user gets it: the tarball `npm pack` makes (with the
+// prebuild that its prepack step makes, here run directly), installed into a
+// fresh project with --ignore-scripts (what npm 12 does to the install scripts
+// of dependencies), then used from ES modules and from CommonJS against
+// mosquitto, its five entry points type-checked, its command run; and the
+// install script's build from source where no prebuild fits.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot as root } from '../lib/native.js';
+import { typeCheckAsConsumer } from './support/consumer-types.js';
+import { GLIBC_LIBRARY, neededLibraries } from './support/elf.js';
+import { startMosquitto, type Broker } from './support/mosquitto.js';
+
+const PREBUILD = path.join('prebuilds', `${process.platform}-${process.arch}`, 'node.napi.glibc.node');
+// each command is bounded; installing from npm's cache takes seconds, the
+// build from source about 10-30 s on a shared 2-core machine
+const COMMAND_MS = 120_000;
+
+/** Runs a command to completion; fails with its output unless it exits 0. */
+function run(cmd: string, args: string[], cwd: string, timeout = COMMAND_MS): { stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout });
+  if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}:\n${r.stderr}${r.stdout}`);
+  return { stdout: r.stdout, stderr: r.stderr };
+}
+
+/** npm, without the npm warnings about this machine's user config on stderr. */
+const npm = (args: string[], cwd: string) => run('npm', ['--loglevel=error', ...args], cwd);
+
+/** A publish/subscribe round trip through the broker at `port`, as a user
+ *  script written against the package; `load` is its import or require line. */
+function roundTripScript(load: string): string {
+  return `${load}
+async function main(port, topic) {
+  const client = await connect({ host: '127.0.0.1', port: Number(port) });
+  const received = new Promise((resolve) => client.on('message', (t, payload) => resolve(t + ' ' + payload)));
+  await client.subscribe(topic, { qos: 1 });
+  await client.publish(topic, 'hello', { qos: 1 });
+  console.log(await received);
+  await client.end();
+}
+main(...process.argv.slice(2)).catch((error) => { console.error(error); process.exitCode = 1; });
+`;
+}
+
+let broker: Broker;
+let work: string;      // the tarball and the consumer project
+let project: string;
+let tarball: string;
+let installed: string; // node_modules/tinymqtt of the project
+
+beforeAll(async () => {
+  broker = await startMosquitto();
+  work = mkdtempSync(path.join(tmpdir(), 'tmq-package-'));
+  run('bash', [path.join(root, 'scripts', 'prebuild')], root);
+  // the global setup built dist/; --ignore-scripts keeps prepare from rewriting
+  // it under the test files running beside this one
+  const [packed] = JSON.parse(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', work], root).stdout) as { filename: string }[];
+  tarball = path.join(work, packed.filename);
+  project = path.join(work, 'project');
+  run('mkdir', [project], work);
+  writeFileSync(path.join(project, 'package.json'), '{ "name": "consumer", "version": "1.0.0", "private": true }\n');
+  npm(['install', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', tarball], project);
+  installed = path.join(project, 'node_modules', 'tinymqtt');
+  writeFileSync(path.join(project, 'esm.mjs'), roundTripScript("import { connect } from 'tinymqtt';"));
+  writeFileSync(path.join(project, 'cjs.cjs'), roundTripScript("const { connect } = require('tinymqtt');"));
+}, 4 * COMMAND_MS);
+
+afterAll(async () => {
+  await broker?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** Runs a script of the project with node: its stdout; no warning allowed. */
+function node(args: string[]): string {
+  const r = run(process.execPath, args, project, 20_000);
+  expect(r.stderr).toBe('');
+  return r.stdout;
+}
+
+/** The file node-gyp-build loads for the installed package. */
+const loadedAddon = () =>
+  node(['-p', `require('node-gyp-build').path(${JSON.stringify(installed)})`]).trim();
+
+describe('the packed tarball', () => {
+  it('holds dist/, the prebuild, the license, the changelog and what a build from source needs, and nothing else', () => {
+    const files = run('tar', ['-tzf', tarball], work).stdout.trim().split('\n').map((f) => f.replace(/^package\//, ''));
+    for (const f of ['package.json', 'LICENSE', 'CHANGELOG.md', 'README.md', PREBUILD, 'dist/index.js', 'dist/index.d.ts',
+      'dist/cli/main.js', 'dist/compat/pika.d.ts', 'CMakeLists.txt', 'binding/CMakeLists.txt', 'binding/exports.map',
+      'binding/addon.cc', 'native/CMakeLists.txt', 'native/src/client.c', 'native/include/tinymqtt/client.h',
+      'native/port/mbedtls/tls.c', 'native/examples/tmq_pub.c'])
+      expect(files).toContain(f);
+    const stray = files.filter((f) => /^(test|bench|build|docs|scripts|node_modules|native\/test|firmware\/(?!arm-none-eabi\.cmake$))\b/.test(f) || f.endsWith('.tgz'));
+    expect(stray).toEqual([]);
+  });
+
+  it('installs without running a script, and node-gyp-build loads the prebuild, which needs only glibc', () => {
+    expect(existsSync(path.join(installed, 'build'))).toBe(false);
+    expect(loadedAddon()).toBe(path.join(installed, PREBUILD));
+    const needed = neededLibraries(path.join(installed, PREBUILD));
+    expect(needed).toContain('libc.so.6');
+    for (const lib of needed) expect(lib).toMatch(GLIBC_LIBRARY);
+  });
+});
+
+describe('the installed package', () => {
+  it('publishes and receives through mosquitto from an ES module', () => {
+    expect(node(['esm.mjs', String(broker.port), 'package/esm'])).toBe('package/esm hello\n');
+  });
+
+  it('publishes and receives through mosquitto from CommonJS (require)', () => {
+    expect(node(['cjs.cjs', String(broker.port), 'package/cjs'])).toBe('package/cjs hello\n');
+  });
+
+  it('has types for each entry point, for ES module and CommonJS consumers', () => {
+    // each expect-error proves its import has types: were it `any`, the
+    // directive would be unused, an error itself
+    const body = `import { connect, MqttError } from 'tinymqtt';
+import { MQTT } from 'tinymqtt/pika';
+import { MQTTClient } from 'tinymqtt/umqtt';
+import { mqtt } from 'tinymqtt/luatos';
+import { Client } from 'tinymqtt/zerynth';
+// @ts-expect-error connect() resolves to a client
+export const core: Promise<number> = connect('mqtt://127.0.0.1:1');
+export const isError = (e: unknown): e is MqttError => e instanceof MqttError;
+// @ts-expect-error a client is not a number
+export const pika: number = new MQTT('127.0.0.1');
+// @ts-expect-error a client is not a number
+export const umqtt: number = new MQTTClient('id', '127.0.0.1');
+// @ts-expect-error a client is not a number
+export const luatos: number = mqtt.create(null, '127.0.0.1', 1883);
+// @ts-expect-error a client is not a number
+export const zerynth: number = new Client('id');
+`;
+    expect(typeCheckAsConsumer(project, body)).toEqual({ output: '', status: 0 });
+  });
+
+  it('runs its command: npx tinymqtt --help', () => {
+    const r = spawnSync('npx', ['tinymqtt', '--help'], { cwd: project, encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: tinymqtt COMMAND/);
+    expect(r.stdout).toMatch(/\bpub\b.*\n.*\bsub\b/);
+  });
+
+  // last: it replaces the prebuild of the installed package with a build
+  it('builds from source at install where no prebuild fits (node-gyp-build-test || cmake-js)', () => {
+    rmSync(path.join(installed, 'prebuilds'), { recursive: true });
+    const { stdout } = npm(['rebuild', 'tinymqtt', '--foreground-scripts'], project);
+    expect(stdout).toMatch(/node-gyp-build-test \|\| npm run build:native/);
+    expect(stdout).toMatch(/cmake-js compile/);
+    expect(loadedAddon()).toBe(path.join(installed, 'build', 'Release', 'tinymqtt.node'));
+    expect(node(['cjs.cjs', String(broker.port), 'package/built'])).toBe('package/built hello\n');
+  });
+});

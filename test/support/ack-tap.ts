@@ -1,0 +1,97 @@
+// A TCP relay on 127.0.0.1 between one MQTT 3.1.1 publisher and a broker that
+// reads the traffic as it passes, unchanged: it records which payloads the
+// broker acknowledged (PUBACK for QoS 1, PUBREC for QoS 2: from then on a
+// message is the broker's to keep), so a test can tell a message the broker
+// lost after acknowledging it from one the client failed to deliver. It can
+// also turn new connections away (closed at once) while a test arranges what
+// the publisher should find when it comes back.
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+import { packetId, splitPackets, Type } from './mqtt-bytes.js';
+
+export class AckTap {
+  readonly port: number;
+  /** payloads (as text) the broker acknowledged so far */
+  readonly acknowledged = new Set<string>();
+  /** connections accepted and passed on */
+  relayed = 0;
+  #server: Server;
+  #sockets = new Set<Socket>();
+  #open = true;
+  /** packet id -> payload of the last QoS 1/2 PUBLISH the client sent with it */
+  #inFlight = new Map<number, string>();
+
+  private constructor(server: Server, port: number) {
+    this.#server = server;
+    this.port = port;
+  }
+
+  /** A relay on a free port of 127.0.0.1 to 127.0.0.1:target. */
+  static async start(target: number): Promise<AckTap> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const tap = new AckTap(server, (server.address() as { port: number }).port);
+    server.on('connection', (client) => tap.#accept(client, target));
+    return tap;
+  }
+
+  /** Passes new connections on (true, the default) or closes them at once
+   *  (false); connections already relayed are not touched. */
+  admit(open: boolean): void {
+    this.#open = open;
+  }
+
+  /** Closes every connection and stops listening. */
+  async stop(): Promise<void> {
+    for (const s of this.#sockets) s.destroy();
+    await new Promise((resolve) => this.#server.close(resolve));
+  }
+
+  #accept(client: Socket, target: number): void {
+    if (!this.#open) {
+      client.destroy();
+      return;
+    }
+    this.relayed++;
+    const broker = tcpConnect(target, '127.0.0.1');
+    const drop = () => {
+      client.destroy();
+      broker.destroy();
+      this.#sockets.delete(client);
+      this.#sockets.delete(broker);
+    };
+    for (const s of [client, broker]) {
+      this.#sockets.add(s);
+      s.on('error', drop).on('close', drop);
+    }
+    this.#relay(client, broker, (p) => this.#fromClient(p));
+    this.#relay(broker, client, (p) => this.#fromBroker(p));
+  }
+
+  /** Forwards from -> to as it comes, handing each whole packet to `read`. */
+  #relay(from: Socket, to: Socket, read: (packet: Buffer) => void): void {
+    let rest = Buffer.alloc(0);
+    from.on('data', (chunk: Buffer) => {
+      if (!to.destroyed) to.write(chunk);
+      const split = splitPackets(rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk);
+      split.packets.forEach(read);
+      rest = Buffer.from(split.rest);
+    });
+  }
+
+  /** A QoS 1/2 PUBLISH: remembers its payload under its packet id. */
+  #fromClient(p: Buffer): void {
+    if (p[0] >> 4 !== Type.PUBLISH || ((p[0] >> 1) & 3) === 0) return;
+    let at = 1;
+    while (p[at] & 0x80) at++;   // the remaining length
+    at += 1 + 2 + p.readUInt16BE(at + 1) + 2;   // the topic and the packet id (3.1.1: no properties)
+    this.#inFlight.set(packetId(p), p.subarray(at).toString());
+  }
+
+  /** PUBACK or PUBREC: the broker took the message with that id. */
+  #fromBroker(p: Buffer): void {
+    const type = p[0] >> 4;
+    if (type !== Type.PUBACK && type !== Type.PUBREC) return;
+    const payload = this.#inFlight.get(packetId(p));
+    if (payload !== undefined) this.acknowledged.add(payload);
+  }
+}
