@@ -60,7 +60,10 @@ export interface MqttClientOptions {
   reconnectMaxPeriod?: number;
   reconnectFactor?: number;
   reconnectResetAfter?: number;
-  /** outgoing QoS 1/2 messages in flight at once (default 0: the broker's limit) */
+  /** outgoing QoS 1/2 messages in flight at once; 0 leaves only the
+   *  broker's 5.0 Receive Maximum. Default: 0 with 5.0; 20 before, where a
+   *  broker cannot announce its limit (mosquitto 2.0 acknowledges QoS 2
+   *  messages beyond its default 20 and drops them) */
   maxInflight?: number;
   /** largest incoming packet in bytes (default 1 MiB) */
   maxPacketSize?: number;
@@ -261,7 +264,7 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
     clean: checkBool('options.clean', o.clean ?? true),
     keepalive: checkInt('options.keepalive', o.keepalive ?? 60, 0, 65535),
     connectTimeout: checkInt('options.connectTimeout', o.connectTimeout ?? 30000, 1, 2 ** 31 - 1),
-    maxInflight: checkInt('options.maxInflight', o.maxInflight ?? 0, 0, 65535),
+    maxInflight: checkInt('options.maxInflight', o.maxInflight ?? (version === 5 ? 0 : 20), 0, 65535),
     reconnectPeriod: checkInt('options.reconnectPeriod', o.reconnectPeriod ?? 1000, 0, 2 ** 31 - 1),
     reconnectMaxPeriod: checkInt('options.reconnectMaxPeriod', o.reconnectMaxPeriod ?? 30000, 0, 2 ** 31 - 1),
     reconnectFactor: checkInt('options.reconnectFactor', o.reconnectFactor ?? 2, 1, 100),

@@ -140,6 +140,20 @@ describe('MqttClient against mosquitto', () => {
     await client.end();
   });
 
+  it('delivers a burst of 400 QoS 2 publishes whole over 3.1.1 with the default window', async () => {
+    // mosquitto 2.0 completes QoS 2 messages beyond its 20 in flight and
+    // drops them; 3.1.1 cannot tell the client, so the default window is 20
+    const sub = await connect(`mqtt://127.0.0.1:${broker.port}`);
+    await sub.subscribe('burst/q2', { qos: 2 });
+    let got = 0;
+    sub.on('message', () => got++);
+    const pub = await connect(`mqtt://127.0.0.1:${broker.port}`);
+    expect(pub.options.maxInflight).toBe(20);
+    await Promise.all(Array.from({ length: 400 }, (_, i) => pub.publish('burst/q2', `m${i}`, { qos: 2 })));
+    expect(await pollUntil(() => got === 400, 5000)).toBe(true);
+    await Promise.all([pub.end(), sub.end()]);
+  });
+
   it('rejects a refused connection with ERR_REFUSED', async () => {
     const port = await freePort(); /* nothing listens there */
     const err = await connect({ host: '127.0.0.1', port, connectTimeout: 5000 }).catch((e: unknown) => e);
