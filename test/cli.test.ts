@@ -127,6 +127,7 @@ describe('tinymqtt pub and sub', () => {
       [['bench', '-q', '3'], /-q must be an integer from 0 to 2/],
       [['bench', '-t', 'bench/#'], /-t is not a valid topic name/],
       [['bench', '--insecure'], /--insecure need a broker given with -h, -p or -L/],
+      [['bench', '-V', 'mqttv5'], /-V mqttv5 needs a broker given with -h, -p or -L/],
       [['bench', '--bogus'], /Unknown option '--bogus'/],
       [['demo', '--count', '3'], /Unknown option '--count'/],
       [['demo', 'now'], /Unexpected argument 'now'/],
@@ -177,7 +178,7 @@ function checkBench(report: BenchJson, asked: { count: number; roundTrips: numbe
 }
 
 describe('tinymqtt bench', () => {
-  it('measures against mosquitto: a table, and the same run as one JSON object with --json', async () => {
+  it('measures against mosquitto: a table, and one JSON object with --json (here with MQTT 5.0)', async () => {
     const table = await cli(['bench', ...at(), '-n', '500', '-R', '50', '-q', '1', '-s', '100']);
     expect(table).toMatchObject({ code: 0, stderr: '' });   // no progress bar: stderr is not a terminal
     const lines = table.stdout.split('\n');
@@ -187,7 +188,7 @@ describe('tinymqtt bench', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}receive +500 +\d+\.\d{3} +[\d,]+ +\d+\.\d{2} +0$/));
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}latency +50 +\d+\.\d{3} +\d+\.\d{3} +\d+\.\d{3}$/));
 
-    const run = await cli(['bench', ...at(), '-n', '400', '-R', '30', '-q', '2', '--json']);
+    const run = await cli(['bench', ...at(), '-n', '400', '-R', '30', '-q', '2', '-V', 'mqttv5', '--json']);
     expect(run).toMatchObject({ code: 0, stderr: '' });
     const report = JSON.parse(run.stdout) as BenchJson;
     expect(report).toMatchObject({ broker: `mqtt://127.0.0.1:${broker.port}`, embedded: false, qos: 2, size: 64 });

@@ -26,12 +26,14 @@ Benchmark:
 
 Throughput: one client subscribes, another publishes N messages at QoS -q,
 at most 100 of them not yet completed (QoS 0: handed over, 1: PUBACK,
-2: PUBCOMP) and 20 unacknowledged on the wire (mosquitto's default limit). "publish" is the rate from the first publish to the last
-completed, "receive" the rate from the first publish to the last message
-received. A message that has not arrived 1 s after the last one is counted
-as lost (a broker may drop QoS 0 messages). Latency: one client publishes a
-message to a topic it subscribes to and waits for it to come back (and, at
-QoS 1 or 2, to complete), then the next: p50, p99 and the slowest round trip.
+2: PUBCOMP) and 20 unacknowledged on the wire (mosquitto's default limit).
+"publish" is the rate from the first publish to the last completed,
+"receive" the rate from the first publish to the last message received. A
+message that has not arrived 1 s after the last one is counted as lost (a
+broker may drop QoS 0 messages). Latency: one client publishes a message to
+a topic it subscribes to and waits for it to come back (and, at QoS 1 or 2,
+to complete), then the next: p50, p99 and the slowest round trip. With -i
+ID the clients are ID-sub, ID-pub and ID-rtt.
 
 A progress bar goes to stderr when it is a terminal; the table to stdout.
 
@@ -105,6 +107,8 @@ function plan(flags: Flags): BenchPlan & { embedded: boolean; seconds: number } 
   const embedded = flags.host === undefined && flags.port === undefined && flags.url === undefined;
   if (embedded && options.protocol === 'mqtts')
     throw new CliError('--cafile, --cert and --insecure need a broker given with -h, -p or -L: the embedded one has no TLS', EXIT.usage);
+  if (embedded && options.protocolVersion === 5)
+    throw new CliError('-V mqttv5 needs a broker given with -h, -p or -L: the embedded one (aedes) speaks MQTT 3.1 and 3.1.1', EXIT.usage);
   const topic = flags.topic ?? urlTopic ?? `tinymqtt/bench/${randomBytes(4).toString('hex')}`;
   checkTopic('-t', topic);
   const size = intFlag('-s', flags.size, 0, MAX_SIZE, 64);
