@@ -1,8 +1,8 @@
 // The tinymqtt command (dist/cli/main.js) as a user runs it: pub and sub
-// against mosquitto with mosquitto_pub/sub's flags, their output, and their
-// exit codes (0 done, 1 bad arguments, 2 could not connect, 3 refused, 4
-// timed out).
-import { spawn } from 'node:child_process';
+// against mosquitto with mosquitto_pub/sub's flags, bench against mosquitto
+// and against the embedded broker, demo, their output, and their exit codes
+// (0 done, 1 bad arguments, 2 could not connect, 3 refused, 4 timed out).
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -120,6 +120,17 @@ describe('tinymqtt pub and sub', () => {
       [['pub', '-L', 'not a url', '-m', 'x'], /-L is not a URL/],
       [['pub', '-L', 'http://127.0.0.1/t', '-m', 'x'], /-L must start with mqtt:\/\/ or mqtts:\/\//],
       [['frobnicate'], /unknown command 'frobnicate'/],
+      [['bench', '-n', '0'], /-n must be an integer from 1 to 10000000, not '0'/],
+      [['bench', '-s', '2000000'], /-s must be an integer from 0 to 1048576/],
+      [['bench', '-R', 'many'], /-R must be an integer from 0 to 1000000, not 'many'/],
+      [['bench', '-W', '0'], /-W must be an integer from 1 to \d+, not '0'/],
+      [['bench', '-q', '3'], /-q must be an integer from 0 to 2/],
+      [['bench', '-t', 'bench/#'], /-t is not a valid topic name/],
+      [['bench', '--insecure'], /--insecure need a broker given with -h, -p or -L/],
+      [['bench', '-V', 'mqttv5'], /-V mqttv5 needs a broker given with -h, -p or -L/],
+      [['bench', '--bogus'], /Unknown option '--bogus'/],
+      [['demo', '--count', '3'], /Unknown option '--count'/],
+      [['demo', 'now'], /Unexpected argument 'now'/],
     ];
     for (const [args, message] of cases) {
       const run = await cli(args);
@@ -131,12 +142,127 @@ describe('tinymqtt pub and sub', () => {
   it('has --help for the tool and each command', async () => {
     const top = await cli(['--help']);
     expect(top).toMatchObject({ code: 0, stderr: '' });
-    expect(top.stdout).toMatch(/Commands:\n {2}pub .*\n {2}sub /);
-    for (const command of ['pub', 'sub']) {
+    expect(top.stdout).toMatch(/Commands:\n {2}pub .*\n {2}sub .*\n {2}bench .*\n {2}demo /);
+    for (const command of ['pub', 'sub', 'bench', 'demo']) {
       const run = await cli([command, '--help']);
       expect(run.code).toBe(0);
       expect(run.stdout).toContain(`Usage: tinymqtt ${command}`);
       expect(run.stdout).toContain('Exit codes:');
+    }
+  });
+});
+
+/** The figures of `tinymqtt bench --json`. */
+interface BenchJson {
+  broker: string; embedded: boolean; qos: number; count: number; size: number;
+  publish: { messages: number; seconds: number; perSecond: number };
+  receive: { messages: number; lost: number; seconds: number; perSecond: number };
+  latency: { roundTrips: number; p50Ms: number; p99Ms: number; maxMs: number } | null;
+}
+
+/** Checks the figures are consistent with what was asked (not how fast). */
+function checkBench(report: BenchJson, asked: { count: number; roundTrips: number }): void {
+  expect(report.count).toBe(asked.count);
+  expect(report.publish.messages).toBe(asked.count);
+  expect(report.receive.messages + report.receive.lost).toBe(asked.count);
+  for (const rate of [report.publish, report.receive]) {
+    expect(rate.seconds).toBeGreaterThan(0);
+    // seconds are rounded to the microsecond: the rate agrees with them within 1%
+    expect(Math.abs(rate.perSecond - rate.messages / rate.seconds) / rate.perSecond).toBeLessThan(0.01);
+  }
+  const latency = report.latency!;
+  expect(latency.roundTrips).toBe(asked.roundTrips);
+  expect(0).toBeLessThan(latency.p50Ms);
+  expect(latency.p50Ms).toBeLessThanOrEqual(latency.p99Ms);
+  expect(latency.p99Ms).toBeLessThanOrEqual(latency.maxMs);
+}
+
+describe('tinymqtt bench', () => {
+  it('measures against mosquitto: a table, and one JSON object with --json (here with MQTT 5.0)', async () => {
+    const table = await cli(['bench', ...at(), '-n', '500', '-R', '50', '-q', '1', '-s', '100']);
+    expect(table).toMatchObject({ code: 0, stderr: '' });   // no progress bar: stderr is not a terminal
+    const lines = table.stdout.split('\n');
+    expect(lines[0]).toBe(`tinymqtt bench: 500 messages of 100 bytes at QoS 1, mqtt://127.0.0.1:${broker.port}`);
+    expect(lines).toContainEqual(expect.stringMatching(/^ +messages +seconds +msg\/s +MB\/s +lost$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}publish +500 +\d+\.\d{3} +[\d,]+ +\d+\.\d{2}$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}receive +500 +\d+\.\d{3} +[\d,]+ +\d+\.\d{2} +0$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}latency +50 +\d+\.\d{3} +\d+\.\d{3} +\d+\.\d{3}$/));
+
+    const run = await cli(['bench', ...at(), '-n', '400', '-R', '30', '-q', '2', '-V', 'mqttv5', '--json']);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const report = JSON.parse(run.stdout) as BenchJson;
+    expect(report).toMatchObject({ broker: `mqtt://127.0.0.1:${broker.port}`, embedded: false, qos: 2, size: 64 });
+    expect(report.receive.lost).toBe(0);
+    checkBench(report, { count: 400, roundTrips: 30 });
+  });
+
+  it('uses the embedded broker when none is given, and -R 0 skips the latency run', async () => {
+    const run = await cli(['bench', '-n', '300', '-R', '20', '--json']);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const report = JSON.parse(run.stdout) as BenchJson;
+    expect(report).toMatchObject({ embedded: true, qos: 0 });
+    expect(report.broker).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+    checkBench(report, { count: 300, roundTrips: 20 });
+    const table = await cli(['bench', '-n', '100', '-R', '0', '-q', '1']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^tinymqtt bench: 100 messages of 64 bytes at QoS 1, mqtt:\/\/127\.0\.0\.1:\d+ \(embedded aedes\)\n/);
+    expect(table.stdout).not.toContain('latency');
+  });
+
+  it('stops at -W with code 4, and exits 2 when nothing listens', async () => {
+    const late = await cli(['bench', ...at(), '-n', '10000000', '-R', '0', '-q', '2', '-W', '1']);
+    expect(late.code).toBe(4);
+    expect(late.stderr).toMatch(/^tinymqtt bench: timed out after 1 s \(-W\) with [\d,]+ of 10,000,000 published, [\d,]+ received\n$/);
+    const nobody = await cli(['bench', '-h', '127.0.0.1', '-p', String(await freePort())]);
+    expect(nobody.code).toBe(2);
+    expect(nobody.stderr).toContain('ERR_REFUSED');
+  });
+
+  it('draws a progress bar on stderr when it is a terminal', () => {
+    // script(1) (util-linux) runs the command on a pseudo-terminal
+    const r = spawnSync('script', ['-qec', `"${process.execPath}" "${CLI}" bench ${at().join(' ')} -n 20000 -R 100`, '/dev/null'],
+      { encoding: 'utf8', timeout: 15000 });
+    if (r.error) throw new Error(`this test needs script(1) from util-linux: ${r.error.message}`);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/\r\x1b\[Kthroughput \[=* *\] +\d+% [\d,]+ of 20,000 published, [\d,]+ received/);
+    expect(r.stdout).toMatch(/\r\x1b\[Klatency +\[=* *\] +\d+% [\d,]+ of 100 round trips/);
+    expect(r.stdout).toContain('tinymqtt bench: 20,000 messages');
+  });
+});
+
+describe('tinymqtt demo', () => {
+  const APIS = ['Core API', 'PikaPython', 'MicroPython umqtt.simple', 'QuecPython umqtt', 'LuatOS', 'Zerynth'];
+
+  it('walks the core API and the five embedded APIs through its own broker: each publishes and receives', async () => {
+    const run = await cli(['demo']);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const out = run.stdout;
+    expect(out).toMatch(/^tinymqtt demo: an MQTT broker \(aedes\) runs in this process at mqtt:\/\/127\.0\.0\.1:\d+/);
+    for (const [title, from] of [['Core API', "'tinymqtt'"], ['PikaPython', "'tinymqtt/pika'"], ['MicroPython umqtt.simple', "'tinymqtt/umqtt'"],
+      ['QuecPython umqtt', "'tinymqtt/umqtt'"], ['LuatOS', "'tinymqtt/luatos'"], ['Zerynth', "'tinymqtt/zerynth'"]])
+      expect(out).toMatch(new RegExp(`\\n${title} +import .* from ${from}\\n`));
+    for (const received of ["<- message demo/core/qos2 'hello at QoS 2' at QoS 2", "evt.msg 'hello from PikaPython'",
+      "msg 'hello from MicroPython'", "msg 'hello from QuecPython'", "recv 'demo/luatos' 'hello from LuatOS' qos 1",
+      "message.payload 'hello from Zerynth'"])
+      expect(out).toContain(received);
+    const summary = out.slice(out.indexOf('Every API published and received through the broker:'));
+    expect(summary.split('\n').slice(1, -1)).toEqual(APIS.map((t) => expect.stringMatching(new RegExp(`^ {2}${t} +(\\d) sent, \\1 received$`))));
+  });
+
+  it('prints its steps as one JSON object with --json', async () => {
+    const run = await cli(['demo', '--json']);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const report = JSON.parse(run.stdout) as { ok: boolean; broker: string; apis: Array<{ api: string; title: string; sent: number; received: number }>;
+      steps: Array<{ api: string; kind: string; text: string; result?: string }> };
+    expect(report.ok).toBe(true);
+    expect(report.broker).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+    expect(report.apis.map((a) => a.title)).toEqual(APIS);
+    for (const api of report.apis) {
+      expect(api.sent, api.title).toBeGreaterThan(0);
+      expect(api.received, api.title).toBe(api.sent);
+      const steps = report.steps.filter((s) => s.api === api.api);
+      expect(steps.filter((s) => s.kind === 'call' && /publish\(/.test(s.text)), api.title).toHaveLength(api.sent);
+      expect(steps.some((s) => s.kind === 'event'), api.title).toBe(true);
     }
   });
 });

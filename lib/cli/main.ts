@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// The tinymqtt command: tinymqtt pub | sub [options] (tinymqtt --help).
+// The tinymqtt command: tinymqtt pub | sub | bench | demo [options] (tinymqtt --help).
 // Only ever run as the package's bin, so top-level await is fine here (the
 // modules require('tinymqtt') loads must not use it).
 import { MqttError } from '../errors.js';
 import { nativeVersion } from '../index.js';
+import { BENCH_HELP, bench } from './bench.js';
+import { DEMO_HELP, demo } from './demo.js';
 import { CliError, EXIT } from './options.js';
 import { PUB_HELP, pub } from './pub.js';
 import { SUB_HELP, sub } from './sub.js';
@@ -13,12 +15,16 @@ const HELP = `Usage: tinymqtt COMMAND [options]
 Commands:
   pub     publish messages (like mosquitto_pub)
   sub     subscribe and print messages (like mosquitto_sub)
+  bench   measure throughput and latency against a broker, or an embedded one
+  demo    the core API and the five embedded APIs against an embedded broker
 
 tinymqtt COMMAND --help shows a command's options; tinymqtt --version the version.`;
 
 const COMMANDS: Record<string, { help: string; run: (args: string[]) => Promise<number> }> = {
   pub: { help: PUB_HELP, run: pub },
   sub: { help: SUB_HELP, run: sub },
+  bench: { help: BENCH_HELP, run: bench },
+  demo: { help: DEMO_HELP, run: demo },
 };
 
 /** Runs the CLI on argv (without node and the script); resolves to the exit code. */

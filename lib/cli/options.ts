@@ -7,6 +7,9 @@ import { urlOptions, type MqttClientOptions, type QoS } from '../client.js';
 /** Exit codes of the CLI (documented in each command's --help). */
 export const EXIT = { ok: 0, usage: 1, connection: 2, operation: 3, timeout: 4 } as const;
 
+/** The longest time limit in seconds a timer can keep (2^31 - 1 ms). */
+export const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 /** A failure the CLI reports in one line and exits with `code`. */
 export class CliError extends Error {
   constructor(message: string, readonly code: number) {
