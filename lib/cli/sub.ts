@@ -1,7 +1,7 @@
 // tinymqtt sub: subscribes and prints what arrives, with mosquitto_sub's flags.
 import { parseArgs } from 'node:util';
 import type { MessagePacket } from '../client.js';
-import { CONNECTION_FLAGS, CONNECTION_HELP, CliError, EXIT, clientOptions, intFlag } from './options.js';
+import { CONNECTION_FLAGS, CONNECTION_HELP, CliError, EXIT, MAX_SECONDS, clientOptions, intFlag } from './options.js';
 import { checkFilter } from '../validate.js';
 import { connectClient, failure } from './run.js';
 
@@ -49,7 +49,7 @@ export async function sub(args: string[]): Promise<number> {
   if (filters.length === 0) throw new CliError('sub: give at least one filter with -t (or in the -L URL)', EXIT.usage);
   filters.forEach((f) => checkFilter('-t', f));
   const count = intFlag('-C', flags.count, 1, 2 ** 31 - 1, 0);
-  const timeoutSec = intFlag('-W', flags.timeout, 1, 2 ** 31 / 1000 - 1, 0);
+  const timeoutSec = intFlag('-W', flags.timeout, 1, MAX_SECONDS, 0);
 
   const client = await connectClient(options);
   let received = 0;
