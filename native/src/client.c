@@ -503,6 +503,15 @@ static void on_packet(tmq_client *c, const uint8_t *bytes, uint32_t len, uint32_
     tmq_packet pkt;
     int32_t rc = tmq_decode(bytes, len, c->version, &pkt);
     if (rc < 0) {
+#if TMQ_WITH_V5
+        /* a server without 5.0 may answer with a 3.1.1 CONNACK refusing the
+         * protocol version (return code 1) */
+        if (c->version == TMQ_V5 && c->state == TMQ_STATE_MQTT_CONNECTING && tmq_decode(bytes, len, TMQ_V311, &pkt) > 0 &&
+            pkt.type == TMQ_CONNACK && pkt.reason == 1) {
+            lost(c, TMQ_ERR_CONNACK_VERSION, 0, now);
+            return;
+        }
+#endif
         fail(c, rc, 0x81, now); /* Malformed Packet */
         return;
     }

@@ -143,16 +143,23 @@ void broker_publish(const char *topic, const char *payload, uint8_t qos, uint16_
     pipe_push_packet(&F.pipe, &p, F.c.version);
 }
 
+/* Connects until the CONNECT is with the broker. */
+int connect_sent(void)
+{
+    if (tmq_client_connect(&F.c, F.now) != TMQ_OK)
+        return -1;
+    poll_at(F.now);
+    return broker_pop() == TMQ_CONNECT ? 0 : -2;
+}
+
 /* Connects, and has the broker answer the CONNECT with a CONNACK (not yet
  * polled). */
 int connect_answered(uint8_t session_present, uint8_t code)
 {
     tmq_packet ack;
-    if (tmq_client_connect(&F.c, F.now) != TMQ_OK)
-        return -1;
-    poll_at(F.now);
-    if (broker_pop() != TMQ_CONNECT)
-        return -2;
+    int rc = connect_sent();
+    if (rc)
+        return rc;
     memset(&ack, 0, sizeof ack);
     ack.type = TMQ_CONNACK;
     ack.session_present = session_present;

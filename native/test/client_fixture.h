@@ -52,6 +52,9 @@ void broker_send(uint8_t type, uint16_t id, uint8_t reason);
 /* The broker sends a PUBLISH. */
 void broker_publish(const char *topic, const char *payload, uint8_t qos, uint16_t id, uint8_t dup);
 
+/* Connects until the CONNECT is with the broker; 0 when it is. */
+int connect_sent(void);
+
 /* Connects, and has the broker answer the CONNECT with a CONNACK carrying
  * session_present and return code `code` (not yet polled); 0 when it went out. */
 int connect_answered(uint8_t session_present, uint8_t code);

@@ -14,10 +14,28 @@ TEST(v5_connack_refusals_become_distinct_errors)
     unsigned i;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         CHECK_EQ(setup(TMQ_V5), TMQ_OK);
-        CHECK_EQ(tmq_client_connect(&F.c, F.now), TMQ_OK);
-        poll_at(F.now);
-        CHECK_EQ(broker_pop(), TMQ_CONNECT);
+        CHECK_EQ(connect_sent(), 0);
         broker_send(TMQ_CONNACK, 0, cases[i].code);
+        CHECK_EQ(poll_at(F.now + 1), TMQ_STATE_DISCONNECTED);
+        CHECK_EQ(F.disconnect_err, cases[i].err);
+    }
+}
+
+/* A server that does not speak 5.0 answers a 5.0 CONNECT with a 3.1.1
+ * CONNACK refusing the version: that is the version refusal, not a
+ * malformed packet. */
+TEST(v5_connect_refused_with_a_311_connack_is_a_version_refusal)
+{
+    /* return code 1 is the version refusal; any other 3.1.1 code stays what
+     * it is in 5.0, an invalid reason code */
+    static const struct { uint8_t connack[4]; int err; } cases[] = {
+        {{0x20, 0x02, 0x00, 0x01}, TMQ_ERR_CONNACK_VERSION}, {{0x20, 0x02, 0x00, 0x04}, TMQ_ERR_REASON},
+    };
+    unsigned i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CHECK_EQ(setup(TMQ_V5), TMQ_OK);
+        CHECK_EQ(connect_sent(), 0);
+        pipe_push(&F.pipe, cases[i].connack, sizeof cases[i].connack);
         CHECK_EQ(poll_at(F.now + 1), TMQ_STATE_DISCONNECTED);
         CHECK_EQ(F.disconnect_err, cases[i].err);
     }
