@@ -472,7 +472,7 @@ int Core::Add()
 {
     int rc = tmq_loop_add(loop_->Raw(), &client_, Io());
     added_ = rc == TMQ_OK;
-    if (added_ && store_ && store_->policy == TMQ_FSYNC_BATCH)
+    if (added_ && SyncsEachRound())
         loop_->SyncEachRound(store_->fs, true);
     return rc;
 }
@@ -583,7 +583,7 @@ void Core::Close()
     closed_ = true;
     if (added_)
         tmq_loop_remove(loop_->Raw(), &client_);
-    if (added_ && store_ && store_->policy == TMQ_FSYNC_BATCH)
+    if (added_ && SyncsEachRound())
         loop_->SyncEachRound(store_->fs, false);
     added_ = false;
     Io()->base.ops->close(&Io()->base);   // TLS closes the TCP connection under it

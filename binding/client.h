@@ -64,6 +64,8 @@ public:
     int32_t Id() const { return id_; }
     // The durable store this client records its messages in, or nullptr.
     const std::shared_ptr<StoreHandle> &Store() const { return store_; }
+    // Whether the loop syncs this client's store once a round (fsync batch).
+    bool SyncsEachRound() const { return store_ && store_->policy == TMQ_FSYNC_BATCH; }
 
     // ---- loop thread ----
     // Adds the client to the loop; an error code if the loop refuses it.

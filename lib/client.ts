@@ -383,7 +383,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     this.#queueLimit = checkInt('options.queueLimit', options.queueLimit ?? 1000, 0, 2 ** 31 - 1);
     this.#queueByteLimit = checkInt('options.queueByteLimit', options.queueByteLimit ?? 16 << 20, 0, 2 ** 31 - 1);
     this.#queueQoSZero = checkBool('options.queueQoSZero', options.queueQoSZero ?? true);
-    if (options.store !== undefined && !(options.store instanceof FileStore)) throw argError('options.store', 'must be a FileStore');
+    if (options.store !== undefined) nativeStore(options.store);   // throws unless a FileStore
     this.#store = options.store;
   }
 
