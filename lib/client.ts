@@ -190,11 +190,25 @@ function dispatch(events: Int32Array, data: Buffer, topics: string[]): void {
 /** Bytes of a variable byte integer. */
 const vbiLength = (v: number) => (v < 128 ? 1 : v < 16384 ? 2 : v < 2097152 ? 3 : 4);
 
+/** Bytes of a 5.0 property block with its length (none before 5.0). */
+function propsLength(version: number, props: Buffer | undefined): number {
+  const propBytes = props?.length ?? 0;
+  return version === 5 ? vbiLength(propBytes) + propBytes : 0;
+}
+
+/** The size of a packet on the wire whose fixed header is followed by `rest` bytes. */
+const packetSize = (rest: number) => 1 + vbiLength(rest) + rest;
+
 /** The exact size of a PUBLISH on the wire. */
 function publishSize(version: number, topicBytes: number, payloadBytes: number, qos: number, props: Buffer | undefined): number {
-  const propBytes = props?.length ?? 0;
-  const rest = 2 + topicBytes + (qos > 0 ? 2 : 0) + (version === 5 ? vbiLength(propBytes) + propBytes : 0) + payloadBytes;
-  return 1 + vbiLength(rest) + rest;
+  return packetSize(2 + topicBytes + (qos > 0 ? 2 : 0) + propsLength(version, props) + payloadBytes);
+}
+
+/** The exact size of a SUBSCRIBE (an options byte per filter) or an
+ *  UNSUBSCRIBE on the wire. */
+function requestSize(version: number, filters: string[], subscribe: boolean, props: Buffer | undefined): number {
+  const each = subscribe ? 3 : 2;
+  return packetSize(filters.reduce((n, f) => n + each + Buffer.byteLength(f), 2 + propsLength(version, props)));
 }
 
 function pemText(name: string, value: unknown): string | undefined {
@@ -518,10 +532,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       const retain = checkBool('options.retain', opts.retain ?? false);
       const props = this.#properties('options.properties', opts.properties, SENDABLE.publish);
       const size = publishSize(this.options.protocolVersion, this.#lastTopicBytes.length, body.length, qos, props);
-      const [limit, what] = size > this.options.sendBufferSize ? [this.options.sendBufferSize, 'options.sendBufferSize']
-        : [this.#serverMaxPacket, "the broker's Maximum Packet Size"];
-      if (size > limit)
-        throw new MqttError('ERR_PACKET_TOO_LARGE', `payload of ${body.length} bytes makes a ${size}-byte PUBLISH, more than ${what} (${limit})`);
+      this.#checkSize(`payload of ${body.length} bytes makes a ${size}-byte PUBLISH`, size);
       const n = this.#open('publish');
       if (opts.signal?.aborted) throw aborted(opts.signal);
       if (!this.#connected) this.#checkQueue(qos, size);
@@ -544,6 +555,15 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     } catch (e) {
       return failed(nativeError(e));
     }
+  }
+
+  /** Throws ERR_PACKET_TOO_LARGE for a packet of `size` bytes that the send
+   *  buffer or the broker's 5.0 Maximum Packet Size cannot take
+   *  ([MQTT-3.2.2-15]); `what` says what makes it. */
+  #checkSize(what: string, size: number): void {
+    const [limit, by] = size > this.options.sendBufferSize ? [this.options.sendBufferSize, 'options.sendBufferSize']
+      : [this.#serverMaxPacket, "the broker's Maximum Packet Size"];
+    if (size > limit) throw new MqttError('ERR_PACKET_TOO_LARGE', `${what}, more than ${by} (${limit})`);
   }
 
   /** Throws unless the offline queue takes one more publish of `size`
@@ -580,6 +600,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       if (list.length === 0) throw argError('filters', 'must name at least one filter');
       list.forEach((f, i) => checkFilter(`filters[${i}]`, f));
       const props = this.#properties('options.properties', opts.properties, SENDABLE.subscribe);
+      const size = requestSize(this.options.protocolVersion, list, true, props);
+      this.#checkSize(`filters make a ${size}-byte SUBSCRIBE`, size);
       const n = this.#open('subscribe');
       if (opts.signal?.aborted) throw aborted(opts.signal);
       const token = this.#nextToken++;
@@ -597,6 +619,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       if (!Array.isArray(list) || list.length === 0) throw argError('filters', 'must be a string or a non-empty array of strings');
       list.forEach((f, i) => checkFilter(`filters[${i}]`, f));
       const props = this.#properties('options.properties', opts.properties, SENDABLE.unsubscribe);
+      const size = requestSize(this.options.protocolVersion, list, false, props);
+      this.#checkSize(`filters make a ${size}-byte UNSUBSCRIBE`, size);
       const n = this.#open('unsubscribe');
       if (opts.signal?.aborted) throw aborted(opts.signal);
       const token = this.#nextToken++;

@@ -395,6 +395,11 @@ describe('CONNACK refusals', () => {
     });
   }
 
+  it('5.0 Session Present 1 in answer to Clean Start 1 → ERR_SESSION_PRESENT [MQTT-3.2.2-4]', async () => {
+    const present = Buffer.from([0x20, 3, 1, 0, 0]);   // session present, success, no properties
+    expect((await answeredWith(present, { protocolVersion: 5 })).code).toBe('ERR_SESSION_PRESENT');
+  });
+
   it('a 3.1.1 return code above 5 is a protocol error, not a connection', async () => {
     expect((await answeredWith(connack(6))).code).toBe('ERR_REASON');
   });

@@ -112,6 +112,35 @@ describe('MQTT 5.0 properties', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
+  it("refuses a SUBSCRIBE or UNSUBSCRIBE above the broker's Maximum Packet Size, properties counted, before sending it", async () => {
+    // a broker whose CONNACK says Maximum Packet Size 30, and counts SUBSCRIBE and UNSUBSCRIBE packets
+    let requests = 0;
+    const server = createServer((sock) => {
+      sock.on('error', () => undefined);
+      sock.once('data', () => {
+        sock.write(Buffer.from([0x20, 8, 0, 0, 5, 0x27, 0, 0, 0, 30]));
+        sock.on('data', (d) => { if ((d[0] & 0xf0) === 0x80 || (d[0] & 0xf0) === 0xa0) requests++; });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const client = await connect({ host: '127.0.0.1', port, protocolVersion: 5, keepalive: 0 });
+    // SUBSCRIBE: 1 + 1 + (2 id + 1 props length + 2 + 23 filter + 1 options) = 31 bytes
+    const filter = 'f'.repeat(23);
+    await expect(client.subscribe(filter)).rejects.toMatchObject({
+      code: 'ERR_PACKET_TOO_LARGE', message: expect.stringContaining('31-byte SUBSCRIBE'),
+    });
+    // UNSUBSCRIBE of it: 30 bytes, which fits; with a user property it does not
+    await expect(client.unsubscribe(filter, { properties: { userProperties: { k: 'v' } } })).rejects.toMatchObject({
+      code: 'ERR_PACKET_TOO_LARGE', message: expect.stringContaining("Maximum Packet Size (30)"),
+    });
+    void client.unsubscribe(filter).catch(() => undefined);   // never answered by this broker
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(requests).toBe(1);
+    await client.end({ force: true });
+    await new Promise((resolve) => server.close(resolve));
+  });
+
   it('refuses properties it cannot send, naming them, before anything is sent', async () => {
     expect(() => new MqttClient({ host: '127.0.0.1', properties: { sessionExpiryInterval: 1 } }))
       .toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('options.properties needs protocolVersion 5') }));

@@ -237,6 +237,9 @@ static void pump(tmq_client *c, uint32_t now)
             if (queue_simple(c, TMQ_PUBREL, m->id, 0) < 0)
                 return;
             m->state = TMQ_MSG_AWAIT_COMP;
+#if TMQ_WITH_V5
+            m->mark = 1; /* a PUBREL of the recovery: see on_ack */
+#endif
             c->inflight++;
         }
         if (m->state != TMQ_MSG_QUEUED) {
@@ -250,9 +253,11 @@ static void pump(tmq_client *c, uint32_t now)
         if (n == TMQ_ERR_WOULD_BLOCK)
             return;
 #if TMQ_WITH_V5
-        if (n > 0 && m->kind == TMQ_MSG_PUBLISH) {
-            /* the 5.0 server's limits, announced after the message was queued */
+        if (n > 0) {
+            /* the 5.0 server's limits, announced after the message was queued:
+             * its Maximum Packet Size for every packet, measured by encoding */
             int err = c->server_max_packet < (uint32_t)n ? TMQ_ERR_TOO_LARGE
+                    : m->kind != TMQ_MSG_PUBLISH ? TMQ_OK
                     : m->u.publish.qos > c->server_max_qos ? TMQ_ERR_QOS_NOT_SUPPORTED
                     : m->u.publish.retain && !c->server_retain ? TMQ_ERR_RETAIN_NOT_SUPPORTED : TMQ_OK;
             if (err) {
@@ -391,8 +396,14 @@ static void on_connack(tmq_client *c, const tmq_packet *pkt, uint32_t now)
         return;
     }
 #if TMQ_WITH_V5
-    if (c->version == TMQ_V5)
+    if (c->version == TMQ_V5) {
+        /* [MQTT-3.2.2-4]: a session the client asked to start clean */
+        if (pkt->session_present && c->cfg->connect.clean) {
+            fail(c, TMQ_ERR_SESSION_PRESENT, 0x82, now);
+            return;
+        }
         apply_connack_props(c, pkt);
+    }
 #endif
     set_state(c, TMQ_STATE_READY, now);
     /* 3.1's CONNACK has no session present flag: a 3.1 server keeps the
@@ -495,6 +506,14 @@ static void on_ack(tmq_client *c, const tmq_packet *pkt, uint32_t now)
         return;
     }
     c->inflight--;
+#if TMQ_WITH_V5
+    /* Packet Identifier not found for a PUBREL resent after a reconnect: the
+     * server completed the message before the connection was lost */
+    if (type == TMQ_PUBCOMP && pkt->reason == 0x92 && m->mark) {
+        finish(c, m, TMQ_OK, 0);
+        return;
+    }
+#endif
     finish(c, m, TMQ_OK, pkt->reason);
 }
 
@@ -739,6 +758,12 @@ static int32_t submit(tmq_client *c, tmq_msg *m)
     n = tmq_encode(0, 0, &pkt);
     if (n > 0 && (uint32_t)n > c->mem.tx_cap)
         n = TMQ_ERR_TOO_LARGE;
+#if TMQ_WITH_V5
+    /* the 5.0 server's Maximum Packet Size, once known (pump checks what
+     * was submitted before) */
+    if (n > 0 && c->state == TMQ_STATE_READY && (uint32_t)n > c->server_max_packet)
+        n = TMQ_ERR_TOO_LARGE;
+#endif
     if (n < 0) {
         tmq_session_free(c, m);
         return n;

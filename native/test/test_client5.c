@@ -66,10 +66,32 @@ TEST(v5_connect_announces_what_memory_can_hold)
     CHECK_EQ(p.num, 256);
 }
 
+/* Answers the CONNECT with a successful CONNACK carrying these properties,
+ * and polls; 0 when READY. */
+static int answer_connack(const tmq_prop *list, uint16_t count)
+{
+    tmq_packet ack;
+    memset(&ack, 0, sizeof ack);
+    ack.type = TMQ_CONNACK;
+    ack.props.list = list;
+    ack.props.count = count;
+    pipe_push_packet(&F.pipe, &ack, TMQ_V5);
+    return poll_at(F.now) == TMQ_STATE_READY ? 0 : -2;
+}
+
+/* Answers the CONNECT with a CONNACK announcing Maximum Packet Size max. */
+static int answer_with_max_packet(uint32_t max)
+{
+    tmq_prop p;
+    memset(&p, 0, sizeof p);
+    p.id = TMQ_PROP_MAXIMUM_PACKET_SIZE;
+    p.num = max;
+    return answer_connack(&p, 1);
+}
+
 TEST(v5_connack_limits_are_honoured)
 {
     tmq_prop props[3];
-    tmq_packet ack;
     int32_t id;
     CHECK_EQ(setup(TMQ_V5), TMQ_OK);
     CHECK_EQ(tmq_client_connect(&F.c, F.now), TMQ_OK);
@@ -79,12 +101,7 @@ TEST(v5_connack_limits_are_honoured)
     props[0].id = TMQ_PROP_RECEIVE_MAXIMUM, props[0].num = 1;
     props[1].id = TMQ_PROP_MAXIMUM_QOS, props[1].num = 1;
     props[2].id = TMQ_PROP_SERVER_KEEPALIVE, props[2].num = 5;
-    memset(&ack, 0, sizeof ack);
-    ack.type = TMQ_CONNACK;
-    ack.props.list = props;
-    ack.props.count = 3;
-    pipe_push_packet(&F.pipe, &ack, TMQ_V5);
-    CHECK_EQ(poll_at(F.now), TMQ_STATE_READY);
+    CHECK_EQ(answer_connack(props, 3), 0);
     CHECK_EQ(publish("t", "x", 2, 0), TMQ_ERR_QOS_NOT_SUPPORTED);
     id = publish("t", "a", 1, 0);
     publish("t", "b", 1, 0);
@@ -171,7 +188,6 @@ TEST(v5_assigned_client_id_used_on_reconnect)
 {
     static uint8_t assigned[32];
     tmq_prop id;
-    tmq_packet ack;
     CHECK_EQ(setup(TMQ_V5), TMQ_OK);
     F.cfg.connect.client_id = BIN("");
     F.cfg.connect.clean = 0;
@@ -185,16 +201,111 @@ TEST(v5_assigned_client_id_used_on_reconnect)
     memset(&id, 0, sizeof id);
     id.id = TMQ_PROP_ASSIGNED_CLIENT_ID;
     id.str = BIN("auto-7f3a");
-    memset(&ack, 0, sizeof ack);
-    ack.type = TMQ_CONNACK;
-    ack.props.list = &id;
-    ack.props.count = 1;
-    pipe_push_packet(&F.pipe, &ack, TMQ_V5);
-    CHECK_EQ(poll_at(F.now), TMQ_STATE_READY);
+    CHECK_EQ(answer_connack(&id, 1), 0);
     F.pipe.peer_closed = 1;
     poll_at(F.now);
     CHECK_EQ(tmq_client_connect(&F.c, F.now), TMQ_OK);
     poll_at(F.now);
     CHECK_EQ(broker_pop(), TMQ_CONNECT);
     CHECK_MEM(F.pkt.u.connect.client_id.p, F.pkt.u.connect.client_id.len, "auto-7f3a", 9);
+}
+
+/* [MQTT-3.2.2-15]: no packet larger than the server's Maximum Packet Size
+ * goes out, SUBSCRIBE and UNSUBSCRIBE (properties counted) as PUBLISH:
+ * refused when submitted once the limit is known, and for what was queued
+ * before the CONNACK, with an error event instead of sending it. */
+TEST(v5_requests_over_the_server_maximum_are_refused_unsent)
+{
+    /* SUBSCRIBE: header 2, id 2, property length 1, filter 2 + 20, options 1:
+     * 28 bytes; the UNSUBSCRIBE of the same filter 27 */
+    static const tmq_sub sub = {{(const uint8_t *)"aaaaaaaaaaaaaaaaaaaa", 20}, 1};
+    tmq_prop user;
+    tmq_props props;
+    memset(&user, 0, sizeof user);
+    user.id = TMQ_PROP_USER;
+    user.str = BIN("k");
+    user.val = BIN("v");
+    memset(&props, 0, sizeof props);
+    props.list = &user;
+    props.count = 1;
+    CHECK_EQ(setup(TMQ_V5), TMQ_OK);
+    CHECK_EQ(connect_sent(), 0);
+    CHECK_EQ(answer_with_max_packet(27), 0);
+    CHECK_EQ(then_poll(tmq_client_subscribe(&F.c, &sub, 1, 0, 0)), TMQ_ERR_TOO_LARGE);
+    CHECK_EQ(then_poll(tmq_client_unsubscribe(&F.c, &sub, 1, &props, 0)), TMQ_ERR_TOO_LARGE);
+    CHECK(then_poll(tmq_client_unsubscribe(&F.c, &sub, 1, 0, 0)) > 0);
+    CHECK_EQ(broker_pop(), TMQ_UNSUBSCRIBE);
+    CHECK_EQ(broker_pop(), 0);
+
+    /* submitted while connecting, before the limit was known */
+    F.pipe.peer_closed = 1;
+    poll_at(F.now);
+    CHECK_EQ(connect_sent(), 0);
+    CHECK(tmq_client_subscribe(&F.c, &sub, 1, 0, (void *)&sub) > 0);
+    F.errors = 0;
+    CHECK_EQ(answer_with_max_packet(27), 0);
+    CHECK_EQ(F.errors, 1);
+    CHECK_EQ(F.error_err, TMQ_ERR_TOO_LARGE);
+    CHECK(F.error_user == (void *)&sub);
+    CHECK_EQ(broker_pop(), TMQ_UNSUBSCRIBE); /* unanswered before: sent again */
+    CHECK_EQ(broker_pop(), 0);
+}
+
+/* [MQTT-3.2.2-4]: a CONNACK with Session Present 1 answering Clean Start 1
+ * ends the connection as a protocol error of its own. */
+TEST(v5_session_present_after_clean_start_is_a_protocol_error)
+{
+    CHECK_EQ(setup(TMQ_V5), TMQ_OK);
+    CHECK_EQ(connect_answered(1, 0), 0);
+    CHECK_EQ(poll_at(F.now), TMQ_STATE_DISCONNECTED);
+    CHECK_EQ(F.disconnect_err, TMQ_ERR_SESSION_PRESENT);
+    CHECK_EQ(F.connacks, 0);
+    CHECK_EQ(broker_pop(), TMQ_DISCONNECT);
+    CHECK_EQ(F.pkt.reason, 0x82);
+    /* with Clean Start 0 the same CONNACK resumes the session */
+    CHECK_EQ(setup(TMQ_V5), TMQ_OK);
+    F.cfg.connect.clean = 0;
+    CHECK_EQ(connect_ready(1), 0);
+    CHECK_EQ(F.session_present, 1);
+}
+
+/* Publishes at QoS 2 until the PUBREL is with the broker; returns the
+ * packet id, or -1. */
+static int32_t publish_until_pubrel(const char *payload)
+{
+    int32_t id = publish("t", payload, 2, 0);
+    if (broker_pop() != TMQ_PUBLISH)
+        return -1;
+    broker_send(TMQ_PUBREC, (uint16_t)id, 0);
+    poll_at(F.now);
+    return broker_pop() == TMQ_PUBREL ? id : -1;
+}
+
+/* A PUBREL resent after a reconnect answered with PUBCOMP 0x92 (Packet
+ * Identifier not found): the server completed the message before the
+ * connection was lost, so it is delivered. A PUBCOMP 0x92 to a PUBREL of the
+ * same connection is still the server's refusal. */
+TEST(v5_pubcomp_not_found_for_a_resent_pubrel_completes)
+{
+    int32_t id;
+    CHECK_EQ(setup(TMQ_V5), TMQ_OK);
+    F.cfg.connect.clean = 0;
+    CHECK_EQ(connect_ready(0), 0);
+    id = publish_until_pubrel("1");
+    CHECK(id > 0);
+    F.pipe.peer_closed = 1;
+    CHECK_EQ(poll_at(F.now), TMQ_STATE_DISCONNECTED);
+    CHECK_EQ(connect_ready(1), 0);
+    CHECK_EQ(broker_pop(), TMQ_PUBREL);
+    broker_send(TMQ_PUBCOMP, (uint16_t)id, 0x92);
+    poll_at(F.now);
+    CHECK_EQ(F.sents, 1);
+    CHECK_EQ(F.sent_reason, 0);
+
+    id = publish_until_pubrel("2");
+    CHECK(id > 0);
+    broker_send(TMQ_PUBCOMP, (uint16_t)id, 0x92);
+    poll_at(F.now);
+    CHECK_EQ(F.sents, 2);
+    CHECK_EQ(F.sent_reason, 0x92);
 }

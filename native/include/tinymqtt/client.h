@@ -87,7 +87,9 @@ typedef struct tmq_msg {
     } u;
     const tmq_props *props;     /* 5.0 properties, or NULL */
     void *user;                 /* the caller's handle, given back in events */
-    uint32_t mark;              /* QoS 0: send-buffer position after its bytes */
+    uint32_t mark;              /* QoS 0: send-buffer position after its bytes; QoS 2
+                                 * (5.0): nonzero once its PUBREL was resent after a
+                                 * reconnect */
 } tmq_msg;
 
 /* Caller memory for one client.
