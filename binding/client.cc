@@ -27,6 +27,9 @@ constexpr uint16_t kQos2Ids = 65535;        // incoming QoS 2 ids: every packet 
 constexpr uint16_t kAssignedId = 1024;      // 5.0: room for a server-assigned client id
 // MQTT's largest packet: a 268,435,455-byte remaining length and its 5-byte header.
 constexpr uint32_t kMaxPacket = 268435460;
+// The receive buffer kept with the client; a larger packet (up to
+// maxPacketSize) gets a heap buffer of its own for as long as it is handled.
+constexpr uint32_t kRxBuffer = 64 * 1024;
 
 // ---- reading options ------------------------------------------------------
 
@@ -339,7 +342,8 @@ std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Loop *loo
     // itself and only the pages used are committed. tx comes first, sharing
     // its first page with the block's header: an idle client commits two
     // pages, that one (its CONNECT) and the first of rx (its CONNACK).
-    const size_t rx_at = send_buffer, msgs_at = (rx_at + max_packet + 7) & ~size_t(7);
+    const uint32_t rx_cap = std::min(max_packet, kRxBuffer);
+    const size_t rx_at = send_buffer, msgs_at = (rx_at + rx_cap + 7) & ~size_t(7);
     const size_t qos2_at = msgs_at + sizeof(tmq_msg) * kMsgSlots, assigned_at = qos2_at + sizeof(uint16_t) * kQos2Ids;
     k->memory_.reset(new uint8_t[assigned_at + kAssignedId]);
     uint8_t *base = k->memory_.get();
@@ -347,7 +351,9 @@ std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Loop *loo
     mem.tx = base;
     mem.tx_cap = send_buffer;
     mem.rx = base + rx_at;
-    mem.rx_cap = max_packet;
+    mem.rx_cap = rx_cap;
+    mem.rx_grow = &Core::GrowRx;
+    mem.rx_max = max_packet;
     mem.msgs = new (base + msgs_at) tmq_msg[kMsgSlots];   // default-initialized: nothing written
     mem.msg_cap = kMsgSlots;
     mem.qos2 = new (base + qos2_at) uint16_t[kQos2Ids];
@@ -609,6 +615,13 @@ const tmq_client_events Core::kEvents = {
     &Core::OnConnack, &Core::OnMessage, &Core::OnSent, &Core::OnSuback, &Core::OnUnsuback,
     &Core::OnPong,    &Core::OnDisconnect, &Core::OnError, &Core::OnState,
 };
+
+uint8_t *Core::GrowRx(tmq_client *c, uint32_t size)
+{
+    Core *k = Of(c);
+    k->big_rx_.reset(size ? new (std::nothrow) uint8_t[size] : nullptr);
+    return k->big_rx_.get();
+}
 
 void Core::OnConnack(tmq_client *c, const tmq_packet *pkt)
 {

@@ -100,6 +100,9 @@ private:
     static void OnDisconnect(tmq_client *c, int err, const tmq_packet *pkt);
     static void OnError(tmq_client *c, int err, const tmq_msg *msg);
     static void OnState(tmq_client *c, tmq_state state);
+    // tmq_client_mem.rx_grow: a heap buffer for one packet larger than rx
+    // (size 0: the engine is done with it)
+    static uint8_t *GrowRx(tmq_client *c, uint32_t size);
     static const tmq_client_events kEvents;
     // A message or request reached its final event: frees its job.
     void Finished(const tmq_msg *msg);
@@ -123,6 +126,8 @@ private:
     std::string connect_props_, will_props_;
     // the engine's memory: message slots, QoS 2 ids, assigned id, tx, rx
     std::unique_ptr<uint8_t[]> memory_;
+    // the buffer GrowRx lent for a packet larger than rx, while in use
+    std::unique_ptr<uint8_t[]> big_rx_;
     // operations not yet handed to the engine, in submission order: made
     // while not connected (the offline queue, from which kCancel withdraws),
     // or refused with TMQ_ERR_QUEUE_FULL

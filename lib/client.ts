@@ -65,7 +65,14 @@ export interface MqttClientOptions {
    *  broker cannot announce its limit (mosquitto 2.0 acknowledges QoS 2
    *  messages beyond its default 20 and drops them) */
   maxInflight?: number;
-  /** largest incoming packet in bytes (default 1 MiB) */
+  /** largest incoming packet in bytes. The default is the protocol's
+   *  maximum (268,435,460 bytes), as MQTT.js: packets up to 64 KiB are read
+   *  into the client's own buffer, a larger one into heap memory taken for
+   *  it and freed once it has been handled. A limit set here is announced
+   *  to a 5.0 broker (Maximum Packet Size), which then never sends more; a
+   *  3.1.1 broker cannot be told, so a larger packet ends the connection
+   *  with ERR_PACKET_TOO_LARGE (one 'error' event) and the client stops
+   *  reconnecting, since a kept session would bring it back every time */
   maxPacketSize?: number;
   /** bytes of the send buffer, which bounds the largest packet the client
    *  can send (default 2 MiB; only the pages used take memory) */
@@ -283,7 +290,7 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
     reconnectMaxPeriod: checkInt('options.reconnectMaxPeriod', o.reconnectMaxPeriod ?? 30000, 0, 2 ** 31 - 1),
     reconnectFactor: checkInt('options.reconnectFactor', o.reconnectFactor ?? 2, 1, 100),
     reconnectResetAfter: checkInt('options.reconnectResetAfter', o.reconnectResetAfter ?? 10000, 0, 2 ** 31 - 1),
-    maxPacketSize: checkInt('options.maxPacketSize', o.maxPacketSize ?? 1 << 20, 16, MAX_PACKET),
+    maxPacketSize: checkInt('options.maxPacketSize', o.maxPacketSize ?? MAX_PACKET, 16, MAX_PACKET),
     sendBufferSize: checkInt('options.sendBufferSize', o.sendBufferSize ?? 2 << 20, 64, MAX_PACKET),
   };
   if (o.username !== undefined) out.username = checkString('options.username', o.username);

@@ -353,6 +353,34 @@ describe('an oversized packet', () => {
     expect(conn.closedByClient).toBe(true);
   });
 
+  it('with the default maxPacketSize (the protocol maximum) a 5 MiB message arrives, then the stream goes on', async () => {
+    const { c, conn } = await connected();
+    const arriving = nextMessages(c, 3);
+    const big = Buffer.alloc(5 << 20, 7);
+    conn.send(publish('small', 'a'), publish('big', big, { qos: 1, id: 1 }), publish('small', 'b'));
+    const got = await arriving;
+    expect(got.map((m) => m.payload.length)).toEqual([1, 5 << 20, 1]);
+    expect(got[1].payload.equals(big)).toBe(true);
+    expect(got[2].payload.toString()).toBe('b');
+    expect(packetId(await conn.expect(Type.PUBACK))).toBe(1);
+    expect(c.connected).toBe(true);
+  });
+
+  it('3.1.1, beyond a maxPacketSize set: ERR_PACKET_TOO_LARGE once, and no reconnect that would bring it back', async () => {
+    const { c, conn } = await connected({ maxPacketSize: 1024, reconnectPeriod: 50, reconnectMaxPeriod: 50 });
+    const errors: MqttError[] = [];
+    let reconnects = 0;
+    c.on('error', (e) => errors.push(e));
+    c.on('reconnect', () => { reconnects++; });
+    conn.send(publish('big', Buffer.alloc(2000), { qos: 1, id: 1 }));
+    await conn.closed;
+    await sleep(500);   // ten reconnect periods
+    expect(errors.map((e) => e.code)).toEqual(['ERR_PACKET_TOO_LARGE']);
+    expect(reconnects).toBe(0);
+    expect(c.state).toBe('disconnected');
+    await expect(broker.accept(100)).rejects.toThrow(/no client connected/);
+  });
+
   it('of exactly maxPacketSize bytes is delivered; one byte more is refused', async () => {
     const { c, conn } = await connected({ maxPacketSize: 1024 });
     const arriving = nextMessages(c, 1);

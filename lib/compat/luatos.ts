@@ -22,7 +22,8 @@ export interface LuatosOptions {
    *  addresses alike, so it changes nothing */
   ipv6?: boolean;
   /** "接收缓冲区大小": the largest packet the client accepts, in bytes (the
-   *  core client's maxPacketSize; 1 MiB when absent, LuatOS has 4 or 32 KiB).
+   *  core client's maxPacketSize; the protocol's maximum when absent, LuatOS
+   *  has 4 or 32 KiB).
    *  A larger packet closes the connection, as in LuatOS */
   rxSize?: number;
 }

@@ -122,13 +122,52 @@ static void requeue_written(tmq_client *c, tmq_msg *m, int unused)
         m->state = TMQ_MSG_QUEUED;
 }
 
-/* Whether err is a CONNACK refusal that connecting again with the same
- * settings cannot change: protocol version, client identifier, credentials,
+/* Whether connecting again with the same settings cannot change err: a
+ * CONNACK refusing the protocol version, client identifier, credentials or
  * authorization (TMQ_ERR_CONNACK_VERSION .. TMQ_ERR_CONNACK_NOT_AUTHORIZED
- * but for "server unavailable"). */
+ * but for "server unavailable"), or an incoming packet larger than the
+ * client accepts (a kept session would bring it back on every reconnect). */
 static int refused_for_good(int err)
 {
-    return err <= TMQ_ERR_CONNACK_VERSION && err >= TMQ_ERR_CONNACK_NOT_AUTHORIZED && err != TMQ_ERR_CONNACK_UNAVAILABLE;
+    return (err <= TMQ_ERR_CONNACK_VERSION && err >= TMQ_ERR_CONNACK_NOT_AUTHORIZED && err != TMQ_ERR_CONNACK_UNAVAILABLE) ||
+           err == TMQ_ERR_TOO_LARGE;
+}
+
+#if TMQ_WITH_RX_GROW
+/* The largest packet accepted: rx_max with a receive hook, else rx. */
+static uint32_t rx_limit(const tmq_client *c)
+{
+    return c->mem.rx_grow && c->mem.rx_max > c->mem.rx_cap ? c->mem.rx_max : c->mem.rx_cap;
+}
+
+/* For a packet too large for rx: asks the hook for a buffer of its size
+ * and reads on there. Returns nonzero when it did. */
+static int rx_grow(tmq_client *c)
+{
+    tmq_reader *r = &c->reader;
+    int32_t size = tmq_frame(r->buf + r->start, r->end - r->start, c->version);
+    uint8_t *buf;
+    if (size <= 0 || r->buf != c->mem.rx || (uint32_t)size > rx_limit(c))
+        return 0;
+    buf = c->mem.rx_grow(c, (uint32_t)size);
+    if (!buf)
+        return 0;
+    tmq_reader_move(r, buf, (uint32_t)size);
+    return 1;
+}
+#else
+#define rx_limit(c) ((c)->mem.rx_cap)
+#endif
+
+/* Reads into rx again, giving back a grown buffer. It held exactly one
+ * packet, so nothing unread is left in it. */
+static void rx_reset(tmq_client *c)
+{
+#if TMQ_WITH_RX_GROW
+    if (c->reader.buf != c->mem.rx)
+        c->mem.rx_grow(c, 0);
+#endif
+    tmq_reader_init(&c->reader, c->mem.rx, c->mem.rx_cap, c->version);
 }
 
 /* Ends the connection: closes the transport, keeps every message for the
@@ -138,7 +177,7 @@ static void lost(tmq_client *c, int err, const tmq_packet *pkt, uint32_t now)
 {
     c->transport->ops->close(c->transport);
     c->tx_off = c->tx_len = 0;
-    tmq_reader_init(&c->reader, c->mem.rx, c->mem.rx_cap, c->version);
+    rx_reset(c);
     c->ping_out = 0;
     c->inflight = 0;
     tmq_session_each(c, requeue_written, 0);
@@ -576,6 +615,10 @@ static void read_packets(tmq_client *c, uint32_t now)
                 return; /* stop reading until the acknowledgements can go out */
         }
         n = tmq_reader_next(&c->reader, &bytes, &len);
+#if TMQ_WITH_RX_GROW
+        if (n == TMQ_ERR_TOO_LARGE && c->mem.rx_grow && rx_grow(c))
+            continue;
+#endif
         if (n < 0) {
             fail(c, n, n == TMQ_ERR_TOO_LARGE ? 0x95 : 0x81, now);
             return;
@@ -583,6 +626,10 @@ static void read_packets(tmq_client *c, uint32_t now)
         if (n == 1) {
             c->t_ping = now; /* the link lives */
             on_packet(c, bytes, len, now);
+#if TMQ_WITH_RX_GROW
+            if (c->reader.buf != c->mem.rx)
+                rx_reset(c);
+#endif
             continue;
         }
         room = tmq_reader_space(&c->reader, &dst);
@@ -622,7 +669,7 @@ static void build_connect(const tmq_client *c, tmq_packet *pkt, tmq_prop *list)
         if (!tmq_props_get(&cfg->connect_props, TMQ_PROP_MAXIMUM_PACKET_SIZE, &p)) {
             memset(&list[n], 0, sizeof *list);
             list[n].id = TMQ_PROP_MAXIMUM_PACKET_SIZE;
-            list[n++].num = c->mem.rx_cap;
+            list[n++].num = rx_limit(c);
         }
         if (c->mem.alias_max && !tmq_props_get(&cfg->connect_props, TMQ_PROP_TOPIC_ALIAS_MAXIMUM, &p)) {
             memset(&list[n], 0, sizeof *list);
@@ -660,7 +707,7 @@ static int connect_props_ok(const tmq_client *c)
         return 0;
     if (tmq_props_get(props, TMQ_PROP_RECEIVE_MAXIMUM, &p) && p.num > c->mem.qos2_cap)
         return 0;
-    if (tmq_props_get(props, TMQ_PROP_MAXIMUM_PACKET_SIZE, &p) && p.num > c->mem.rx_cap)
+    if (tmq_props_get(props, TMQ_PROP_MAXIMUM_PACKET_SIZE, &p) && p.num > rx_limit(c))
         return 0;
     if (c->mem.alias_max && (!c->mem.aliases || c->mem.alias_len < 3))
         return 0;

@@ -53,6 +53,19 @@ uint32_t tmq_reader_feed(tmq_reader *r, const uint8_t *data, uint32_t len)
     return n;
 }
 
+#if TMQ_WITH_RX_GROW
+void tmq_reader_move(tmq_reader *r, uint8_t *buf, uint32_t cap)
+{
+    uint32_t len = r->end - r->start;
+    memcpy(buf, r->buf + r->start, len);
+    r->buf = buf;
+    r->cap = cap;
+    r->start = r->taken = 0;
+    r->end = len;
+    r->err = 0;
+}
+#endif
+
 int tmq_reader_next(tmq_reader *r, const uint8_t **pkt, uint32_t *len)
 {
     int32_t total;

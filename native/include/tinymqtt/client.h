@@ -9,8 +9,9 @@
  * properties (and a request's filters) must stay valid until its `sent`,
  * `suback`/`unsuback` or `error` event.
  *
- * Build option (compile definition, default 0):
- *   TMQ_WITH_STORE   persistence hooks (tinymqtt/store.h) */
+ * Build options (compile definitions, default 0):
+ *   TMQ_WITH_STORE   persistence hooks (tinymqtt/store.h)
+ *   TMQ_WITH_RX_GROW receive memory on demand (tmq_client_mem.rx_grow) */
 #ifndef TINYMQTT_CLIENT_H
 #define TINYMQTT_CLIENT_H
 
@@ -22,6 +23,7 @@
 #ifndef TMQ_WITH_STORE
 #define TMQ_WITH_STORE 0
 #endif
+struct tmq_client;
 
 /* Connection states, in the order a connection goes through them. */
 typedef enum tmq_state {
@@ -56,7 +58,10 @@ typedef struct tmq_client_config {
     uint32_t reconnect_delay_ms;  /* 0: no automatic reconnect. A CONNACK refusing the
                                    * version, client id, credentials or authorization
                                    * ends reconnecting (DISCONNECTED): the same
-                                   * settings would be refused again */
+                                   * settings would be refused again; so does an
+                                   * incoming packet larger than the client accepts
+                                   * (TMQ_ERR_TOO_LARGE), which a kept session would
+                                   * bring back on every reconnect */
 } tmq_client_config;
 
 /* Most properties a 5.0 CONNECT may list in cfg->connect_props.list. */
@@ -96,6 +101,13 @@ typedef struct tmq_msg {
  *   tx:    packets waiting to be written; must hold the largest packet sent
  *   rx:    the incoming packet buffer; its size is the largest packet
  *          accepted (announced as Maximum Packet Size in 5.0 unless set lower)
+ *   rx_grow, rx_max (TMQ_WITH_RX_GROW, optional): for a packet larger than
+ *          rx and at most rx_max bytes, the client calls rx_grow(c, size)
+ *          for a buffer of exactly `size` bytes that holds that one packet
+ *          (NULL: refused, the packet is TMQ_ERR_TOO_LARGE), then
+ *          rx_grow(c, 0) once it no longer uses it (the packet was handled or
+ *          the connection ended), and goes back to rx. rx_max is then the
+ *          largest packet accepted, and what 5.0 announces
  *   msgs:  slots for outgoing messages and requests, in submission order
  *   assigned_id (5.0): room for the client id a server assigns when the
  *          configured one is empty; the client then reconnects with it, so a
@@ -124,9 +136,12 @@ typedef struct tmq_client_mem {
     uint16_t assigned_cap;
     uint8_t *aliases;             /* incoming topic aliases: alias_max slots of alias_len bytes */
     uint16_t alias_max, alias_len; /* each slot holds a 2-byte length and the topic */
+#if TMQ_WITH_RX_GROW
+    /* optional (NULL: rx is all there is) */
+    uint8_t *(*rx_grow)(struct tmq_client *c, uint32_t size);
+    uint32_t rx_max;
+#endif
 } tmq_client_mem;
-
-struct tmq_client;
 
 /* Event callbacks; any may be NULL. Packet views are valid only during the
  * call. `msg` is the slot of the message or request concerned (its user

@@ -5,6 +5,12 @@
 #include <stdint.h>
 #include "tinymqtt/error.h"
 
+/* Build option: receive memory on demand (tmq_reader_move; the client's
+ * tmq_client_mem.rx_grow). */
+#ifndef TMQ_WITH_RX_GROW
+#define TMQ_WITH_RX_GROW 0
+#endif
+
 /* Frames a byte stream into whole packets inside one caller-owned buffer.
  * Bytes may arrive in chunks of any size, one at a time included. The
  * transport can receive straight into the buffer (tmq_reader_space and
@@ -37,6 +43,13 @@ void tmq_reader_commit(tmq_reader *r, uint32_t n);
 /* Copies up to len bytes of data into the reader. Returns how many it took:
  * fewer than len when the buffer is full until packets are taken out. */
 uint32_t tmq_reader_feed(tmq_reader *r, const uint8_t *data, uint32_t len);
+
+#if TMQ_WITH_RX_GROW
+/* Goes on reading in buf (cap bytes, caller-owned, at least the bytes not
+ * yet handed out): moves those there and clears a TMQ_ERR_TOO_LARGE, for a
+ * packet the old buffer could not hold. */
+void tmq_reader_move(tmq_reader *r, uint8_t *buf, uint32_t cap);
+#endif
 
 /* Hands out the next complete packet: returns 1 with *pkt and *len set to a view
  * inside the buffer, valid until the next call on r; 0 if more bytes are
