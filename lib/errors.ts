@@ -3,7 +3,7 @@ import { native } from './native.js';
 
 /** An error with a stable `code` ('ERR_INVALID_TOPIC', 'ERR_NOT_CONNECTED',
  *  'ERR_CONNACK_BAD_AUTH', 'ERR_SUBACK_REFUSED', 'ERR_PACKET_TOO_LARGE',
- *  'ERR_INVALID_ARG', ...) and, where the protocol gave one, the MQTT reason
+ *  'ERR_INVALID_ARG', 'ERR_SESSION_PRESENT', ...) and, where the protocol gave one, the MQTT reason
  *  code. Messages name the argument or the condition. */
 export class MqttError extends Error {
   readonly code: string;
