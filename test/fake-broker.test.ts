@@ -162,6 +162,24 @@ describe('a connection that breaks', () => {
   });
 });
 
+describe('5.0: QoS 2 recovery after a reconnect', () => {
+  it('a resent PUBREL answered with PUBCOMP 0x92 (Packet Identifier not found) resolves the publish: the broker had completed it', async () => {
+    const { c, conn } = await connected({ protocolVersion: 5, clean: false, reconnectPeriod: 20, reconnectMaxPeriod: 20 });
+    c.on('error', () => undefined);
+    const publishing = c.publish('recover/t', 'x', { qos: 2 });
+    const id = packetId(await conn.expect(Type.PUBLISH));
+    conn.send(packet(0x50, u16(id)));   // PUBREC
+    await conn.expect(Type.PUBREL);
+    conn.end();   // the PUBCOMP is lost with the connection
+    const conn2 = await broker.accept();
+    await conn2.expect(Type.CONNECT);
+    conn2.send(Buffer.from([0x20, 3, 1, 0, 0]));   // CONNACK: session present
+    expect(packetId(await conn2.expect(Type.PUBREL))).toBe(id);
+    conn2.send(packet(0x70, u16(id), [0x92, 0]));   // PUBCOMP: Packet Identifier not found
+    await expect(publishing).resolves.toBeUndefined();
+  });
+});
+
 describe('operations and the connection\'s state', () => {
   it('queues operations issued while connecting and sends them after CONNACK, in order', async () => {
     const c = client();
