@@ -165,6 +165,54 @@ describe('MqttClient against mosquitto', () => {
   });
 });
 
+describe('large messages into a kept session (mosquitto resends what it could not deliver)', () => {
+  it('default options receive a 3 MiB QoS 1 message, 3.1.1 and 5.0', async () => {
+    for (const protocolVersion of [4, 5] as const) {
+      const topic = `large/default/${protocolVersion}`;
+      const sub = await connect({ host: '127.0.0.1', port: broker.port, protocolVersion, clientId: `large-default-${protocolVersion}`, clean: false });
+      await sub.subscribe(topic, { qos: 1 });
+      const arriving = nextMessages(sub, 1, 10000);
+      const pub = await connect({ host: '127.0.0.1', port: broker.port, sendBufferSize: 4 << 20 });
+      const big = Buffer.alloc(3 << 20, protocolVersion);
+      await pub.publish(topic, big, { qos: 1 });
+      expect((await arriving)[0].payload.equals(big)).toBe(true);
+      expect(sub.connected).toBe(true);
+      await pub.end();
+      await sub.end();
+    }
+  });
+
+  it('3.1.1 with maxPacketSize set: one ERR_PACKET_TOO_LARGE, no reconnect loop; 5.0: announced, so the broker never sends it', async () => {
+    const topic = 'large/limited';
+    const limited = (protocolVersion: 4 | 5) => connect({
+      host: '127.0.0.1', port: broker.port, protocolVersion, clientId: `large-limited-${protocolVersion}`, clean: false,
+      maxPacketSize: 1024, reconnectPeriod: 20, reconnectMaxPeriod: 20,
+    });
+    const v3 = await limited(4), v5 = await limited(5);
+    const errors: Record<number, string[]> = { 4: [], 5: [] };
+    let reconnects = 0;
+    for (const [c, v] of [[v3, 4], [v5, 5]] as const) {
+      await c.subscribe(topic, { qos: 1 });
+      c.on('error', (e) => errors[v].push(e.code));
+      c.on('reconnect', () => { reconnects++; });
+    }
+    const received: string[] = [];
+    v5.on('message', (_t, p) => received.push(p.length > 100 ? `${p.length} bytes` : p.toString()));
+    const pub = await connect({ host: '127.0.0.1', port: broker.port });
+    await pub.publish(topic, Buffer.alloc(2000), { qos: 1 });
+    await pub.publish(topic, 'small', { qos: 1 });
+    expect(await pollUntil(() => v3.state === 'disconnected' && received.length > 0, 5000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 500));   // 25 reconnect periods
+    expect(received).toEqual(['small']);
+    expect(errors).toEqual({ 4: ['ERR_PACKET_TOO_LARGE'], 5: [] });
+    expect(reconnects).toBe(0);
+    expect(v5.connected).toBe(true);
+    await pub.end();
+    await v5.end();
+    await v3.end();
+  });
+});
+
 describe('signals', () => {
   it('honours an aborted signal', async () => {
     const client = await connect({ port: broker.port, host: '127.0.0.1' });

@@ -147,7 +147,7 @@ static int rx_grow(tmq_client *c)
     tmq_reader *r = &c->reader;
     int32_t size = tmq_frame(r->buf + r->start, r->end - r->start, c->version);
     uint8_t *buf;
-    if (size <= 0 || r->buf != c->mem.rx || (uint32_t)size > rx_limit(c))
+    if (size <= 0 || (uint32_t)size > rx_limit(c))
         return 0;
     buf = c->mem.rx_grow(c, (uint32_t)size);
     if (!buf)

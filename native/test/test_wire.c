@@ -86,14 +86,15 @@ TEST(frame_allows_dup_on_31_resends_only)
 TEST(strerror_names_every_code)
 {
     int e;
-    for (e = 0; e >= TMQ_ERR_STORE; e--)
+    for (e = 0; e >= TMQ_ERR_SESSION_PRESENT; e--)
         CHECK(strcmp(tmq_strerror(e), "TMQ_ERR_UNKNOWN") != 0);
     CHECK(!strcmp(tmq_strerror(TMQ_OK), "TMQ_OK"));
     CHECK(!strcmp(tmq_strerror(TMQ_ERR_UTF8), "TMQ_ERR_UTF8"));
     CHECK(!strcmp(tmq_strerror(TMQ_ERR_ARG), "TMQ_ERR_ARG"));
     CHECK(!strcmp(tmq_strerror(TMQ_ERR_RETAIN_NOT_SUPPORTED), "TMQ_ERR_RETAIN_NOT_SUPPORTED"));
     CHECK(!strcmp(tmq_strerror(TMQ_ERR_STORE), "TMQ_ERR_STORE"));
-    CHECK(!strcmp(tmq_strerror(TMQ_ERR_STORE - 1), "TMQ_ERR_UNKNOWN"));
+    CHECK(!strcmp(tmq_strerror(TMQ_ERR_SESSION_PRESENT), "TMQ_ERR_SESSION_PRESENT"));
+    CHECK(!strcmp(tmq_strerror(TMQ_ERR_SESSION_PRESENT - 1), "TMQ_ERR_UNKNOWN"));
     CHECK(!strcmp(tmq_strerror(-99), "TMQ_ERR_UNKNOWN"));
     CHECK(!strcmp(tmq_strerror(1), "TMQ_ERR_UNKNOWN"));
 }
