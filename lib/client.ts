@@ -222,6 +222,10 @@ function observed<T>(promise: Promise<T>, outcome: Outcome): Promise<T> {
  *  publish, end() of a closed client): one shared resolved promise. */
 const DONE: Promise<void> = observed(Promise.resolve(), { settled: true, failed: false });
 
+/** An engine event kept for later: kind, its four fields, the batch's data
+ *  and topics. */
+type HeldEvent = [kind: number, a: number, b: number, c: number, d: number, data: Buffer, topics: string[]];
+
 /** An operation refused at once: a rejected promise whose outcome awaitSync
  *  can read. */
 function failed(error: unknown): Promise<never> {
@@ -364,6 +368,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #pings: number[] = [];
   /** events this client has had (waitSync watches it) */
   #events = 0;
+  /** events that arrived after a CONNACK and wait until the caller of
+   *  connect() can listen (#hold), oldest first; undefined: no hold */
+  #held: HeldEvent[] | undefined;
   /** accepted QoS 0 publishes that closing the client left unwritten */
   #closedUnwritten = 0;
   /** the offline queue: publishes made while not connected and not yet
@@ -451,6 +458,10 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     try {
       for (;;) {
         if (done()) return true;
+        if (this.#held) {   // held since a CONNACK: the caller of connect() went on long ago
+          this.#release();
+          continue;
+        }
         const left = Math.max(0, Math.ceil(deadline - performance.now()));
         if (native.waitEvents(left) === 0 && left === 0) return done();
       }
@@ -830,11 +841,44 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
-  /** One engine event for this client (called by the batch dispatcher). */
+  /** One engine event for this client (called by the batch dispatcher):
+   *  handled now, or held with those before it while a hold is on. */
   _event(ev: Int32Array, i: number, data: Buffer, topics: string[]): void {
-    const a = ev[i + 2], b = ev[i + 3], c = ev[i + 4], d = ev[i + 5];
+    if (this.#held) this.#held.push([ev[i + 1], ev[i + 2], ev[i + 3], ev[i + 4], ev[i + 5], data, topics]);
+    else this.#handle(ev[i + 1], ev[i + 2], ev[i + 3], ev[i + 4], ev[i + 5], data, topics);
+  }
+
+  /** After a CONNACK: holds what arrives next until the caller of connect()
+   *  can have attached its listeners, that is until the next turn of the
+   *  event loop (its continuation, a chain of microtasks, runs first) or
+   *  the next blocking call (connectSync's caller goes on synchronously). */
+  #hold(): void {
+    if (this.#held) return;   // a CONNACK among held events: #release waits again
+    this.#held = [];
+    setImmediate(() => this.#release());
+  }
+
+  /** Handles the held events in order, up to and including a CONNACK among
+   *  them (the rest then waits another turn for that connect()'s caller).
+   *  A listener that blocks meanwhile (waitSync) goes on from here. */
+  #release(): void {
+    const held = this.#held;
+    if (!held) return;
+    while (held.length > 0) {
+      const event = held.shift()!;
+      this.#handle(...event);
+      if (event[0] === EventKind.Connack) {
+        setImmediate(() => this.#release());
+        return;
+      }
+    }
+    if (this.#held === held) this.#held = undefined;
+  }
+
+  /** One engine event for this client. */
+  #handle(kind: number, a: number, b: number, c: number, d: number, data: Buffer, topics: string[]): void {
     this.#events++;
-    switch (ev[i + 1]) {
+    switch (kind) {
       case EventKind.Connack: {
         this.#connected = true;
         this.#attempts = 0;
@@ -846,6 +890,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         this.#serverMaxPacket = connack.properties?.maximumPacketSize ?? MAX_PACKET;
         if (this.#wasConnected && !connack.sessionPresent && this.#resubscribe && !this.#ending) this.#restoreSubscriptions();
         this.#wasConnected = true;
+        this.#hold();
         this.emit('connect', connack);
         break;
       }
@@ -916,7 +961,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         this.#state = a;
         break;
       case EventKind.Closed: {
-        clients.delete(ev[i]);
+        clients.delete(this.#native!.id);
         this.#closed = true;
         this.#connected = false;
         const closed = new MqttError('ERR_CLOSED', 'the client was closed');
