@@ -411,7 +411,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  the first attempt. With automatic reconnect (options.reconnectPeriod)
    *  the client goes on trying after a failed attempt, unless the broker
    *  refused it for good; its 'connect' event tells when one succeeds, and
-   *  end() stops it. */
+   *  end() stops it. During an automatic reconnect it joins the attempt in
+   *  flight (or starts the next at once) and settles with it. */
   connect(opts: OperationOptions = {}): Promise<void> {
     try {
       return this.#startConnect(opts.signal);
