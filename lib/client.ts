@@ -1,6 +1,7 @@
 // The core client: MQTT.js option names and events, promises instead of
 // callbacks, over one native client on the environment's engine loop thread.
 import { EventEmitter } from 'node:events';
+import { types } from 'node:util';
 import { MqttError, argError, engineError, nativeError } from './errors.js';
 import {
   EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, native,
@@ -13,7 +14,8 @@ import {
 } from './properties.js';
 import { FileStore, nativeStore, withStoreDetail } from './store.js';
 import {
-  MAX_PACKET, checkBool, checkFilter, checkInt, checkQos, checkString, checkTopic, toBuffer, type QoS,
+  MAX_PACKET, abortReason, checkBool, checkFilter, checkInt, checkQos, checkSignal, checkString, checkTopic, describe,
+  isAborted, isList, isPlainObject, offAbort, onAbort, readEntries, readList, readOptions, toBuffer, type QoS,
 } from './validate.js';
 
 export type { QoS } from './validate.js';
@@ -202,8 +204,16 @@ function pemText(name: string, value: unknown): string | undefined {
   return typeof value === 'string' ? value : toBuffer(name, value).toString();
 }
 
+/** The error of an operation its signal aborted, naming the reason. */
 function aborted(signal: AbortSignal): MqttError {
-  return new MqttError('ERR_ABORTED', `aborted: ${String(signal.reason ?? 'signal')}`);
+  const reason = abortReason(signal);
+  let text = typeof reason === 'string' ? reason : describe(reason);
+  if (!types.isProxy(reason) && reason instanceof Error) {
+    try {
+      text = String(reason);   // 'AbortError: This operation was aborted'
+    } catch { /* a getter of the reason threw: its kind will do */ }
+  }
+  return new MqttError('ERR_ABORTED', `aborted: ${text}`);
 }
 
 /** How an operation's promise settled, readable synchronously (awaitSync),
@@ -251,15 +261,31 @@ function v5Properties(version: number, name: string, props: unknown, allowed: re
   return encodeProperties(name, props, allowed);
 }
 
-/** Validates options and fills in defaults for the native client. */
+/** The signal of an operation's options argument, checked (the options
+ *  read once). */
+const operationSignal = (opts: unknown) => checkSignal('options.signal', readOptions('options', opts, ['signal']).signal);
+
+/** The names of MqttClientOptions, each read once from what the caller
+ *  gave (readOptions). */
+const CLIENT_OPTIONS = [
+  'host', 'port', 'protocol', 'clientId', 'username', 'password', 'keepalive', 'clean', 'protocolVersion', 'will',
+  'properties', 'ca', 'cert', 'key', 'passphrase', 'rejectUnauthorized', 'servername', 'ALPNProtocols', 'connectTimeout',
+  'reconnectPeriod', 'reconnectMaxPeriod', 'reconnectFactor', 'reconnectResetAfter', 'maxInflight', 'maxPacketSize',
+  'sendBufferSize', 'resubscribe', 'highWaterMark', 'queueLimit', 'queueByteLimit', 'queueQoSZero', 'store',
+] as const satisfies readonly (keyof MqttClientOptions)[];
+
+/** The options the caller gave, each read once into a plain object. */
+const clientOptions = (options: unknown) => readOptions('options', options, CLIENT_OPTIONS) as MqttClientOptions;
+
+/** Validates options (read once: clientOptions) and fills in defaults for
+ *  the native client. */
 function nativeOptions(o: MqttClientOptions): NativeClientOptions {
-  if (o === null || typeof o !== 'object') throw argError('options', 'must be an object');
   const tls = o.protocol === 'mqtts';
   if (o.protocol !== undefined && o.protocol !== 'mqtt' && !tls)
-    throw argError('options.protocol', `must be 'mqtt' or 'mqtts', not ${String(o.protocol)}`);
+    throw argError('options.protocol', `must be 'mqtt' or 'mqtts', not ${describe(o.protocol)}`);
   const version = o.protocolVersion ?? 4;
   if (version !== 3 && version !== 4 && version !== 5)
-    throw argError('options.protocolVersion', `must be 3, 4 or 5, not ${String(version)}`);
+    throw argError('options.protocolVersion', `must be 3, 4 or 5, not ${describe(version)}`);
   const out: NativeClientOptions = {
     host: checkString('options.host', o.host ?? 'localhost'),
     port: checkInt('options.port', o.port ?? (tls ? 8883 : 1883), 1, 65535),
@@ -279,14 +305,14 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
   if (o.username !== undefined) out.username = checkString('options.username', o.username);
   if (o.password !== undefined) out.password = toBuffer('options.password', o.password);
   if (o.will !== undefined) {
-    if (o.will === null || typeof o.will !== 'object') throw argError('options.will', 'must be an object');
+    const will = readOptions('options.will', o.will, ['topic', 'payload', 'qos', 'retain', 'properties']);
     out.will = {
-      topic: checkTopic('options.will.topic', o.will.topic),
-      payload: toBuffer('options.will.payload', o.will.payload),
-      qos: checkQos('options.will.qos', o.will.qos ?? 0),
-      retain: checkBool('options.will.retain', o.will.retain ?? false),
+      topic: checkTopic('options.will.topic', will.topic),
+      payload: toBuffer('options.will.payload', will.payload),
+      qos: checkQos('options.will.qos', will.qos ?? 0),
+      retain: checkBool('options.will.retain', will.retain ?? false),
     };
-    const willProps = v5Properties(version, 'options.will.properties', o.will.properties, SENDABLE.will);
+    const willProps = v5Properties(version, 'options.will.properties', will.properties, SENDABLE.will);
     if (willProps) out.will.properties = willProps;
   }
   const connectProps = v5Properties(version, 'options.properties', o.properties, SENDABLE.connect);
@@ -301,7 +327,7 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
     if (o.passphrase !== undefined) out.tls.passphrase = checkString('options.passphrase', o.passphrase);
     if (o.servername !== undefined) out.tls.servername = checkString('options.servername', o.servername);
     if (o.ALPNProtocols !== undefined) {
-      if (!Array.isArray(o.ALPNProtocols)) throw argError('options.ALPNProtocols', 'must be an array of strings');
+      if (!isList(o.ALPNProtocols)) throw argError('options.ALPNProtocols', 'must be an array of strings');
       out.tls.alpn = o.ALPNProtocols.map((p, i) => checkString(`options.ALPNProtocols[${i}]`, p));
     }
   }
@@ -382,8 +408,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #queueQoSZero: boolean;
   #store: FileStore | undefined;
 
-  constructor(options: MqttClientOptions = {}) {
+  constructor(opts: MqttClientOptions = {}) {
     super();
+    const options = clientOptions(opts);
     this.options = nativeOptions(options);
     this.#highWaterMark = checkInt('options.highWaterMark', options.highWaterMark ?? 512 << 10, 0, 2 ** 31 - 1);
     this.#resubscribe = checkBool('options.resubscribe', options.resubscribe ?? true);
@@ -415,7 +442,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  flight (or starts the next at once) and settles with it. */
   connect(opts: OperationOptions = {}): Promise<void> {
     try {
-      return this.#startConnect(opts.signal);
+      return this.#startConnect(operationSignal(opts));
     } catch (e) {
       return failed(e);
     }
@@ -436,8 +463,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  throws its error (ERR_TIMEOUT after timeoutMs). For the synchronous
    *  embedded APIs: `client.awaitSync(client.publish(t, m, { qos: 1 }), 5000)`. */
   awaitSync<T>(operation: Promise<T>, timeoutMs: number): T {
-    const outcome = (operation as Observed<T>)[OUTCOME];
-    if (!outcome) throw argError('operation', 'must be a promise returned by this client');
+    checkInt('timeoutMs', timeoutMs, 0, 2 ** 31 - 1);
+    const outcome = types.isPromise(operation) ? (operation as Observed<T>)[OUTCOME] : undefined;
+    if (!outcome) throw argError('operation', `must be a promise returned by this client, not ${describe(operation)}`);
     operation.catch(() => {});   // its error is thrown here instead
     if (!outcome.settled && !this.waitSync(timeoutMs, () => outcome.settled))
       throw new MqttError('ERR_TIMEOUT', `awaitSync: not settled within ${timeoutMs} ms`);
@@ -452,6 +480,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  Not from inside an event listener (ERR_STATE). */
   waitSync(timeoutMs: number, until?: () => boolean): boolean {
     checkInt('timeoutMs', timeoutMs, 0, 2 ** 31 - 1);
+    if (until !== undefined && typeof until !== 'function') throw argError('until', `must be a function, not ${describe(until)}`);
     if (!this.#native) throw new MqttError('ERR_NOT_CONNECTED', 'waitSync: call connect() first');
     const seen = this.#events;
     const done = until ?? (() => this.#events !== seen);
@@ -478,7 +507,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     if (this.#closed) throw new MqttError('ERR_CLOSED', 'connect: the client was ended');
     if (this.#connecting) throw new MqttError('ERR_STATE', 'connect: already connecting');
     if (this.#connected) throw new MqttError('ERR_STATE', 'connect: already connected');
-    if (signal?.aborted) throw aborted(signal);
+    if (signal && isAborted(signal)) throw aborted(signal);
     if (!this.#native) {
       if (!handlerSet) {
         native.setBatchHandler(dispatch);
@@ -520,22 +549,24 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  with its reasonCode. */
   publish(topic: string, payload: string | Buffer | Uint8Array, opts: PublishOptions = {}): Promise<void> {
     try {
+      const o = readOptions('options', opts, ['qos', 'retain', 'properties', 'signal']);
+      const signal = checkSignal('options.signal', o.signal);
       if (topic !== this.#lastTopic) {
         checkTopic('topic', topic);
         this.#lastTopic = topic;
         this.#lastTopicBytes = Buffer.from(topic);
       }
       const body = toBuffer('payload', payload);
-      const qos = checkQos('options.qos', opts.qos ?? 0);
-      const retain = checkBool('options.retain', opts.retain ?? false);
-      const props = this.#properties('options.properties', opts.properties, SENDABLE.publish);
+      const qos = checkQos('options.qos', o.qos ?? 0);
+      const retain = checkBool('options.retain', o.retain ?? false);
+      const props = this.#properties('options.properties', o.properties, SENDABLE.publish);
       const size = publishSize(this.options.protocolVersion, this.#lastTopicBytes.length, body.length, qos, props);
       const [limit, what] = size > this.options.sendBufferSize ? [this.options.sendBufferSize, 'options.sendBufferSize']
         : [this.#serverMaxPacket, "the broker's Maximum Packet Size"];
       if (size > limit)
         throw new MqttError('ERR_PACKET_TOO_LARGE', `payload of ${body.length} bytes makes a ${size}-byte PUBLISH, more than ${what} (${limit})`);
       const n = this.#open('publish');
-      if (opts.signal?.aborted) throw aborted(opts.signal);
+      if (signal && isAborted(signal)) throw aborted(signal);
       if (!this.#connected) this.#checkQueue(qos, size);
       const token = this.#nextToken++;
       const accepted = qos === 0 && this.#unwritten + size <= this.#highWaterMark;
@@ -552,7 +583,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         this.#accepted.set(token, size);
         return DONE;
       }
-      return this.#track(opts.signal, (p) => this.#pending.set(token, qos === 0 ? { ...p, bytes: size } : p), token) as Promise<void>;
+      return this.#track(signal, (p) => this.#pending.set(token, qos === 0 ? { ...p, bytes: size } : p), token) as Promise<void>;
     } catch (e) {
       return failed(nativeError(e));
     }
@@ -575,28 +606,31 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  refused ones with their code >= 0x80); the others are subscribed. */
   subscribe(filters: string | string[] | Record<string, QoS | SubscriptionOptions>, opts: SubscribeOptions = {}): Promise<SubscriptionGrant[]> {
     try {
+      const o = readOptions('options', opts, ['qos', 'nl', 'rap', 'rh', 'properties', 'signal']);
+      const signal = checkSignal('options.signal', o.signal);
       let list: string[], options: number[];
-      if (typeof filters === 'string' || Array.isArray(filters)) {
-        list = typeof filters === 'string' ? [filters] : filters;
-        const byte = this.#subscriptionByte('options', opts);
+      if (typeof filters === 'string' || isList(filters)) {
+        list = typeof filters === 'string' ? [filters] : readList('filters', filters) as string[];
+        const byte = this.#subscriptionByte('options', o);
         options = list.map(() => byte);
-      } else if (filters !== null && typeof filters === 'object') {
-        list = Object.keys(filters);
-        options = list.map((f) => {
-          const o = filters[f];
-          return typeof o === 'number' ? checkQos(`filters['${f}']`, o) : this.#subscriptionByte(`filters['${f}']`, o);
+      } else if (isPlainObject(filters)) {
+        const entries = readEntries('filters', filters);
+        list = entries.map(([f]) => f);
+        options = entries.map(([f, v]) => {
+          const name = `filters['${f}']`;
+          return typeof v === 'number' ? checkQos(name, v) : this.#subscriptionByte(name, v);
         });
       } else {
         throw argError('filters', 'must be a string, an array of strings or a { filter: qos | options } object');
       }
       if (list.length === 0) throw argError('filters', 'must name at least one filter');
       list.forEach((f, i) => checkFilter(`filters[${i}]`, f));
-      const props = this.#properties('options.properties', opts.properties, SENDABLE.subscribe);
+      const props = this.#properties('options.properties', o.properties, SENDABLE.subscribe);
       const n = this.#open('subscribe');
-      if (opts.signal?.aborted) throw aborted(opts.signal);
+      if (signal && isAborted(signal)) throw aborted(signal);
       const token = this.#nextToken++;
       n.subscribe(list, options, token, props);
-      return this.#track(opts.signal, (p) => this.#pending.set(token, { ...p, filters: list, options, props }), token) as Promise<SubscriptionGrant[]>;
+      return this.#track(signal, (p) => this.#pending.set(token, { ...p, filters: list, options, props }), token) as Promise<SubscriptionGrant[]>;
     } catch (e) {
       return failed(e);
     }
@@ -605,15 +639,17 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   /** Unsubscribes from one filter or several. */
   unsubscribe(filters: string | string[], opts: UnsubscribeOptions = {}): Promise<void> {
     try {
-      const list = typeof filters === 'string' ? [filters] : filters;
-      if (!Array.isArray(list) || list.length === 0) throw argError('filters', 'must be a string or a non-empty array of strings');
+      const o = readOptions('options', opts, ['properties', 'signal']);
+      const signal = checkSignal('options.signal', o.signal);
+      const list = typeof filters === 'string' ? [filters] : isList(filters) ? readList('filters', filters) as string[] : [];
+      if (list.length === 0) throw argError('filters', 'must be a string or a non-empty array of strings');
       list.forEach((f, i) => checkFilter(`filters[${i}]`, f));
-      const props = this.#properties('options.properties', opts.properties, SENDABLE.unsubscribe);
+      const props = this.#properties('options.properties', o.properties, SENDABLE.unsubscribe);
       const n = this.#open('unsubscribe');
-      if (opts.signal?.aborted) throw aborted(opts.signal);
+      if (signal && isAborted(signal)) throw aborted(signal);
       const token = this.#nextToken++;
       n.unsubscribe(list, token, props);
-      return this.#track(opts.signal, (p) => this.#pending.set(token, { ...p, filters: list }), token) as Promise<void>;
+      return this.#track(signal, (p) => this.#pending.set(token, { ...p, filters: list }), token) as Promise<void>;
     } catch (e) {
       return failed(e);
     }
@@ -647,11 +683,12 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  next PINGRESP, rejects with ERR_STATE when not connected. */
   ping(opts: OperationOptions = {}): Promise<void> {
     try {
+      const signal = operationSignal(opts);
       const n = this.#open('ping');
-      if (opts.signal?.aborted) throw aborted(opts.signal);
+      if (signal && isAborted(signal)) throw aborted(signal);
       const token = this.#nextToken++;
       n.ping(token);
-      return this.#track(opts.signal, (p) => { this.#pending.set(token, p); this.#pings.push(token); }, token) as Promise<void>;
+      return this.#track(signal, (p) => { this.#pending.set(token, p); this.#pings.push(token); }, token) as Promise<void>;
     } catch (e) {
       return failed(e);
     }
@@ -659,8 +696,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
 
   /** A SUBSCRIBE options byte: QoS, and the 5.0 bits No Local, Retain As
    *  Published and Retain Handling (refused before 5.0). */
-  #subscriptionByte(name: string, o: SubscriptionOptions | undefined): number {
-    if (o === null || typeof o !== 'object') throw argError(name, 'must be a QoS or an object of subscription options');
+  #subscriptionByte(name: string, value: unknown): number {
+    if (value === null || typeof value !== 'object') throw argError(name, 'must be a QoS or an object of subscription options');
+    const o = readOptions(name, value, ['qos', 'nl', 'rap', 'rh']);
     const qos = checkQos(`${name}.qos`, o.qos ?? 0);
     const nl = checkBool(`${name}.nl`, o.nl ?? false);
     const rap = checkBool(`${name}.rap`, o.rap ?? false);
@@ -677,17 +715,23 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  pending rejects with ERR_CLOSED. A connection lost while finishing closes
    *  the client the same way. */
   end(opts: { force?: boolean } = {}): Promise<void> {
+    let force: boolean;
+    try {
+      force = checkBool('options.force', readOptions('options', opts, ['force']).force ?? false);
+    } catch (e) {
+      return failed(e);
+    }
     if (this.#closed || !this.#native) {
       this.#closed = true;
       return DONE;
     }
-    if (opts.force && this.#ended) {
+    if (force && this.#ended) {
       this.#close();
       return this.#ended;
     }
     if (this.#ended) return this.#ended;
     this.#ended = this.#track(undefined, (p) => { this.#ending = p; }) as Promise<void>;
-    if (opts.force || !this.#connected) this.#close();
+    if (force || !this.#connected) this.#close();
     else this.#disconnectWhenIdle();
     return this.#ended;
   }
@@ -724,7 +768,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  signal aborts. Subscribing is separate: call subscribe() as well. */
   messages(filter?: string, opts: MessagesOptions = {}): AsyncIterableIterator<MessagePacket> {
     if (filter !== undefined) checkFilter('filter', filter);
-    const limit = checkInt('options.highWaterMark', opts.highWaterMark ?? 10000, 1, 2 ** 31 - 1);
+    const o = readOptions('options', opts, ['highWaterMark', 'signal']);
+    const limit = checkInt('options.highWaterMark', o.highWaterMark ?? 10000, 1, 2 ** 31 - 1);
+    const signal = checkSignal('options.signal', o.signal);
     const queue: MessagePacket[] = [];
     let waiting: { resolve(r: IteratorResult<MessagePacket>): void; reject(e: Error): void } | undefined;
     let failure: Error | undefined;
@@ -735,7 +781,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       failure = err;
       this.off('message', onMessage);
       this.off('close', onClose);
-      opts.signal?.removeEventListener('abort', onAbort);
+      if (signal) offAbort(signal, abortIteration);
       if (waiting && (err === undefined || queue.length === 0)) {
         const w = waiting;
         waiting = undefined;
@@ -756,11 +802,11 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       }
     };
     const onClose = () => finish();
-    const onAbort = () => finish(opts.signal ? aborted(opts.signal) : undefined);
+    const abortIteration = () => finish(signal ? aborted(signal) : undefined);
     this.on('message', onMessage);
     this.once('close', onClose);
-    if (opts.signal?.aborted) onAbort();
-    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal && isAborted(signal)) abortIteration();
+    else if (signal) onAbort(signal, abortIteration);
     const iterator: AsyncIterableIterator<MessagePacket> = {
       next: () => {
         const value = queue.shift();
@@ -808,14 +854,14 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         reject: (error) => { Object.assign(outcome, { settled: true, failed: true, error }); reject(error); },
       };
       register(pending);
-      signal?.addEventListener('abort', () => {
+      if (signal) onAbort(signal, () => {
         if (token !== undefined) {
           this.#settle(token);
           if (!this.#closing && !this.#closed) this.#native?.cancel(token);   // withdrawn if still offline
         }
         else if (this.#connecting === pending) this.#connecting = undefined;
         pending.reject(aborted(signal));
-      }, { once: true });
+      });
     }), outcome);
   }
 
@@ -1032,7 +1078,7 @@ export function urlOptions(url: string, name: string): { options: MqttClientOpti
  *  fails the client is closed (it does not go on reconnecting) and the
  *  promise rejects with the attempt's error. */
 export async function connect(url: string | MqttClientOptions, options: MqttClientOptions = {}): Promise<MqttClient> {
-  const opts = typeof url === 'string' ? { ...options, ...urlOptions(url, 'url').options } : url;
+  const opts = typeof url === 'string' ? { ...clientOptions(options), ...urlOptions(url, 'url').options } : url;
   const client = new MqttClient(opts);
   try {
     await client.connect();
