@@ -907,19 +907,22 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
 
   /** Handles the held events in order, up to and including a CONNACK among
    *  them (the rest then waits another turn for that connect()'s caller).
-   *  A listener that blocks meanwhile (waitSync) goes on from here. */
+   *  A listener that blocks meanwhile (waitSync) goes on from here; one
+   *  that throws leaves the rest for the next turn. */
   #release(): void {
     const held = this.#held;
     if (!held) return;
-    while (held.length > 0) {
-      const event = held.shift()!;
-      this.#handle(...event);
-      if (event[0] === EventKind.Connack) {
-        setImmediate(() => this.#release());
-        return;
+    let again = false;
+    try {
+      while (held.length > 0 && !again) {
+        const event = held.shift()!;
+        again = event[0] === EventKind.Connack;
+        this.#handle(...event);
       }
+    } finally {
+      if (again || held.length > 0) setImmediate(() => this.#release());
+      else if (this.#held === held) this.#held = undefined;
     }
-    if (this.#held === held) this.#held = undefined;
   }
 
   /** One engine event for this client. */
