@@ -487,9 +487,12 @@ void Core::Handle(Job *job)
 {
     switch (job->kind) {
     case Job::kConnect: {
-        // a connect that cannot start ends like one that failed: Disconnect
+        // a connect that cannot start ends like one that failed: Disconnect.
+        // One that finds an attempt in flight or the connection up
+        // (TMQ_ERR_STATE: an automatic reconnect got there first) joins it:
+        // its CONNACK or Disconnect event settles this connect too.
         int rc = closed_ ? TMQ_ERR_CLOSED : tmq_client_connect(&client_, tmq_now_ms());
-        if (rc != TMQ_OK)
+        if (rc != TMQ_OK && rc != TMQ_ERR_STATE)
             loop_->Emit(id_, kDisconnect, rc, 0);
         delete job;
         break;

@@ -1,6 +1,7 @@
 // The core client: MQTT.js option names and events, promises instead of
 // callbacks, over one native client on the environment's engine loop thread.
 import { EventEmitter } from 'node:events';
+import { types } from 'node:util';
 import { MqttError, argError, engineError, nativeError } from './errors.js';
 import {
   EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, native,
@@ -13,7 +14,8 @@ import {
 } from './properties.js';
 import { FileStore, nativeStore, withStoreDetail } from './store.js';
 import {
-  MAX_PACKET, checkBool, checkFilter, checkInt, checkQos, checkString, checkTopic, toBuffer, type QoS,
+  MAX_PACKET, abortReason, checkBool, checkFilter, checkInt, checkQos, checkSignal, checkString, checkTopic, describe,
+  isAborted, isList, isPlainObject, offAbort, onAbort, readEntries, readList, readOptions, toBuffer, type QoS,
 } from './validate.js';
 
 export type { QoS } from './validate.js';
@@ -233,8 +235,16 @@ function pemText(name: string, value: unknown): string | undefined {
   return typeof value === 'string' ? value : toBuffer(name, value).toString();
 }
 
+/** The error of an operation its signal aborted, naming the reason. */
 function aborted(signal: AbortSignal): MqttError {
-  return new MqttError('ERR_ABORTED', `aborted: ${String(signal.reason ?? 'signal')}`);
+  const reason = abortReason(signal);
+  let text = typeof reason === 'string' ? reason : describe(reason);
+  if (!types.isProxy(reason) && reason instanceof Error) {
+    try {
+      text = String(reason);   // 'AbortError: This operation was aborted'
+    } catch { /* a getter of the reason threw: its kind will do */ }
+  }
+  return new MqttError('ERR_ABORTED', `aborted: ${text}`);
 }
 
 /** How an operation's promise settled, readable synchronously (awaitSync),
@@ -252,6 +262,10 @@ function observed<T>(promise: Promise<T>, outcome: Outcome): Promise<T> {
 /** What every operation that succeeds at once returns (an accepted QoS 0
  *  publish, end() of a closed client): one shared resolved promise. */
 const DONE: Promise<void> = observed(Promise.resolve(), { settled: true, failed: false });
+
+/** An engine event kept for later: kind, its four fields, the batch's data
+ *  and topics. */
+type HeldEvent = [kind: number, a: number, b: number, c: number, d: number, data: Buffer, topics: string[]];
 
 /** An operation refused at once: a rejected promise whose outcome awaitSync
  *  can read. */
@@ -278,15 +292,31 @@ function v5Properties(version: number, name: string, props: unknown, allowed: re
   return encodeProperties(name, props, allowed);
 }
 
-/** Validates options and fills in defaults for the native client. */
+/** The signal of an operation's options argument, checked (the options
+ *  read once). */
+const operationSignal = (opts: unknown) => checkSignal('options.signal', readOptions('options', opts, ['signal']).signal);
+
+/** The names of MqttClientOptions, each read once from what the caller
+ *  gave (readOptions). */
+const CLIENT_OPTIONS = [
+  'host', 'port', 'protocol', 'clientId', 'username', 'password', 'keepalive', 'clean', 'protocolVersion', 'will',
+  'properties', 'ca', 'cert', 'key', 'passphrase', 'rejectUnauthorized', 'servername', 'ALPNProtocols', 'connectTimeout',
+  'reconnectPeriod', 'reconnectMaxPeriod', 'reconnectFactor', 'reconnectResetAfter', 'maxInflight', 'maxPacketSize',
+  'sendBufferSize', 'resubscribe', 'highWaterMark', 'queueLimit', 'queueByteLimit', 'queueQoSZero', 'store',
+] as const satisfies readonly (keyof MqttClientOptions)[];
+
+/** The options the caller gave, each read once into a plain object. */
+const clientOptions = (options: unknown) => readOptions('options', options, CLIENT_OPTIONS) as MqttClientOptions;
+
+/** Validates options (read once: clientOptions) and fills in defaults for
+ *  the native client. */
 function nativeOptions(o: MqttClientOptions): NativeClientOptions {
-  if (o === null || typeof o !== 'object') throw argError('options', 'must be an object');
   const tls = o.protocol === 'mqtts';
   if (o.protocol !== undefined && o.protocol !== 'mqtt' && !tls)
-    throw argError('options.protocol', `must be 'mqtt' or 'mqtts', not ${String(o.protocol)}`);
+    throw argError('options.protocol', `must be 'mqtt' or 'mqtts', not ${describe(o.protocol)}`);
   const version = o.protocolVersion ?? 4;
   if (version !== 3 && version !== 4 && version !== 5)
-    throw argError('options.protocolVersion', `must be 3, 4 or 5, not ${String(version)}`);
+    throw argError('options.protocolVersion', `must be 3, 4 or 5, not ${describe(version)}`);
   const out: NativeClientOptions = {
     host: checkString('options.host', o.host ?? 'localhost'),
     port: checkInt('options.port', o.port ?? (tls ? 8883 : 1883), 1, 65535),
@@ -306,14 +336,14 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
   if (o.username !== undefined) out.username = checkString('options.username', o.username);
   if (o.password !== undefined) out.password = toBuffer('options.password', o.password);
   if (o.will !== undefined) {
-    if (o.will === null || typeof o.will !== 'object') throw argError('options.will', 'must be an object');
+    const will = readOptions('options.will', o.will, ['topic', 'payload', 'qos', 'retain', 'properties']);
     out.will = {
-      topic: checkTopic('options.will.topic', o.will.topic),
-      payload: toBuffer('options.will.payload', o.will.payload),
-      qos: checkQos('options.will.qos', o.will.qos ?? 0),
-      retain: checkBool('options.will.retain', o.will.retain ?? false),
+      topic: checkTopic('options.will.topic', will.topic),
+      payload: toBuffer('options.will.payload', will.payload),
+      qos: checkQos('options.will.qos', will.qos ?? 0),
+      retain: checkBool('options.will.retain', will.retain ?? false),
     };
-    const willProps = v5Properties(version, 'options.will.properties', o.will.properties, SENDABLE.will);
+    const willProps = v5Properties(version, 'options.will.properties', will.properties, SENDABLE.will);
     if (willProps) out.will.properties = willProps;
   }
   const connectProps = v5Properties(version, 'options.properties', o.properties, SENDABLE.connect);
@@ -328,7 +358,7 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
     if (o.passphrase !== undefined) out.tls.passphrase = checkString('options.passphrase', o.passphrase);
     if (o.servername !== undefined) out.tls.servername = checkString('options.servername', o.servername);
     if (o.ALPNProtocols !== undefined) {
-      if (!Array.isArray(o.ALPNProtocols)) throw argError('options.ALPNProtocols', 'must be an array of strings');
+      if (!isList(o.ALPNProtocols)) throw argError('options.ALPNProtocols', 'must be an array of strings');
       out.tls.alpn = o.ALPNProtocols.map((p, i) => checkString(`options.ALPNProtocols[${i}]`, p));
     }
   }
@@ -395,6 +425,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #pings: number[] = [];
   /** events this client has had (waitSync watches it) */
   #events = 0;
+  /** events that arrived after a CONNACK and wait until the caller of
+   *  connect() can listen (#hold), oldest first; undefined: no hold */
+  #held: HeldEvent[] | undefined;
   /** accepted QoS 0 publishes that closing the client left unwritten */
   #closedUnwritten = 0;
   /** the offline queue: publishes made while not connected and not yet
@@ -406,8 +439,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #queueQoSZero: boolean;
   #store: FileStore | undefined;
 
-  constructor(options: MqttClientOptions = {}) {
+  constructor(opts: MqttClientOptions = {}) {
     super();
+    const options = clientOptions(opts);
     this.options = nativeOptions(options);
     this.#highWaterMark = checkInt('options.highWaterMark', options.highWaterMark ?? 512 << 10, 0, 2 ** 31 - 1);
     this.#resubscribe = checkBool('options.resubscribe', options.resubscribe ?? true);
@@ -435,10 +469,11 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  the first attempt. With automatic reconnect (options.reconnectPeriod)
    *  the client goes on trying after a failed attempt, unless the broker
    *  refused it for good; its 'connect' event tells when one succeeds, and
-   *  end() stops it. */
+   *  end() stops it. During an automatic reconnect it joins the attempt in
+   *  flight (or starts the next at once) and settles with it. */
   connect(opts: OperationOptions = {}): Promise<void> {
     try {
-      return this.#startConnect(opts.signal);
+      return this.#startConnect(operationSignal(opts));
     } catch (e) {
       return failed(e);
     }
@@ -459,8 +494,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  throws its error (ERR_TIMEOUT after timeoutMs). For the synchronous
    *  embedded APIs: `client.awaitSync(client.publish(t, m, { qos: 1 }), 5000)`. */
   awaitSync<T>(operation: Promise<T>, timeoutMs: number): T {
-    const outcome = (operation as Observed<T>)[OUTCOME];
-    if (!outcome) throw argError('operation', 'must be a promise returned by this client');
+    checkInt('timeoutMs', timeoutMs, 0, 2 ** 31 - 1);
+    const outcome = types.isPromise(operation) ? (operation as Observed<T>)[OUTCOME] : undefined;
+    if (!outcome) throw argError('operation', `must be a promise returned by this client, not ${describe(operation)}`);
     operation.catch(() => {});   // its error is thrown here instead
     if (!outcome.settled && !this.waitSync(timeoutMs, () => outcome.settled))
       throw new MqttError('ERR_TIMEOUT', `awaitSync: not settled within ${timeoutMs} ms`);
@@ -475,6 +511,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  Not from inside an event listener (ERR_STATE). */
   waitSync(timeoutMs: number, until?: () => boolean): boolean {
     checkInt('timeoutMs', timeoutMs, 0, 2 ** 31 - 1);
+    if (until !== undefined && typeof until !== 'function') throw argError('until', `must be a function, not ${describe(until)}`);
     if (!this.#native) throw new MqttError('ERR_NOT_CONNECTED', 'waitSync: call connect() first');
     const seen = this.#events;
     const done = until ?? (() => this.#events !== seen);
@@ -482,6 +519,10 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     try {
       for (;;) {
         if (done()) return true;
+        if (this.#held) {   // held since a CONNACK: the caller of connect() went on long ago
+          this.#release();
+          continue;
+        }
         const left = Math.max(0, Math.ceil(deadline - performance.now()));
         if (native.waitEvents(left) === 0 && left === 0) return done();
       }
@@ -497,7 +538,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     if (this.#closed) throw new MqttError('ERR_CLOSED', 'connect: the client was ended');
     if (this.#connecting) throw new MqttError('ERR_STATE', 'connect: already connecting');
     if (this.#connected) throw new MqttError('ERR_STATE', 'connect: already connected');
-    if (signal?.aborted) throw aborted(signal);
+    if (signal && isAborted(signal)) throw aborted(signal);
     if (!this.#native) {
       if (!handlerSet) {
         native.setBatchHandler(dispatch);
@@ -539,19 +580,21 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  with its reasonCode. */
   publish(topic: string, payload: string | Buffer | Uint8Array, opts: PublishOptions = {}): Promise<void> {
     try {
+      const o = readOptions('options', opts, ['qos', 'retain', 'properties', 'signal']);
+      const signal = checkSignal('options.signal', o.signal);
       if (topic !== this.#lastTopic) {
         checkTopic('topic', topic);
         this.#lastTopic = topic;
         this.#lastTopicBytes = Buffer.from(topic);
       }
       const body = toBuffer('payload', payload);
-      const qos = checkQos('options.qos', opts.qos ?? 0);
-      const retain = checkBool('options.retain', opts.retain ?? false);
-      const props = this.#properties('options.properties', opts.properties, SENDABLE.publish);
+      const qos = checkQos('options.qos', o.qos ?? 0);
+      const retain = checkBool('options.retain', o.retain ?? false);
+      const props = this.#properties('options.properties', o.properties, SENDABLE.publish);
       const size = publishSize(this.options.protocolVersion, this.#lastTopicBytes.length, body.length, qos, props);
       this.#checkSize(`payload of ${body.length} bytes makes a ${size}-byte PUBLISH`, size);
       const n = this.#open('publish');
-      if (opts.signal?.aborted) throw aborted(opts.signal);
+      if (signal && isAborted(signal)) throw aborted(signal);
       if (!this.#connected) this.#checkQueue(qos, size);
       const token = this.#nextToken++;
       const accepted = qos === 0 && this.#unwritten + size <= this.#highWaterMark;
@@ -568,7 +611,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         this.#accepted.set(token, size);
         return DONE;
       }
-      return this.#track(opts.signal, (p) => this.#pending.set(token, qos === 0 ? { ...p, bytes: size } : p), token) as Promise<void>;
+      return this.#track(signal, (p) => this.#pending.set(token, qos === 0 ? { ...p, bytes: size } : p), token) as Promise<void>;
     } catch (e) {
       return failed(nativeError(e));
     }
@@ -600,30 +643,33 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  refused ones with their code >= 0x80); the others are subscribed. */
   subscribe(filters: string | string[] | Record<string, QoS | SubscriptionOptions>, opts: SubscribeOptions = {}): Promise<SubscriptionGrant[]> {
     try {
+      const o = readOptions('options', opts, ['qos', 'nl', 'rap', 'rh', 'properties', 'signal']);
+      const signal = checkSignal('options.signal', o.signal);
       let list: string[], options: number[];
-      if (typeof filters === 'string' || Array.isArray(filters)) {
-        list = typeof filters === 'string' ? [filters] : filters;
-        const byte = this.#subscriptionByte('options', opts);
+      if (typeof filters === 'string' || isList(filters)) {
+        list = typeof filters === 'string' ? [filters] : readList('filters', filters) as string[];
+        const byte = this.#subscriptionByte('options', o);
         options = list.map(() => byte);
-      } else if (filters !== null && typeof filters === 'object') {
-        list = Object.keys(filters);
-        options = list.map((f) => {
-          const o = filters[f];
-          return typeof o === 'number' ? checkQos(`filters['${f}']`, o) : this.#subscriptionByte(`filters['${f}']`, o);
+      } else if (isPlainObject(filters)) {
+        const entries = readEntries('filters', filters);
+        list = entries.map(([f]) => f);
+        options = entries.map(([f, v]) => {
+          const name = `filters['${f}']`;
+          return typeof v === 'number' ? checkQos(name, v) : this.#subscriptionByte(name, v);
         });
       } else {
         throw argError('filters', 'must be a string, an array of strings or a { filter: qos | options } object');
       }
       if (list.length === 0) throw argError('filters', 'must name at least one filter');
       list.forEach((f, i) => checkFilter(`filters[${i}]`, f));
-      const props = this.#properties('options.properties', opts.properties, SENDABLE.subscribe);
+      const props = this.#properties('options.properties', o.properties, SENDABLE.subscribe);
       const size = requestSize(this.options.protocolVersion, list, true, props);
       this.#checkSize(`filters make a ${size}-byte SUBSCRIBE`, size);
       const n = this.#open('subscribe');
-      if (opts.signal?.aborted) throw aborted(opts.signal);
+      if (signal && isAborted(signal)) throw aborted(signal);
       const token = this.#nextToken++;
       n.subscribe(list, options, token, props);
-      return this.#track(opts.signal, (p) => this.#pending.set(token, { ...p, filters: list, options, props }), token) as Promise<SubscriptionGrant[]>;
+      return this.#track(signal, (p) => this.#pending.set(token, { ...p, filters: list, options, props }), token) as Promise<SubscriptionGrant[]>;
     } catch (e) {
       return failed(e);
     }
@@ -632,17 +678,19 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   /** Unsubscribes from one filter or several. */
   unsubscribe(filters: string | string[], opts: UnsubscribeOptions = {}): Promise<void> {
     try {
-      const list = typeof filters === 'string' ? [filters] : filters;
-      if (!Array.isArray(list) || list.length === 0) throw argError('filters', 'must be a string or a non-empty array of strings');
+      const o = readOptions('options', opts, ['properties', 'signal']);
+      const signal = checkSignal('options.signal', o.signal);
+      const list = typeof filters === 'string' ? [filters] : isList(filters) ? readList('filters', filters) as string[] : [];
+      if (list.length === 0) throw argError('filters', 'must be a string or a non-empty array of strings');
       list.forEach((f, i) => checkFilter(`filters[${i}]`, f));
-      const props = this.#properties('options.properties', opts.properties, SENDABLE.unsubscribe);
+      const props = this.#properties('options.properties', o.properties, SENDABLE.unsubscribe);
       const size = requestSize(this.options.protocolVersion, list, false, props);
       this.#checkSize(`filters make a ${size}-byte UNSUBSCRIBE`, size);
       const n = this.#open('unsubscribe');
-      if (opts.signal?.aborted) throw aborted(opts.signal);
+      if (signal && isAborted(signal)) throw aborted(signal);
       const token = this.#nextToken++;
       n.unsubscribe(list, token, props);
-      return this.#track(opts.signal, (p) => this.#pending.set(token, { ...p, filters: list }), token) as Promise<void>;
+      return this.#track(signal, (p) => this.#pending.set(token, { ...p, filters: list }), token) as Promise<void>;
     } catch (e) {
       return failed(e);
     }
@@ -676,11 +724,12 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  next PINGRESP, rejects with ERR_STATE when not connected. */
   ping(opts: OperationOptions = {}): Promise<void> {
     try {
+      const signal = operationSignal(opts);
       const n = this.#open('ping');
-      if (opts.signal?.aborted) throw aborted(opts.signal);
+      if (signal && isAborted(signal)) throw aborted(signal);
       const token = this.#nextToken++;
       n.ping(token);
-      return this.#track(opts.signal, (p) => { this.#pending.set(token, p); this.#pings.push(token); }, token) as Promise<void>;
+      return this.#track(signal, (p) => { this.#pending.set(token, p); this.#pings.push(token); }, token) as Promise<void>;
     } catch (e) {
       return failed(e);
     }
@@ -688,8 +737,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
 
   /** A SUBSCRIBE options byte: QoS, and the 5.0 bits No Local, Retain As
    *  Published and Retain Handling (refused before 5.0). */
-  #subscriptionByte(name: string, o: SubscriptionOptions | undefined): number {
-    if (o === null || typeof o !== 'object') throw argError(name, 'must be a QoS or an object of subscription options');
+  #subscriptionByte(name: string, value: unknown): number {
+    if (value === null || typeof value !== 'object') throw argError(name, 'must be a QoS or an object of subscription options');
+    const o = readOptions(name, value, ['qos', 'nl', 'rap', 'rh']);
     const qos = checkQos(`${name}.qos`, o.qos ?? 0);
     const nl = checkBool(`${name}.nl`, o.nl ?? false);
     const rap = checkBool(`${name}.rap`, o.rap ?? false);
@@ -706,17 +756,23 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  pending rejects with ERR_CLOSED. A connection lost while finishing closes
    *  the client the same way. */
   end(opts: { force?: boolean } = {}): Promise<void> {
+    let force: boolean;
+    try {
+      force = checkBool('options.force', readOptions('options', opts, ['force']).force ?? false);
+    } catch (e) {
+      return failed(e);
+    }
     if (this.#closed || !this.#native) {
       this.#closed = true;
       return DONE;
     }
-    if (opts.force && this.#ended) {
+    if (force && this.#ended) {
       this.#close();
       return this.#ended;
     }
     if (this.#ended) return this.#ended;
     this.#ended = this.#track(undefined, (p) => { this.#ending = p; }) as Promise<void>;
-    if (opts.force || !this.#connected) this.#close();
+    if (force || !this.#connected) this.#close();
     else this.#disconnectWhenIdle();
     return this.#ended;
   }
@@ -753,7 +809,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  signal aborts. Subscribing is separate: call subscribe() as well. */
   messages(filter?: string, opts: MessagesOptions = {}): AsyncIterableIterator<MessagePacket> {
     if (filter !== undefined) checkFilter('filter', filter);
-    const limit = checkInt('options.highWaterMark', opts.highWaterMark ?? 10000, 1, 2 ** 31 - 1);
+    const o = readOptions('options', opts, ['highWaterMark', 'signal']);
+    const limit = checkInt('options.highWaterMark', o.highWaterMark ?? 10000, 1, 2 ** 31 - 1);
+    const signal = checkSignal('options.signal', o.signal);
     const queue: MessagePacket[] = [];
     let waiting: { resolve(r: IteratorResult<MessagePacket>): void; reject(e: Error): void } | undefined;
     let failure: Error | undefined;
@@ -764,7 +822,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       failure = err;
       this.off('message', onMessage);
       this.off('close', onClose);
-      opts.signal?.removeEventListener('abort', onAbort);
+      if (signal) offAbort(signal, abortIteration);
       if (waiting && (err === undefined || queue.length === 0)) {
         const w = waiting;
         waiting = undefined;
@@ -785,11 +843,11 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       }
     };
     const onClose = () => finish();
-    const onAbort = () => finish(opts.signal ? aborted(opts.signal) : undefined);
+    const abortIteration = () => finish(signal ? aborted(signal) : undefined);
     this.on('message', onMessage);
     this.once('close', onClose);
-    if (opts.signal?.aborted) onAbort();
-    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal && isAborted(signal)) abortIteration();
+    else if (signal) onAbort(signal, abortIteration);
     const iterator: AsyncIterableIterator<MessagePacket> = {
       next: () => {
         const value = queue.shift();
@@ -837,14 +895,14 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         reject: (error) => { Object.assign(outcome, { settled: true, failed: true, error }); reject(error); },
       };
       register(pending);
-      signal?.addEventListener('abort', () => {
+      if (signal) onAbort(signal, () => {
         if (token !== undefined) {
           this.#settle(token);
           if (!this.#closing && !this.#closed) this.#native?.cancel(token);   // withdrawn if still offline
         }
         else if (this.#connecting === pending) this.#connecting = undefined;
         pending.reject(aborted(signal));
-      }, { once: true });
+      });
     }), outcome);
   }
 
@@ -871,11 +929,47 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
-  /** One engine event for this client (called by the batch dispatcher). */
+  /** One engine event for this client (called by the batch dispatcher):
+   *  handled now, or held with those before it while a hold is on. */
   _event(ev: Int32Array, i: number, data: Buffer, topics: string[]): void {
-    const a = ev[i + 2], b = ev[i + 3], c = ev[i + 4], d = ev[i + 5];
+    if (this.#held) this.#held.push([ev[i + 1], ev[i + 2], ev[i + 3], ev[i + 4], ev[i + 5], data, topics]);
+    else this.#handle(ev[i + 1], ev[i + 2], ev[i + 3], ev[i + 4], ev[i + 5], data, topics);
+  }
+
+  /** After a CONNACK: holds what arrives next until the caller of connect()
+   *  can have attached its listeners, that is until the next turn of the
+   *  event loop (its continuation, a chain of microtasks, runs first) or
+   *  the next blocking call (connectSync's caller goes on synchronously). */
+  #hold(): void {
+    if (this.#held) return;   // a CONNACK among held events: #release waits again
+    this.#held = [];
+    setImmediate(() => this.#release());
+  }
+
+  /** Handles the held events in order, up to and including a CONNACK among
+   *  them (the rest then waits another turn for that connect()'s caller).
+   *  A listener that blocks meanwhile (waitSync) goes on from here; one
+   *  that throws leaves the rest for the next turn. */
+  #release(): void {
+    const held = this.#held;
+    if (!held) return;
+    let again = false;
+    try {
+      while (held.length > 0 && !again) {
+        const event = held.shift()!;
+        again = event[0] === EventKind.Connack;
+        this.#handle(...event);
+      }
+    } finally {
+      if (again || held.length > 0) setImmediate(() => this.#release());
+      else if (this.#held === held) this.#held = undefined;
+    }
+  }
+
+  /** One engine event for this client. */
+  #handle(kind: number, a: number, b: number, c: number, d: number, data: Buffer, topics: string[]): void {
     this.#events++;
-    switch (ev[i + 1]) {
+    switch (kind) {
       case EventKind.Connack: {
         this.#connected = true;
         this.#attempts = 0;
@@ -887,6 +981,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         this.#serverMaxPacket = connack.properties?.maximumPacketSize ?? MAX_PACKET;
         if (this.#wasConnected && !connack.sessionPresent && this.#resubscribe && !this.#ending) this.#restoreSubscriptions();
         this.#wasConnected = true;
+        this.#hold();
         this.emit('connect', connack);
         break;
       }
@@ -957,7 +1052,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         this.#state = a;
         break;
       case EventKind.Closed: {
-        clients.delete(ev[i]);
+        clients.delete(this.#native!.id);
         this.#closed = true;
         this.#connected = false;
         const closed = new MqttError('ERR_CLOSED', 'the client was closed');
@@ -1027,7 +1122,7 @@ export function urlOptions(url: string, name: string): { options: MqttClientOpti
  *  fails the client is closed (it does not go on reconnecting) and the
  *  promise rejects with the attempt's error. */
 export async function connect(url: string | MqttClientOptions, options: MqttClientOptions = {}): Promise<MqttClient> {
-  const opts = typeof url === 'string' ? { ...options, ...urlOptions(url, 'url').options } : url;
+  const opts = typeof url === 'string' ? { ...clientOptions(options), ...urlOptions(url, 'url').options } : url;
   const client = new MqttClient(opts);
   try {
     await client.connect();

@@ -154,8 +154,11 @@ export type BatchHandler = (events: Int32Array, data: Buffer, topics: string[]) 
 export interface NativeClient {
   /** Unique within the environment; the first field of its events. */
   readonly id: number;
-  /** Starts connecting (and, with reconnectPeriod, reconnecting); a connect
-   *  that cannot start gives a Disconnect event with the error. */
+  /** Starts connecting (and, with reconnectPeriod, reconnecting), at once
+   *  also while waiting to reconnect; a connect that cannot start gives a
+   *  Disconnect event with the error. While an attempt is in flight or the
+   *  connection is up it does nothing: that attempt's CONNACK or Disconnect
+   *  event follows. */
   connect(): void;
   /** Queues a PUBLISH; topic (a string, or its UTF-8 bytes), payload and the
    *  5.0 property block are copied. */

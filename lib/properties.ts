@@ -3,8 +3,9 @@
 // names and JavaScript types, then by the engine for everything MQTT says
 // (which packet may carry what, duplicates, ranges, UTF-8). Incoming blocks
 // reach this file only after the engine has validated them.
+import { types } from 'node:util';
 import { argError } from './errors.js';
-import { checkBool, checkInt, checkString } from './validate.js';
+import { checkBool, checkInt, checkString, isList, readEntries, readList } from './validate.js';
 
 /** User properties: name to value, or to several values in order. */
 export type UserProperties = Record<string, string | string[]>;
@@ -153,7 +154,7 @@ function writeValue(out: number[], def: Def, name: string, v: unknown): void {
       field(out, name, text(name, v));
       return;
     case 'bin':
-      if (!(v instanceof Uint8Array)) throw argError(name, 'must be a Buffer or Uint8Array');
+      if (!types.isUint8Array(v)) throw argError(name, 'must be a Buffer or Uint8Array');
       field(out, name, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
       return;
     case 'pair':
@@ -175,9 +176,9 @@ function writeValue(out: number[], def: Def, name: string, v: unknown): void {
  *  undefined or an empty object. Throws an MqttError naming the property. */
 export function encodeProperties(name: string, props: unknown, allowed: readonly string[]): Buffer | undefined {
   if (props === undefined) return undefined;
-  if (props === null || typeof props !== 'object' || Array.isArray(props)) throw argError(name, 'must be an object');
+  if (props === null || typeof props !== 'object' || isList(props)) throw argError(name, 'must be an object');
   const out: number[] = [];
-  for (const [key, value] of Object.entries(props)) {
+  for (const [key, value] of readEntries(name, props)) {
     if (value === undefined) continue;
     const def = BY_NAME.get(key);
     if (!def || !allowed.includes(key))
@@ -187,10 +188,10 @@ export function encodeProperties(name: string, props: unknown, allowed: readonly
       writeValue(out, def, `${name}.${key}`, value);
       continue;
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value))
+    if (value === null || typeof value !== 'object' || isList(value))
       throw argError(`${name}.userProperties`, 'must be an object of strings or string arrays');
-    for (const [k, vs] of Object.entries(value as Record<string, unknown>)) {
-      for (const v of Array.isArray(vs) ? vs : [vs]) {
+    for (const [k, vs] of readEntries(`${name}.userProperties`, value)) {
+      for (const v of isList(vs) ? readList(`${name}.userProperties['${k}']`, vs) : [vs]) {
         vbi(out, def.id);
         field(out, `${name}.userProperties`, text(`${name}.userProperties key`, k));
         field(out, `${name}.userProperties['${k}']`, text(`${name}.userProperties['${k}']`, v));

@@ -1,5 +1,6 @@
 // Argument checks shared by the client and the property encoder: each
 // failure is an MqttError whose message names the argument.
+import { types } from 'node:util';
 import { MqttError, argError, engineError } from './errors.js';
 import { native } from './native.js';
 
@@ -11,7 +12,7 @@ export const MAX_PACKET = 268435460;
 /** An integer from min to max, or an MqttError naming the argument. */
 export function checkInt(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-    throw argError(name, `must be an integer from ${min} to ${max}, not ${String(value)}`);
+    throw argError(name, `must be an integer from ${min} to ${max}, not ${describe(value)}`);
   return value;
 }
 
@@ -55,7 +56,121 @@ export const checkFilter = (name: string, value: unknown) => checkTopicLike(name
 /** A payload-like value as a Buffer (a view, not a copy, of a Uint8Array). */
 export function toBuffer(name: string, value: unknown): Buffer {
   if (typeof value === 'string') return Buffer.from(value);
-  if (Buffer.isBuffer(value)) return value;
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  throw argError(name, `must be a string, Buffer or Uint8Array, not ${value === null ? 'null' : typeof value}`);
+  if (!types.isUint8Array(value)) throw argError(name, `must be a string, Buffer or Uint8Array, not ${describe(value)}`);
+  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+/** A short description of any value for an error message, which never runs
+ *  the value's own code (toString, getters, a proxy's traps): a string
+ *  quoted and cut at 40 characters, a number, bigint, boolean or symbol as
+ *  written, and for objects their kind only. */
+export function describe(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+    case 'bigint':
+      return `${value}n`;
+    case 'function':
+      return 'a function';
+    case 'object':
+      if (value === null) return 'null';
+      if (types.isProxy(value)) return 'a proxy';
+      if (Array.isArray(value)) return 'an array';
+      return types.isUint8Array(value) ? 'bytes' : 'an object';
+    default:   // number, boolean, undefined, symbol
+      return String(value);
+  }
+}
+
+/** The options `keys` of the options argument `name`, each read once (so a
+ *  getter runs once): none for undefined; an MqttError naming the argument
+ *  for anything but an object, or an option whose getter throws. */
+export function readOptions<K extends string>(name: string, value: unknown, keys: readonly K[]): Partial<Record<K, unknown>> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object') throw argError(name, `must be an object, not ${describe(value)}`);
+  const out: Partial<Record<K, unknown>> = {};
+  for (const key of keys) out[key] = readProperty(`${name}.${key}`, value, key);
+  return out;
+}
+
+/** `value[key]`, or an MqttError naming `name` when reading it throws (a
+ *  getter, a proxy's trap). */
+export function readProperty(name: string, value: object, key: PropertyKey): unknown {
+  try {
+    return (value as Record<PropertyKey, unknown>)[key];
+  } catch {
+    throw argError(name, 'could not be read (reading it threw)');
+  }
+}
+
+const abortedOf = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
+const reasonOf = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'reason')!.get!;
+const addListener = EventTarget.prototype.addEventListener;
+const removeListener = EventTarget.prototype.removeEventListener;
+
+/** An AbortSignal, or undefined; an MqttError naming the argument for
+ *  anything else (a look-alike, a proxy). Use it through isAborted,
+ *  abortReason, onAbort and offAbort, which read the signal itself, not
+ *  what its own properties may have been replaced with. */
+export function checkSignal(name: string, value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || types.isProxy(value))
+    throw argError(name, `must be an AbortSignal, not ${describe(value)}`);
+  try {
+    abortedOf.call(value);
+  } catch {
+    throw argError(name, `must be an AbortSignal, not ${describe(value)}`);
+  }
+  return value as AbortSignal;
+}
+
+/** Whether a checked signal has aborted. */
+export const isAborted = (signal: AbortSignal): boolean => abortedOf.call(signal) as boolean;
+/** A checked signal's abort reason. */
+export const abortReason = (signal: AbortSignal): unknown => reasonOf.call(signal);
+/** Calls `fn` once when a checked signal aborts. */
+export const onAbort = (signal: AbortSignal, fn: () => void): void => addListener.call(signal, 'abort', fn, { once: true });
+/** Removes what onAbort added. */
+export const offAbort = (signal: AbortSignal, fn: () => void): void => removeListener.call(signal, 'abort', fn);
+
+/** A copy of the array `list`, each element read once (readProperty). */
+export function readList(name: string, list: readonly unknown[]): unknown[] {
+  return Array.from({ length: list.length }, (_, i) => readProperty(`${name}[${i}]`, list, i));
+}
+
+/** The own enumerable entries of the object `value`, each read once, or an
+ *  MqttError naming `name` when reading them throws. */
+export function readEntries(name: string, value: object): [string, unknown][] {
+  let keys: string[];
+  try {
+    keys = Object.keys(value);
+  } catch {
+    throw argError(name, 'could not be read (reading it threw)');
+  }
+  return keys.map((k) => [k, readProperty(`${name}.${k}`, value, k)]);
+}
+
+/** Whether `value` is a plain object ({...} or Object.create(null)), the
+ *  shape of an options object or a keyword-argument table; never a proxy. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || types.isProxy(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** The options object `value` as a plain copy, each field read once; an
+ *  MqttError naming the argument for anything but a plain object or a field
+ *  not in `known`. */
+export function readKnownOptions(name: string, value: unknown, known: readonly string[]): Record<string, unknown> {
+  if (!isPlainObject(value)) throw argError(name, `must be an object, not ${describe(value)}`);
+  const entries = readEntries(name, value);
+  const unknown = entries.map(([k]) => k).filter((k) => !known.includes(k));
+  if (unknown.length > 0) throw argError(name, `has unknown fields ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  return Object.fromEntries(entries);
+}
+
+/** Whether `value` is an array (a proxy is not taken for one: reading it
+ *  could run the proxy's traps). */
+export function isList(value: unknown): value is unknown[] {
+  return !types.isProxy(value) && Array.isArray(value);
 }

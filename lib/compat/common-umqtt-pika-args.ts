@@ -2,7 +2,9 @@
 // positional parameters in the documented order, or the trailing ones as one
 // object of keyword arguments; Python's None, bool and bytes where JavaScript
 // has null, booleans and Buffers.
+import { types } from 'node:util';
 import { MqttError } from '../index.js';
+import { describe, isPlainObject, readEntries } from '../validate.js';
 
 /** Every prefix of the tuple P, from P itself down to []. */
 type Prefixes<P extends unknown[]> = P extends [...infer Head, unknown] ? P | Prefixes<Head> : [];
@@ -33,12 +35,6 @@ function invalid(fn: string, problem: string): MqttError {
   return new MqttError('ERR_INVALID_ARG', `${fn}() ${problem}`);
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object') return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
 /** The parameters of a call to `fn` by name, from `args` as PyArgs describes
  *  (undefined arguments count as not given). Throws an MqttError
  *  (ERR_INVALID_ARG) for what Python would refuse with a TypeError: too many
@@ -47,14 +43,15 @@ export function pyArgs(fn: string, shape: CallShape, args: readonly unknown[]): 
   const { positional, keywordOnly = [], objectParams = [], aliases = {} } = shape;
   const nameOf = (key: string) => aliases[key] ?? key;
   let given = args.length;
-  let keywords: Record<string, unknown> = {};
+  let keywords: [string, unknown][] = [];
   const last = args[given - 1];
   if (isPlainObject(last)) {
     const slot = positional[given - 1];
     const later = new Set([...positional.slice(given - 1), ...keywordOnly]);
-    const ownValue = slot !== undefined && objectParams.includes(slot) && !Object.keys(last).every((k) => later.has(nameOf(k)));
+    const entries = readEntries(`${fn}() keyword arguments`, last);
+    const ownValue = slot !== undefined && objectParams.includes(slot) && !entries.every(([k]) => later.has(nameOf(k)));
     if (!ownValue) {
-      keywords = last;
+      keywords = entries;
       given--;
     }
   }
@@ -62,7 +59,7 @@ export function pyArgs(fn: string, shape: CallShape, args: readonly unknown[]): 
     throw invalid(fn, `takes at most ${positional.length} optional positional arguments (${positional.join(', ')}), got ${given}`);
   const out: Record<string, unknown> = {};
   for (let i = 0; i < given; i++) if (args[i] !== undefined) out[positional[i]] = args[i];
-  for (const [key, value] of Object.entries(keywords)) {
+  for (const [key, value] of keywords) {
     const name = nameOf(key);
     const at = positional.indexOf(name);
     if (at < 0 && !keywordOnly.includes(name)) throw invalid(fn, `got an unexpected keyword argument '${key}'`);
@@ -77,7 +74,7 @@ export function pyArgs(fn: string, shape: CallShape, args: readonly unknown[]): 
 export function pyBool(name: string, value: unknown): boolean {
   if (typeof value === 'boolean') return value;
   if (value === 0 || value === 1) return value === 1;
-  throw new MqttError('ERR_INVALID_ARG', `${name} must be a boolean (or 0/1), not ${String(value)}`);
+  throw new MqttError('ERR_INVALID_ARG', `${name} must be a boolean (or 0/1), not ${describe(value)}`);
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -87,12 +84,12 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  *  that are not UTF-8 are refused (ERR_UTF8), not replaced. */
 export function pyText(name: string, value: unknown): string {
   if (typeof value === 'string') return value;
-  if (value instanceof Uint8Array) {
+  if (types.isUint8Array(value)) {
     try {
       return UTF8.decode(value);
     } catch {
       throw new MqttError('ERR_UTF8', `${name} is not valid UTF-8`);
     }
   }
-  throw new MqttError('ERR_INVALID_ARG', `${name} must be a string or bytes (Buffer), not ${value === null ? 'null' : typeof value}`);
+  throw new MqttError('ERR_INVALID_ARG', `${name} must be a string or bytes (Buffer), not ${describe(value)}`);
 }

@@ -2,7 +2,9 @@
 // core client, its events delivered to the one `on(cb)` callback on the Node
 // event loop.
 import { MqttClient, MqttError, type MessagePacket, type MqttClientOptions, type QoS } from '../index.js';
-import { checkBool, checkFilter, checkInt, checkQos, checkString, checkTopic, toBuffer } from '../validate.js';
+import {
+  checkBool, checkFilter, checkInt, checkQos, checkString, checkTopic, isList, isPlainObject, readEntries, readList, toBuffer,
+} from '../validate.js';
 import {
   STATE_DISCONNECT, STATE_READY, connectFailure, luatosState, type LuatosEventArgs, type LuatosMetas,
 } from './luatos-events.js';
@@ -215,12 +217,12 @@ export class LuatosClient {
    *  (undefined) when not connected or connecting. */
   subscribe(topic: string | Record<string, QoS>, ...rest: [qos?: QoS] | [options: { qos?: QoS }]): number | undefined {
     const { qos = 0 } = trailing('subscribe', rest, ['qos']);
-    if (typeof topic !== 'string' && (topic === null || typeof topic !== 'object' || Array.isArray(topic) || Object.keys(topic).length === 0))
-      throw new MqttError('ERR_INVALID_ARG', 'topic must be a string or a non-empty { [topic]: qos } table');
-    const filters: Record<string, QoS> = typeof topic === 'string' ? { [topic]: checkQos('qos', qos) } : { ...topic };
-    for (const [filter, q] of Object.entries(filters)) {
+    const entries = typeof topic === 'string' ? [[topic, checkQos('qos', qos)]] : isPlainObject(topic) ? readEntries('topic', topic) : [];
+    if (entries.length === 0) throw new MqttError('ERR_INVALID_ARG', 'topic must be a string or a non-empty { [topic]: qos } table');
+    const filters: Record<string, QoS> = Object.create(null);
+    for (const [filter, q] of entries) {
       checkFilter('topic', filter);
-      filters[filter] = checkQos(`topic['${filter}']`, q ?? 0);
+      filters[filter as string] = checkQos(`topic['${String(filter)}']`, q ?? 0);
     }
     const core = this.#operable();
     if (!core) return undefined;
@@ -237,8 +239,8 @@ export class LuatosClient {
   /** `mqttc:unsubscribe(topic)`: one topic or a list; an `unsuback` event
    *  follows for each. Returns nothing, as documented. */
   unsubscribe(topic: string | string[]): void {
-    const list = typeof topic === 'string' ? [topic] : topic;
-    if (!Array.isArray(list) || list.length === 0) throw new MqttError('ERR_INVALID_ARG', 'topic must be a string or a non-empty list of strings');
+    const list = typeof topic === 'string' ? [topic] : isList(topic) ? readList('topic', topic) as string[] : [];
+    if (list.length === 0) throw new MqttError('ERR_INVALID_ARG', 'topic must be a string or a non-empty list of strings');
     list.forEach((f, i) => checkFilter(`topic[${i}]`, f));
     const core = this.#operable();
     if (!core) return;

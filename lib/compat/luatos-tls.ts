@@ -1,5 +1,6 @@
 // The `ssl` argument of LuatOS mqtt.create() as core client TLS options.
 import { MqttError, type MqttClientOptions } from '../index.js';
+import { describe, isPlainObject, readKnownOptions } from '../validate.js';
 
 /** The certificate table of mqtt.create()'s `ssl` argument. */
 export interface LuatosCertificates {
@@ -24,19 +25,17 @@ export interface LuatosCertificates {
 export function luatosTls(ssl: boolean | LuatosCertificates | null | undefined): MqttClientOptions {
   if (ssl === undefined || ssl === null || ssl === false) return {};
   if (ssl === true) return { protocol: 'mqtts', rejectUnauthorized: false };
-  if (typeof ssl !== 'object' || Array.isArray(ssl) || Buffer.isBuffer(ssl))
-    throw new MqttError('ERR_INVALID_ARG', `ssl must be a boolean or a table of certificates, not ${typeof ssl}`);
-  const known = ['server_cert', 'client_cert', 'client_key', 'client_password', 'verify'];
-  const unknown = Object.keys(ssl).filter((k) => !known.includes(k));
-  if (unknown.length > 0) throw new MqttError('ERR_INVALID_ARG', `ssl has unknown fields ${unknown.join(', ')} (known: ${known.join(', ')})`);
-  const verify = ssl.verify ?? 2;
-  if (verify !== 0 && verify !== 1 && verify !== 2) throw new MqttError('ERR_INVALID_ARG', `ssl.verify must be 0, 1 or 2, not ${String(verify)}`);
+  if (!isPlainObject(ssl))
+    throw new MqttError('ERR_INVALID_ARG', `ssl must be a boolean or a table of certificates, not ${describe(ssl)}`);
+  const table = readKnownOptions('ssl', ssl, ['server_cert', 'client_cert', 'client_key', 'client_password', 'verify']);
+  const verify = table.verify ?? 2;
+  if (verify !== 0 && verify !== 1 && verify !== 2) throw new MqttError('ERR_INVALID_ARG', `ssl.verify must be 0, 1 or 2, not ${describe(verify)}`);
   return {
     protocol: 'mqtts',
     rejectUnauthorized: verify === 2,
-    ca: ssl.server_cert,
-    cert: ssl.client_cert,
-    key: ssl.client_key,
-    passphrase: ssl.client_password,
+    ca: table.server_cert as LuatosCertificates['server_cert'],
+    cert: table.client_cert as LuatosCertificates['client_cert'],
+    key: table.client_key as LuatosCertificates['client_key'],
+    passphrase: table.client_password as LuatosCertificates['client_password'],
   };
 }

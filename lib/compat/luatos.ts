@@ -5,7 +5,7 @@
  *
  * @module tinymqtt/luatos
  */
-import { checkBool, checkInt, checkString } from '../validate.js';
+import { checkBool, checkInt, checkString, readKnownOptions } from '../validate.js';
 import { MqttError } from '../index.js';
 import { STATE_DISCONNECT, STATE_MQTT, STATE_READY, STATE_SCONNECT } from './luatos-events.js';
 import { LuatosClient } from './luatos-client.js';
@@ -47,10 +47,9 @@ function create(adapter: number | null | undefined, host: string, port: number,
   checkInt('port', port, 1, 65535);
   const transport = luatosTls(ssl);
   if (typeof opts === 'object' && opts !== null) {
-    const unknown = Object.keys(opts).filter((k) => k !== 'ipv6' && k !== 'rxSize');
-    if (unknown.length > 0) throw new MqttError('ERR_INVALID_ARG', `opts has unknown fields ${unknown.join(', ')} (known: ipv6, rxSize)`);
-    if (opts.ipv6 !== undefined) checkBool('opts.ipv6', opts.ipv6);
-    if (opts.rxSize !== undefined) transport.maxPacketSize = checkInt('opts.rxSize', opts.rxSize, 1, 2 ** 31 - 1);
+    const table = readKnownOptions('opts', opts, ['ipv6', 'rxSize']);
+    if (table.ipv6 !== undefined) checkBool('opts.ipv6', table.ipv6);
+    if (table.rxSize !== undefined) transport.maxPacketSize = checkInt('opts.rxSize', table.rxSize, 1, 2 ** 31 - 1);
   } else if (opts !== undefined && opts !== null) {
     checkBool('opts', opts);
   }

@@ -6,10 +6,12 @@
  * @module tinymqtt/pika
  */
 import { networkInterfaces } from 'node:os';
+import { types } from 'node:util';
 import { matchTopic, MqttError, type MqttClient, type MqttClientOptions, type QoS } from '../index.js';
 import { pyArgs, pyBool, type PyArgs } from './common-umqtt-pika-args.js';
 import { BlockingConnection, DEFAULT_TIMEOUT_MS, Inbox, onNextTurn } from './common-umqtt-pika-connection.js';
 import { pikaCode, STATE_FAIL_UNKONW, STATE_SUCCESS } from './pika-codes.js';
+import { describe } from '../validate.js';
 
 export {
   STATE_SUCCESS, STATE_FAIL_UNKONW, STATE_FAIL_BAD_NAME_PASSWD, STATE_FAIL_BAD_CLINETID, STATE_FAIL_BAD_PROTOCOL,
@@ -86,7 +88,7 @@ function macAddress(): string | undefined {
  *  wrong. */
 function coreOptions(s: Settings): MqttClientOptions {
   const protocolVersion = s.version === '3.1' ? 3 : s.version === '3.1.1' ? 4 : undefined;
-  if (protocolVersion === undefined) throw new MqttError('ERR_INVALID_ARG', `version must be "3.1" or "3.1.1", not ${String(s.version)}`);
+  if (protocolVersion === undefined) throw new MqttError('ERR_INVALID_ARG', `version must be "3.1" or "3.1.1", not ${describe(s.version)}`);
   if (s.clientID === '') throw new MqttError('ERR_INVALID_ARG', 'clientID must not be empty');
   if (s.ca !== '' && (typeof s.ca !== 'string' || !PEM.test(s.ca))) throw new MqttError('ERR_INVALID_ARG', 'ca must be a PEM certificate');
   return {
@@ -241,7 +243,7 @@ export class MQTT {
    *  included; subscribing again to the same topic replaces it. */
   subscribe(topic: string, callback: MessageCallback, ...args: PyArgs<[qos: QoS], { qos?: QoS }>): number {
     const a = pyArgs('subscribe', { positional: ['qos'] }, args);
-    if (typeof callback !== 'function') return STATE_FAIL_UNKONW;
+    if (typeof topic !== 'string' || typeof callback !== 'function') return STATE_FAIL_UNKONW;
     return this.#operation('subscribe', (client, signal) => client.subscribe(topic, { qos: (a.qos ?? 0) as QoS, signal }),
       () => this.#subscriptions.set(topic, callback));
   }
@@ -249,6 +251,7 @@ export class MQTT {
   /** `unsubscribe(topic)`: blocks until the UNSUBACK: 0, or 6 when the
    *  broker closed the connection in answer, 1 otherwise. */
   unsubscribe(topic: string): number {
+    if (typeof topic !== 'string') return STATE_FAIL_UNKONW;
     return this.#operation('unsubscribe', (client, signal) => client.unsubscribe(topic, { signal }),
       () => this.#subscriptions.delete(topic));
   }
@@ -273,7 +276,7 @@ export class MQTT {
   publish(topic: string, payload: Payload, ...args: PyArgs<[qos: QoS], { qos?: QoS }>): number;
   publish(topic: string, qos: QoS, payload: Payload): number;
   publish(topic: string, ...args: unknown[]): number {
-    const exampleOrder = typeof args[0] === 'number' && args.length === 2 && (typeof args[1] === 'string' || Buffer.isBuffer(args[1]));
+    const exampleOrder = typeof args[0] === 'number' && args.length === 2 && (typeof args[1] === 'string' || types.isUint8Array(args[1]));
     const [payload, ...rest] = exampleOrder ? [args[1], args[0]] : args;
     const a = pyArgs('publish', { positional: ['qos'] }, rest);
     return this.#operation('publish', (client, signal) => client.publish(topic, payload as Payload, { qos: (a.qos ?? 0) as QoS, signal }));

@@ -10,6 +10,7 @@ import { pyArgs, pyBool, pyText, type PyArgs } from './common-umqtt-pika-args.js
 import { BlockingConnection, DEFAULT_TIMEOUT_MS, Inbox, onNextTurn } from './common-umqtt-pika-connection.js';
 import { asBytes, type Bytes } from './umqtt-bytes.js';
 import { umqttError } from './umqtt-errors.js';
+import { describe, isPlainObject, readEntries } from '../validate.js';
 
 export { MQTTException, OSError } from './umqtt-errors.js';
 export type { Bytes } from './umqtt-bytes.js';
@@ -90,14 +91,15 @@ const WAIT_SLICE_MS = 60_000;
 
 /** The core client's TLS options for `ssl_params`. */
 function tlsOptions(params: unknown): Partial<MqttClientOptions> {
-  if (params === null || typeof params !== 'object') throw new MqttError('ERR_INVALID_ARG', 'ssl_params must be a dict (object)');
+  if (!isPlainObject(params)) throw new MqttError('ERR_INVALID_ARG', `ssl_params must be a dict (object), not ${describe(params)}`);
   const out: Partial<MqttClientOptions> = { protocol: 'mqtts' };
-  for (const [key, value] of Object.entries(params)) {
+  for (const [key, value] of readEntries('ssl_params', params)) {
     if (value === undefined || value === null) continue;
-    if (key === 'cadata' || key === 'ca_certs') out.ca = value;
-    else if (key === 'cert' || key === 'certfile') out.cert = value;
-    else if (key === 'key' || key === 'keyfile') out.key = value;
-    else if (key === 'server_hostname') out.servername = value;
+    // their types are the core client's to check
+    if (key === 'cadata' || key === 'ca_certs') out.ca = value as string;
+    else if (key === 'cert' || key === 'certfile') out.cert = value as string;
+    else if (key === 'key' || key === 'keyfile') out.key = value as string;
+    else if (key === 'server_hostname') out.servername = value as string;
     else if (key === 'cert_reqs' && (value === 0 || value === 1 || value === 2)) out.rejectUnauthorized = value === 2;
     else throw new MqttError('ERR_INVALID_ARG', `ssl_params['${key}'] is not one of cadata, ca_certs, cert, certfile, key, keyfile, server_hostname, cert_reqs (0, 1, 2)`);
   }
@@ -113,7 +115,7 @@ function settingsOf(clientId: unknown, server: unknown, args: readonly unknown[]
   }, args);
   const ssl = pyBool('ssl', a.ssl ?? false);
   const version = a.version ?? 4;
-  if (version !== 3 && version !== 4) throw new MqttError('ERR_INVALID_ARG', `version must be 3 (MQTT 3.1) or 4 (MQTT 3.1.1), not ${String(version)}`);
+  if (version !== 3 && version !== 4) throw new MqttError('ERR_INVALID_ARG', `version must be 3 (MQTT 3.1) or 4 (MQTT 3.1.1), not ${describe(version)}`);
   const text = (name: string, v: unknown) => (v === undefined || v === null || v === '' ? undefined : pyText(name, v));
   return {
     clientId: text('client_id', clientId),

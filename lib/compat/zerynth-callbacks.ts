@@ -2,6 +2,7 @@
 // for, `on(command, function, condition, priority)` and the rule that picks
 // which callback a packet goes to.
 import { MqttError } from '../index.js';
+import { describe } from '../validate.js';
 import type { MQTTMessage } from './zerynth-message.js';
 
 /** CONNECT (0x10): sent by clients only; on() accepts it, no callback runs. */
@@ -62,9 +63,9 @@ export class CallbackTable<C> {
   /** Adds a callback with a condition, or sets the one generic ("low
    *  priority") callback of `command` when there is none. */
   add(command: number, fn: C, condition: ZerynthCondition | null | undefined, priority: number): void {
-    if (!Number.isInteger(command)) throw new MqttError('ERR_INVALID_ARG', `command must be one of the packet type constants (mqtt.PUBLISH, ...), not ${String(command)}`);
+    if (!Number.isInteger(command)) throw new MqttError('ERR_INVALID_ARG', `command must be one of the packet type constants (mqtt.PUBLISH, ...), not ${describe(command)}`);
     if (typeof fn !== 'function') throw new MqttError('ERR_INVALID_ARG', `function must be a function, not ${typeof fn}`);
-    if (typeof priority !== 'number' || Number.isNaN(priority)) throw new MqttError('ERR_INVALID_ARG', `priority must be a number, not ${String(priority)}`);
+    if (typeof priority !== 'number' || Number.isNaN(priority)) throw new MqttError('ERR_INVALID_ARG', `priority must be a number, not ${describe(priority)}`);
     if (condition === null || condition === undefined) this.#generic.set(command, fn);
     else if (typeof condition !== 'function') throw new MqttError('ERR_INVALID_ARG', `condition must be a function, not ${typeof condition}`);
     else this.#specific.push({ command, fn, condition, priority });

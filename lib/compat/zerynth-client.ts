@@ -2,7 +2,7 @@
 // reconnect(), non-blocking operations, and the packet callbacks of on() run
 // on the Node event loop once loop() has started.
 import { MqttClient, MqttError, type MqttClientOptions, type QoS, type SubscriptionGrant } from '../index.js';
-import { checkBool, checkFilter, checkInt, checkQos, checkString, checkTopic, toBuffer } from '../validate.js';
+import { checkBool, checkFilter, checkInt, checkQos, checkString, checkTopic, isList, readKnownOptions, toBuffer } from '../validate.js';
 import { retainFlag, trailing } from './luatos-zerynth-args.js';
 import { runCallback, warn } from './luatos-zerynth-callback.js';
 import { MessageIds } from './luatos-zerynth-ids.js';
@@ -58,16 +58,13 @@ function optionalFunction<F>(name: string, value: unknown): F | undefined {
 /** The core client's TLS options for an ssl_ctx, or none. */
 function tlsOptions(ssl: unknown): MqttClientOptions {
   if (ssl === undefined || ssl === null) return {};
-  if (typeof ssl !== 'object' || Array.isArray(ssl)) throw new MqttError('ERR_INVALID_ARG', `ssl_ctx must be an object of TLS options, not ${typeof ssl}`);
-  const unknown = Object.keys(ssl).filter((k) => !SSL_CONTEXT_FIELDS.includes(k));
-  if (unknown.length > 0) throw new MqttError('ERR_INVALID_ARG', `ssl_ctx has unknown fields ${unknown.join(', ')} (known: ${SSL_CONTEXT_FIELDS.join(', ')})`);
-  return { protocol: 'mqtts', ...(ssl as ZerynthSslContext) };
+  return { protocol: 'mqtts', ...readKnownOptions('ssl_ctx', ssl, SSL_CONTEXT_FIELDS) };
 }
 
 /** Checks sock_keepalive: none, or [count, idle, interval]. */
 function checkSockKeepalive(value: unknown): void {
   if (value === undefined || value === null) return;
-  if (!Array.isArray(value) || value.length !== 3) throw new MqttError('ERR_INVALID_ARG', 'sock_keepalive must be [count, idle, interval]');
+  if (!isList(value) || value.length !== 3) throw new MqttError('ERR_INVALID_ARG', 'sock_keepalive must be [count, idle, interval]');
   value.forEach((v, i) => checkInt(`sock_keepalive[${i}]`, v, 0, 2 ** 31 - 1));
 }
 
@@ -203,10 +200,10 @@ export class Client {
    *  follows (data.mid, data.granted_qos). Throws ERR_NOT_CONNECTED when not
    *  connected (Zerynth raises MQTTConnectionError). */
   subscribe(topics: Array<[topic: string, qos: QoS]>): void {
-    if (!Array.isArray(topics) || topics.length === 0) throw new MqttError('ERR_INVALID_ARG', 'topics must be a non-empty list of [topic, qos]');
+    if (!isList(topics) || topics.length === 0) throw new MqttError('ERR_INVALID_ARG', 'topics must be a non-empty list of [topic, qos]');
     const filters: Record<string, QoS> = {};
     topics.forEach((t, i) => {
-      if (!Array.isArray(t) || t.length !== 2) throw new MqttError('ERR_INVALID_ARG', `topics[${i}] must be [topic, qos]`);
+      if (!isList(t) || t.length !== 2) throw new MqttError('ERR_INVALID_ARG', `topics[${i}] must be [topic, qos]`);
       filters[checkFilter(`topics[${i}][0]`, t[0])] = checkQos(`topics[${i}][1]`, t[1]);
     });
     const core = this.#operable('subscribe');
@@ -219,7 +216,7 @@ export class Client {
    *  topics to unsubscribe from." Returns at once; an UNSUBACK callback
    *  follows (data.mid). Throws ERR_NOT_CONNECTED when not connected. */
   unsubscribe(topics: string[]): void {
-    if (!Array.isArray(topics) || topics.length === 0) throw new MqttError('ERR_INVALID_ARG', 'topics must be a non-empty list of strings');
+    if (!isList(topics) || topics.length === 0) throw new MqttError('ERR_INVALID_ARG', 'topics must be a non-empty list of strings');
     topics.forEach((t, i) => checkFilter(`topics[${i}]`, t));
     const core = this.#operable('unsubscribe');
     const mid = this.#ids.next();
