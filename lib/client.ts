@@ -294,7 +294,13 @@ function v5Properties(version: number, name: string, props: unknown, allowed: re
 
 /** The signal of an operation's options argument, checked (the options
  *  read once). */
-const operationSignal = (opts: unknown) => checkSignal('options.signal', readOptions('options', opts, ['signal']).signal);
+const operationSignal = (opts: unknown) => checkSignal('options.signal', readOptions('options', opts, SIGNAL_OPTION).signal);
+
+/** The option names each operation reads (readOptions), made once. */
+const SIGNAL_OPTION = ['signal'] as const;
+const PUBLISH_OPTIONS = ['qos', 'retain', 'properties', 'signal'] as const;
+const SUBSCRIBE_OPTIONS = ['qos', 'nl', 'rap', 'rh', 'properties', 'signal'] as const;
+const UNSUBSCRIBE_OPTIONS = ['properties', 'signal'] as const;
 
 /** The names of MqttClientOptions, each read once from what the caller
  *  gave (readOptions). */
@@ -580,7 +586,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  with its reasonCode. */
   publish(topic: string, payload: string | Buffer | Uint8Array, opts: PublishOptions = {}): Promise<void> {
     try {
-      const o = readOptions('options', opts, ['qos', 'retain', 'properties', 'signal']);
+      const o = readOptions('options', opts, PUBLISH_OPTIONS);
       const signal = checkSignal('options.signal', o.signal);
       if (topic !== this.#lastTopic) {
         checkTopic('topic', topic);
@@ -592,7 +598,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       const retain = checkBool('options.retain', o.retain ?? false);
       const props = this.#properties('options.properties', o.properties, SENDABLE.publish);
       const size = publishSize(this.options.protocolVersion, this.#lastTopicBytes.length, body.length, qos, props);
-      this.#checkSize(`payload of ${body.length} bytes makes a ${size}-byte PUBLISH`, size);
+      this.#checkSize('PUBLISH', size, body.length);
       const n = this.#open('publish');
       if (signal && isAborted(signal)) throw aborted(signal);
       if (!this.#connected) this.#checkQueue(qos, size);
@@ -619,11 +625,14 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
 
   /** Throws ERR_PACKET_TOO_LARGE for a packet of `size` bytes that the send
    *  buffer or the broker's 5.0 Maximum Packet Size cannot take
-   *  ([MQTT-3.2.2-15]); `what` says what makes it. */
-  #checkSize(what: string, size: number): void {
+   *  ([MQTT-3.2.2-15]); `what` is the packet's kind (and payloadBytes a
+   *  PUBLISH's payload size, for the message). */
+  #checkSize(what: string, size: number, payloadBytes = 0): void {
+    if (size <= this.options.sendBufferSize && size <= this.#serverMaxPacket) return;   // every publish: no allocation
     const [limit, by] = size > this.options.sendBufferSize ? [this.options.sendBufferSize, 'options.sendBufferSize']
       : [this.#serverMaxPacket, "the broker's Maximum Packet Size"];
-    if (size > limit) throw new MqttError('ERR_PACKET_TOO_LARGE', `${what}, more than ${by} (${limit})`);
+    const made = what === 'PUBLISH' ? `payload of ${payloadBytes} bytes makes a ${size}-byte PUBLISH` : `filters make a ${size}-byte ${what}`;
+    throw new MqttError('ERR_PACKET_TOO_LARGE', `${made}, more than ${by} (${limit})`);
   }
 
   /** Throws unless the offline queue takes one more publish of `size`
@@ -643,7 +652,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  refused ones with their code >= 0x80); the others are subscribed. */
   subscribe(filters: string | string[] | Record<string, QoS | SubscriptionOptions>, opts: SubscribeOptions = {}): Promise<SubscriptionGrant[]> {
     try {
-      const o = readOptions('options', opts, ['qos', 'nl', 'rap', 'rh', 'properties', 'signal']);
+      const o = readOptions('options', opts, SUBSCRIBE_OPTIONS);
       const signal = checkSignal('options.signal', o.signal);
       let list: string[], options: number[];
       if (typeof filters === 'string' || isList(filters)) {
@@ -664,7 +673,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       list.forEach((f, i) => checkFilter(`filters[${i}]`, f));
       const props = this.#properties('options.properties', o.properties, SENDABLE.subscribe);
       const size = requestSize(this.options.protocolVersion, list, true, props);
-      this.#checkSize(`filters make a ${size}-byte SUBSCRIBE`, size);
+      this.#checkSize('SUBSCRIBE', size);
       const n = this.#open('subscribe');
       if (signal && isAborted(signal)) throw aborted(signal);
       const token = this.#nextToken++;
@@ -678,14 +687,14 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   /** Unsubscribes from one filter or several. */
   unsubscribe(filters: string | string[], opts: UnsubscribeOptions = {}): Promise<void> {
     try {
-      const o = readOptions('options', opts, ['properties', 'signal']);
+      const o = readOptions('options', opts, UNSUBSCRIBE_OPTIONS);
       const signal = checkSignal('options.signal', o.signal);
       const list = typeof filters === 'string' ? [filters] : isList(filters) ? readList('filters', filters) as string[] : [];
       if (list.length === 0) throw argError('filters', 'must be a string or a non-empty array of strings');
       list.forEach((f, i) => checkFilter(`filters[${i}]`, f));
       const props = this.#properties('options.properties', o.properties, SENDABLE.unsubscribe);
       const size = requestSize(this.options.protocolVersion, list, false, props);
-      this.#checkSize(`filters make a ${size}-byte UNSUBSCRIBE`, size);
+      this.#checkSize('UNSUBSCRIBE', size);
       const n = this.#open('unsubscribe');
       if (signal && isAborted(signal)) throw aborted(signal);
       const token = this.#nextToken++;

@@ -86,12 +86,25 @@ export function describe(value: unknown): string {
  *  getter runs once): none for undefined; an MqttError naming the argument
  *  for anything but an object, or an option whose getter throws. */
 export function readOptions<K extends string>(name: string, value: unknown, keys: readonly K[]): Partial<Record<K, unknown>> {
-  if (value === undefined) return {};
+  if (value === undefined) return NO_OPTIONS;
   if (value === null || typeof value !== 'object') throw argError(name, `must be an object, not ${describe(value)}`);
   const out: Partial<Record<K, unknown>> = {};
-  for (const key of keys) out[key] = readProperty(`${name}.${key}`, value, key);
+  // the argument's name is only built for an error: this runs on every publish
+  for (const key of keys) {
+    try {
+      out[key] = (value as Record<string, unknown>)[key];
+    } catch {
+      throw unreadable(`${name}.${key}`);
+    }
+  }
   return out;
 }
+
+/** What readOptions returns for options not given. */
+const NO_OPTIONS: Partial<Record<string, unknown>> = Object.freeze({});
+
+/** The error for an argument whose reading threw. */
+const unreadable = (name: string) => argError(name, 'could not be read (reading it threw)');
 
 /** `value[key]`, or an MqttError naming `name` when reading it throws (a
  *  getter, a proxy's trap). */
@@ -99,7 +112,7 @@ export function readProperty(name: string, value: object, key: PropertyKey): unk
   try {
     return (value as Record<PropertyKey, unknown>)[key];
   } catch {
-    throw argError(name, 'could not be read (reading it threw)');
+    throw unreadable(name);
   }
 }
 
@@ -145,7 +158,7 @@ export function readEntries(name: string, value: object): [string, unknown][] {
   try {
     keys = Object.keys(value);
   } catch {
-    throw argError(name, 'could not be read (reading it threw)');
+    throw unreadable(name);
   }
   return keys.map((k) => [k, readProperty(`${name}.${k}`, value, k)]);
 }
