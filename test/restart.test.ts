@@ -5,6 +5,14 @@
 // back after a restart, spread over the backoff window; the reconnect knob of
 // the core client and of each embedded API through a restart. Bounded in count
 // and time; the figures the resilience issue asks for are printed.
+//
+// mosquitto (2.0.11 seen) breaks MQTT 3.1.1 4.3.3 across a restart: when it
+// sent PUBREL X, the subscriber answered PUBCOMP X and the broker stopped
+// before reading it, it resends PUBLISH X (DUP) after the restart instead of
+// PUBREL X. The subscriber had completed X, so that PUBLISH is a new message
+// to it, and it delivers the payload again. The subscriber is watched through
+// an AckTap so such copies are told, from the wire, from a copy the client
+// delivered twice within one exchange: the test fails on the latter only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttClient } from '../lib/index.js';
 import { mqtt } from '../lib/compat/luatos.js';
@@ -14,6 +22,8 @@ import { Client as ZerynthClient, PUBACK } from '../lib/compat/zerynth.js';
 import { AckTap } from './support/ack-tap.js';
 import { withWatchdog } from './support/compat.js';
 import { nextEvent, nextMessages, pollUntil } from './support/events.js';
+import { FakeBroker } from './support/fake-broker.js';
+import { packet, publish, Type, u16 } from './support/mqtt-bytes.js';
 import { PersistentMosquitto, type StopSignal } from './support/persistent-mosquitto.js';
 import { StreamTally } from './support/stream-tally.js';
 
@@ -72,8 +82,9 @@ describe('mosquitto restarted in the middle of a stream', () => {
         const broker = await PersistentMosquitto.start();
         const tap = await AckTap.start(broker.port);
         const topic = `restart/${signal}/${qos}`;
+        const subscriberTap = await AckTap.start(broker.port);
         const subscriber = new MqttClient({
-          host: HOST, port: broker.port, clientId: `restart-sub-${signal}-${qos}`, clean: false, resubscribe: true, ...RECONNECT,
+          host: HOST, port: subscriberTap.port, clientId: `restart-sub-${signal}-${qos}`, clean: false, resubscribe: true, ...RECONNECT,
         });
         const publisher = new MqttClient({
           host: HOST, port: tap.port, clientId: `restart-pub-${signal}-${qos}`, clean: false, maxInflight: 20, ...RECONNECT,
@@ -105,13 +116,17 @@ describe('mosquitto restarted in the middle of a stream', () => {
             brokerLost += missing.length - notAcknowledged.length;
           }
           await new Promise((resolve) => setTimeout(resolve, 200));   // a late copy would be counted
+          // a copy beyond the QoS 2 exchanges the broker started with that message is the client's duplicate
+          const clientDuplicated = tally.repeated().filter(([n, copies]) => copies > (subscriberTap.exchanges.get(String(n)) ?? 0));
+          const brokerDuplicated = tally.duplicated - clientDuplicated.length;
           report(`mosquitto ${signal} mid-stream, QoS ${qos}: ${CYCLES} cycles x ${PER_CYCLE} = ${CYCLES * PER_CYCLE} messages; `
-            + `lost by the client ${clientLost.length}, rejected ${rejected}, duplicated ${tally.duplicated}, out of order ${tally.outOfOrder}; `
-            + `lost by the broker (acknowledged before SIGKILL) ${brokerLost}; session present after the restarts: ${sessions.filter(Boolean).length} of ${sessions.length}`);
+            + `lost by the client ${clientLost.length}, rejected ${rejected}, duplicated ${tally.duplicated}`
+            + `${qos === 2 ? ` (by the client ${clientDuplicated.length}, resent as new by the broker after the subscriber's PUBCOMP ${brokerDuplicated})` : ''}`
+            + `, out of order ${tally.outOfOrder}; lost by the broker (acknowledged before SIGKILL) ${brokerLost}; session present after the restarts: ${sessions.filter(Boolean).length} of ${sessions.length}`);
           expect(clientLost, 'messages the broker had not acknowledged when it stopped, never delivered').toEqual([]);
           expect(rejected).toBe(0);
           expect(tally.outOfOrder).toBe(0);
-          if (qos === 2) expect(tally.duplicated).toBe(0);
+          if (qos === 2) expect(clientDuplicated, 'messages delivered twice within one QoS 2 exchange [number, copies]').toEqual([]);
           if (signal === 'SIGTERM') expect(brokerLost).toBe(0);
           // what the broker remembered is what the test says it does: SIGTERM kept the sessions, SIGKILL lost them
           expect(sessions).toEqual(Array(CYCLES).fill(signal === 'SIGTERM'));
@@ -119,11 +134,53 @@ describe('mosquitto restarted in the middle of a stream', () => {
           await publisher.end({ force: true });
           await subscriber.end({ force: true });
           await tap.stop();
+          await subscriberTap.stop();
           await broker.stop();
         }
       }, 90_000);
     }
   }
+});
+
+describe('the subscriber\'s tap, against a broker scripted to do what mosquitto does across a restart', () => {
+  it('counts one QoS 2 exchange for a DUP copy before PUBREL (the client delivers it once) and a second one for a PUBLISH resent after the client\'s PUBCOMP (the client must take it as new)', async () => {
+    const fake = await FakeBroker.start();
+    const tap = await AckTap.start(fake.port);
+    const client = new MqttClient({ host: HOST, port: tap.port, clientId: 'tap-scripted', clean: false, reconnectPeriod: 50 });
+    const got: string[] = [];
+    client.on('message', (_topic, payload) => got.push(payload.toString()));
+    const pubrel = (id: number) => packet(0x62, u16(id));
+    try {
+      const connecting = client.connect();
+      const conn = await fake.acceptConnected();
+      await connecting;
+      conn.send(publish('t', 'a', { qos: 2, id: 1 }));
+      await conn.expect(Type.PUBREC);
+      conn.send(publish('t', 'a', { qos: 2, id: 1, dup: true }));   // within the exchange
+      await conn.expect(Type.PUBREC);
+      conn.send(pubrel(1));
+      await conn.expect(Type.PUBCOMP);
+      conn.send(publish('t', 'b', { qos: 2, id: 2 }));
+      await conn.expect(Type.PUBREC);
+      conn.send(pubrel(2));
+      await conn.expect(Type.PUBCOMP);
+      conn.end();   // "stopped before reading the PUBCOMP"
+      const again = await fake.accept();
+      await again.expect(Type.CONNECT);
+      again.send(Buffer.from([0x20, 0x02, 0x01, 0x00]));   // CONNACK, session present
+      again.send(publish('t', 'b', { qos: 2, id: 2, dup: true }));   // mosquitto's resend, where 4.3.3 says PUBREL
+      await again.expect(Type.PUBREC);
+      again.send(pubrel(2));
+      await again.expect(Type.PUBCOMP);
+      expect(await pollUntil(() => got.length === 3, 5000)).toBe(true);
+      expect(got).toEqual(['a', 'b', 'b']);
+      expect([...tap.exchanges]).toEqual([['a', 1], ['b', 2]]);
+    } finally {
+      await client.end({ force: true });
+      await tap.stop();
+      await fake.stop();
+    }
+  });
 });
 
 describe('200 clients after a broker restart', () => {

@@ -559,7 +559,8 @@ static pid_t start_s_server(const tmq_broker *b, const char *alpn, uint16_t *por
     pid_t pid;
     *port = free_port();
     snprintf(accept, sizeof accept, "127.0.0.1:%u", *port);
-    snprintf(key, sizeof key, "%s/server.key", b->dir);
+    if (snprintf(key, sizeof key, "%s/server.key", b->dir) >= (int)sizeof key)
+        return -1;
     pid = fork();
     if (pid < 0)
         return -1;
@@ -880,7 +881,7 @@ TEST(init_rejects_bad_options)
     tmq_tcp tcp;
     tmq_tls tls;
     CHECK(b != NULL);
-    snprintf(server_key, sizeof server_key, "%s/server.key", b->dir);
+    CHECK(snprintf(server_key, sizeof server_key, "%s/server.key", b->dir) < (int)sizeof server_key);
     tmq_tcp_init(&tcp, NULL);
 
     memset(&o, 0, sizeof o);

@@ -1,8 +1,12 @@
-// A TCP relay on 127.0.0.1 between one MQTT 3.1.1 publisher and a broker that
-// reads the traffic as it passes, unchanged: it records which payloads the
-// broker acknowledged (PUBACK for QoS 1, PUBREC for QoS 2: from then on a
-// message is the broker's to keep), so a test can tell a message the broker
-// lost after acknowledging it from one the client failed to deliver. It can
+// A TCP relay on 127.0.0.1 between one MQTT 3.1.1 client and a broker that
+// reads the traffic as it passes, unchanged. For a publisher it records which
+// payloads the broker acknowledged (PUBACK for QoS 1, PUBREC for QoS 2: from
+// then on a message is the broker's to keep), so a test can tell a message the
+// broker lost after acknowledging it from one the client failed to deliver.
+// For a subscriber it counts the QoS 2 exchanges the broker started with each
+// payload (a PUBLISH under an id the client had not got open), so a test can
+// tell a copy the client delivered twice within one exchange from one the
+// broker sent again as new after the client had completed it (PUBCOMP). It can
 // also turn new connections away (closed at once) while a test arranges what
 // the publisher should find when it comes back.
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
@@ -12,6 +16,10 @@ export class AckTap {
   readonly port: number;
   /** payloads (as text) the broker acknowledged so far */
   readonly acknowledged = new Set<string>();
+  /** payload (as text) -> QoS 2 exchanges the broker started with it: a
+   *  PUBLISH under an id that had no exchange open (its first, or one after
+   *  the client's PUBCOMP closed the last, or after a session was lost) */
+  readonly exchanges = new Map<string, number>();
   /** connections accepted and passed on */
   relayed = 0;
   #server: Server;
@@ -19,6 +27,8 @@ export class AckTap {
   #open = true;
   /** packet id -> payload of the last QoS 1/2 PUBLISH the client sent with it */
   #inFlight = new Map<number, string>();
+  /** ids of the broker's QoS 2 PUBLISHes the client has not completed (no PUBCOMP yet) */
+  #incoming = new Set<number>();
 
   private constructor(server: Server, port: number) {
     this.#server = server;
@@ -78,20 +88,41 @@ export class AckTap {
     });
   }
 
-  /** A QoS 1/2 PUBLISH: remembers its payload under its packet id. */
+  /** A QoS 1/2 PUBLISH: remembers its payload under its packet id.
+   *  PUBCOMP: the client completed the broker's QoS 2 message with that id. */
   #fromClient(p: Buffer): void {
-    if (p[0] >> 4 !== Type.PUBLISH || ((p[0] >> 1) & 3) === 0) return;
-    let at = 1;
-    while (p[at] & 0x80) at++;   // the remaining length
-    at += 1 + 2 + p.readUInt16BE(at + 1) + 2;   // the topic and the packet id (3.1.1: no properties)
-    this.#inFlight.set(packetId(p), p.subarray(at).toString());
+    const type = p[0] >> 4;
+    if (type === Type.PUBCOMP) this.#incoming.delete(packetId(p));
+    else if (type === Type.PUBLISH && qos(p) > 0) this.#inFlight.set(packetId(p), payload(p));
   }
 
-  /** PUBACK or PUBREC: the broker took the message with that id. */
+  /** PUBACK or PUBREC: the broker took the message with that id. A QoS 2
+   *  PUBLISH: a new exchange unless one is open under its id. A CONNACK
+   *  without a session: no exchange is open any more. */
   #fromBroker(p: Buffer): void {
     const type = p[0] >> 4;
-    if (type !== Type.PUBACK && type !== Type.PUBREC) return;
-    const payload = this.#inFlight.get(packetId(p));
-    if (payload !== undefined) this.acknowledged.add(payload);
+    if (type === Type.PUBACK || type === Type.PUBREC) {
+      const sent = this.#inFlight.get(packetId(p));
+      if (sent !== undefined) this.acknowledged.add(sent);
+    } else if (type === Type.PUBLISH && qos(p) === 2 && !this.#incoming.has(packetId(p))) {
+      this.#incoming.add(packetId(p));
+      const text = payload(p);
+      this.exchanges.set(text, (this.exchanges.get(text) ?? 0) + 1);
+    } else if (type === Type.CONNACK && (p[2] & 1) === 0) {
+      this.#incoming.clear();
+    }
   }
+}
+
+/** A PUBLISH's QoS. */
+function qos(p: Buffer): number {
+  return (p[0] >> 1) & 3;
+}
+
+/** A 3.1.1 QoS 1/2 PUBLISH's payload, as text. */
+function payload(p: Buffer): string {
+  let at = 1;
+  while (p[at] & 0x80) at++;   // the remaining length
+  at += 1 + 2 + p.readUInt16BE(at + 1) + 2;   // the topic and the packet id (3.1.1: no properties)
+  return p.subarray(at).toString();
 }

@@ -43,6 +43,11 @@ export class StreamTally {
     return out;
   }
 
+  /** The messages that came more than once, each with its number of copies. */
+  repeated(): Array<[number, number]> {
+    return [...this.#copies].filter(([, copies]) => copies > 1);
+  }
+
   /** How many messages came more than once. */
   get duplicated(): number {
     let n = 0;
