@@ -16,6 +16,7 @@
 #include <string>
 
 #include "client.h"
+#include "inline.h"
 #include "loop.h"
 #include "store.h"
 
@@ -35,11 +36,13 @@ public:
     Addon(Napi::Env env, Napi::Object exports) : loop_(env)
     {
         loop_.SetClientConstructor(ClientWrap::Define(env, &loop_));
+        inline_.SetClientConstructor(ClientWrap::Define(env, &inline_));
         DefineAddon(exports, {
             InstanceMethod("version", &Addon::Version),
             InstanceMethod("strerror", &Addon::StrError),
             InstanceMethod("setBatchHandler", &Addon::SetBatchHandler),
             InstanceMethod("createClient", &Addon::CreateClient),
+            InstanceMethod("createInlineClient", &Addon::CreateInlineClient),
             InstanceMethod("checkTopic", &Addon::CheckTopic),
             InstanceMethod("checkFilter", &Addon::CheckFilter),
             InstanceMethod("topicMatch", &Addon::TopicMatch),
@@ -69,6 +72,17 @@ private:
         std::unique_ptr<Core> core = Core::Create(env, info[0], &loop_, loop_.NextId());
         loop_.Start(env);
         return loop_.NewClient(std::move(core));
+    }
+
+    // createInlineClient(options): a NativeClient driven on this JS thread
+    // by libuv (inline.h); its events go to the same batch handler.
+    Napi::Value CreateInlineClient(const Napi::CallbackInfo &info)
+    {
+        Napi::Env env = info.Env();
+        if (!loop_.HasHandler())
+            throw Napi::Error::New(env, "createInlineClient: call setBatchHandler first");
+        std::unique_ptr<Core> core = Core::Create(env, info[0], &inline_, loop_.NextId());
+        return inline_.NewClient(env, std::move(core), loop_.Handler());
     }
 
     // waitEvents(timeoutMs): blocks the calling JS thread (never the loop
@@ -137,7 +151,8 @@ private:
         return Napi::String::New(env, tmq_strerror(static_cast<int>(code)));
     }
 
-    Loop loop_;
+    Loop loop_;       // declared first: the ids and the batch handler are its
+    Inline inline_;
 };
 
 } // namespace tmq_node

@@ -11,7 +11,7 @@
 #include <new>
 
 #include "events.h"
-#include "loop.h"
+#include "driver.h"
 
 extern "C" {
 #include "tinymqtt/error.h"
@@ -235,15 +235,15 @@ void Job::AttachProps(const Napi::Buffer<char> &block)
 
 // ---- Core: creation ---------------------------------------------------------
 
-Core::Core(Loop *loop, int32_t id) : loop_(loop), id_(id)
+Core::Core(Driver *driver, int32_t id) : driver_(driver), id_(id)
 {
     tmq_tcp_init(&tcp_, nullptr);
 }
 
-std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Loop *loop, int32_t id)
+std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Driver *driver, int32_t id)
 {
     OptionReader r(env, options, "options");
-    std::unique_ptr<Core> k(new Core(loop, id));
+    std::unique_ptr<Core> k(new Core(driver, id));
     tmq_client_config &cfg = k->cfg_;
     tmq_connect &conn = cfg.connect;
 
@@ -470,10 +470,10 @@ Core::~Core()
 
 int Core::Add()
 {
-    int rc = tmq_loop_add(loop_->Raw(), &client_, Io());
+    int rc = driver_->Attach(this);
     added_ = rc == TMQ_OK;
     if (added_ && SyncsEachRound())
-        loop_->SyncEachRound(store_->fs, true);
+        driver_->SyncEachRound(store_->fs, true);
     return rc;
 }
 
@@ -484,14 +484,14 @@ void Core::Handle(Job *job)
         // a connect that cannot start ends like one that failed: Disconnect
         int rc = closed_ ? TMQ_ERR_CLOSED : tmq_client_connect(&client_, tmq_now_ms());
         if (rc != TMQ_OK)
-            loop_->Emit(id_, kDisconnect, rc, 0);
+            driver_->Emit(id_, kDisconnect, rc, 0);
         delete job;
         break;
     }
     case Job::kPing: {
         int rc = closed_ ? TMQ_ERR_CLOSED : tmq_client_ping(&client_, tmq_now_ms());
         if (rc != TMQ_OK)
-            loop_->Emit(id_, kError, rc, job->token);
+            driver_->Emit(id_, kError, rc, job->token);
         delete job;
         break;
     }
@@ -516,7 +516,7 @@ void Core::Handle(Job *job)
     case Job::kSubscribe:
     case Job::kUnsubscribe:
         if (closed_) {
-            loop_->Emit(id_, kError, TMQ_ERR_CLOSED, job->token);
+            driver_->Emit(id_, kError, TMQ_ERR_CLOSED, job->token);
             delete job;
         } else {
             Submit(job);
@@ -527,7 +527,7 @@ void Core::Handle(Job *job)
     }
     // what the job queued is written in this round, not after another poll
     if (added_ && !closed_)
-        tmq_loop_kick(loop_->Raw(), Io());
+        driver_->Kick(this);
 }
 
 void Core::Submit(Job *job)
@@ -561,7 +561,7 @@ bool Core::TrySubmit(Job *job)
     if (rc < 0) {
         if (job->seq)
             tmq_fstore_done(store_->fs, job->seq);   // refused for good: not sent after a restart either
-        loop_->Emit(id_, kError, rc, job->token);
+        driver_->Emit(id_, kError, rc, job->token);
         delete job;
     }
     return true;
@@ -582,16 +582,16 @@ void Core::Close()
         return;
     closed_ = true;
     if (added_)
-        tmq_loop_remove(loop_->Raw(), &client_);
+        driver_->Detach(this);
     if (added_ && SyncsEachRound())
-        loop_->SyncEachRound(store_->fs, false);
+        driver_->SyncEachRound(store_->fs, false);
     added_ = false;
     Io()->base.ops->close(&Io()->base);   // TLS closes the TCP connection under it
     tmq_client_abandon(&client_);         // Error TMQ_ERR_CLOSED for each, in order
     while (!waiting_.empty()) {
         Job *j = waiting_.front();
         waiting_.pop_front();
-        loop_->Emit(id_, kError, TMQ_ERR_CLOSED, j->token);
+        driver_->Emit(id_, kError, TMQ_ERR_CLOSED, j->token);
         delete j;
     }
 }
@@ -600,7 +600,7 @@ void Core::Finished(const tmq_msg *msg)
 {
     delete static_cast<Job *>(msg->user);
     if (!waiting_.empty() && !closed_)
-        loop_->WantRetry(this);
+        driver_->WantRetry(this);
 }
 
 // ---- Core: engine callbacks (loop thread) -------------------------------------
@@ -613,10 +613,10 @@ const tmq_client_events Core::kEvents = {
 void Core::OnConnack(tmq_client *c, const tmq_packet *pkt)
 {
     Core *k = Of(c);
-    k->loop_->EmitProps(k->id_, kConnack, pkt->session_present, pkt->reason, PropsOf(pkt));
+    k->driver_->EmitProps(k->id_, kConnack, pkt->session_present, pkt->reason, PropsOf(pkt));
     // the offline queue goes out after what the engine resends
     if (!k->waiting_.empty())
-        k->loop_->WantRetry(k);
+        k->driver_->WantRetry(k);
 }
 
 void Core::OnMessage(tmq_client *c, const tmq_packet *pkt)
@@ -624,34 +624,34 @@ void Core::OnMessage(tmq_client *c, const tmq_packet *pkt)
     Core *k = Of(c);
     const tmq_publish &p = pkt->u.publish;
     int32_t flags = p.qos | (p.retain ? 4 : 0) | (p.dup ? 8 : 0) | static_cast<int32_t>(uint32_t(pkt->id) << 16);
-    k->loop_->EmitMessage(k->id_, p.topic.p, p.topic.len, p.payload.p, p.payload.len, flags, PropsOf(pkt));
+    k->driver_->EmitMessage(k->id_, p.topic.p, p.topic.len, p.payload.p, p.payload.len, flags, PropsOf(pkt));
 }
 
 void Core::OnSent(tmq_client *c, const tmq_msg *msg, uint8_t reason)
 {
     Core *k = Of(c);
-    k->loop_->Emit(k->id_, kSent, TokenOf(msg), reason);
+    k->driver_->Emit(k->id_, kSent, TokenOf(msg), reason);
     k->Finished(msg);
 }
 
 void Core::OnSuback(tmq_client *c, const tmq_msg *msg, const tmq_packet *pkt)
 {
     Core *k = Of(c);
-    k->loop_->EmitCodes(k->id_, kSuback, TokenOf(msg), pkt->u.codes.p, pkt->u.codes.count, PropsOf(pkt));
+    k->driver_->EmitCodes(k->id_, kSuback, TokenOf(msg), pkt->u.codes.p, pkt->u.codes.count, PropsOf(pkt));
     k->Finished(msg);
 }
 
 void Core::OnUnsuback(tmq_client *c, const tmq_msg *msg, const tmq_packet *pkt)
 {
     Core *k = Of(c);
-    k->loop_->EmitCodes(k->id_, kUnsuback, TokenOf(msg), pkt->u.codes.p, pkt->u.codes.count, PropsOf(pkt));
+    k->driver_->EmitCodes(k->id_, kUnsuback, TokenOf(msg), pkt->u.codes.p, pkt->u.codes.count, PropsOf(pkt));
     k->Finished(msg);
 }
 
 void Core::OnPong(tmq_client *c)
 {
     Core *k = Of(c);
-    k->loop_->Emit(k->id_, kPong);
+    k->driver_->Emit(k->id_, kPong);
 }
 
 void Core::OnDisconnect(tmq_client *c, int err, const tmq_packet *pkt)
@@ -659,13 +659,13 @@ void Core::OnDisconnect(tmq_client *c, int err, const tmq_packet *pkt)
     Core *k = Of(c);
     // the 5.0 reason code, or a 3.x CONNACK's return code
     int32_t reason = pkt && (k->cfg_.version == TMQ_V5 || pkt->type == TMQ_CONNACK) ? pkt->reason : 0;
-    k->loop_->EmitProps(k->id_, kDisconnect, err, reason, pkt ? PropsOf(pkt) : Bytes{});
+    k->driver_->EmitProps(k->id_, kDisconnect, err, reason, pkt ? PropsOf(pkt) : Bytes{});
 }
 
 void Core::OnError(tmq_client *c, int err, const tmq_msg *msg)
 {
     Core *k = Of(c);
-    k->loop_->Emit(k->id_, kError, err, TokenOf(msg));
+    k->driver_->Emit(k->id_, kError, err, TokenOf(msg));
     if (msg && msg->user)
         k->Finished(msg);
 }
@@ -685,12 +685,12 @@ void Core::OnState(tmq_client *c, tmq_state state)
         delay = std::max<uint32_t>(tmq_backoff_next(&k->backoff_), 1);   // 0 would mean none
         k->cfg_.reconnect_delay_ms = delay;
     }
-    k->loop_->Emit(k->id_, kState, state, static_cast<int32_t>(std::min<uint32_t>(delay, INT32_MAX)));
+    k->driver_->Emit(k->id_, kState, state, static_cast<int32_t>(std::min<uint32_t>(delay, INT32_MAX)));
 }
 
 // ---- ClientWrap (JS thread) ---------------------------------------------------
 
-Napi::Function ClientWrap::Define(Napi::Env env, Loop *loop)
+Napi::Function ClientWrap::Define(Napi::Env env, Driver *driver)
 {
     return DefineClass(env, "NativeClient",
                        {
@@ -706,15 +706,15 @@ Napi::Function ClientWrap::Define(Napi::Env env, Loop *loop)
                            InstanceMethod<&ClientWrap::RefClient>("ref"),
                            InstanceMethod<&ClientWrap::UnrefClient>("unref"),
                        },
-                       loop);
+                       driver);
 }
 
 // Constructed by createClient only, which hands the core over through the
-// loop (Loop::NewClient); from JS the constructor throws.
+// driver (Loop::NewClient, Inline::NewClient); from JS the constructor throws.
 ClientWrap::ClientWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<ClientWrap>(info)
 {
-    loop_ = static_cast<Loop *>(info.Data());
-    core_ = loop_->TakeNewCore();
+    driver_ = static_cast<Driver *>(info.Data());
+    core_ = driver_->TakeNewCore();
     if (!core_)
         throw Napi::TypeError::New(info.Env(), "NativeClient: use createClient()");
     id_ = core_->Id();
@@ -728,7 +728,7 @@ Napi::Value ClientWrap::GetId(const Napi::CallbackInfo &info)
 
 void ClientWrap::CheckOpen(Napi::Env env, const char *method) const
 {
-    if (closed_ || loop_->IsShutDown()) {
+    if (closed_ || driver_->IsShutDown()) {
         Napi::Error e = Napi::Error::New(env, std::string(method) + ": the client is closed");
         e.Set("code", Napi::String::New(env, "TMQ_ERR_CLOSED"));
         throw e;
@@ -738,7 +738,7 @@ void ClientWrap::CheckOpen(Napi::Env env, const char *method) const
 void ClientWrap::Connect(const Napi::CallbackInfo &info)
 {
     CheckOpen(info.Env(), "connect");
-    loop_->Post(new Job(Job::kConnect, core_));
+    driver_->Post(new Job(Job::kConnect, core_));
 }
 
 void ClientWrap::Publish(const Napi::CallbackInfo &info)
@@ -785,7 +785,7 @@ void ClientWrap::Publish(const Napi::CallbackInfo &info)
         if (tmq_fstore_add(store_->fs, &m, &job->seq) != TMQ_OK)
             throw StoreError(env, "publish", *store_);
     }
-    loop_->Post(job.release());
+    driver_->Post(job.release());
 }
 
 // The filters (and, for subscribe, options) and token of (un)subscribe.
@@ -838,13 +838,13 @@ Job *ClientWrap::Filters(const Napi::CallbackInfo &info, Job::Kind kind, const c
 void ClientWrap::Subscribe(const Napi::CallbackInfo &info)
 {
     CheckOpen(info.Env(), "subscribe");
-    loop_->Post(Filters(info, Job::kSubscribe, "subscribe"));
+    driver_->Post(Filters(info, Job::kSubscribe, "subscribe"));
 }
 
 void ClientWrap::Unsubscribe(const Napi::CallbackInfo &info)
 {
     CheckOpen(info.Env(), "unsubscribe");
-    loop_->Post(Filters(info, Job::kUnsubscribe, "unsubscribe"));
+    driver_->Post(Filters(info, Job::kUnsubscribe, "unsubscribe"));
 }
 
 void ClientWrap::Ping(const Napi::CallbackInfo &info)
@@ -852,7 +852,7 @@ void ClientWrap::Ping(const Napi::CallbackInfo &info)
     CheckOpen(info.Env(), "ping");
     Job *job = new Job(Job::kPing, core_);
     job->token = Token(info.Env(), info[0], "ping");
-    loop_->Post(job);
+    driver_->Post(job);
 }
 
 void ClientWrap::Cancel(const Napi::CallbackInfo &info)
@@ -860,33 +860,33 @@ void ClientWrap::Cancel(const Napi::CallbackInfo &info)
     CheckOpen(info.Env(), "cancel");
     Job *job = new Job(Job::kCancel, core_);
     job->token = Token(info.Env(), info[0], "cancel");
-    loop_->Post(job);
+    driver_->Post(job);
 }
 
 void ClientWrap::Disconnect(const Napi::CallbackInfo &info)
 {
     CheckOpen(info.Env(), "disconnect");
-    loop_->Post(new Job(Job::kDisconnect, core_));
+    driver_->Post(new Job(Job::kDisconnect, core_));
 }
 
 void ClientWrap::CloseClient(const Napi::CallbackInfo &)
 {
-    if (closed_ || loop_->IsShutDown())
+    if (closed_ || driver_->IsShutDown())
         return;
     closed_ = true;
-    loop_->Post(new Job(Job::kClose, core_));
+    driver_->Post(new Job(Job::kClose, core_));
 }
 
 void ClientWrap::RefClient(const Napi::CallbackInfo &)
 {
     if (!closed_)
-        loop_->SetRef(id_, true);
+        driver_->SetRef(id_, true);
 }
 
 void ClientWrap::UnrefClient(const Napi::CallbackInfo &)
 {
     if (!closed_)
-        loop_->SetRef(id_, false);
+        driver_->SetRef(id_, false);
 }
 
 } // namespace tmq_node
