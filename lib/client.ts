@@ -1,6 +1,7 @@
 // The core client: MQTT.js option names and events, promises instead of
 // callbacks, over one native client on the environment's engine loop thread.
 import { EventEmitter } from 'node:events';
+import { driverFor, type Driver, type DriverName } from './driver.js';
 import { MqttError, argError, engineError, nativeError } from './errors.js';
 import {
   EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, native,
@@ -90,6 +91,11 @@ export interface MqttClientOptions {
    *  what the store holds from an earlier run. Use it with a fixed clientId
    *  and clean: false. */
   store?: FileStore;
+  /** what drives the engine (lib/driver.ts): 'thread' (default; the
+   *  environment's engine loop thread) or 'inline' (on this JS thread,
+   *  without the blocking calls; keepalive needs this thread to turn);
+   *  default: the TINYMQTT_DRIVER environment variable, else 'thread' */
+  driver?: DriverName;
 }
 
 export interface OperationOptions { signal?: AbortSignal }
@@ -232,9 +238,9 @@ function failed(error: unknown): Promise<never> {
  *  (option values the engine or TLS reject: a persistent session without a
  *  client id, a password without a user name, a bad certificate, ...)
  *  becomes an MqttError with the engine's code, naming the option. */
-function createNative(options: NativeClientOptions): NativeClient {
+function createNative(driver: Driver, options: NativeClientOptions): NativeClient {
   try {
-    return native.createClient(options);
+    return driver.create(options);
   } catch (e) {
     throw nativeError(e, 'createClient: ');
   }
@@ -374,6 +380,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #queueByteLimit: number;
   #queueQoSZero: boolean;
   #store: FileStore | undefined;
+  #driver: Driver;
 
   constructor(options: MqttClientOptions = {}) {
     super();
@@ -385,6 +392,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     this.#queueQoSZero = checkBool('options.queueQoSZero', options.queueQoSZero ?? true);
     if (options.store !== undefined) nativeStore(options.store);   // throws unless a FileStore
     this.#store = options.store;
+    this.#driver = driverFor(options.driver);
   }
 
   /** Whether the client is connected (CONNACK received, not yet lost). */
@@ -452,7 +460,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       for (;;) {
         if (done()) return true;
         const left = Math.max(0, Math.ceil(deadline - performance.now()));
-        if (native.waitEvents(left) === 0 && left === 0) return done();
+        if (this.#driver.waitEvents(left) === 0 && left === 0) return done();
       }
     } catch (e) {
       if (!(e instanceof MqttError) && (e as { code?: unknown })?.code === 'TMQ_ERR_STATE')
@@ -472,7 +480,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         native.setBatchHandler(dispatch);
         handlerSet = true;
       }
-      this.#native = this.#store ? this.#createWithStore(nativeStore(this.#store)) : createNative(this.options);
+      this.#native = this.#store ? this.#createWithStore(nativeStore(this.#store)) : createNative(this.#driver, this.options);
       clients.set(this.#native.id, this);
     }
     const done = this.#track(signal, (p) => { this.#connecting = p; });
@@ -485,7 +493,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  for it) is reported through 'error'. Closing leaves them in the store. */
   #createWithStore(store: NativeStore): NativeClient {
     const first = this.#nextToken, count = store.count;
-    const client = createNative({ ...this.options, store, restoreToken: first });
+    const client = createNative(this.#driver, { ...this.options, store, restoreToken: first });
     const path = this.#store!.path;
     for (let token = first; token < first + count; token++) {
       this.#pending.set(token, {

@@ -33,6 +33,10 @@ export interface Native {
    *  stopped by the environment's cleanup hook). Throws a TypeError naming the
    *  option for options of the wrong type. */
   createClient(options: NativeClientOptions): NativeClient;
+  /** Creates a client driven on this JS thread by libuv (binding/inline.h):
+   *  no loop thread; its events go to the same batch handler, after the
+   *  read (or the call) that produced them, never inside a call. */
+  createInlineClient(options: NativeClientOptions): NativeClient;
   /** Opens (creates) a file store and replays it (binding/store.cc). fsync:
    *  0 always, 1 batch, 2 never; compactBytes 0: 4 MiB. Throws an Error with
    *  code TMQ_ERR_STORE whose message names the path. */

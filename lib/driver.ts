@@ -1,0 +1,44 @@
+// The ways to drive the engine (binding/driver.h), behind one interface so
+// that the client, the compat layers and the tests do not care which runs.
+import { MqttError, argError } from './errors.js';
+import { native, type NativeClient, type NativeClientOptions } from './native.js';
+
+/** 'thread': the environment's engine loop thread (keepalive and acks go on
+ *  while the JS thread is busy; the blocking calls work). 'inline': libuv
+ *  drives the engine on the JS thread (no thread hop; keepalive needs the JS
+ *  thread to turn; no blocking calls). */
+export type DriverName = 'thread' | 'inline';
+
+export interface Driver {
+  readonly name: DriverName;
+  /** A native client driven this way. */
+  create(options: NativeClientOptions): NativeClient;
+  /** Blocks for events (the blocking calls: connectSync, waitSync): the
+   *  events delivered, 0 on timeout. Throws ERR_STATE where the driver
+   *  cannot block. */
+  waitEvents(timeoutMs: number): number;
+}
+
+const DRIVERS: Record<DriverName, Driver> = {
+  thread: {
+    name: 'thread',
+    create: (options) => native.createClient(options),
+    waitEvents: (timeoutMs) => native.waitEvents(timeoutMs),
+  },
+  inline: {
+    name: 'inline',
+    create: (options) => native.createInlineClient(options),
+    waitEvents: () => {
+      throw new MqttError('ERR_STATE', "blocking calls need driver 'thread': the inline driver runs on this thread");
+    },
+  },
+};
+
+/** The driver of options.driver, else of the TINYMQTT_DRIVER environment
+ *  variable, else 'thread'. */
+export function driverFor(name: unknown): Driver {
+  const chosen = name ?? process.env.TINYMQTT_DRIVER ?? 'thread';
+  if (chosen !== 'thread' && chosen !== 'inline')
+    throw argError(name === undefined ? 'TINYMQTT_DRIVER' : 'options.driver', `must be 'thread' or 'inline', not ${String(chosen)}`);
+  return DRIVERS[chosen];
+}
