@@ -47,6 +47,7 @@ public:
             InstanceMethod("checkFilter", &Addon::CheckFilter),
             InstanceMethod("topicMatch", &Addon::TopicMatch),
             InstanceMethod("waitEvents", &Addon::WaitEvents),
+            InstanceMethod("waitInlineEvents", &Addon::WaitInlineEvents),
             InstanceValue("NativeStore", StoreWrap::Define(env)),
         });
     }
@@ -91,10 +92,25 @@ private:
     Napi::Value WaitEvents(const Napi::CallbackInfo &info)
     {
         Napi::Env env = info.Env();
+        size_t n = loop_.WaitEvents(env, TimeoutMs(info, "waitEvents"));
+        return Napi::Number::New(env, static_cast<double>(n));
+    }
+
+    // waitInlineEvents(timeoutMs): the same for the inline driver's clients,
+    // which it drives on this thread while it waits.
+    Napi::Value WaitInlineEvents(const Napi::CallbackInfo &info)
+    {
+        Napi::Env env = info.Env();
+        size_t n = inline_.WaitEvents(env, TimeoutMs(info, "waitInlineEvents"));
+        return Napi::Number::New(env, static_cast<double>(n));
+    }
+
+    static uint32_t TimeoutMs(const Napi::CallbackInfo &info, const char *method)
+    {
         double ms = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
         if (!std::isfinite(ms) || ms < 0 || ms > UINT32_MAX)
-            throw Napi::TypeError::New(env, "waitEvents: timeoutMs must be a number from 0 to 4294967295");
-        return Napi::Number::New(env, static_cast<double>(loop_.WaitEvents(env, static_cast<uint32_t>(ms))));
+            throw Napi::TypeError::New(info.Env(), std::string(method) + ": timeoutMs must be a number from 0 to 4294967295");
+        return static_cast<uint32_t>(ms);
     }
 
     // version(): the package version this addon was built from.

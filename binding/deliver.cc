@@ -48,8 +48,13 @@ JsBatch::JsBatch(Napi::Env env, Batch &b) : env_(env), count_(b.Count())
     }
 }
 
-void JsBatch::Call(const Napi::FunctionReference &handler, napi_async_context async, bool sync) const
+void JsBatch::Call(const Napi::FunctionReference &handler, napi_async_context async, bool sync, bool *delivering) const
 {
+    struct Flag {
+        bool *on;
+        explicit Flag(bool *f) : on(f) { *on = true; }
+        ~Flag() { *on = false; }
+    } flag(delivering);
     if (sync)
         handler.Call(env_.Global(), {events_, data_, topics_});
     else

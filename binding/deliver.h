@@ -23,8 +23,9 @@ public:
     JsBatch(Napi::Env env, Batch &b);
 
     // handler(events, data, topics): a plain call (sync, from JS) or a
-    // callback from the event loop with its async context.
-    void Call(const Napi::FunctionReference &handler, napi_async_context async, bool sync) const;
+    // callback from the event loop with its async context. *delivering is
+    // true while the handler runs.
+    void Call(const Napi::FunctionReference &handler, napi_async_context async, bool sync, bool *delivering) const;
     size_t Count() const { return count_; }
     // The clients whose Closed event the batch carries.
     const std::vector<int32_t> &Closed() const { return closed_; }

@@ -1,6 +1,8 @@
 // The inline driver: engine clients on the JS thread's libuv loop (inline.h).
 #include "inline.h"
 
+#include <poll.h>
+
 #include <algorithm>
 
 #include "client.h"
@@ -203,14 +205,70 @@ void Inline::OnFlush(uv_timer_t *h)
     Inline *self = static_cast<Inline *>(h->data);
     self->flush_armed_ = false;
     self->running_ = true;
-    std::vector<int32_t> kicked;
-    kicked.swap(self->kicked_);
-    for (int32_t id : kicked) {
-        Entry *e = self->Find(id);
-        if (e && e->kicked)
-            self->Poll(e);
-    }
+    self->RunKicked();
     self->Finish();
+}
+
+void Inline::RunKicked()
+{
+    std::vector<int32_t> kicked;
+    kicked.swap(kicked_);
+    for (int32_t id : kicked) {
+        Entry *e = Find(id);
+        if (e && e->kicked)
+            Poll(e);
+    }
+}
+
+size_t Inline::WaitEvents(Napi::Env env, uint32_t timeout_ms)
+{
+    if (delivering_) {
+        Napi::Error e = Napi::Error::New(env, "waitInlineEvents: cannot block inside an event handler");
+        e.Set("code", Napi::String::New(env, "TMQ_ERR_STATE"));
+        throw e;
+    }
+    if (!uv_ || shut_down_)
+        return 0;
+    uint32_t start = tmq_now_ms();
+    std::vector<pollfd> fds;
+    std::vector<Entry *> polled;
+    running_ = true;
+    for (;;) {
+        RunKicked();
+        uint32_t now = tmq_now_ms(), spent = now - start;
+        if (pending_.Count() || spent >= timeout_ms)
+            break;
+        // until the first client timer, the deadline, or a socket is ready
+        uint32_t wait = timeout_ms - spent;
+        fds.clear();
+        polled.clear();
+        for (auto &kv : entries_) {
+            Entry *e = kv.second.get();
+            if (e->poll) {
+                short ev = POLLIN | ((e->events & UV_WRITABLE) ? POLLOUT : 0);
+                fds.push_back(pollfd{e->fd, ev, 0});
+                polled.push_back(e);
+            }
+            if (e->timer && uv_is_active(reinterpret_cast<uv_handle_t *>(e->timer)))
+                wait = std::min(wait, tmq_client_timeout(e->core->Engine(), now));
+        }
+        if (!kicked_.empty())
+            wait = 0;
+        int n = poll(fds.data(), fds.size(), static_cast<int>(std::min<uint32_t>(wait, INT32_MAX)));
+        now = tmq_now_ms();
+        for (size_t i = 0; i < polled.size(); i++) {
+            bool ready = n > 0 && fds[i].revents;
+            if (ready || tmq_client_timeout(polled[i]->core->Engine(), now) == 0)
+                Poll(polled[i]);
+        }
+        for (auto &kv : entries_) {
+            Entry *e = kv.second.get();
+            if (!e->poll && e->timer && uv_is_active(reinterpret_cast<uv_handle_t *>(e->timer)) &&
+                tmq_client_timeout(e->core->Engine(), now) == 0)
+                Poll(e);   // a reconnect delay, with no socket
+        }
+    }
+    return Finish(true);
 }
 
 void Inline::Poll(Entry *e)
@@ -269,7 +327,7 @@ void Inline::StopWatching(Entry *e)
     e->events = 0;
 }
 
-void Inline::Finish()
+size_t Inline::Finish(bool sync)
 {
     std::vector<int32_t> retry;
     retry.swap(retry_);
@@ -283,29 +341,38 @@ void Inline::Finish()
     }
     SyncStores();
     running_ = false;
-    Deliver();
+    return Deliver(sync);
 }
 
-// Hands what the turn produced to JS as one batch. A handler's exception
-// goes on as an uncaught exception.
-void Inline::Deliver()
+// Hands what the turn produced to JS as one batch. From the event loop a
+// handler's exception goes on as an uncaught exception; from
+// waitInlineEvents (sync) it is thrown to the caller.
+size_t Inline::Deliver(bool sync)
 {
     if (pending_.Count() == 0 || !handler_ || handler_->IsEmpty() || shut_down_) {
         pending_.Clear();
-        return;
+        return 0;
     }
     Napi::Env env(env_);
     Napi::HandleScope scope(env);
     std::swap(pending_, spare_);
+    JsBatch js(env, spare_);
+    spare_.Clear();
+    if (sync) {
+        js.Call(*handler_, async_, true, &delivering_);
+        return js.Count();
+    }
+    // a plain call inside a callback scope: the microtasks it queued run
+    // when the scope closes, after the handler, so a continuation may block
+    // (waitSync) there
+    Napi::CallbackScope callback(env, async_);
     try {
-        JsBatch js(env, spare_);
-        spare_.Clear();
-        js.Call(*handler_, async_, false);
+        js.Call(*handler_, async_, true, &delivering_);
     } catch (const Napi::Error &err) {
-        spare_.Clear();
         if (!err.IsEmpty())   // empty: the environment is terminating
             napi_fatal_exception(env_, err.Value());
     }
+    return js.Count();
 }
 
 // ---- shutdown -----------------------------------------------------------------------

@@ -47,6 +47,13 @@ public:
     // whose events go to handler (the environment's batch handler).
     Napi::Object NewClient(Napi::Env env, std::unique_ptr<Core> core, const Napi::FunctionReference &handler);
 
+    // waitInlineEvents: blocks this thread until one of this driver's
+    // clients has events or timeout_ms pass, driving the clients meanwhile
+    // (poll(2) on their sockets, their timers), then hands the events to the
+    // handler by a plain call. Returns the events delivered. Throws (code
+    // TMQ_ERR_STATE) when called from inside the handler.
+    size_t WaitEvents(Napi::Env env, uint32_t timeout_ms);
+
     void Post(Job *job) override;
     bool IsShutDown() const override { return shut_down_; }
     void SetRef(int32_t id, bool ref) override;
@@ -89,9 +96,12 @@ private:
     void Poll(Entry *e);
     void Watch(Entry *e);
     void StopWatching(Entry *e);
-    // Work that follows every turn: retries, BATCH syncs, the events to JS.
-    void Finish();
-    void Deliver();
+    // Polls the clients whose work was kicked.
+    void RunKicked();
+    // Work that follows every turn: retries, BATCH syncs, the events to JS
+    // (sync: a plain call, from waitInlineEvents). Returns the events.
+    size_t Finish(bool sync = false);
+    size_t Deliver(bool sync);
     // Arms the flush timer (0 ms) unless armed.
     void ScheduleFlush();
     void Close(uv_handle_t *h);
@@ -104,6 +114,7 @@ private:
     uv_timer_t *flush_ = nullptr;
     bool flush_armed_ = false;
     bool running_ = false;   // inside a libuv callback, before its delivery
+    bool delivering_ = false;   // the handler is running
     bool shut_down_ = false;
     napi_async_context async_ = nullptr;
     napi_async_cleanup_hook_handle hook_ = nullptr;

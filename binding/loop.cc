@@ -364,12 +364,7 @@ size_t Loop::DeliverOne(Napi::Env env, bool sync)
 
     // sync: called from JS (waitEvents), so a plain call; else a callback
     // from the event loop, with its async context
-    struct Delivering {
-        bool &flag;
-        explicit Delivering(bool &f) : flag(f) { flag = true; }
-        ~Delivering() { flag = false; }
-    } delivering(delivering_);
-    js.Call(handler_, async_, sync);
+    js.Call(handler_, async_, sync, &delivering_);
     return js.Count();
 }
 

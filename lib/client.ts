@@ -92,8 +92,8 @@ export interface MqttClientOptions {
    *  and clean: false. */
   store?: FileStore;
   /** what drives the engine (lib/driver.ts): 'thread' (default; the
-   *  environment's engine loop thread) or 'inline' (on this JS thread,
-   *  without the blocking calls; keepalive needs this thread to turn);
+   *  environment's engine loop thread) or 'inline' (on this JS thread, so
+   *  keepalive and acks need this thread to turn);
    *  default: the TINYMQTT_DRIVER environment variable, else 'thread' */
   driver?: DriverName;
 }

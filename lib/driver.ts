@@ -1,21 +1,20 @@
 // The ways to drive the engine (binding/driver.h), behind one interface so
 // that the client, the compat layers and the tests do not care which runs.
-import { MqttError, argError } from './errors.js';
+import { argError } from './errors.js';
 import { native, type NativeClient, type NativeClientOptions } from './native.js';
 
 /** 'thread': the environment's engine loop thread (keepalive and acks go on
- *  while the JS thread is busy; the blocking calls work). 'inline': libuv
- *  drives the engine on the JS thread (no thread hop; keepalive needs the JS
- *  thread to turn; no blocking calls). */
+ *  while the JS thread is busy). 'inline': libuv drives the engine on the JS
+ *  thread (no thread hop; keepalive and acks need the JS thread to turn, or
+ *  a blocking call to drive them). */
 export type DriverName = 'thread' | 'inline';
 
 export interface Driver {
   readonly name: DriverName;
   /** A native client driven this way. */
   create(options: NativeClientOptions): NativeClient;
-  /** Blocks for events (the blocking calls: connectSync, waitSync): the
-   *  events delivered, 0 on timeout. Throws ERR_STATE where the driver
-   *  cannot block. */
+  /** Blocks for this driver's events (the blocking calls: connectSync,
+   *  waitSync): the events delivered, 0 on timeout. */
   waitEvents(timeoutMs: number): number;
 }
 
@@ -28,9 +27,7 @@ const DRIVERS: Record<DriverName, Driver> = {
   inline: {
     name: 'inline',
     create: (options) => native.createInlineClient(options),
-    waitEvents: () => {
-      throw new MqttError('ERR_STATE', "blocking calls need driver 'thread': the inline driver runs on this thread");
-    },
+    waitEvents: (timeoutMs) => native.waitInlineEvents(timeoutMs),
   },
 };
 

@@ -27,6 +27,10 @@ export interface Native {
    *  (0 on timeout or with no client). Throws (code TMQ_ERR_STATE) when
    *  called from inside the batch handler. */
   waitEvents(timeoutMs: number): number;
+  /** The same for the inline driver's clients: drives them on this thread
+   *  (poll(2) on their sockets, their timers) until one has events or
+   *  timeoutMs pass, then hands them to the batch handler synchronously. */
+  waitInlineEvents(timeoutMs: number): number;
   /** Registers the environment's batch handler (once, before the first client). */
   setBatchHandler(handler: BatchHandler): void;
   /** Creates a client on the environment's loop thread (started on first use,
