@@ -125,7 +125,15 @@ void Inline::Detach(Core *core)
 void Inline::Kick(Core *core)
 {
     Entry *e = Find(core->Id());
-    if (!e || e->kicked)
+    if (!e)
+        return;
+    // outside a libuv callback: a JS call; its events wait for the flush
+    if (++e->unflushed >= kFlushEvery && !running_) {
+        Poll(e);
+        ScheduleFlush();   // the poll's events
+        return;
+    }
+    if (e->kicked)
         return;
     e->kicked = true;
     kicked_.push_back(core->Id());
@@ -274,6 +282,7 @@ size_t Inline::WaitEvents(Napi::Env env, uint32_t timeout_ms)
 void Inline::Poll(Entry *e)
 {
     e->kicked = false;
+    e->unflushed = 0;
     tmq_client_poll(e->core->Engine(), tmq_now_ms());
     Watch(e);
 }

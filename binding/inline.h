@@ -8,7 +8,9 @@
 // - Operations run at once on the calling JS thread (no job crossing a
 //   thread). What they queue is written in the next turn of the event loop:
 //   the first one arms a 0 ms timer that polls every client with work, so
-//   the publishes of one turn leave in one write.
+//   the publishes of one turn leave in one write; and every kFlushEvery
+//   operations of one client within a turn are written at once, so a loop
+//   publishing thousands in one turn does not hold them all back.
 // - The events of one poll (everything one read brought) reach JS as one
 //   batch, right after it, through the environment's batch handler. Events
 //   made by a JS call (a refused publish, a close) wait for that timer: none
@@ -38,6 +40,8 @@ class ClientWrap;
 
 class Inline : public Driver {
 public:
+    static constexpr uint32_t kFlushEvery = 128;
+
     Inline() = default;
     ~Inline() override;
     Inline(const Inline &) = delete;
@@ -80,6 +84,7 @@ private:
         uv_timer_t *timer = nullptr;
         bool refd = true;
         bool kicked = false;
+        uint32_t unflushed = 0;      // operations submitted since its last poll
         bool renew = false;          // the connection changed state: poll afresh
     };
 
