@@ -7,8 +7,8 @@ import { ratio } from './targets.mjs';
 const RATIO_COLUMNS = [
   { vs: 'mqttjs', title: 'tmq/MQTT.js' },
   { vs: 'libmosquitto', title: 'tmq/libmosq' },
-  { of: 'tinymqtt-inline', vs: 'mqttjs', title: 'inline/MQTT.js' },
-  { of: 'tinymqtt-inline', vs: 'libmosquitto', title: 'inline/libmosq' },
+  { of: 'tinymqtt-thread', vs: 'mqttjs', title: 'thread/MQTT.js' },
+  { of: 'tinymqtt-thread', vs: 'libmosquitto', title: 'thread/libmosq' },
 ];
 
 /** A figure with as many digits as a benchmark can vouch for. */

@@ -292,6 +292,8 @@ void Inline::Poll(Entry *e)
 // deadline, or a kick when it is starting without an fd yet.
 void Inline::Watch(Entry *e)
 {
+    if (!e->timer)
+        return;   // detached (closed)
     tmq_posix_io *io = e->core->Io();
     tmq_client *c = e->core->Engine();
     if (e->poll && (io->fd != e->fd || e->renew))

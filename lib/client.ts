@@ -91,10 +91,10 @@ export interface MqttClientOptions {
    *  what the store holds from an earlier run. Use it with a fixed clientId
    *  and clean: false. */
   store?: FileStore;
-  /** what drives the engine (lib/driver.ts): 'thread' (default; the
-   *  environment's engine loop thread) or 'inline' (on this JS thread, so
-   *  keepalive and acks need this thread to turn);
-   *  default: the TINYMQTT_DRIVER environment variable, else 'thread' */
+  /** what drives the engine (lib/driver.ts): 'inline' (on this JS thread,
+   *  so keepalive and acks need this thread to turn) or 'thread' (the
+   *  environment's engine loop thread, which goes on while this thread is
+   *  busy); default: the TINYMQTT_DRIVER environment variable, else 'inline' */
   driver?: DriverName;
 }
 

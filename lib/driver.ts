@@ -32,9 +32,10 @@ const DRIVERS: Record<DriverName, Driver> = {
 };
 
 /** The driver of options.driver, else of the TINYMQTT_DRIVER environment
- *  variable, else 'thread'. */
+ *  variable, else 'inline' (less CPU per message and lower latency than
+ *  'thread' in the bench: bench/README.md, "Drivers"). */
 export function driverFor(name: unknown): Driver {
-  const chosen = name ?? process.env.TINYMQTT_DRIVER ?? 'thread';
+  const chosen = name ?? process.env.TINYMQTT_DRIVER ?? 'inline';
   if (chosen !== 'thread' && chosen !== 'inline')
     throw argError(name === undefined ? 'TINYMQTT_DRIVER' : 'options.driver', `must be 'thread' or 'inline', not ${String(chosen)}`);
   return DRIVERS[chosen];

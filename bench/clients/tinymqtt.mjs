@@ -13,5 +13,6 @@ export async function openWith(driver, { port, clientId, maxInflight, maxPacketS
   });
 }
 
-/** The default benchmark client: the engine loop thread driver. */
-export const open = (params) => openWith('thread', params);
+/** The default benchmark client: the default driver, named (the children
+ *  would otherwise follow a TINYMQTT_DRIVER of the environment). */
+export const open = (params) => openWith('inline', params);
