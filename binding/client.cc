@@ -207,14 +207,21 @@ Bytes PropsOf(const tmq_packet *pkt)
     return Bytes{pkt->props.raw.p, pkt->props.raw.len};
 }
 
-// An optional property block argument: an empty Buffer when undefined.
-Napi::Buffer<char> Props(Napi::Env env, Napi::Value v, const char *method)
+// An optional property block argument, as a view of its bytes (empty when
+// undefined: no Buffer is made for it, the common case).
+struct Block {
+    const char *data = nullptr;
+    size_t len = 0;
+};
+
+Block Props(Napi::Env env, Napi::Value v, const char *method)
 {
     if (v.IsUndefined())
-        return Napi::Buffer<char>::New(env, 0);
+        return Block{};
     if (!v.IsBuffer())
         ArgType(env, method, "properties must be a Buffer or undefined");
-    return v.As<Napi::Buffer<char>>();
+    Napi::Buffer<char> b = v.As<Napi::Buffer<char>>();
+    return Block{b.Data(), b.Length()};
 }
 
 int32_t TokenOf(const tmq_msg *msg)
@@ -224,13 +231,13 @@ int32_t TokenOf(const tmq_msg *msg)
 
 } // namespace
 
-void Job::AttachProps(const Napi::Buffer<char> &block)
+void Job::AttachProps(const char *block, size_t len)
 {
-    if (block.Length() == 0)
+    if (len == 0)
         return;
     char *at = data.get() + data_len;
-    std::memcpy(at, block.Data(), block.Length());
-    props.raw = tmq_bin{reinterpret_cast<const uint8_t *>(at), static_cast<uint32_t>(block.Length())};
+    std::memcpy(at, block, len);
+    props.raw = tmq_bin{reinterpret_cast<const uint8_t *>(at), static_cast<uint32_t>(len)};
 }
 
 // ---- Core: creation ---------------------------------------------------------
@@ -755,25 +762,25 @@ void ClientWrap::Publish(const Napi::CallbackInfo &info)
         ArgType(env, m, "retain must be a boolean");
     int32_t token = Token(env, info[4], m);
 
-    Napi::Buffer<char> props = Props(env, info[5], m);
+    Block props = Props(env, info[5], m);
 
     Napi::Buffer<char> payload = info[1].As<Napi::Buffer<char>>();
     bool topic_bytes = info[0].IsBuffer();
     size_t topic_len = topic_bytes ? info[0].As<Napi::Buffer<char>>().Length() : Utf8Length(env, info[0]);
-    if (topic_len + payload.Length() + props.Length() > UINT32_MAX - 1)
+    if (topic_len + payload.Length() + props.len > UINT32_MAX - 1)
         throw Napi::RangeError::New(env, "publish: payload is too large");
     std::unique_ptr<Job> job(new Job(Job::kPublish, core_));
     job->token = token;
     job->qos = qos;
     job->retain = info[3].As<Napi::Boolean>().Value() ? 1 : 0;
     job->data_len = static_cast<uint32_t>(topic_len + payload.Length());
-    job->data.reset(new char[job->data_len + props.Length() + 1]);
+    job->data.reset(new char[job->data_len + props.len + 1]);
     if (topic_bytes)
         std::memcpy(job->data.get(), info[0].As<Napi::Buffer<char>>().Data(), topic_len);
     job->topic_len = static_cast<uint32_t>(topic_bytes ? topic_len : Utf8Write(env, info[0], job->data.get(), topic_len));
     if (payload.Length())
         std::memcpy(job->data.get() + job->topic_len, payload.Data(), payload.Length());
-    job->AttachProps(props);
+    job->AttachProps(props.data, props.len);
     if (store_ && (qos == 1 || qos == 2)) {
         // in the store before publish() returns; the engine's hooks record the rest
         tmq_fstore_msg m{};
@@ -804,7 +811,7 @@ Job *ClientWrap::Filters(const Napi::CallbackInfo &info, Job::Kind kind, const c
         opts = info[1].As<Napi::Array>();
     }
     int32_t token = Token(env, info[sub ? 2 : 1], m);
-    Napi::Buffer<char> props = Props(env, info[sub ? 3 : 2], m);
+    Block props = Props(env, info[sub ? 3 : 2], m);
 
     std::unique_ptr<Job> job(new Job(kind, core_));
     job->token = token;
@@ -821,17 +828,17 @@ Job *ClientWrap::Filters(const Napi::CallbackInfo &info, Job::Kind kind, const c
         if (sub)
             job->subs[i].opts = Byte(env, opts.Get(i), m, "options must be integers from 0 to 255");
     }
-    if (total + props.Length() > UINT32_MAX - 1)
+    if (total + props.len > UINT32_MAX - 1)
         throw Napi::RangeError::New(env, std::string(m) + ": filters are too large");
     job->data_len = static_cast<uint32_t>(total);
-    job->data.reset(new char[total + props.Length() + 1]);
+    job->data.reset(new char[total + props.len + 1]);
     size_t off = 0;
     for (uint32_t i = 0; i < n; i++) {
         size_t len = Utf8Write(env, strings[i], job->data.get() + off, lens[i]);
         job->subs[i].filter = tmq_bin{reinterpret_cast<const uint8_t *>(job->data.get() + off), static_cast<uint32_t>(len)};
         off += len;
     }
-    job->AttachProps(props);
+    job->AttachProps(props.data, props.len);
     return job.release();
 }
 

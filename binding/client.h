@@ -35,7 +35,7 @@ struct Job {
     Job(Kind k, Core *c) : kind(k), core(c) {}
     // Copies a property block to data[data_len...] (which has room for it)
     // and points props at it; nothing for an empty block.
-    void AttachProps(const Napi::Buffer<char> &block);
+    void AttachProps(const char *block, size_t len);
 
     Kind kind;
     Core *core;                // kAdd: owned by the job until the loop thread adds it
