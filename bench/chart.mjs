@@ -12,7 +12,7 @@ import { IMPLEMENTATIONS } from './implementations.mjs';
 import { formatNumber } from './report.mjs';
 import { ratio } from './targets.mjs';
 
-const OTHERS = IMPLEMENTATIONS.filter((impl) => impl.id !== 'tinymqtt');
+const OTHERS = IMPLEMENTATIONS.filter((impl) => !impl.id.startsWith('tinymqtt'));
 const COLORS = { mqttjs: '#3b7dd8', libmosquitto: '#e08a2c' };
 
 const WIDTH = 820;

@@ -10,6 +10,8 @@ const nodeClient = (id) => (role, args) => [process.execPath, '--expose-gc', WOR
 /** In table order; `id` is the key in results, `label` what the table says. */
 export const IMPLEMENTATIONS = [
   { id: 'tinymqtt', label: 'tinymqtt', command: nodeClient('tinymqtt') },
+  // the same client on the engine loop thread driver (lib/driver.ts)
+  { id: 'tinymqtt-thread', label: 'tmq thread', command: nodeClient('tinymqtt-thread') },
   { id: 'mqttjs', label: 'MQTT.js', command: nodeClient('mqttjs') },
   { id: 'libmosquitto', label: 'libmosquitto', command: (role, args) => [MOSQ_BENCH, role, ...args] },
 ];

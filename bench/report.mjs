@@ -7,6 +7,8 @@ import { ratio } from './targets.mjs';
 const RATIO_COLUMNS = [
   { vs: 'mqttjs', title: 'tmq/MQTT.js' },
   { vs: 'libmosquitto', title: 'tmq/libmosq' },
+  { of: 'tinymqtt-thread', vs: 'mqttjs', title: 'thread/MQTT.js' },
+  { of: 'tinymqtt-thread', vs: 'libmosquitto', title: 'thread/libmosq' },
 ];
 
 /** A figure with as many digits as a benchmark can vouch for. */
@@ -42,7 +44,7 @@ export function renderTable(cases, targets) {
   const rows = cases.flatMap((kase) => kase.metrics.map((metric) => [
     metric.label, metric.unit,
     ...IMPLEMENTATIONS.map((impl) => valueCell(metric, impl)),
-    ...RATIO_COLUMNS.map((c) => { const r = ratio(metric, c.vs); return r === null ? '-' : `${r.toFixed(2)}x`; }),
+    ...RATIO_COLUMNS.map((c) => { const r = ratio(metric, c.vs, c.of); return r === null ? '-' : `${r.toFixed(2)}x`; }),
     metric.better, targetCell(metric, targets),
   ]));
   return layout([header, ...rows]);

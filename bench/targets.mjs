@@ -14,10 +14,10 @@ export const TARGETS = [
   { metric: 'large.rate', vs: 'mqttjs', ratio: 1.5 },
 ];
 
-/** tinymqtt's value of `metric` over implementation `vs`'s, or null when
- *  either is missing. */
-export function ratio(metric, vs) {
-  const ours = metric.values.tinymqtt, theirs = metric.values[vs];
+/** tinymqtt's value of `metric` (or implementation `of`'s) over
+ *  implementation `vs`'s, or null when either is missing. */
+export function ratio(metric, vs, of = 'tinymqtt') {
+  const ours = metric.values[of], theirs = metric.values[vs];
   return ours == null || theirs == null || theirs === 0 ? null : ours / theirs;
 }
 

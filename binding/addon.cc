@@ -16,6 +16,7 @@
 #include <string>
 
 #include "client.h"
+#include "inline.h"
 #include "loop.h"
 #include "store.h"
 
@@ -35,15 +36,18 @@ public:
     Addon(Napi::Env env, Napi::Object exports) : loop_(env)
     {
         loop_.SetClientConstructor(ClientWrap::Define(env, &loop_));
+        inline_.SetClientConstructor(ClientWrap::Define(env, &inline_));
         DefineAddon(exports, {
             InstanceMethod("version", &Addon::Version),
             InstanceMethod("strerror", &Addon::StrError),
             InstanceMethod("setBatchHandler", &Addon::SetBatchHandler),
             InstanceMethod("createClient", &Addon::CreateClient),
+            InstanceMethod("createInlineClient", &Addon::CreateInlineClient),
             InstanceMethod("checkTopic", &Addon::CheckTopic),
             InstanceMethod("checkFilter", &Addon::CheckFilter),
             InstanceMethod("topicMatch", &Addon::TopicMatch),
             InstanceMethod("waitEvents", &Addon::WaitEvents),
+            InstanceMethod("waitInlineEvents", &Addon::WaitInlineEvents),
             InstanceValue("NativeStore", StoreWrap::Define(env)),
         });
     }
@@ -71,16 +75,42 @@ private:
         return loop_.NewClient(std::move(core));
     }
 
+    // createInlineClient(options): a NativeClient driven on this JS thread
+    // by libuv (inline.h); its events go to the same batch handler.
+    Napi::Value CreateInlineClient(const Napi::CallbackInfo &info)
+    {
+        Napi::Env env = info.Env();
+        if (!loop_.HasHandler())
+            throw Napi::Error::New(env, "createInlineClient: call setBatchHandler first");
+        std::unique_ptr<Core> core = Core::Create(env, info[0], &inline_, loop_.NextId());
+        return inline_.NewClient(env, std::move(core), loop_.Handler());
+    }
+
     // waitEvents(timeoutMs): blocks the calling JS thread (never the loop
     // thread) until events are queued or timeoutMs pass, then delivers one
     // batch to the handler synchronously. Returns the number of events.
     Napi::Value WaitEvents(const Napi::CallbackInfo &info)
     {
         Napi::Env env = info.Env();
+        size_t n = loop_.WaitEvents(env, TimeoutMs(info, "waitEvents"));
+        return Napi::Number::New(env, static_cast<double>(n));
+    }
+
+    // waitInlineEvents(timeoutMs): the same for the inline driver's clients,
+    // which it drives on this thread while it waits.
+    Napi::Value WaitInlineEvents(const Napi::CallbackInfo &info)
+    {
+        Napi::Env env = info.Env();
+        size_t n = inline_.WaitEvents(env, TimeoutMs(info, "waitInlineEvents"));
+        return Napi::Number::New(env, static_cast<double>(n));
+    }
+
+    static uint32_t TimeoutMs(const Napi::CallbackInfo &info, const char *method)
+    {
         double ms = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
         if (!std::isfinite(ms) || ms < 0 || ms > UINT32_MAX)
-            throw Napi::TypeError::New(env, "waitEvents: timeoutMs must be a number from 0 to 4294967295");
-        return Napi::Number::New(env, static_cast<double>(loop_.WaitEvents(env, static_cast<uint32_t>(ms))));
+            throw Napi::TypeError::New(info.Env(), std::string(method) + ": timeoutMs must be a number from 0 to 4294967295");
+        return static_cast<uint32_t>(ms);
     }
 
     // version(): the package version this addon was built from.
@@ -137,7 +167,8 @@ private:
         return Napi::String::New(env, tmq_strerror(static_cast<int>(code)));
     }
 
-    Loop loop_;
+    Loop loop_;       // declared first: the ids and the batch handler are its
+    Inline inline_;
 };
 
 } // namespace tmq_node

@@ -11,7 +11,7 @@
 #include <new>
 
 #include "events.h"
-#include "loop.h"
+#include "driver.h"
 
 extern "C" {
 #include "tinymqtt/error.h"
@@ -210,14 +210,21 @@ Bytes PropsOf(const tmq_packet *pkt)
     return Bytes{pkt->props.raw.p, pkt->props.raw.len};
 }
 
-// An optional property block argument: an empty Buffer when undefined.
-Napi::Buffer<char> Props(Napi::Env env, Napi::Value v, const char *method)
+// An optional property block argument, as a view of its bytes (empty when
+// undefined: no Buffer is made for it, the common case).
+struct Block {
+    const char *data = nullptr;
+    size_t len = 0;
+};
+
+Block Props(Napi::Env env, Napi::Value v, const char *method)
 {
     if (v.IsUndefined())
-        return Napi::Buffer<char>::New(env, 0);
+        return Block{};
     if (!v.IsBuffer())
         ArgType(env, method, "properties must be a Buffer or undefined");
-    return v.As<Napi::Buffer<char>>();
+    Napi::Buffer<char> b = v.As<Napi::Buffer<char>>();
+    return Block{b.Data(), b.Length()};
 }
 
 int32_t TokenOf(const tmq_msg *msg)
@@ -227,26 +234,26 @@ int32_t TokenOf(const tmq_msg *msg)
 
 } // namespace
 
-void Job::AttachProps(const Napi::Buffer<char> &block)
+void Job::AttachProps(const char *block, size_t len)
 {
-    if (block.Length() == 0)
+    if (len == 0)
         return;
     char *at = data.get() + data_len;
-    std::memcpy(at, block.Data(), block.Length());
-    props.raw = tmq_bin{reinterpret_cast<const uint8_t *>(at), static_cast<uint32_t>(block.Length())};
+    std::memcpy(at, block, len);
+    props.raw = tmq_bin{reinterpret_cast<const uint8_t *>(at), static_cast<uint32_t>(len)};
 }
 
 // ---- Core: creation ---------------------------------------------------------
 
-Core::Core(Loop *loop, int32_t id) : loop_(loop), id_(id)
+Core::Core(Driver *driver, int32_t id) : driver_(driver), id_(id)
 {
     tmq_tcp_init(&tcp_, nullptr);
 }
 
-std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Loop *loop, int32_t id)
+std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Driver *driver, int32_t id)
 {
     OptionReader r(env, options, "options");
-    std::unique_ptr<Core> k(new Core(loop, id));
+    std::unique_ptr<Core> k(new Core(driver, id));
     tmq_client_config &cfg = k->cfg_;
     tmq_connect &conn = cfg.connect;
 
@@ -476,10 +483,10 @@ Core::~Core()
 
 int Core::Add()
 {
-    int rc = tmq_loop_add(loop_->Raw(), &client_, Io());
+    int rc = driver_->Attach(this);
     added_ = rc == TMQ_OK;
     if (added_ && SyncsEachRound())
-        loop_->SyncEachRound(store_->fs, true);
+        driver_->SyncEachRound(store_->fs, true);
     return rc;
 }
 
@@ -493,14 +500,14 @@ void Core::Handle(Job *job)
         // its CONNACK or Disconnect event settles this connect too.
         int rc = closed_ ? TMQ_ERR_CLOSED : tmq_client_connect(&client_, tmq_now_ms());
         if (rc != TMQ_OK && rc != TMQ_ERR_STATE)
-            loop_->Emit(id_, kDisconnect, rc, 0);
+            driver_->Emit(id_, kDisconnect, rc, 0);
         delete job;
         break;
     }
     case Job::kPing: {
         int rc = closed_ ? TMQ_ERR_CLOSED : tmq_client_ping(&client_, tmq_now_ms());
         if (rc != TMQ_OK)
-            loop_->Emit(id_, kError, rc, job->token);
+            driver_->Emit(id_, kError, rc, job->token);
         delete job;
         break;
     }
@@ -525,7 +532,7 @@ void Core::Handle(Job *job)
     case Job::kSubscribe:
     case Job::kUnsubscribe:
         if (closed_) {
-            loop_->Emit(id_, kError, TMQ_ERR_CLOSED, job->token);
+            driver_->Emit(id_, kError, TMQ_ERR_CLOSED, job->token);
             delete job;
         } else {
             Submit(job);
@@ -536,7 +543,7 @@ void Core::Handle(Job *job)
     }
     // what the job queued is written in this round, not after another poll
     if (added_ && !closed_)
-        tmq_loop_kick(loop_->Raw(), Io());
+        driver_->Kick(this);
 }
 
 void Core::Submit(Job *job)
@@ -570,7 +577,7 @@ bool Core::TrySubmit(Job *job)
     if (rc < 0) {
         if (job->seq)
             tmq_fstore_done(store_->fs, job->seq);   // refused for good: not sent after a restart either
-        loop_->Emit(id_, kError, rc, job->token);
+        driver_->Emit(id_, kError, rc, job->token);
         delete job;
     }
     return true;
@@ -591,16 +598,16 @@ void Core::Close()
         return;
     closed_ = true;
     if (added_)
-        tmq_loop_remove(loop_->Raw(), &client_);
+        driver_->Detach(this);
     if (added_ && SyncsEachRound())
-        loop_->SyncEachRound(store_->fs, false);
+        driver_->SyncEachRound(store_->fs, false);
     added_ = false;
     Io()->base.ops->close(&Io()->base);   // TLS closes the TCP connection under it
     tmq_client_abandon(&client_);         // Error TMQ_ERR_CLOSED for each, in order
     while (!waiting_.empty()) {
         Job *j = waiting_.front();
         waiting_.pop_front();
-        loop_->Emit(id_, kError, TMQ_ERR_CLOSED, j->token);
+        driver_->Emit(id_, kError, TMQ_ERR_CLOSED, j->token);
         delete j;
     }
 }
@@ -609,7 +616,7 @@ void Core::Finished(const tmq_msg *msg)
 {
     delete static_cast<Job *>(msg->user);
     if (!waiting_.empty() && !closed_)
-        loop_->WantRetry(this);
+        driver_->WantRetry(this);
 }
 
 // ---- Core: engine callbacks (loop thread) -------------------------------------
@@ -629,10 +636,10 @@ uint8_t *Core::GrowRx(tmq_client *c, uint32_t size)
 void Core::OnConnack(tmq_client *c, const tmq_packet *pkt)
 {
     Core *k = Of(c);
-    k->loop_->EmitProps(k->id_, kConnack, pkt->session_present, pkt->reason, PropsOf(pkt));
+    k->driver_->EmitProps(k->id_, kConnack, pkt->session_present, pkt->reason, PropsOf(pkt));
     // the offline queue goes out after what the engine resends
     if (!k->waiting_.empty())
-        k->loop_->WantRetry(k);
+        k->driver_->WantRetry(k);
 }
 
 void Core::OnMessage(tmq_client *c, const tmq_packet *pkt)
@@ -640,34 +647,34 @@ void Core::OnMessage(tmq_client *c, const tmq_packet *pkt)
     Core *k = Of(c);
     const tmq_publish &p = pkt->u.publish;
     int32_t flags = p.qos | (p.retain ? 4 : 0) | (p.dup ? 8 : 0) | static_cast<int32_t>(uint32_t(pkt->id) << 16);
-    k->loop_->EmitMessage(k->id_, p.topic.p, p.topic.len, p.payload.p, p.payload.len, flags, PropsOf(pkt));
+    k->driver_->EmitMessage(k->id_, p.topic.p, p.topic.len, p.payload.p, p.payload.len, flags, PropsOf(pkt));
 }
 
 void Core::OnSent(tmq_client *c, const tmq_msg *msg, uint8_t reason)
 {
     Core *k = Of(c);
-    k->loop_->Emit(k->id_, kSent, TokenOf(msg), reason);
+    k->driver_->Emit(k->id_, kSent, TokenOf(msg), reason);
     k->Finished(msg);
 }
 
 void Core::OnSuback(tmq_client *c, const tmq_msg *msg, const tmq_packet *pkt)
 {
     Core *k = Of(c);
-    k->loop_->EmitCodes(k->id_, kSuback, TokenOf(msg), pkt->u.codes.p, pkt->u.codes.count, PropsOf(pkt));
+    k->driver_->EmitCodes(k->id_, kSuback, TokenOf(msg), pkt->u.codes.p, pkt->u.codes.count, PropsOf(pkt));
     k->Finished(msg);
 }
 
 void Core::OnUnsuback(tmq_client *c, const tmq_msg *msg, const tmq_packet *pkt)
 {
     Core *k = Of(c);
-    k->loop_->EmitCodes(k->id_, kUnsuback, TokenOf(msg), pkt->u.codes.p, pkt->u.codes.count, PropsOf(pkt));
+    k->driver_->EmitCodes(k->id_, kUnsuback, TokenOf(msg), pkt->u.codes.p, pkt->u.codes.count, PropsOf(pkt));
     k->Finished(msg);
 }
 
 void Core::OnPong(tmq_client *c)
 {
     Core *k = Of(c);
-    k->loop_->Emit(k->id_, kPong);
+    k->driver_->Emit(k->id_, kPong);
 }
 
 void Core::OnDisconnect(tmq_client *c, int err, const tmq_packet *pkt)
@@ -675,13 +682,13 @@ void Core::OnDisconnect(tmq_client *c, int err, const tmq_packet *pkt)
     Core *k = Of(c);
     // the 5.0 reason code, or a 3.x CONNACK's return code
     int32_t reason = pkt && (k->cfg_.version == TMQ_V5 || pkt->type == TMQ_CONNACK) ? pkt->reason : 0;
-    k->loop_->EmitProps(k->id_, kDisconnect, err, reason, pkt ? PropsOf(pkt) : Bytes{});
+    k->driver_->EmitProps(k->id_, kDisconnect, err, reason, pkt ? PropsOf(pkt) : Bytes{});
 }
 
 void Core::OnError(tmq_client *c, int err, const tmq_msg *msg)
 {
     Core *k = Of(c);
-    k->loop_->Emit(k->id_, kError, err, TokenOf(msg));
+    k->driver_->Emit(k->id_, kError, err, TokenOf(msg));
     if (msg && msg->user)
         k->Finished(msg);
 }
@@ -701,12 +708,12 @@ void Core::OnState(tmq_client *c, tmq_state state)
         delay = std::max<uint32_t>(tmq_backoff_next(&k->backoff_), 1);   // 0 would mean none
         k->cfg_.reconnect_delay_ms = delay;
     }
-    k->loop_->Emit(k->id_, kState, state, static_cast<int32_t>(std::min<uint32_t>(delay, INT32_MAX)));
+    k->driver_->Emit(k->id_, kState, state, static_cast<int32_t>(std::min<uint32_t>(delay, INT32_MAX)));
 }
 
 // ---- ClientWrap (JS thread) ---------------------------------------------------
 
-Napi::Function ClientWrap::Define(Napi::Env env, Loop *loop)
+Napi::Function ClientWrap::Define(Napi::Env env, Driver *driver)
 {
     return DefineClass(env, "NativeClient",
                        {
@@ -722,15 +729,15 @@ Napi::Function ClientWrap::Define(Napi::Env env, Loop *loop)
                            InstanceMethod<&ClientWrap::RefClient>("ref"),
                            InstanceMethod<&ClientWrap::UnrefClient>("unref"),
                        },
-                       loop);
+                       driver);
 }
 
 // Constructed by createClient only, which hands the core over through the
-// loop (Loop::NewClient); from JS the constructor throws.
+// driver (Loop::NewClient, Inline::NewClient); from JS the constructor throws.
 ClientWrap::ClientWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<ClientWrap>(info)
 {
-    loop_ = static_cast<Loop *>(info.Data());
-    core_ = loop_->TakeNewCore();
+    driver_ = static_cast<Driver *>(info.Data());
+    core_ = driver_->TakeNewCore();
     if (!core_)
         throw Napi::TypeError::New(info.Env(), "NativeClient: use createClient()");
     id_ = core_->Id();
@@ -744,7 +751,7 @@ Napi::Value ClientWrap::GetId(const Napi::CallbackInfo &info)
 
 void ClientWrap::CheckOpen(Napi::Env env, const char *method) const
 {
-    if (closed_ || loop_->IsShutDown()) {
+    if (closed_ || driver_->IsShutDown()) {
         Napi::Error e = Napi::Error::New(env, std::string(method) + ": the client is closed");
         e.Set("code", Napi::String::New(env, "TMQ_ERR_CLOSED"));
         throw e;
@@ -754,7 +761,7 @@ void ClientWrap::CheckOpen(Napi::Env env, const char *method) const
 void ClientWrap::Connect(const Napi::CallbackInfo &info)
 {
     CheckOpen(info.Env(), "connect");
-    loop_->Post(new Job(Job::kConnect, core_));
+    driver_->Post(new Job(Job::kConnect, core_));
 }
 
 void ClientWrap::Publish(const Napi::CallbackInfo &info)
@@ -771,25 +778,25 @@ void ClientWrap::Publish(const Napi::CallbackInfo &info)
         ArgType(env, m, "retain must be a boolean");
     int32_t token = Token(env, info[4], m);
 
-    Napi::Buffer<char> props = Props(env, info[5], m);
+    Block props = Props(env, info[5], m);
 
     Napi::Buffer<char> payload = info[1].As<Napi::Buffer<char>>();
     bool topic_bytes = info[0].IsBuffer();
     size_t topic_len = topic_bytes ? info[0].As<Napi::Buffer<char>>().Length() : Utf8Length(env, info[0]);
-    if (topic_len + payload.Length() + props.Length() > UINT32_MAX - 1)
+    if (topic_len + payload.Length() + props.len > UINT32_MAX - 1)
         throw Napi::RangeError::New(env, "publish: payload is too large");
     std::unique_ptr<Job> job(new Job(Job::kPublish, core_));
     job->token = token;
     job->qos = qos;
     job->retain = info[3].As<Napi::Boolean>().Value() ? 1 : 0;
     job->data_len = static_cast<uint32_t>(topic_len + payload.Length());
-    job->data.reset(new char[job->data_len + props.Length() + 1]);
+    job->data.reset(new char[job->data_len + props.len + 1]);
     if (topic_bytes)
         std::memcpy(job->data.get(), info[0].As<Napi::Buffer<char>>().Data(), topic_len);
     job->topic_len = static_cast<uint32_t>(topic_bytes ? topic_len : Utf8Write(env, info[0], job->data.get(), topic_len));
     if (payload.Length())
         std::memcpy(job->data.get() + job->topic_len, payload.Data(), payload.Length());
-    job->AttachProps(props);
+    job->AttachProps(props.data, props.len);
     if (store_ && (qos == 1 || qos == 2)) {
         // in the store before publish() returns; the engine's hooks record the rest
         tmq_fstore_msg m{};
@@ -801,7 +808,7 @@ void ClientWrap::Publish(const Napi::CallbackInfo &info)
         if (tmq_fstore_add(store_->fs, &m, &job->seq) != TMQ_OK)
             throw StoreError(env, "publish", *store_);
     }
-    loop_->Post(job.release());
+    driver_->Post(job.release());
 }
 
 // The filters (and, for subscribe, options) and token of (un)subscribe.
@@ -820,7 +827,7 @@ Job *ClientWrap::Filters(const Napi::CallbackInfo &info, Job::Kind kind, const c
         opts = info[1].As<Napi::Array>();
     }
     int32_t token = Token(env, info[sub ? 2 : 1], m);
-    Napi::Buffer<char> props = Props(env, info[sub ? 3 : 2], m);
+    Block props = Props(env, info[sub ? 3 : 2], m);
 
     std::unique_ptr<Job> job(new Job(kind, core_));
     job->token = token;
@@ -837,30 +844,30 @@ Job *ClientWrap::Filters(const Napi::CallbackInfo &info, Job::Kind kind, const c
         if (sub)
             job->subs[i].opts = Byte(env, opts.Get(i), m, "options must be integers from 0 to 255");
     }
-    if (total + props.Length() > UINT32_MAX - 1)
+    if (total + props.len > UINT32_MAX - 1)
         throw Napi::RangeError::New(env, std::string(m) + ": filters are too large");
     job->data_len = static_cast<uint32_t>(total);
-    job->data.reset(new char[total + props.Length() + 1]);
+    job->data.reset(new char[total + props.len + 1]);
     size_t off = 0;
     for (uint32_t i = 0; i < n; i++) {
         size_t len = Utf8Write(env, strings[i], job->data.get() + off, lens[i]);
         job->subs[i].filter = tmq_bin{reinterpret_cast<const uint8_t *>(job->data.get() + off), static_cast<uint32_t>(len)};
         off += len;
     }
-    job->AttachProps(props);
+    job->AttachProps(props.data, props.len);
     return job.release();
 }
 
 void ClientWrap::Subscribe(const Napi::CallbackInfo &info)
 {
     CheckOpen(info.Env(), "subscribe");
-    loop_->Post(Filters(info, Job::kSubscribe, "subscribe"));
+    driver_->Post(Filters(info, Job::kSubscribe, "subscribe"));
 }
 
 void ClientWrap::Unsubscribe(const Napi::CallbackInfo &info)
 {
     CheckOpen(info.Env(), "unsubscribe");
-    loop_->Post(Filters(info, Job::kUnsubscribe, "unsubscribe"));
+    driver_->Post(Filters(info, Job::kUnsubscribe, "unsubscribe"));
 }
 
 void ClientWrap::Ping(const Napi::CallbackInfo &info)
@@ -868,7 +875,7 @@ void ClientWrap::Ping(const Napi::CallbackInfo &info)
     CheckOpen(info.Env(), "ping");
     Job *job = new Job(Job::kPing, core_);
     job->token = Token(info.Env(), info[0], "ping");
-    loop_->Post(job);
+    driver_->Post(job);
 }
 
 void ClientWrap::Cancel(const Napi::CallbackInfo &info)
@@ -876,33 +883,33 @@ void ClientWrap::Cancel(const Napi::CallbackInfo &info)
     CheckOpen(info.Env(), "cancel");
     Job *job = new Job(Job::kCancel, core_);
     job->token = Token(info.Env(), info[0], "cancel");
-    loop_->Post(job);
+    driver_->Post(job);
 }
 
 void ClientWrap::Disconnect(const Napi::CallbackInfo &info)
 {
     CheckOpen(info.Env(), "disconnect");
-    loop_->Post(new Job(Job::kDisconnect, core_));
+    driver_->Post(new Job(Job::kDisconnect, core_));
 }
 
 void ClientWrap::CloseClient(const Napi::CallbackInfo &)
 {
-    if (closed_ || loop_->IsShutDown())
+    if (closed_ || driver_->IsShutDown())
         return;
     closed_ = true;
-    loop_->Post(new Job(Job::kClose, core_));
+    driver_->Post(new Job(Job::kClose, core_));
 }
 
 void ClientWrap::RefClient(const Napi::CallbackInfo &)
 {
     if (!closed_)
-        loop_->SetRef(id_, true);
+        driver_->SetRef(id_, true);
 }
 
 void ClientWrap::UnrefClient(const Napi::CallbackInfo &)
 {
     if (!closed_)
-        loop_->SetRef(id_, false);
+        driver_->SetRef(id_, false);
 }
 
 } // namespace tmq_node

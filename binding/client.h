@@ -23,7 +23,7 @@ extern "C" {
 
 namespace tmq_node {
 
-class Loop;
+class Driver;
 class Core;
 
 // Work for the loop thread. A publish, subscribe or unsubscribe job carries
@@ -35,7 +35,7 @@ struct Job {
     Job(Kind k, Core *c) : kind(k), core(c) {}
     // Copies a property block to data[data_len...] (which has room for it)
     // and points props at it; nothing for an empty block.
-    void AttachProps(const Napi::Buffer<char> &block);
+    void AttachProps(const char *block, size_t len);
 
     Kind kind;
     Core *core;                // kAdd: owned by the job until the loop thread adds it
@@ -56,7 +56,7 @@ class Core {
 public:
     // Reads options (throws a TypeError naming a bad option, or an Error with
     // a `code` when the engine or TLS refuses them).
-    static std::unique_ptr<Core> Create(Napi::Env env, Napi::Value options, Loop *loop, int32_t id);
+    static std::unique_ptr<Core> Create(Napi::Env env, Napi::Value options, Driver *driver, int32_t id);
     ~Core();
     Core(const Core &) = delete;
     Core &operator=(const Core &) = delete;
@@ -66,8 +66,11 @@ public:
     const std::shared_ptr<StoreHandle> &Store() const { return store_; }
     // Whether the loop syncs this client's store once a round (fsync batch).
     bool SyncsEachRound() const { return store_ && store_->policy == TMQ_FSYNC_BATCH; }
+    // What the driver runs: the engine client and its transport.
+    tmq_client *Engine() { return &client_; }
+    tmq_posix_io *Io() { return tls_on_ ? &tls_.io : &tcp_.io; }
 
-    // ---- loop thread ----
+    // ---- the driver's thread ----
     // Adds the client to the loop; an error code if the loop refuses it.
     int Add();
     // Runs a job (not kAdd or kClose); takes ownership.
@@ -82,14 +85,13 @@ public:
     bool retry_pending = false;
 
 private:
-    Core(Loop *loop, int32_t id);
+    Core(Driver *driver, int32_t id);
     // Creation with a store: plugs it into the engine and puts back what it
     // holds (tokens from `token` on, in the store's order). Throws on a
     // store that cannot be read.
     void Restore(Napi::Env env, int32_t token);
     void Submit(Job *job);
     bool TrySubmit(Job *job);
-    tmq_posix_io *Io() { return tls_on_ ? &tls_.io : &tcp_.io; }
 
     static void OnConnack(tmq_client *c, const tmq_packet *pkt);
     static void OnMessage(tmq_client *c, const tmq_packet *pkt);
@@ -107,7 +109,7 @@ private:
     // A message or request reached its final event: frees its job.
     void Finished(const tmq_msg *msg);
 
-    Loop *loop_;
+    Driver *driver_;
     int32_t id_;
     tmq_client client_{};
     tmq_tcp tcp_{};
@@ -142,7 +144,7 @@ private:
 // Error with code TMQ_ERR_CLOSED (no event may follow Closed).
 class ClientWrap : public Napi::ObjectWrap<ClientWrap> {
 public:
-    static Napi::Function Define(Napi::Env env, Loop *loop);
+    static Napi::Function Define(Napi::Env env, Driver *driver);
     explicit ClientWrap(const Napi::CallbackInfo &info);
 
 private:
@@ -161,8 +163,8 @@ private:
     void CheckOpen(Napi::Env env, const char *method) const;
     Job *Filters(const Napi::CallbackInfo &info, Job::Kind kind, const char *method);
 
-    Loop *loop_ = nullptr;
-    Core *core_ = nullptr;   // owned by the loop thread; only posted, never touched here
+    Driver *driver_ = nullptr;
+    Core *core_ = nullptr;   // owned by the driver; only posted, never touched here
     std::shared_ptr<StoreHandle> store_;   // publish() records QoS 1/2 messages in it first
     int32_t id_ = 0;
     bool closed_ = false;

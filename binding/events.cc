@@ -24,56 +24,77 @@ PushResult EventQueue::Pushed(bool first)
     return PushResult{first, events_ >= kMaxEvents || bytes_ >= kMaxBytes};
 }
 
+void Batch::Add(int32_t id, int32_t kind, int32_t a, int32_t b, int32_t c, int32_t d)
+{
+    ints.insert(ints.end(), {id, kind, a, b, c, d});
+}
+
+void Batch::AddProps(int32_t id, int32_t kind, int32_t a, int32_t b, struct Bytes props)
+{
+    int32_t off = Append(props);
+    ints.insert(ints.end(), {id, kind, a, b, off, static_cast<int32_t>(props.len)});
+}
+
+void Batch::AddMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
+                       uint32_t payload_len, int32_t flags, struct Bytes props)
+{
+    if (props.len) {
+        Append(props);
+        const uint8_t len[4] = {uint8_t(props.len), uint8_t(props.len >> 8), uint8_t(props.len >> 16),
+                                uint8_t(props.len >> 24)};
+        Append(tmq_node::Bytes{len, 4});
+        flags |= kMessageHasProps;
+    }
+    // a (the topic's index in the batch's `topics`) is filled in at drain time
+    int32_t off = Append(tmq_node::Bytes{payload, payload_len});
+    ints.insert(ints.end(), {id, kMessage, 0, off, static_cast<int32_t>(payload_len), flags});
+    topics.push_back(static_cast<uint32_t>(topic_bytes.size()));
+    topics.push_back(topic_len);
+    topic_bytes.append(reinterpret_cast<const char *>(topic), topic_len);
+}
+
+void Batch::AddCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count, struct Bytes props)
+{
+    Append(props);
+    int32_t off = Append(tmq_node::Bytes{codes, count});
+    ints.insert(ints.end(), {id, kind, token, off, static_cast<int32_t>(count), static_cast<int32_t>(props.len)});
+}
+
+void Batch::Clear()
+{
+    ints.clear();
+    data.clear();
+    topic_bytes.clear();
+    topics.clear();
+}
+
+int32_t Batch::Append(struct Bytes bytes)
+{
+    int32_t off = static_cast<int32_t>(data.size());
+    data.append(reinterpret_cast<const char *>(bytes.p), bytes.len);
+    return off;
+}
+
 PushResult EventQueue::Push(int32_t id, int32_t kind, int32_t a, int32_t b, int32_t c, int32_t d)
 {
-    return PushWith([&](Batch &t) { t.ints.insert(t.ints.end(), {id, kind, a, b, c, d}); });
+    return PushWith([&](Batch &t) { t.Add(id, kind, a, b, c, d); });
 }
 
 PushResult EventQueue::PushProps(int32_t id, int32_t kind, int32_t a, int32_t b, Bytes props)
 {
-    return PushWith([&](Batch &t) {
-        int32_t off = Append(t, props);
-        t.ints.insert(t.ints.end(), {id, kind, a, b, off, static_cast<int32_t>(props.len)});
-    });
+    return PushWith([&](Batch &t) { t.AddProps(id, kind, a, b, props); });
 }
 
 PushResult EventQueue::PushMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
                                    uint32_t payload_len, int32_t flags, Bytes props)
 {
-    return PushWith([&](Batch &t) {
-        if (props.len) {
-            Append(t, props);
-            const uint8_t len[4] = {uint8_t(props.len), uint8_t(props.len >> 8), uint8_t(props.len >> 16),
-                                    uint8_t(props.len >> 24)};
-            Append(t, Bytes{len, 4});
-            flags |= kMessageHasProps;
-        }
-        // a (the topic's index in the batch's `topics`) is filled in at drain time
-        int32_t off = Append(t, Bytes{payload, payload_len});
-        t.ints.insert(t.ints.end(), {id, kMessage, 0, off, static_cast<int32_t>(payload_len), flags});
-        t.topics.push_back(static_cast<uint32_t>(t.topic_bytes.size()));
-        t.topics.push_back(topic_len);
-        t.topic_bytes.append(reinterpret_cast<const char *>(topic), topic_len);
-        bytes_ += topic_len;
-    });
+    return PushWith([&](Batch &t) { t.AddMessage(id, topic, topic_len, payload, payload_len, flags, props); });
 }
 
 PushResult EventQueue::PushCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count,
                                  Bytes props)
 {
-    return PushWith([&](Batch &t) {
-        Append(t, props);
-        int32_t off = Append(t, Bytes{codes, count});
-        t.ints.insert(t.ints.end(), {id, kind, token, off, static_cast<int32_t>(count), static_cast<int32_t>(props.len)});
-    });
-}
-
-int32_t EventQueue::Append(Batch &t, Bytes bytes)
-{
-    int32_t off = static_cast<int32_t>(t.data.size());
-    t.data.append(reinterpret_cast<const char *>(bytes.p), bytes.len);
-    bytes_ += bytes.len;
-    return off;
+    return PushWith([&](Batch &t) { t.AddCodes(id, kind, token, codes, count, props); });
 }
 
 void EventQueue::WaitForRoom()

@@ -66,6 +66,19 @@ struct Batch {
 
     size_t Count() const { return ints.size() / kEventFields; }
     size_t Bytes() const { return data.size() + topic_bytes.size(); }
+
+    // Appending one event (the EventQueue's Push* of the same names).
+    void Add(int32_t id, int32_t kind, int32_t a = 0, int32_t b = 0, int32_t c = 0, int32_t d = 0);
+    void AddProps(int32_t id, int32_t kind, int32_t a, int32_t b, struct Bytes props);
+    void AddMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
+                    uint32_t payload_len, int32_t flags, struct Bytes props);
+    void AddCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count, struct Bytes props);
+    // Empties the batch, keeping its capacity.
+    void Clear();
+
+private:
+    // Copies bytes to the end of data; returns their offset.
+    int32_t Append(struct Bytes bytes);
 };
 
 // Result of a push: `first` when the queue went from empty to non-empty
@@ -125,12 +138,12 @@ private:
         if (stopped_)
             return PushResult{false, false};
         bool first;
-        fill(Tail(&first));
+        Batch &t = Tail(&first);
+        size_t before = t.Bytes();
+        fill(t);
+        bytes_ += t.Bytes() - before;
         return Pushed(first);
     }
-    // With mu_ held: copies bytes to the end of t.data, counts them; returns
-    // their offset.
-    int32_t Append(Batch &t, Bytes bytes);
 
     std::mutex mu_;
     std::condition_variable room_;

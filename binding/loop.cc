@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "client.h"
+#include "deliver.h"
 
 namespace tmq_node {
 
@@ -74,8 +75,7 @@ void Loop::Start(Napi::Env env)
             // everything the round produced (tmq_loop_stop wakes the poll)
             while (!stopping_.load()) {
                 int rc = tmq_loop_run_once(loop_, -1);
-                for (tmq_fstore *fs : batch_stores_)
-                    tmq_fstore_sync(fs);   // a failure is kept for the store's lastError
+                SyncStores();
                 SignalIfPending();
                 if (rc != TMQ_OK)   // a poll failure: retried
                     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -92,29 +92,14 @@ void Loop::Start(Napi::Env env)
 
 Napi::Object Loop::NewClient(std::unique_ptr<Core> core)
 {
-    new_core_ = core.get();
-    Napi::Object obj;
-    try {
-        obj = client_ctor_.New({});
-    } catch (...) {
-        new_core_ = nullptr;
-        throw;
-    }
-    ClientWrap *wrap = ClientWrap::Unwrap(obj);
-    wrap->Ref();   // the NativeClient object lives until its Closed event
+    ClientWrap *wrap = nullptr;
+    Napi::Object obj = Wrap(core.get(), &wrap);   // until its Closed event
     int32_t id = core->Id();
     clients_[id] = Tracked{wrap, true};
     refs_++;
     UpdateRef();
     Post(new Job(Job::kAdd, core.release()));
     return obj;
-}
-
-Core *Loop::TakeNewCore()
-{
-    Core *core = new_core_;
-    new_core_ = nullptr;
-    return core;
 }
 
 void Loop::SetRef(int32_t id, bool ref)
@@ -216,6 +201,21 @@ void Loop::Run(Job *job)
     }
 }
 
+int Loop::Attach(Core *core)
+{
+    return tmq_loop_add(loop_, core->Engine(), core->Io());
+}
+
+void Loop::Detach(Core *core)
+{
+    tmq_loop_remove(loop_, core->Engine());
+}
+
+void Loop::Kick(Core *core)
+{
+    tmq_loop_kick(loop_, core->Io());
+}
+
 void Loop::WantRetry(Core *core)
 {
     if (core->retry_pending)
@@ -226,15 +226,6 @@ void Loop::WantRetry(Core *core)
     // one, is freed only after its callback returns
     if (!retry_posted_ && tmq_loop_post(loop_, RunRetries, this) == TMQ_OK)
         retry_posted_ = true;
-}
-
-void Loop::SyncEachRound(tmq_fstore *fs, bool on)
-{
-    auto at = std::find(batch_stores_.begin(), batch_stores_.end(), fs);
-    if (on && at == batch_stores_.end())
-        batch_stores_.push_back(fs);
-    else if (!on && at != batch_stores_.end())
-        batch_stores_.erase(at);
 }
 
 void Loop::RunRetries(void *arg)
@@ -365,62 +356,16 @@ size_t Loop::DeliverOne(Napi::Env env, bool sync)
     if (!b)
         return 0;
 
-    size_t n = b->Count();
-    int32_t *ev = b->ints.data();
-
-    // topics: each distinct one becomes a string once per batch
-    Napi::Array topics = Napi::Array::New(env);
-    std::unordered_map<std::string_view, uint32_t> seen;
-    std::string_view last;
-    uint32_t last_index = UINT32_MAX, count = 0;
-    size_t t = 0;
-    for (size_t i = 0; i < n; i++) {
-        int32_t *e = ev + i * kEventFields;
-        if (e[1] == kMessage) {
-            std::string_view topic(b->topic_bytes.data() + b->topics[t], b->topics[t + 1]);
-            t += 2;
-            if (last_index == UINT32_MAX || topic != last) {
-                auto ins = seen.emplace(topic, count);
-                if (ins.second)
-                    topics.Set(count++, Napi::String::New(env, topic.data(), topic.size()));
-                last = topic;
-                last_index = ins.first->second;
-            }
-            e[2] = static_cast<int32_t>(last_index);
-        } else if (e[1] == kClosed) {
-            OnClosed(e[0]);
-        }
-    }
-    UpdateRef();
-
-    size_t bytes = n * kEventFields * sizeof(int32_t);
-    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, bytes);
-    std::memcpy(ab.Data(), ev, bytes);
-    Napi::Int32Array events = Napi::Int32Array::New(env, n * kEventFields, ab, 0);
-
-    // the payloads go to JS without a copy: the Buffer owns the string
-    Napi::Buffer<char> data;
-    if (b->data.empty()) {
-        data = Napi::Buffer<char>::New(env, 0);
-    } else {
-        std::string *owned = new std::string(std::move(b->data));
-        data = Napi::Buffer<char>::NewOrCopy(
-            env, owned->data(), owned->size(), [](Napi::Env, char *, std::string *s) { delete s; }, owned);
-    }
+    JsBatch js(env, *b);
     b.reset();
+    for (int32_t id : js.Closed())
+        OnClosed(id);
+    UpdateRef();
 
     // sync: called from JS (waitEvents), so a plain call; else a callback
     // from the event loop, with its async context
-    struct Delivering {
-        bool &flag;
-        explicit Delivering(bool &f) : flag(f) { flag = true; }
-        ~Delivering() { flag = false; }
-    } delivering(delivering_);
-    if (sync)
-        handler_.Call(env.Global(), {events, data, topics});
-    else
-        handler_.MakeCallback(env.Global(), {events, data, topics}, async_);
-    return n;
+    js.Call(handler_, async_, sync, &delivering_);
+    return js.Count();
 }
 
 // ---- shutdown -------------------------------------------------------------------

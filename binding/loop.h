@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "driver.h"
 #include "events.h"
 
 extern "C" {
@@ -38,7 +39,7 @@ class ClientWrap;
 class Core;
 struct Job;
 
-class Loop {
+class Loop : public Driver {
 public:
     explicit Loop(Napi::Env env);
     ~Loop();
@@ -51,20 +52,16 @@ public:
     // thread-safe function (unref'd) and registers the cleanup hook.
     void SetHandler(Napi::Env env, Napi::Function handler);
     bool HasHandler() const { return !handler_.IsEmpty(); }
+    const Napi::FunctionReference &Handler() const { return handler_; }
     // Starts the loop thread unless it runs. Throws a Napi::Error on failure.
     void Start(Napi::Env env);
-    // The constructor of NativeClient objects in this environment.
-    void SetClientConstructor(Napi::Function ctor) { client_ctor_ = Napi::Persistent(ctor); }
     int32_t NextId() { return ++last_id_; }
     // createClient's second half: the NativeClient object for core (the
     // loop takes the core over), referenced (keeps the process alive) until
     // unref() or its Closed event, and held strongly until Closed.
     Napi::Object NewClient(std::unique_ptr<Core> core);
-    // For the NativeClient constructor: the core NewClient is creating it
-    // for, or nullptr (constructed from JS).
-    Core *TakeNewCore();
-    void SetRef(int32_t id, bool ref);
-    bool IsShutDown() const { return shut_down_; }
+    void SetRef(int32_t id, bool ref) override;
+    bool IsShutDown() const override { return shut_down_; }
     // waitEvents: blocks this (JS) thread until an event is queued or
     // timeout_ms pass, never the loop thread; then hands one batch to the
     // handler synchronously, on this thread. Returns the events delivered.
@@ -75,23 +72,23 @@ public:
 
     // Hands a job to the loop thread (takes ownership). Never blocks on the
     // network: appends under a mutex, wakes the loop on the first job.
-    void Post(Job *job);
+    void Post(Job *job) override;
 
     // ---- loop thread (and Shutdown, when events are no longer accepted) ----
 
-    void Emit(int32_t id, int32_t kind, int32_t a = 0, int32_t b = 0, int32_t c = 0, int32_t d = 0);
-    void EmitProps(int32_t id, int32_t kind, int32_t a, int32_t b, Bytes props);
+    // tmq_loop_add, tmq_loop_remove, tmq_loop_kick of the core's client.
+    int Attach(Core *core) override;
+    void Detach(Core *core) override;
+    void Kick(Core *core) override;
+    void Emit(int32_t id, int32_t kind, int32_t a = 0, int32_t b = 0, int32_t c = 0, int32_t d = 0) override;
+    void EmitProps(int32_t id, int32_t kind, int32_t a, int32_t b, Bytes props) override;
     void EmitMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
-                     uint32_t payload_len, int32_t flags, Bytes props);
-    void EmitCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count, Bytes props);
-    // Asks for core->RetryWaiting() once the engine callback in progress has
-    // returned (operations wait in the binding while the engine's message
-    // ring is full; a completed message may have made room).
-    void WantRetry(Core *core);
-    // Adds (or removes) a store with the BATCH policy: it is synced at the
-    // end of every round of the loop.
-    void SyncEachRound(tmq_fstore *fs, bool on);
-    tmq_loop *Raw() { return loop_; }
+                     uint32_t payload_len, int32_t flags, Bytes props) override;
+    void EmitCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count,
+                   Bytes props) override;
+    // Operations wait in the binding while the engine's message ring is
+    // full; a completed message may have made room: retried after the round.
+    void WantRetry(Core *core) override;
 
 private:
     static void CallJs(napi_env env, napi_value js_cb, void *context, void *data);
@@ -120,8 +117,6 @@ private:
     Napi::FunctionReference handler_;
     Napi::FunctionReference set_immediate_;
     Napi::FunctionReference drain_fn_;
-    Napi::FunctionReference client_ctor_;
-    Core *new_core_ = nullptr;
     napi_async_context async_ = nullptr;
     napi_threadsafe_function tsfn_ = nullptr;
     bool tsfn_refd_ = false;
@@ -152,7 +147,6 @@ private:
     std::unordered_map<int32_t, Core *> cores_;
     std::vector<int32_t> retry_ids_;
     bool retry_posted_ = false;
-    std::vector<tmq_fstore *> batch_stores_;
 };
 
 } // namespace tmq_node

@@ -2,6 +2,7 @@
 // callbacks, over one native client on the environment's engine loop thread.
 import { EventEmitter } from 'node:events';
 import { types } from 'node:util';
+import { driverFor, type Driver, type DriverName } from './driver.js';
 import { MqttError, argError, engineError, nativeError } from './errors.js';
 import {
   EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, native,
@@ -104,6 +105,11 @@ export interface MqttClientOptions {
    *  what the store holds from an earlier run. Use it with a fixed clientId
    *  and clean: false. */
   store?: FileStore;
+  /** what drives the engine (lib/driver.ts): 'inline' (on this JS thread,
+   *  so keepalive and acks need this thread to turn) or 'thread' (the
+   *  environment's engine loop thread, which goes on while this thread is
+   *  busy); default: the TINYMQTT_DRIVER environment variable, else 'inline' */
+  driver?: DriverName;
 }
 
 export interface OperationOptions { signal?: AbortSignal }
@@ -277,9 +283,9 @@ function failed(error: unknown): Promise<never> {
  *  (option values the engine or TLS reject: a persistent session without a
  *  client id, a password without a user name, a bad certificate, ...)
  *  becomes an MqttError with the engine's code, naming the option. */
-function createNative(options: NativeClientOptions): NativeClient {
+function createNative(driver: Driver, options: NativeClientOptions): NativeClient {
   try {
-    return native.createClient(options);
+    return driver.create(options);
   } catch (e) {
     throw nativeError(e, 'createClient: ');
   }
@@ -308,7 +314,7 @@ const CLIENT_OPTIONS = [
   'host', 'port', 'protocol', 'clientId', 'username', 'password', 'keepalive', 'clean', 'protocolVersion', 'will',
   'properties', 'ca', 'cert', 'key', 'passphrase', 'rejectUnauthorized', 'servername', 'ALPNProtocols', 'connectTimeout',
   'reconnectPeriod', 'reconnectMaxPeriod', 'reconnectFactor', 'reconnectResetAfter', 'maxInflight', 'maxPacketSize',
-  'sendBufferSize', 'resubscribe', 'highWaterMark', 'queueLimit', 'queueByteLimit', 'queueQoSZero', 'store',
+  'sendBufferSize', 'resubscribe', 'highWaterMark', 'queueLimit', 'queueByteLimit', 'queueQoSZero', 'store', 'driver',
 ] as const satisfies readonly (keyof MqttClientOptions)[];
 
 /** The options the caller gave, each read once into a plain object. */
@@ -444,6 +450,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #queueByteLimit: number;
   #queueQoSZero: boolean;
   #store: FileStore | undefined;
+  #driver: Driver;
 
   constructor(opts: MqttClientOptions = {}) {
     super();
@@ -456,6 +463,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     this.#queueQoSZero = checkBool('options.queueQoSZero', options.queueQoSZero ?? true);
     if (options.store !== undefined) nativeStore(options.store);   // throws unless a FileStore
     this.#store = options.store;
+    this.#driver = driverFor(options.driver);
   }
 
   /** Whether the client is connected (CONNACK received, not yet lost). */
@@ -530,7 +538,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
           continue;
         }
         const left = Math.max(0, Math.ceil(deadline - performance.now()));
-        if (native.waitEvents(left) === 0 && left === 0) return done();
+        if (this.#driver.waitEvents(left) === 0 && left === 0) return done();
       }
     } catch (e) {
       if (!(e instanceof MqttError) && (e as { code?: unknown })?.code === 'TMQ_ERR_STATE')
@@ -550,7 +558,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         native.setBatchHandler(dispatch);
         handlerSet = true;
       }
-      this.#native = this.#store ? this.#createWithStore(nativeStore(this.#store)) : createNative(this.options);
+      this.#native = this.#store ? this.#createWithStore(nativeStore(this.#store)) : createNative(this.#driver, this.options);
       clients.set(this.#native.id, this);
     }
     const done = this.#track(signal, (p) => { this.#connecting = p; });
@@ -563,7 +571,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  for it) is reported through 'error'. Closing leaves them in the store. */
   #createWithStore(store: NativeStore): NativeClient {
     const first = this.#nextToken, count = store.count;
-    const client = createNative({ ...this.options, store, restoreToken: first });
+    const client = createNative(this.#driver, { ...this.options, store, restoreToken: first });
     const path = this.#store!.path;
     for (let token = first; token < first + count; token++) {
       this.#pending.set(token, {

@@ -43,6 +43,7 @@ export type {
   UserProperties, ConnectProperties, MessageProperties, WillProperties, PublishProperties, SubscribeProperties, UnsubscribeProperties,
   ServerProperties,
 } from './properties.js';
+export type { DriverName } from './driver.js';
 export { MqttError } from './errors.js';
 export { FileStore } from './store.js';
 export type { FileStoreOptions, FsyncPolicy, StoredMessage } from './store.js';

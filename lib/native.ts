@@ -27,12 +27,20 @@ export interface Native {
    *  (0 on timeout or with no client). Throws (code TMQ_ERR_STATE) when
    *  called from inside the batch handler. */
   waitEvents(timeoutMs: number): number;
+  /** The same for the inline driver's clients: drives them on this thread
+   *  (poll(2) on their sockets, their timers) until one has events or
+   *  timeoutMs pass, then hands them to the batch handler synchronously. */
+  waitInlineEvents(timeoutMs: number): number;
   /** Registers the environment's batch handler (once, before the first client). */
   setBatchHandler(handler: BatchHandler): void;
   /** Creates a client on the environment's loop thread (started on first use,
    *  stopped by the environment's cleanup hook). Throws a TypeError naming the
    *  option for options of the wrong type. */
   createClient(options: NativeClientOptions): NativeClient;
+  /** Creates a client driven on this JS thread by libuv (binding/inline.h):
+   *  no loop thread; its events go to the same batch handler, after the
+   *  read (or the call) that produced them, never inside a call. */
+  createInlineClient(options: NativeClientOptions): NativeClient;
   /** Opens (creates) a file store and replays it (binding/store.cc). fsync:
    *  0 always, 1 batch, 2 never; compactBytes 0: 4 MiB. Throws an Error with
    *  code TMQ_ERR_STORE whose message names the path. */

@@ -3,12 +3,16 @@
 import { connect } from '../../dist/index.js';
 import { benchClient } from './interface.mjs';
 
-/** A connected client with the benchmark's interface. */
-export async function open({ port, clientId, maxInflight, maxPacketSize }) {
-  const client = await connect({ host: '127.0.0.1', port, clientId, maxInflight, maxPacketSize });
+/** A connected client with the benchmark's interface, on the given driver. */
+export async function openWith(driver, { port, clientId, maxInflight, maxPacketSize }) {
+  const client = await connect({ host: '127.0.0.1', port, clientId, maxInflight, maxPacketSize, driver });
   return benchClient(client, 'offline', {
     publish: (topic, payload, qos) => client.publish(topic, payload, { qos }),
     subscribe: (filter, qos) => client.subscribe(filter, { qos }),
     end: () => client.end(),
   });
 }
+
+/** The default benchmark client: the default driver, named (the children
+ *  would otherwise follow a TINYMQTT_DRIVER of the environment). */
+export const open = (params) => openWith('inline', params);

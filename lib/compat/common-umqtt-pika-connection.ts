@@ -19,6 +19,12 @@ export interface ConnectionHooks {
   lost?(error: MqttError): void;
 }
 
+/** The embedded APIs run on the engine loop thread driver: their scripts
+ *  block the JS thread between calls, and the loop thread keeps keepalive
+ *  and acknowledgements going meanwhile (and a broker in the same process,
+ *  which a blocking call on its thread would stop, can still answer). */
+const onLoopThread = (options: MqttClientOptions): MqttClientOptions => ({ ...options, driver: 'thread' });
+
 /** One core client at a time, connected and ended synchronously. */
 export class BlockingConnection {
   #client: MqttClient;
@@ -30,7 +36,7 @@ export class BlockingConnection {
 
   /** Checks `options` as the core client does (throws its MqttError). */
   constructor(options: MqttClientOptions, private readonly hooks: ConnectionHooks) {
-    this.#client = new MqttClient(options);
+    this.#client = new MqttClient(onLoopThread(options));
   }
 
   /** The core client of the current connection, or, before the first
@@ -54,7 +60,7 @@ export class BlockingConnection {
   /** Checks `options` as the core client does (throws its MqttError); while
    *  not live, `client` becomes a client built from them. */
   configure(options: MqttClientOptions): void {
-    const next = new MqttClient(options);
+    const next = new MqttClient(onLoopThread(options));
     if (!this.#live) this.#client = next;
   }
 
@@ -63,7 +69,7 @@ export class BlockingConnection {
    *  it). The current one is closed at once first, as a device that opens a
    *  new socket abandons the old one. Throws the core client's MqttError. */
   open(options: MqttClientOptions): void {
-    const client = new MqttClient(options);
+    const client = new MqttClient(onLoopThread(options));
     this.#retire();
     this.#client = client;
     this.#lost = undefined;

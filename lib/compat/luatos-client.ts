@@ -265,6 +265,7 @@ export class LuatosClient {
       clean: s.clean,
       keepalive: s.keepalive,
       reconnectPeriod: 0,   // autoreconn() reconnects, with LuatOS's fixed period
+      driver: 'thread',     // as every embedded API (common-umqtt-pika-connection.ts)
       ...(s.username ? { username: s.username } : {}),
       ...(s.password ? { password: s.password } : {}),
       ...(s.will ? { will: s.will } : {}),

@@ -294,6 +294,7 @@ export class Client {
       clean: this.#clean,
       protocolVersion: 4,
       reconnectPeriod: RECONNECT_PERIOD_MS,
+      driver: 'thread',   // as every embedded API (common-umqtt-pika-connection.ts)
       ...(this.#username !== undefined ? { username: this.#username } : {}),
       ...(this.#password !== undefined ? { password: this.#password } : {}),
       ...(this.#will ? { will: this.#will } : {}),

@@ -1,0 +1,438 @@
+// The inline driver: engine clients on the JS thread's libuv loop (inline.h).
+#include "inline.h"
+
+#include <poll.h>
+
+#include <algorithm>
+
+#include "client.h"
+#include "deliver.h"
+
+extern "C" {
+#include "tinymqtt/error.h"
+}
+
+namespace tmq_node {
+
+Inline::~Inline()
+{
+    // the cleanup hook has run whenever a client was made
+    Shutdown();
+}
+
+void Inline::Start(Napi::Env env)
+{
+    if (uv_)
+        return;
+    if (napi_get_uv_event_loop(env, &uv_) != napi_ok)
+        throw Napi::Error::New(env, "createClient: no libuv loop in this environment");
+    Napi::String name = Napi::String::New(env, "tinymqtt:inline");
+    if (napi_async_init(env, nullptr, name, &async_) != napi_ok)
+        throw Napi::Error::New(env);
+    if (napi_add_async_cleanup_hook(env, CleanupHook, this, &hook_) != napi_ok)
+        throw Napi::Error::New(env, "createClient: cannot add the cleanup hook");
+    env_ = env;
+    flush_ = new uv_timer_t;
+    uv_timer_init(uv_, flush_);
+    flush_->data = this;
+}
+
+Napi::Object Inline::NewClient(Napi::Env env, std::unique_ptr<Core> core, const Napi::FunctionReference &handler)
+{
+    if (shut_down_)
+        throw Napi::Error::New(env, "createClient: the environment is shutting down");
+    Start(env);
+    handler_ = &handler;
+    int32_t id = core->Id();
+    auto entry = std::make_unique<Entry>();
+    Entry *e = entry.get();
+    e->owner = this;
+    Napi::Object obj = Wrap(core.get(), &e->wrap);   // until it is closed
+    e->core = std::move(core);
+    entries_[id] = std::move(entry);
+    int rc = e->core->Add();
+    if (rc != TMQ_OK) {
+        // kept (closed) until close(), as with the loop thread
+        Emit(id, kError, rc, 0);
+        e->core->Close();
+    }
+    return obj;
+}
+
+Inline::Entry *Inline::Find(int32_t id)
+{
+    auto it = entries_.find(id);
+    return it == entries_.end() ? nullptr : it->second.get();
+}
+
+// ---- JS thread: the NativeClient's methods --------------------------------------
+
+void Inline::Post(Job *job)
+{
+    Core *core = job->core;
+    if (job->kind != Job::kClose) {
+        core->Handle(job);
+        return;
+    }
+    delete job;
+    int32_t id = core->Id();
+    Entry *e = Find(id);
+    core->Close();   // Detach: the handles go
+    e->wrap->Unref();
+    entries_.erase(id);
+    Emit(id, kClosed);
+}
+
+void Inline::SetRef(int32_t id, bool ref)
+{
+    Entry *e = Find(id);
+    if (!e || e->refd == ref)
+        return;
+    e->refd = ref;
+    for (uv_handle_t *h : {reinterpret_cast<uv_handle_t *>(e->poll), reinterpret_cast<uv_handle_t *>(e->timer)}) {
+        if (h && ref)
+            uv_ref(h);
+        else if (h)
+            uv_unref(h);
+    }
+}
+
+// ---- the engine's side ----------------------------------------------------------
+
+int Inline::Attach(Core *core)
+{
+    Entry *e = Find(core->Id());
+    e->timer = new uv_timer_t;
+    uv_timer_init(uv_, e->timer);
+    e->timer->data = e;
+    // polled once whatever its state, as tmq_loop_add does
+    Kick(core);
+    return TMQ_OK;
+}
+
+void Inline::Detach(Core *core)
+{
+    Entry *e = Find(core->Id());
+    if (!e)
+        return;
+    StopWatching(e);
+    if (e->timer) {
+        Close(reinterpret_cast<uv_handle_t *>(e->timer));
+        e->timer = nullptr;
+    }
+}
+
+void Inline::Kick(Core *core)
+{
+    Entry *e = Find(core->Id());
+    if (!e)
+        return;
+    // outside a libuv callback: a JS call; its events wait for the flush
+    if (++e->unflushed >= kFlushEvery && !running_) {
+        Poll(e);
+        ScheduleFlush();   // the poll's events
+        return;
+    }
+    if (e->kicked)
+        return;
+    e->kicked = true;
+    kicked_.push_back(core->Id());
+    ScheduleFlush();
+}
+
+void Inline::WantRetry(Core *core)
+{
+    if (core->retry_pending)
+        return;
+    core->retry_pending = true;
+    retry_.push_back(core->Id());
+    ScheduleFlush();
+}
+
+void Inline::Emit(int32_t id, int32_t kind, int32_t a, int32_t b, int32_t c, int32_t d)
+{
+    if (kind == kState) {
+        Entry *e = Find(id);
+        if (e)
+            e->renew = true;   // a reconnect may reuse the fd number for a new socket
+    }
+    pending_.Add(id, kind, a, b, c, d);
+    ScheduleFlush();
+}
+
+void Inline::EmitProps(int32_t id, int32_t kind, int32_t a, int32_t b, Bytes props)
+{
+    pending_.AddProps(id, kind, a, b, props);
+    ScheduleFlush();
+}
+
+void Inline::EmitMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
+                         uint32_t payload_len, int32_t flags, Bytes props)
+{
+    pending_.AddMessage(id, topic, topic_len, payload, payload_len, flags, props);
+    ScheduleFlush();
+}
+
+void Inline::EmitCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count, Bytes props)
+{
+    pending_.AddCodes(id, kind, token, codes, count, props);
+    ScheduleFlush();
+}
+
+// ---- libuv callbacks ------------------------------------------------------------
+
+void Inline::ScheduleFlush()
+{
+    // inside a libuv callback the delivery at its end takes the events
+    if (flush_armed_ || running_ || shut_down_)
+        return;
+    uv_timer_start(flush_, OnFlush, 0, 0);
+    flush_armed_ = true;
+}
+
+void Inline::OnPoll(uv_poll_t *h, int, int)
+{
+    Ready(static_cast<Entry *>(h->data));
+}
+
+void Inline::OnTimer(uv_timer_t *h)
+{
+    Ready(static_cast<Entry *>(h->data));
+}
+
+void Inline::Ready(Entry *e)
+{
+    Inline *self = e->owner;
+    self->running_ = true;
+    self->Poll(e);
+    self->Finish();
+}
+
+void Inline::OnFlush(uv_timer_t *h)
+{
+    Inline *self = static_cast<Inline *>(h->data);
+    self->flush_armed_ = false;
+    self->running_ = true;
+    self->RunKicked();
+    self->Finish();
+}
+
+void Inline::RunKicked()
+{
+    std::vector<int32_t> kicked;
+    kicked.swap(kicked_);
+    for (int32_t id : kicked) {
+        Entry *e = Find(id);
+        if (e && e->kicked)
+            Poll(e);
+    }
+}
+
+size_t Inline::WaitEvents(Napi::Env env, uint32_t timeout_ms)
+{
+    if (delivering_) {
+        Napi::Error e = Napi::Error::New(env, "waitInlineEvents: cannot block inside an event handler");
+        e.Set("code", Napi::String::New(env, "TMQ_ERR_STATE"));
+        throw e;
+    }
+    if (!uv_ || shut_down_)
+        return 0;
+    uint32_t start = tmq_now_ms();
+    std::vector<pollfd> fds;
+    std::vector<Entry *> polled;
+    running_ = true;
+    for (;;) {
+        RunKicked();
+        uint32_t now = tmq_now_ms(), spent = now - start;
+        if (pending_.Count() || spent >= timeout_ms)
+            break;
+        // until the first client timer, the deadline, or a socket is ready
+        uint32_t wait = timeout_ms - spent;
+        fds.clear();
+        polled.clear();
+        for (auto &kv : entries_) {
+            Entry *e = kv.second.get();
+            if (e->poll) {
+                short ev = POLLIN | ((e->events & UV_WRITABLE) ? POLLOUT : 0);
+                fds.push_back(pollfd{e->fd, ev, 0});
+                polled.push_back(e);
+            }
+            if (e->timer && uv_is_active(reinterpret_cast<uv_handle_t *>(e->timer)))
+                wait = std::min(wait, tmq_client_timeout(e->core->Engine(), now));
+        }
+        if (!kicked_.empty())
+            wait = 0;
+        int n = poll(fds.data(), fds.size(), static_cast<int>(std::min<uint32_t>(wait, INT32_MAX)));
+        now = tmq_now_ms();
+        for (size_t i = 0; i < polled.size(); i++) {
+            bool ready = n > 0 && fds[i].revents;
+            if (ready || tmq_client_timeout(polled[i]->core->Engine(), now) == 0)
+                Poll(polled[i]);
+        }
+        for (auto &kv : entries_) {
+            Entry *e = kv.second.get();
+            if (!e->poll && e->timer && uv_is_active(reinterpret_cast<uv_handle_t *>(e->timer)) &&
+                tmq_client_timeout(e->core->Engine(), now) == 0)
+                Poll(e);   // a reconnect delay, with no socket
+        }
+    }
+    return Finish(true);
+}
+
+void Inline::Poll(Entry *e)
+{
+    e->kicked = false;
+    e->unflushed = 0;
+    tmq_client_poll(e->core->Engine(), tmq_now_ms());
+    Watch(e);
+}
+
+// Sets the client's handles from what its engine wants now: its fd watched
+// (for writing too while it has something to write), its timer at the next
+// deadline, or a kick when it is starting without an fd yet.
+void Inline::Watch(Entry *e)
+{
+    if (!e->timer)
+        return;   // detached (closed)
+    tmq_posix_io *io = e->core->Io();
+    tmq_client *c = e->core->Engine();
+    if (e->poll && (io->fd != e->fd || e->renew))
+        StopWatching(e);
+    e->renew = false;
+    if (!e->poll && io->fd >= 0) {
+        uv_poll_t *p = new uv_poll_t;
+        if (uv_poll_init(uv_, p, io->fd) != 0) {
+            delete p;   // not a pollable fd: the engine's recv will tell
+        } else {
+            p->data = e;
+            if (!e->refd)
+                uv_unref(reinterpret_cast<uv_handle_t *>(p));
+            e->poll = p;
+            e->fd = io->fd;
+            e->events = 0;
+        }
+    }
+    int want = UV_READABLE | (io->want_write || tmq_client_wants_write(c) ? UV_WRITABLE : 0);
+    if (e->poll && want != e->events) {
+        uv_poll_start(e->poll, want, OnPoll);
+        e->events = want;
+    }
+    tmq_state s = tmq_client_state(c);
+    if (io->fd < 0 && s != TMQ_STATE_DISCONNECTED && s != TMQ_STATE_WAITING_RECONNECT)
+        Kick(e->core.get());
+    uint32_t t = tmq_client_timeout(c, tmq_now_ms());
+    if (t == UINT32_MAX)
+        uv_timer_stop(e->timer);
+    else
+        uv_timer_start(e->timer, OnTimer, t, 0);
+}
+
+void Inline::StopWatching(Entry *e)
+{
+    if (!e->poll)
+        return;
+    uv_poll_stop(e->poll);
+    Close(reinterpret_cast<uv_handle_t *>(e->poll));
+    e->poll = nullptr;
+    e->fd = -1;
+    e->events = 0;
+}
+
+size_t Inline::Finish(bool sync)
+{
+    std::vector<int32_t> retry;
+    retry.swap(retry_);
+    for (int32_t id : retry) {
+        Entry *e = Find(id);
+        if (!e)
+            continue;   // closed meanwhile
+        e->core->retry_pending = false;
+        e->core->RetryWaiting();
+        Watch(e);   // what it submitted: written when the socket takes it
+    }
+    SyncStores();
+    running_ = false;
+    return Deliver(sync);
+}
+
+// Hands what the turn produced to JS as one batch. From the event loop a
+// handler's exception goes on as an uncaught exception; from
+// waitInlineEvents (sync) it is thrown to the caller.
+size_t Inline::Deliver(bool sync)
+{
+    if (pending_.Count() == 0 || !handler_ || handler_->IsEmpty() || shut_down_) {
+        pending_.Clear();
+        return 0;
+    }
+    Napi::Env env(env_);
+    Napi::HandleScope scope(env);
+    std::swap(pending_, spare_);
+    JsBatch js(env, spare_);
+    spare_.Clear();
+    if (sync) {
+        js.Call(*handler_, async_, true, &delivering_);
+        return js.Count();
+    }
+    // a plain call inside a callback scope: the microtasks it queued run
+    // when the scope closes, after the handler, so a continuation may block
+    // (waitSync) there
+    Napi::CallbackScope callback(env, async_);
+    try {
+        js.Call(*handler_, async_, true, &delivering_);
+    } catch (const Napi::Error &err) {
+        if (!err.IsEmpty())   // empty: the environment is terminating
+            napi_fatal_exception(env_, err.Value());
+    }
+    return js.Count();
+}
+
+// ---- shutdown -----------------------------------------------------------------------
+
+void Inline::Close(uv_handle_t *h)
+{
+    closing_++;
+    h->data = this;
+    uv_close(h, [](uv_handle_t *h) {
+        Inline *self = static_cast<Inline *>(h->data);
+        if (h->type == UV_POLL)
+            delete reinterpret_cast<uv_poll_t *>(h);
+        else
+            delete reinterpret_cast<uv_timer_t *>(h);
+        if (--self->closing_ == 0 && self->shut_down_ && self->hook_) {
+            napi_remove_async_cleanup_hook(self->hook_);
+            self->hook_ = nullptr;
+        }
+    });
+}
+
+void Inline::CleanupHook(napi_async_cleanup_hook_handle, void *arg)
+{
+    static_cast<Inline *>(arg)->Shutdown();
+}
+
+// The environment is going away: close every client without events, and
+// release the hook once libuv has let go of every handle.
+void Inline::Shutdown()
+{
+    if (shut_down_)
+        return;
+    shut_down_ = true;
+    for (auto &kv : entries_)
+        kv.second->core->Close();   // Detach: the handles go
+    entries_.clear();
+    pending_.Clear();
+    if (flush_) {
+        Close(reinterpret_cast<uv_handle_t *>(flush_));
+        flush_ = nullptr;
+    }
+    if (async_) {
+        napi_async_destroy(env_, async_);
+        async_ = nullptr;
+    }
+    if (closing_ == 0 && hook_) {
+        napi_remove_async_cleanup_hook(hook_);
+        hook_ = nullptr;
+    }
+}
+
+} // namespace tmq_node
