@@ -445,7 +445,27 @@ static int alive(tmq_broker *b)
     return 1;
 }
 
-/* Waits until every listener accepts a TCP connection. */
+/* Whether mosquitto's log says it is running: it writes "mosquitto version
+ * X running" only once every listener is bound, and exits instead when one
+ * cannot be (its port taken meanwhile by another program). */
+static int logged_running(const tmq_broker *b)
+{
+    char *text = tmq_broker_log_read(b), *line, *save = NULL;
+    int found = 0;
+    if (!text)
+        return 0;
+    for (line = strtok_r(text, "\n", &save); line && !found; line = strtok_r(NULL, "\n", &save)) {
+        size_t n = strlen(line);
+        found = strstr(line, ": mosquitto version ") != NULL && n > 8 && strcmp(line + n - 8, " running") == 0;
+    }
+    free(text);
+    return found;
+}
+
+/* Waits until mosquitto has bound every listener and each accepts a TCP
+ * connection. A port that accepts is not proof enough: free_port's port can
+ * be taken by another program before mosquitto binds it, and then mosquitto
+ * exits while that program answers on the port. */
 static int wait_ready(tmq_broker *b)
 {
     uint16_t ports[4];
@@ -456,6 +476,15 @@ static int wait_ready(tmq_broker *b)
     if (b->features & TMQ_BROKER_AUTH) ports[n++] = b->auth_port;
     if (b->features & TMQ_BROKER_TLS) ports[n++] = b->tls_port;
     if (b->features & TMQ_BROKER_MTLS) ports[n++] = b->mtls_port;
+    while (!logged_running(b)) {
+        if (!alive(b))
+            return -1;
+        if (now_ms() > end) {
+            fprintf(stderr, "broker: mosquitto not running after %d ms\n", READY_TIMEOUT_MS);
+            return -1;
+        }
+        sleep_ms(10);
+    }
     for (i = 0; i < n;) {
         int fd;
         if (!alive(b))

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "client_fixture.h"
@@ -38,9 +39,13 @@ static tmq_fstore *open_store(tmq_fsync policy, uint32_t compact_bytes)
 {
     char why[256];
     tmq_fstore_options o;
+    tmq_fstore *fs;
     o.fsync = policy;
     o.compact_bytes = compact_bytes;
-    return tmq_fstore_open(path, &o, why, sizeof why);
+    fs = tmq_fstore_open(path, &o, why, sizeof why);
+    if (!fs)
+        fprintf(stderr, "  open %s: %s\n", path, why); /* the store's reason, for the failure report */
+    return fs;
 }
 
 static int add(tmq_fstore *fs, const char *topic, const char *payload, const char *props, uint8_t qos)
@@ -311,6 +316,40 @@ TEST(failures_name_the_path)
     CHECK(strstr(why, "is in use (open in another store object or process") != NULL);
     tmq_fstore_describe(fs, why, sizeof why);
     CHECK_EQ(why[0], 0);
+    tmq_fstore_close(fs);
+    remove_dir();
+}
+
+/* A process that holds a reference to the store's open file when it is
+ * closed (a child forked meanwhile here; anything reading /proc/<pid>/fd,
+ * such as a process monitor, does the same for a moment) must not keep the
+ * path locked: the store opens again at once. */
+TEST(a_store_closed_while_another_process_holds_its_file_opens_again_at_once)
+{
+    tmq_fstore *fs;
+    int p[2];
+    pid_t pid;
+    char c;
+    fresh_dir();
+    fs = open_store(TMQ_FSYNC_NEVER, 0);
+    CHECK(fs != NULL);
+    CHECK(add(fs, "t", "held", "", 1) == 1);
+    CHECK_EQ(pipe(p), 0);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) { /* holds the store's file until the pipe closes */
+        close(p[1]);
+        if (read(p[0], &c, 1) < 0)
+            _exit(1);
+        _exit(0);
+    }
+    close(p[0]);
+    tmq_fstore_close(fs);
+    fs = open_store(TMQ_FSYNC_NEVER, 0);
+    close(p[1]);
+    waitpid(pid, NULL, 0);
+    CHECK(fs != NULL);
+    CHECK_EQ(tmq_fstore_count(fs), 1);
     tmq_fstore_close(fs);
     remove_dir();
 }

@@ -184,6 +184,20 @@ static int send_packet(tmq_tls *t, const tmq_packet *pkt)
     return send_all(t, buf, (uint32_t)n, NULL);
 }
 
+/* drive_connect, printing the TLS layer's account of a result other than
+ * want (the mbedtls error code and its text) for the failure report. */
+static int drive_connect_told(tmq_tls *t, const char *host, uint16_t port, int want)
+{
+    int r = drive_connect(t, host, port);
+    if (r != want) {
+        char why[256];
+        tmq_tls_describe(t, why, sizeof why);
+        fprintf(stderr, "  connect %s:%u: %d, mbedtls -0x%04x (%s)\n", host, port, r,
+                (unsigned)-tmq_tls_mbedtls_error(t), why);
+    }
+    return r;
+}
+
 /* CONNECT (3.1.1, clean) and its CONNACK over an open TLS transport.
  * Returns the CONNACK return code, or a negative error. */
 static int mqtt_connect(tmq_tls *t, const char *client_id)
@@ -261,22 +275,44 @@ static char *slurp(const char *path)
     return s;
 }
 
-/* A loopback port nobody listens on (bound, then released). */
-static uint16_t free_port(void)
+/* A loopback port bound to a socket that does not listen, in *fd (-1 on
+ * failure). Kept bound, no other program can take it, so a connect to it is
+ * refused for as long as *fd stays open; close it after. */
+static uint16_t bound_port(int *fd)
 {
     struct sockaddr_in a;
     socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
     uint16_t port = 0;
+    *fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+    if (*fd >= 0 && bind(*fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(*fd, (struct sockaddr *)&a, &len) == 0)
         port = ntohs(a.sin_port);
+    return port;
+}
+
+/* A loopback port nobody listens on (bound, then released: another program
+ * may take it before it is used; for a refused connect use bound_port). */
+static uint16_t free_port(void)
+{
+    int fd;
+    uint16_t port = bound_port(&fd);
     if (fd >= 0)
         close(fd);
     return port;
+}
+
+/* drive_connect to a port that refuses: TMQ_ERR_REFUSED expected. */
+static int drive_connect_refused(tmq_tls *t)
+{
+    int fd, r;
+    uint16_t port = bound_port(&fd);
+    r = port ? drive_connect_told(t, "127.0.0.1", port, TMQ_ERR_REFUSED) : -1;
+    if (fd >= 0)
+        close(fd);
+    return r;
 }
 
 /* ---- handshake, verification -------------------------------------------- */
@@ -650,7 +686,7 @@ TEST(close_and_reconnect)
     o.key_file = b->client_key;
     TLS_SETUP(tcp, tls, o);
     for (i = 0; i < 3; i++) {
-        CHECK_EQ(drive_connect(&tls, "127.0.0.1", b->mtls_port), TMQ_OK);
+        CHECK_EQ(drive_connect_told(&tls, "127.0.0.1", b->mtls_port, TMQ_OK), TMQ_OK);
         CHECK_EQ(mqtt_connect(&tls, "tls-again"), 0);
         tr(&tls)->ops->close(tr(&tls));
         CHECK_EQ(tls.io.fd, -1);
@@ -658,9 +694,9 @@ TEST(close_and_reconnect)
         CHECK_EQ(tr(&tls)->ops->recv(tr(&tls), (uint8_t *)&i, 1), TMQ_ERR_CLOSED);
     }
     /* a failed connect, closed, then a good one on the same transport */
-    CHECK_EQ(drive_connect(&tls, "127.0.0.1", free_port()), TMQ_ERR_REFUSED);
+    CHECK_EQ(drive_connect_refused(&tls), TMQ_ERR_REFUSED);
     tr(&tls)->ops->close(tr(&tls));
-    CHECK_EQ(drive_connect(&tls, "127.0.0.1", b->mtls_port), TMQ_OK);
+    CHECK_EQ(drive_connect_told(&tls, "127.0.0.1", b->mtls_port, TMQ_OK), TMQ_OK);
     CHECK_EQ(mqtt_connect(&tls, "tls-again"), 0);
     tmq_tls_free(&tls);
     tmq_tls_free(&tls);  /* twice is harmless */
@@ -951,7 +987,7 @@ TEST(io_before_connect_and_lower_errors)
     CHECK_EQ(tmq_tls_pending(&tls), 0);
     CHECK_EQ(tmq_tls_verify_flags(&tls), 0xFFFFFFFFu);
     /* the lower transport's connect errors come through unchanged */
-    CHECK_EQ(drive_connect(&tls, "127.0.0.1", free_port()), TMQ_ERR_REFUSED);
+    CHECK_EQ(drive_connect_refused(&tls), TMQ_ERR_REFUSED);
     CHECK_EQ(tmq_tls_mbedtls_error(&tls), 0);
     tr(&tls)->ops->close(tr(&tls));
     tr(&tls)->ops->close(tr(&tls));  /* closing twice is harmless */

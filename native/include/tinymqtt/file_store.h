@@ -62,7 +62,8 @@ typedef struct tmq_fstore tmq_fstore;
  * store"). options may be NULL (ALWAYS, 4 MiB). */
 tmq_fstore *tmq_fstore_open(const char *path, const tmq_fstore_options *options, char *why, size_t why_len);
 
-/* Syncs (unless NEVER) and closes the file, frees the store. */
+/* Syncs (unless NEVER), unlocks and closes the file, frees the store. The
+ * path can be opened again at once, by this process or another. */
 void tmq_fstore_close(tmq_fstore *fs);
 
 /* Records a new outgoing message (m->topic, payload, props, qos, retain) and

@@ -441,6 +441,12 @@ void tmq_fstore_close(tmq_fstore *fs)
     if (fs->fd >= 0) {
         if (fs->dirty)
             fdatasync(fs->fd);
+        /* unlock before closing: close() drops the lock only with the last
+         * reference to the open file, and another process can hold one for
+         * a moment (anything reading /proc/<pid>/fd: ps-like monitors,
+         * lsof), so a store closed and opened again at once would find its
+         * own lock still held and refuse with "is in use" */
+        (void)flock(fs->fd, LOCK_UN);
         close(fs->fd);
     }
     pthread_mutex_destroy(&fs->mu);
