@@ -907,19 +907,29 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #track(signal: AbortSignal | undefined, register: (p: Pending) => void, token?: number): Promise<unknown> {
     const outcome: Outcome = { settled: false, failed: false };
     return observed(new Promise((resolve, reject) => {
-      const pending: Pending = {
-        resolve: (value) => { Object.assign(outcome, { settled: true, value }); resolve(value); },
-        reject: (error) => { Object.assign(outcome, { settled: true, failed: true, error }); reject(error); },
+      // the first settlement counts; it also lets go of the signal, so a
+      // long-lived signal does not collect one listener per operation
+      const settled = () => {
+        if (outcome.settled) return false;
+        outcome.settled = true;
+        if (signal) offAbort(signal, onAborted);
+        return true;
       };
-      register(pending);
-      if (signal) onAbort(signal, () => {
+      const pending: Pending = {
+        resolve: (value) => { if (settled()) { outcome.value = value; resolve(value); } },
+        reject: (error) => { if (settled()) { Object.assign(outcome, { failed: true, error }); reject(error); } },
+      };
+      const onAborted = () => {
+        if (outcome.settled) return;
         if (token !== undefined) {
           this.#settle(token);
           if (!this.#closing && !this.#closed) this.#native?.cancel(token);   // withdrawn if still offline
         }
         else if (this.#connecting === pending) this.#connecting = undefined;
-        pending.reject(aborted(signal));
-      });
+        pending.reject(aborted(signal!));
+      };
+      register(pending);
+      if (signal) onAbort(signal, onAborted);
     }), outcome);
   }
 

@@ -1,6 +1,7 @@
 // The TypeScript client against a real mosquitto: connect, subscribe,
 // publish at every QoS and receive, unsubscribe, end, state, disposal,
 // signals, messages(). (Bad input: test/validation.test.ts.)
+import { getEventListeners } from 'node:events';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, matchTopic, MqttClient, MqttError } from '../lib/index.js';
@@ -220,6 +221,23 @@ describe('signals', () => {
       const ac = new AbortController();
       ac.abort('no longer wanted');
       await expect(client.publish('t', 'x', { qos: 1, signal: ac.signal })).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('lets go of a long-lived signal once each operation settles, and an abort after that changes nothing', async () => {
+    const client = await connect({ port: broker.port, host: '127.0.0.1' });
+    try {
+      const ac = new AbortController();
+      const ops = Array.from({ length: 200 }, (_, i) => client.publish('signals/long-lived', `m${i}`, { qos: 1, signal: ac.signal }));
+      ops.push(client.subscribe('signals/#', { signal: ac.signal }) as Promise<never>, client.ping({ signal: ac.signal }));
+      await Promise.all(ops);
+      expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+      ac.abort('too late');
+      // a settled operation keeps its outcome: awaitSync reads it
+      expect(client.awaitSync(ops[0], 1000)).toBeUndefined();
+      await expect(ops[0]).resolves.toBeUndefined();
     } finally {
       await client.end();
     }
