@@ -128,6 +128,16 @@ void broker_send(uint8_t type, uint16_t id, uint8_t reason)
     pipe_push_packet(&F.pipe, &p, F.c.version);
 }
 
+void broker_connack_props(const tmq_prop *props, uint16_t count)
+{
+    tmq_packet ack;
+    memset(&ack, 0, sizeof ack);
+    ack.type = TMQ_CONNACK;
+    ack.props.list = props;
+    ack.props.count = count;
+    pipe_push_packet(&F.pipe, &ack, TMQ_V5);
+}
+
 void broker_publish(const char *topic, const char *payload, uint8_t qos, uint16_t id, uint8_t dup)
 {
     tmq_packet p;

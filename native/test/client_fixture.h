@@ -49,6 +49,9 @@ int broker_pop(void);
 /* The broker sends a packet with just a type, id and (5.0) reason. */
 void broker_send(uint8_t type, uint16_t id, uint8_t reason);
 
+/* The broker sends an accepted 5.0 CONNACK carrying these properties. */
+void broker_connack_props(const tmq_prop *props, uint16_t count);
+
 /* The broker sends a PUBLISH. */
 void broker_publish(const char *topic, const char *payload, uint8_t qos, uint16_t id, uint8_t dup);
 

@@ -70,12 +70,7 @@ TEST(v5_connect_announces_what_memory_can_hold)
  * and polls; 0 when READY. */
 static int answer_connack(const tmq_prop *list, uint16_t count)
 {
-    tmq_packet ack;
-    memset(&ack, 0, sizeof ack);
-    ack.type = TMQ_CONNACK;
-    ack.props.list = list;
-    ack.props.count = count;
-    pipe_push_packet(&F.pipe, &ack, TMQ_V5);
+    broker_connack_props(list, count);
     return poll_at(F.now) == TMQ_STATE_READY ? 0 : -2;
 }
 

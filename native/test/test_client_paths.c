@@ -157,16 +157,6 @@ TEST(a_client_without_callbacks_runs_a_whole_session)
 
 /* ---- 5.0 limits and the server breaking the protocol -------------------- */
 
-/* The broker sends a 5.0 CONNACK (accepted) with these properties. */
-static void broker_connack_props(const tmq_prop *props, uint16_t count)
-{
-    tmq_packet ack;
-    memset(&ack, 0, sizeof ack);
-    ack.type = TMQ_CONNACK;
-    ack.props.list = props;
-    ack.props.count = count;
-    pipe_push_packet(&F.pipe, &ack, TMQ_V5);
-}
 
 /* Messages queued while offline meet the server's limits only when its
  * CONNACK arrives: each one over a limit fails with its own error, the
