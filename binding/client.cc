@@ -299,6 +299,8 @@ std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Driver *d
         k->store_ = std::move(store);
         restore_token = static_cast<int32_t>(r.Int("restoreToken", 1, INT32_MAX));
     }
+    if (r.Has("coalesceReads"))
+        k->coalesce_reads_ = r.Bool("coalesceReads");
     uint32_t max_packet = r.Int("maxPacketSize", 16, kMaxPacket);
     uint32_t send_buffer = r.Int("sendBufferSize", 64, kMaxPacket);
 

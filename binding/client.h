@@ -69,6 +69,11 @@ public:
     // What the driver runs: the engine client and its transport.
     tmq_client *Engine() { return &client_; }
     tmq_posix_io *Io() { return tls_on_ ? &tls_.io : &tcp_.io; }
+    // The TCP connection under the transport (TLS or not).
+    tmq_tcp *Socket() { return &tcp_; }
+    // options.coalesceReads: the inline driver may batch a busy stream's
+    // reads (coalesce.h).
+    bool CoalescesReads() const { return coalesce_reads_; }
 
     // ---- the driver's thread ----
     // Adds the client to the loop; an error code if the loop refuses it.
@@ -115,6 +120,7 @@ private:
     tmq_tcp tcp_{};
     tmq_tls tls_{};
     bool tls_on_ = false;
+    bool coalesce_reads_ = true;
     bool added_ = false;
     bool closed_ = false;
     tmq_client_config cfg_{};

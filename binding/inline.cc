@@ -127,6 +127,7 @@ void Inline::Kick(Core *core)
     Entry *e = Find(core->Id());
     if (!e)
         return;
+    e->submitted = true;
     // outside a libuv callback: a JS call; its events wait for the flush
     if (++e->unflushed >= kFlushEvery && !running_) {
         Poll(e);
@@ -192,19 +193,19 @@ void Inline::ScheduleFlush()
 
 void Inline::OnPoll(uv_poll_t *h, int, int)
 {
-    Ready(static_cast<Entry *>(h->data));
+    Ready(static_cast<Entry *>(h->data), false);
 }
 
 void Inline::OnTimer(uv_timer_t *h)
 {
-    Ready(static_cast<Entry *>(h->data));
+    Ready(static_cast<Entry *>(h->data), true);
 }
 
-void Inline::Ready(Entry *e)
+void Inline::Ready(Entry *e, bool by_timer)
 {
     Inline *self = e->owner;
     self->running_ = true;
-    self->Poll(e);
+    self->Poll(e, by_timer);
     self->Finish();
 }
 
@@ -259,6 +260,8 @@ size_t Inline::WaitEvents(Napi::Env env, uint32_t timeout_ms)
             }
             if (e->timer && uv_is_active(reinterpret_cast<uv_handle_t *>(e->timer)))
                 wait = std::min(wait, tmq_client_timeout(e->core->Engine(), now));
+            if (e->coalescing.On())
+                wait = std::min(wait, ReadCoalescing::kMaxDelayMs);   // bytes below the mark
         }
         if (!kicked_.empty())
             wait = 0;
@@ -266,8 +269,9 @@ size_t Inline::WaitEvents(Napi::Env env, uint32_t timeout_ms)
         now = tmq_now_ms();
         for (size_t i = 0; i < polled.size(); i++) {
             bool ready = n > 0 && fds[i].revents;
-            if (ready || tmq_client_timeout(polled[i]->core->Engine(), now) == 0)
-                Poll(polled[i]);
+            bool due = tmq_client_timeout(polled[i]->core->Engine(), now) == 0 || polled[i]->coalescing.On();
+            if (ready || due)
+                Poll(polled[i], !ready);
         }
         for (auto &kv : entries_) {
             Entry *e = kv.second.get();
@@ -279,11 +283,16 @@ size_t Inline::WaitEvents(Napi::Env env, uint32_t timeout_ms)
     return Finish(true);
 }
 
-void Inline::Poll(Entry *e)
+void Inline::Poll(Entry *e, bool by_timer)
 {
     e->kicked = false;
     e->unflushed = 0;
+    tmq_tcp *socket = e->core->Socket();
+    uint32_t received = socket->received;
     tmq_client_poll(e->core->Engine(), tmq_now_ms());
+    if (e->core->CoalescesReads())
+        e->coalescing.AfterPoll(uv_hrtime() / 1000, socket->received - received, by_timer, e->submitted);
+    e->submitted = false;
     Watch(e);
 }
 
@@ -317,10 +326,15 @@ void Inline::Watch(Entry *e)
         uv_poll_start(e->poll, want, OnPoll);
         e->events = want;
     }
+    uint32_t mark = e->coalescing.Mark();
+    if (e->poll && mark != e->mark && tmq_tcp_set_rcvlowat(e->core->Socket(), mark) == TMQ_OK)
+        e->mark = mark;
     tmq_state s = tmq_client_state(c);
     if (io->fd < 0 && s != TMQ_STATE_DISCONNECTED && s != TMQ_STATE_WAITING_RECONNECT)
         Kick(e->core.get());
     uint32_t t = tmq_client_timeout(c, tmq_now_ms());
+    if (e->coalescing.On())
+        t = std::min(t, ReadCoalescing::kMaxDelayMs);   // what waits below the mark
     if (t == UINT32_MAX)
         uv_timer_stop(e->timer);
     else
@@ -336,6 +350,8 @@ void Inline::StopWatching(Entry *e)
     e->poll = nullptr;
     e->fd = -1;
     e->events = 0;
+    e->coalescing.Reset();   // the next socket starts without a mark
+    e->mark = 1;
 }
 
 size_t Inline::Finish(bool sync)

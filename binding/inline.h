@@ -31,6 +31,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "coalesce.h"
 #include "driver.h"
 #include "events.h"
 
@@ -86,6 +87,9 @@ private:
         bool kicked = false;
         uint32_t unflushed = 0;      // operations submitted since its last poll
         bool renew = false;          // the connection changed state: poll afresh
+        bool submitted = false;      // an operation was submitted since its last poll
+        ReadCoalescing coalescing;   // whether to batch its reads (options.coalesceReads)
+        uint32_t mark = 1;           // the socket's receive low-water mark now
     };
 
     // Sets up the uv loop, the flush timer, the async context and the
@@ -94,11 +98,12 @@ private:
     // The client's socket is ready, or its timer is due.
     static void OnPoll(uv_poll_t *h, int status, int events);
     static void OnTimer(uv_timer_t *h);
-    static void Ready(Entry *e);
+    static void Ready(Entry *e, bool by_timer);
     static void OnFlush(uv_timer_t *h);
     static void CleanupHook(napi_async_cleanup_hook_handle handle, void *arg);
-    // Polls the client, then sets its handles from what the engine wants.
-    void Poll(Entry *e);
+    // Polls the client (by_timer: because its timer was due), then sets its
+    // handles from what the engine wants.
+    void Poll(Entry *e, bool by_timer = false);
     void Watch(Entry *e);
     void StopWatching(Entry *e);
     // Polls the clients whose work was kicked.

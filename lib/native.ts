@@ -106,6 +106,9 @@ export interface NativeClientOptions {
   maxPacketSize: number;
   /** bytes of the send buffer: the largest packet the client can send */
   sendBufferSize: number;
+  /** the inline driver may batch a busy stream's reads (binding/coalesce.h;
+   *  default true) */
+  coalesceReads?: boolean;
   /** the durable store: QoS 1/2 publishes are recorded in it before
    *  publish() returns; what it holds is restored at creation, the message
    *  at pending()[i] with token restoreToken + i */

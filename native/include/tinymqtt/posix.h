@@ -44,11 +44,20 @@ typedef struct tmq_tcp_options {
 typedef struct tmq_tcp {
     tmq_posix_io io;
     tmq_tcp_options opt;
+    uint32_t received;   /* bytes recv returned since init (wraps): drivers pace their reads by it */
     struct tmq_tcp_resolve *resolve;  /* private: resolution and address list in progress */
 } tmq_tcp;
 
 /* Prepares t (no socket yet); opt may be NULL (defaults) and is copied. */
 void tmq_tcp_init(tmq_tcp *t, const tmq_tcp_options *opt);
+
+/* Sets the socket's receive low-water mark (SO_RCVLOWAT): poll reports it
+ * readable only once `bytes` are queued (1: any byte, the default), while
+ * recv still returns what there is. For drivers that batch the reads of a
+ * busy stream; they must read on a timer too, or a quiet stream waits. The
+ * mark lasts until the next connect. Returns TMQ_OK, TMQ_ERR_STATE (no
+ * connected socket) or TMQ_ERR_IO. */
+int tmq_tcp_set_rcvlowat(tmq_tcp *t, uint32_t bytes);
 
 /* Milliseconds from a monotonic clock (wraps after 49 days; the engine
  * compares times by difference). */

@@ -73,6 +73,15 @@ struct tmq_tcp_resolve {
 static int tcp_connect(tmq_transport *base, const char *host, uint16_t port);
 static int32_t tcp_send(tmq_transport *base, const uint8_t *buf, uint32_t len);
 static int32_t tcp_recv(tmq_transport *base, uint8_t *buf, uint32_t len);
+int tmq_tcp_set_rcvlowat(tmq_tcp *t, uint32_t bytes)
+{
+    int mark = bytes == 0 ? 1 : bytes > INT32_MAX ? INT32_MAX : (int)bytes;
+
+    if (t->io.fd < 0 || t->resolve)
+        return TMQ_ERR_STATE;
+    return setsockopt(t->io.fd, SOL_SOCKET, SO_RCVLOWAT, &mark, sizeof mark) == 0 ? TMQ_OK : TMQ_ERR_IO;
+}
+
 static void tcp_close(tmq_transport *base);
 
 static const tmq_transport_ops tcp_ops = { tcp_connect, tcp_send, tcp_recv, tcp_close };
@@ -496,8 +505,10 @@ static int32_t tcp_recv(tmq_transport *base, uint8_t *buf, uint32_t len)
     if (len == 0)
         return TMQ_IO_AGAIN;
     do n = recv(t->io.fd, buf, len, 0); while (n < 0 && errno == EINTR);
-    if (n > 0)
+    if (n > 0) {
+        t->received += (uint32_t)n;
         return (int32_t)n;
+    }
     if (n == 0)
         return TMQ_ERR_CLOSED;
     if (errno == EAGAIN || errno == EWOULDBLOCK)

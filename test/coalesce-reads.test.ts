@@ -1,0 +1,107 @@
+// Read coalescing (options.coalesceReads, binding/coalesce.h): the inline
+// driver lets a busy incoming stream gather in the socket and reads it in
+// batches. What must hold either way: every message arrives, in order; once
+// the stream slows down nothing waits more than a few milliseconds (a read
+// is never left waiting for bytes below the socket's low-water mark); and
+// round trips after a stream are not held back. The publisher runs in a
+// worker thread so that the stream arrives while this thread reads.
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '../lib/index.js';
+import { startMosquitto, type Broker } from './support/mosquitto.js';
+import { DIST_URL } from './support/script.js';
+
+let broker: Broker;
+beforeAll(async () => { broker = await startMosquitto(); });
+afterAll(async () => { await broker?.stop(); });
+
+const BURST = 20_000, SINGLES = 20, SINGLE_GAP_MS = 20;
+
+// Publishes BURST messages as fast as it can (in steps of 500), then, once
+// told the burst has arrived, SINGLES messages SINGLE_GAP_MS apart. Payload: the send time (performance.timeOrigin
+// + now(), comparable across threads) and the message's index.
+const publisherCode = `
+  const { parentPort, workerData } = require('node:worker_threads');
+  import(workerData.dist).then(async ({ connect }) => {
+    const c = await connect({ host: '127.0.0.1', port: workerData.port });
+    const message = (i) => {
+      const b = Buffer.alloc(64);
+      b.writeDoubleLE(performance.timeOrigin + performance.now(), 0);
+      b.writeUInt32LE(i, 8);
+      return b;
+    };
+    let i = 0;
+    for (; i < workerData.burst; i++) {
+      const sent = c.publish(workerData.topic, message(i));
+      if (i % 500 === 499) await sent;
+    }
+    await new Promise((resolve) => parentPort.once('message', resolve));
+    for (; i < workerData.burst + workerData.singles; i++) {
+      await new Promise((resolve) => setTimeout(resolve, workerData.gap));
+      await c.publish(workerData.topic, message(i));
+    }
+    await c.end();
+    parentPort.postMessage('done');
+  });`;
+
+/** The publisher worker, and a promise of its clean exit. */
+function startPublisher(topic: string): { worker: Worker; done: Promise<void> } {
+  const worker = new Worker(publisherCode, {
+    eval: true, workerData: { dist: DIST_URL, port: broker.port, topic, burst: BURST, singles: SINGLES, gap: SINGLE_GAP_MS },
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    worker.on('error', reject);
+    worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`publisher exited with ${code}`))));
+  });
+  return { worker, done };
+}
+
+describe('read coalescing (inline driver)', () => {
+  for (const coalesceReads of [true, false]) {
+    it(`delivers a busy stream whole and in order, and each later single message within a few ms (coalesceReads: ${coalesceReads})`, async () => {
+      const topic = `coalesce/${coalesceReads}`;
+      const sub = await connect({ host: '127.0.0.1', port: broker.port, driver: 'inline', coalesceReads });
+      const indices: number[] = [], lateMs: number[] = [];
+      await sub.subscribe(topic);
+      const publisher = startPublisher(topic);
+      const all = new Promise<void>((resolve) => sub.on('message', (_t, payload) => {
+        const i = payload.readUInt32LE(8);
+        indices.push(i);
+        if (i >= BURST) lateMs.push(performance.timeOrigin + performance.now() - payload.readDoubleLE(0));
+        if (indices.length === BURST) publisher.worker.postMessage('burst received');
+        if (indices.length === BURST + SINGLES) resolve();
+      }));
+      const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`${indices.length} of ${BURST + SINGLES} messages arrived within 30 s`)), 30_000));
+      await Promise.race([Promise.all([all, publisher.done]), timeout]);
+      await sub.end();
+      expect(indices).toEqual(Array.from({ length: BURST + SINGLES }, (_, i) => i));
+      // a message left below the mark would wait for the next ones (20 ms
+      // each) or forever; the coalescing timer reads it within about 2 ms
+      expect(Math.max(...lateMs)).toBeLessThan(SINGLE_GAP_MS);
+    }, 40_000);
+  }
+
+  it('answers round trips after a busy stream without holding them back', async () => {
+    const topic = 'coalesce/round-trip';
+    const client = await connect({ host: '127.0.0.1', port: broker.port, driver: 'inline' });
+    let echoes = 0;
+    client.on('message', (t) => { if (t === `${topic}/echo`) echoes++; });
+    await client.subscribe([topic, `${topic}/echo`]);
+    const publisher = startPublisher(topic);   // the stream first: coalescing on
+    let received = 0;
+    await new Promise<void>((resolve) => client.on('message', () => { if (++received === BURST) resolve(); }));
+    publisher.worker.postMessage('burst received');
+    await publisher.done;
+    const times: number[] = [];
+    for (let round = 1; round <= 200; round++) {
+      const t0 = performance.now();
+      await client.publish(`${topic}/echo`, 'ping');
+      while (echoes < round) await new Promise((resolve) => setImmediate(resolve));
+      times.push(performance.now() - t0);
+    }
+    await client.end();
+    times.sort((a, b) => a - b);
+    // coalescing would add a timer's delay (1-2 ms) to every round trip
+    expect(times[100]).toBeLessThan(1);
+  }, 40_000);
+});
