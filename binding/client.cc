@@ -655,7 +655,9 @@ void Core::OnMessage(tmq_client *c, const tmq_packet *pkt)
 void Core::OnSent(tmq_client *c, const tmq_msg *msg, uint8_t reason)
 {
     Core *k = Of(c);
-    k->driver_->Emit(k->id_, kSent, TokenOf(msg), reason);
+    // a QoS 0 publish is done once written, in order: Written
+    bool written = msg->kind == TMQ_MSG_PUBLISH && msg->u.publish.qos == 0;
+    k->driver_->Emit(k->id_, written ? kWritten : kSent, TokenOf(msg), reason);
     k->Finished(msg);
 }
 

@@ -29,6 +29,15 @@ void Batch::Add(int32_t id, int32_t kind, int32_t a, int32_t b, int32_t c, int32
     ints.insert(ints.end(), {id, kind, a, b, c, d});
 }
 
+bool Batch::Replace(int32_t id, int32_t kind, int32_t a)
+{
+    size_t n = ints.size();
+    if (n == 0 || ints[n - kEventFields] != id || ints[n - kEventFields + 1] != kind)
+        return false;
+    ints[n - kEventFields + 2] = a;
+    return true;
+}
+
 void Batch::AddProps(int32_t id, int32_t kind, int32_t a, int32_t b, struct Bytes props)
 {
     int32_t off = Append(props);

@@ -39,6 +39,7 @@ enum EventKind : int32_t {
     kError = 8,
     kState = 9,
     kClosed = 10,
+    kWritten = 11,
 };
 
 // EVENT_FIELDS of lib/native.ts: client id, kind, a, b, c, d.
@@ -73,6 +74,10 @@ struct Batch {
     void AddMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
                     uint32_t payload_len, int32_t flags, struct Bytes props);
     void AddCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count, struct Bytes props);
+    // When the batch's last event is client id's `kind` event: sets its a
+    // to `a` and returns true (a later Written event of a client stands for
+    // the ones before it).
+    bool Replace(int32_t id, int32_t kind, int32_t a);
     // Empties the batch, keeping its capacity.
     void Clear();
 

@@ -157,7 +157,9 @@ void Inline::Emit(int32_t id, int32_t kind, int32_t a, int32_t b, int32_t c, int
         if (e)
             e->renew = true;   // a reconnect may reuse the fd number for a new socket
     }
-    pending_.Add(id, kind, a, b, c, d);
+    // the QoS 0 publishes of one turn: one Written event, for the last
+    if (kind != kWritten || !pending_.Replace(id, kind, a))
+        pending_.Add(id, kind, a, b, c, d);
     ScheduleFlush();
 }
 

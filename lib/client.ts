@@ -2,6 +2,7 @@
 // callbacks, over one native client on the environment's engine loop thread.
 import { EventEmitter } from 'node:events';
 import { types } from 'node:util';
+import { TokenQueue } from './token-queue.js';
 import { driverFor, type Driver, type DriverName } from './driver.js';
 import { MqttError, argError, engineError, nativeError } from './errors.js';
 import {
@@ -16,7 +17,7 @@ import {
 import { FileStore, nativeStore, withStoreDetail } from './store.js';
 import {
   MAX_PACKET, abortReason, checkBool, checkFilter, checkInt, checkQos, checkSignal, checkString, checkTopic, describe,
-  isAborted, isList, isPlainObject, offAbort, onAbort, readEntries, readList, readOptions, toBuffer, type QoS,
+  isAborted, isList, isPlainObject, offAbort, onAbort, readEntries, readList, readOptions, readPublishOptions, toBuffer, type QoS,
 } from './validate.js';
 
 export type { QoS } from './validate.js';
@@ -312,7 +313,6 @@ const operationSignal = (opts: unknown) => checkSignal('options.signal', readOpt
 
 /** The option names each operation reads (readOptions), made once. */
 const SIGNAL_OPTION = ['signal'] as const;
-const PUBLISH_OPTIONS = ['qos', 'retain', 'properties', 'signal'] as const;
 const SUBSCRIBE_OPTIONS = ['qos', 'nl', 'rap', 'rh', 'properties', 'signal'] as const;
 const UNSUBSCRIBE_OPTIONS = ['properties', 'signal'] as const;
 
@@ -423,9 +423,12 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #closed = false;
   #state = 0;
   #highWaterMark: number;
-  /** QoS 0 publishes resolved on acceptance and not yet written: token to
-   *  bytes (a later failure goes to 'error') */
-  #accepted = new Map<number, number>();
+  /** QoS 0 publishes resolved on acceptance and not yet written, in order:
+   *  token and bytes (a later failure goes to 'error') */
+  #accepted = new TokenQueue();
+  /** QoS 0 publishes above the mark, whose promises wait for the write (in
+   *  #pending too), in order */
+  #awaitingWrite = new TokenQueue();
   /** bytes of QoS 0 publishes handed to the engine and not yet written */
   #unwritten = 0;
   /** the last topic publish() validated, and its UTF-8 form: a stream of
@@ -602,9 +605,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  event); QoS 1 resolves on PUBACK, QoS 2 on PUBCOMP. Rejects with an
    *  MqttError: bad input before anything is sent, or the broker's refusal
    *  with its reasonCode. */
-  publish(topic: string, payload: string | Buffer | Uint8Array, opts: PublishOptions = {}): Promise<void> {
+  publish(topic: string, payload: string | Buffer | Uint8Array, opts?: PublishOptions): Promise<void> {
     try {
-      const o = readOptions('options', opts, PUBLISH_OPTIONS);
+      const o = readPublishOptions(opts);
       const signal = checkSignal('options.signal', o.signal);
       if (topic !== this.#lastTopic) {
         checkTopic('topic', topic);
@@ -632,9 +635,10 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       }
       if (accepted) {
         // resolved now; the Sent event only settles the byte count
-        this.#accepted.set(token, size);
+        this.#accepted.push(token, size);
         return DONE;
       }
+      if (qos === 0) this.#awaitingWrite.push(token, 0);
       return this.#track(signal, (p) => this.#pending.set(token, qos === 0 ? { ...p, bytes: size } : p), token) as Promise<void>;
     } catch (e) {
       return failed(nativeError(e));
@@ -946,12 +950,12 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #settle(token: number): Pending | undefined {
     const p = this.#pending.get(token);
     this.#pending.delete(token);
-    if (p?.bytes !== undefined) this.#unwritten -= p.bytes;
-    const accepted = p ? undefined : this.#accepted.get(token);
-    if (accepted !== undefined) {
-      this.#accepted.delete(token);
-      this.#unwritten -= accepted;
+    if (p?.bytes !== undefined) {
+      this.#unwritten -= p.bytes;
+      this.#awaitingWrite.take(token);
     }
+    const accepted = p ? undefined : this.#accepted.take(token);
+    if (accepted !== undefined) this.#unwritten -= accepted;
     const queued = this.#queued.get(token);
     if (queued !== undefined) {
       this.#queued.delete(token);
@@ -959,6 +963,22 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     }
     this.#disconnectWhenIdle();
     return p;
+  }
+
+  /** QoS 0 publishes are written up to token `upTo`: the accepted ones
+   *  give back their bytes, the waiting ones resolve. */
+  #written(upTo: number): void {
+    if (this.#awaitingWrite.size === 0 && this.#queued.size === 0) {
+      this.#unwritten -= this.#accepted.takeUpTo(upTo);   // the usual case: one step for the lot
+      this.#disconnectWhenIdle();
+      return;
+    }
+    for (;;) {
+      const a = this.#accepted.first, w = this.#awaitingWrite.first;
+      const token = a === undefined ? w : w === undefined ? a : Math.min(a, w);
+      if (token === undefined || token > upTo) break;
+      this.#settle(token)?.resolve(undefined);
+    }
   }
 
   /** An error with no promise left to reject: the 'error' event. */
@@ -1040,6 +1060,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         else p?.resolve(undefined);
         break;
       }
+      case EventKind.Written:
+        this.#written(a);
+        break;
       case EventKind.Suback: {
         const p = this.#settle(a);
         if (p) {
@@ -1097,6 +1120,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         for (const p of this.#pending.values()) p.reject(closed);
         this.#pending.clear();
         this.#accepted.clear();
+        this.#awaitingWrite.clear();
         this.#unwritten = 0;
         this.#queued.clear();
         this.#queuedBytes = 0;

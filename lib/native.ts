@@ -142,6 +142,8 @@ export const enum EventKind {
   Error = 8,       // a: engine error code, b: token of the operation it fails (0: the connection)
   State = 9,       // a: the tmq_state now, b: the reconnect delay in ms (WAITING_RECONNECT)
   Closed = 10,     // the native client is closed: no more events for it
+  Written = 11,    // a: token: QoS 0 publishes are written up to this one, in order (the inline
+                   // driver sends one for several)
 }
 
 /** Message flag: a property block precedes the payload at b, followed by its

@@ -100,6 +100,27 @@ export function readOptions<K extends string>(name: string, value: unknown, keys
   return out;
 }
 
+/** publish()'s options, each read once: readOptions with the four names
+ *  written out, because this runs on every publish and a loop over names
+ *  makes every read a slow generic one. */
+export function readPublishOptions(value: unknown): { qos?: unknown; retain?: unknown; properties?: unknown; signal?: unknown } {
+  if (value === undefined) return NO_OPTIONS;
+  if (value === null || typeof value !== 'object') throw argError('options', `must be an object, not ${describe(value)}`);
+  const o = value as Record<string, unknown>;
+  let key = 'qos';
+  try {
+    const qos = o.qos;
+    key = 'retain';
+    const retain = o.retain;
+    key = 'properties';
+    const properties = o.properties;
+    key = 'signal';
+    return { qos, retain, properties, signal: o.signal };
+  } catch {
+    throw unreadable(`options.${key}`);
+  }
+}
+
 /** What readOptions returns for options not given. */
 const NO_OPTIONS: Partial<Record<string, unknown>> = Object.freeze({});
 
