@@ -234,6 +234,18 @@ int32_t TokenOf(const tmq_msg *msg)
 
 } // namespace
 
+Job::~Job()
+{
+    if (unwritten)
+        core->Uncount(unwritten);
+}
+
+void Core::CountUnwritten(Job *job)
+{
+    job->unwritten = job->data_len + job->props.raw.len + 1;   // never 0
+    unwritten_.fetch_add(job->unwritten, std::memory_order_relaxed);
+}
+
 void Job::AttachProps(const char *block, size_t len)
 {
     if (len == 0)
@@ -768,7 +780,7 @@ void ClientWrap::Connect(const Napi::CallbackInfo &info)
     driver_->Post(new Job(Job::kConnect, core_));
 }
 
-void ClientWrap::Publish(const Napi::CallbackInfo &info)
+Napi::Value ClientWrap::Publish(const Napi::CallbackInfo &info)
 {
     Napi::Env env = info.Env();
     const char *m = "publish";
@@ -812,7 +824,11 @@ void ClientWrap::Publish(const Napi::CallbackInfo &info)
         if (tmq_fstore_add(store_->fs, &m, &job->seq) != TMQ_OK)
             throw StoreError(env, "publish", *store_);
     }
+    if (qos == 0)
+        core_->CountUnwritten(job.get());
     driver_->Post(job.release());
+    // read after Post: the inline driver may have written it already
+    return Napi::Number::New(env, static_cast<double>(core_->Unwritten()));
 }
 
 // The filters (and, for subscribe, options) and token of (un)subscribe.

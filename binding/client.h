@@ -6,6 +6,7 @@
 
 #include <napi.h>
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -33,6 +34,11 @@ struct Job {
     enum Kind : uint8_t { kAdd, kConnect, kPublish, kSubscribe, kUnsubscribe, kPing, kCancel, kDisconnect, kClose };
 
     Job(Kind k, Core *c) : kind(k), core(c) {}
+    // A QoS 0 publish leaves the client's unwritten count when it is done
+    // (written, failed or withdrawn): that is when its job goes.
+    ~Job();
+    Job(const Job &) = delete;
+    Job &operator=(const Job &) = delete;
     // Copies a property block to data[data_len...] (which has room for it)
     // and points props at it; nothing for an empty block.
     void AttachProps(const char *block, size_t len);
@@ -47,6 +53,7 @@ struct Job {
     std::vector<tmq_sub> subs; // (un)subscribe: views into data
     tmq_props props{};         // 5.0: a property block at the end of data, or none
     uint64_t seq = 0;          // publish: its sequence number in the client's store (0: not stored)
+    uint32_t unwritten = 0;    // QoS 0 publish: its bytes in the core's Unwritten() count
 };
 
 // The engine side of a client. Created on the JS thread (createClient: all
@@ -62,6 +69,12 @@ public:
     Core &operator=(const Core &) = delete;
 
     int32_t Id() const { return id_; }
+    // Bytes of QoS 0 publishes (topic, payload, properties) submitted and
+    // not yet written or failed: what publish() returns, for its
+    // high-water mark. Any thread (the loop thread's jobs end there).
+    size_t Unwritten() const { return unwritten_.load(std::memory_order_relaxed); }
+    void CountUnwritten(Job *job);
+    void Uncount(uint32_t bytes) { unwritten_.fetch_sub(bytes, std::memory_order_relaxed); }
     // The durable store this client records its messages in, or nullptr.
     const std::shared_ptr<StoreHandle> &Store() const { return store_; }
     // Whether the loop syncs this client's store once a round (fsync batch).
@@ -116,6 +129,7 @@ private:
 
     Driver *driver_;
     int32_t id_;
+    std::atomic<size_t> unwritten_{0};
     tmq_client client_{};
     tmq_tcp tcp_{};
     tmq_tls tls_{};
@@ -156,7 +170,7 @@ public:
 private:
     Napi::Value GetId(const Napi::CallbackInfo &info);
     void Connect(const Napi::CallbackInfo &info);
-    void Publish(const Napi::CallbackInfo &info);
+    Napi::Value Publish(const Napi::CallbackInfo &info);
     void Subscribe(const Napi::CallbackInfo &info);
     void Unsubscribe(const Napi::CallbackInfo &info);
     void Ping(const Napi::CallbackInfo &info);

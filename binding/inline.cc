@@ -358,6 +358,23 @@ void Inline::StopWatching(Entry *e)
 
 size_t Inline::Finish(bool sync)
 {
+    RunRetries();
+    running_ = false;
+    size_t delivered = Deliver(sync);
+    if (!sync && !kicked_.empty()) {
+        // what the handlers (and the microtasks after them) submitted is
+        // written now, not a loop turn later: a reply's round trip starts
+        // here. Its events wait for the flush timer the submissions armed.
+        running_ = true;
+        RunKicked();
+        RunRetries();
+        running_ = false;
+    }
+    return delivered;
+}
+
+void Inline::RunRetries()
+{
     std::vector<int32_t> retry;
     retry.swap(retry_);
     for (int32_t id : retry) {
@@ -369,8 +386,6 @@ size_t Inline::Finish(bool sync)
         Watch(e);   // what it submitted: written when the socket takes it
     }
     SyncStores();
-    running_ = false;
-    return Deliver(sync);
 }
 
 // Hands what the turn produced to JS as one batch. From the event loop a

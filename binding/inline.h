@@ -111,6 +111,8 @@ private:
     // Work that follows every turn: retries, BATCH syncs, the events to JS
     // (sync: a plain call, from waitInlineEvents). Returns the events.
     size_t Finish(bool sync = false);
+    // The clients that asked for RetryWaiting, then the BATCH store syncs.
+    void RunRetries();
     size_t Deliver(bool sync);
     // Arms the flush timer (0 ms) unless armed.
     void ScheduleFlush();

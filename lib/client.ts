@@ -84,8 +84,9 @@ export interface MqttClientOptions {
   /** after a reconnect to a broker that did not keep the session, subscribe
    *  again to what was subscribed (default true) */
   resubscribe?: boolean;
-  /** bytes of QoS 0 publishes accepted but not yet written to the socket
-   *  above which publish() waits for the write (default 512 KiB) */
+  /** bytes of QoS 0 publishes (topic, payload and properties) not yet
+   *  written to the socket above which publish() waits for the write
+   *  (default 512 KiB) */
   highWaterMark?: number;
   /** the offline queue, for publishes made while not connected (they go
    *  out in order once connected), bounded by memory: queueByteLimit bytes
@@ -186,9 +187,8 @@ interface Pending {
    *  for restoring the subscriptions granted */
   options?: number[];
   props?: Buffer;
-  /** QoS 0 publish above the mark: its bytes, counted in #unwritten until
-   *  its Sent event */
-  bytes?: number;
+  /** QoS 0 publish above the mark: in #awaitingWrite until written */
+  awaitsWrite?: boolean;
 }
 
 /** MqttClient.state: the engine's tmq_state values by name, and 'closed'. */
@@ -429,8 +429,6 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   /** QoS 0 publishes above the mark, whose promises wait for the write (in
    *  #pending too), in order */
   #awaitingWrite = new TokenQueue();
-  /** bytes of QoS 0 publishes handed to the engine and not yet written */
-  #unwritten = 0;
   /** the last topic publish() validated, and its UTF-8 form: a stream of
    *  publishes to one topic checks and converts it once */
   #lastTopic: string | undefined;
@@ -624,22 +622,20 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       if (signal && isAborted(signal)) throw aborted(signal);
       if (!this.#connected) this.#checkQueue(qos, size);
       const token = this.#nextToken++;
-      const accepted = qos === 0 && this.#unwritten + size <= this.#highWaterMark;
       // first the addon (it may still throw), then the bookkeeping: its
-      // events come in a later batch
-      n.publish(this.#lastTopicBytes, body, qos, retain, token, props);
-      if (qos === 0) this.#unwritten += size;
+      // events come in a later batch. It answers with the bytes of QoS 0
+      // publishes not yet written, this one included.
+      const unwritten = n.publish(this.#lastTopicBytes, body, qos, retain, token, props);
       if (!this.#connected) {
         this.#queued.set(token, size + QUEUE_ENTRY_BYTES);
         this.#queuedBytes += size + QUEUE_ENTRY_BYTES;
       }
-      if (accepted) {
-        // resolved now; the Sent event only settles the byte count
-        this.#accepted.push(token, size);
+      if (qos === 0 && unwritten <= this.#highWaterMark) {
+        this.#accepted.push(token);   // resolved now; its Written event only ends its count
         return DONE;
       }
-      if (qos === 0) this.#awaitingWrite.push(token, 0);
-      return this.#track(signal, (p) => this.#pending.set(token, qos === 0 ? { ...p, bytes: size } : p), token) as Promise<void>;
+      if (qos === 0) this.#awaitingWrite.push(token);
+      return this.#track(signal, (p) => this.#pending.set(token, qos === 0 ? { ...p, awaitsWrite: true } : p), token) as Promise<void>;
     } catch (e) {
       return failed(nativeError(e));
     }
@@ -950,12 +946,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #settle(token: number): Pending | undefined {
     const p = this.#pending.get(token);
     this.#pending.delete(token);
-    if (p?.bytes !== undefined) {
-      this.#unwritten -= p.bytes;
-      this.#awaitingWrite.take(token);
-    }
-    const accepted = p ? undefined : this.#accepted.take(token);
-    if (accepted !== undefined) this.#unwritten -= accepted;
+    if (p?.awaitsWrite) this.#awaitingWrite.take(token);
+    else if (!p) this.#accepted.take(token);
     const queued = this.#queued.get(token);
     if (queued !== undefined) {
       this.#queued.delete(token);
@@ -965,11 +957,11 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     return p;
   }
 
-  /** QoS 0 publishes are written up to token `upTo`: the accepted ones
-   *  give back their bytes, the waiting ones resolve. */
+  /** QoS 0 publishes are written up to token `upTo`: the accepted ones are
+   *  done, the waiting ones resolve. */
   #written(upTo: number): void {
     if (this.#awaitingWrite.size === 0 && this.#queued.size === 0) {
-      this.#unwritten -= this.#accepted.takeUpTo(upTo);   // the usual case: one step for the lot
+      this.#accepted.takeUpTo(upTo);   // the usual case: one step for the lot
       this.#disconnectWhenIdle();
       return;
     }
@@ -1121,7 +1113,6 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         this.#pending.clear();
         this.#accepted.clear();
         this.#awaitingWrite.clear();
-        this.#unwritten = 0;
         this.#queued.clear();
         this.#queuedBytes = 0;
         if (unwritten > 0)

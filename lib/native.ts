@@ -175,7 +175,10 @@ export interface NativeClient {
   connect(): void;
   /** Queues a PUBLISH; topic (a string, or its UTF-8 bytes), payload and the
    *  5.0 property block are copied. */
-  publish(topic: string | Buffer, payload: Buffer, qos: number, retain: boolean, token: number, properties?: Buffer): void;
+  /** Returns the bytes of this client's QoS 0 publishes (topic, payload,
+   *  properties) not yet written, this one included: the owner of that
+   *  count is the addon, which knows when they are written. */
+  publish(topic: string | Buffer, payload: Buffer, qos: number, retain: boolean, token: number, properties?: Buffer): number;
   /** Queues a SUBSCRIBE: one options byte per filter (QoS and 5.0 option bits). */
   subscribe(filters: string[], options: number[], token: number, properties?: Buffer): void;
   /** Queues an UNSUBSCRIBE. */
