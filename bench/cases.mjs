@@ -1,7 +1,10 @@
 // The benchmark cases: what each measures, with which parameters (full and
 // --quick), for which implementations, and the metrics it reports. Counts
 // are messages (or round trips, or clients); windows are publishes not yet
-// completed; deadlines are per client process, in ms.
+// completed; deadlines are per client process, in ms. Parameters the broker
+// must provide for: `tls` (its TLS listener), `listeners` (plain listeners to
+// spread clients over), `fileLimit` (open files of broker and client).
+import { FILE_LIMIT } from './file_limit.mjs';
 import { IMPLEMENTATIONS, byId } from './implementations.mjs';
 import { idle } from './measure/idle.mjs';
 import { latency } from './measure/latency.mjs';
@@ -10,6 +13,10 @@ import { throughput } from './measure/throughput.mjs';
 // A metric: `key` names a figure of the measure's result; a label may be a
 // function of the case's parameters.
 const rate = (id, label) => ({ id, label, unit: 'msg/s', better: 'higher', key: 'msgsPerSec' });
+const cpuMetrics = (name, label) => [
+  { id: `${name}.pubCpu`, label: `${label} publisher CPU`, unit: 'µs/msg', better: 'lower', key: 'pubCpuUsPerMsg' },
+  { id: `${name}.subCpu`, label: `${label} subscriber CPU`, unit: 'µs/msg', better: 'lower', key: 'subCpuUsPerMsg' },
+];
 const idleMetrics = (name) => [
   { id: `${name}.connect`, label: (p) => `${p.clients.toLocaleString('en')} idle clients: connect all`, unit: 'ms', better: 'lower', key: 'connectMs' },
   { id: `${name}.rss`, label: (p) => `${p.clients.toLocaleString('en')} idle clients: RSS per client`, unit: 'KiB', better: 'lower', key: 'rssKiBPerClient' },
@@ -20,11 +27,7 @@ export const CASES = [
     name: 'qos0', measure: throughput, impls: IMPLEMENTATIONS,
     full: { qos: 0, size: 64, count: 200_000, warmup: 20_000, window: 1000, repeats: 5, deadline: 60_000 },
     quick: { qos: 0, size: 64, count: 20_000, warmup: 2_000, window: 1000, repeats: 1, deadline: 30_000 },
-    metrics: [
-      rate('qos0.rate', 'QoS 0 64 B end to end'),
-      { id: 'qos0.pubCpu', label: 'QoS 0 publisher CPU', unit: 'µs/msg', better: 'lower', key: 'pubCpuUsPerMsg' },
-      { id: 'qos0.subCpu', label: 'QoS 0 subscriber CPU', unit: 'µs/msg', better: 'lower', key: 'subCpuUsPerMsg' },
-    ],
+    metrics: [rate('qos0.rate', 'QoS 0 64 B end to end'), ...cpuMetrics('qos0', 'QoS 0')],
   },
   {
     name: 'qos1', measure: throughput, impls: IMPLEMENTATIONS,
@@ -37,6 +40,13 @@ export const CASES = [
     full: { qos: 2, size: 64, count: 20_000, warmup: 2_000, window: 100, repeats: 5, deadline: 60_000 },
     quick: { qos: 2, size: 64, count: 2_000, warmup: 200, window: 100, repeats: 1, deadline: 30_000 },
     metrics: [rate('qos2.rate', 'QoS 2 64 B end to end')],
+  },
+  {
+    // qos1 over mqtts:// to the broker's TLS listener; clients verify its certificate with the CA
+    name: 'qos1tls', measure: throughput, impls: IMPLEMENTATIONS,
+    full: { qos: 1, size: 64, count: 50_000, warmup: 5_000, window: 100, tls: true, repeats: 5, deadline: 60_000 },
+    quick: { qos: 1, size: 64, count: 5_000, warmup: 500, window: 100, tls: true, repeats: 1, deadline: 30_000 },
+    metrics: [rate('qos1tls.rate', 'QoS 1 64 B over TLS end to end'), ...cpuMetrics('qos1tls', 'QoS 1 over TLS')],
   },
   {
     name: 'latency', measure: latency, impls: IMPLEMENTATIONS,
@@ -65,6 +75,32 @@ export const CASES = [
     quick: { qos: 1, size: 1 << 20, count: 10, warmup: 2, window: 10, repeats: 1, deadline: 30_000 },
     metrics: [{ id: 'large.rate', label: '1 MiB QoS 1 end to end', unit: 'MB/s', better: 'higher', key: 'mbPerSec' }],
   },
+  {
+    // One destination port offers one client address about 28,000 ephemeral
+    // ports (ip_local_port_range), so the clients are spread over `listeners`
+    // plain listeners; they are ended at the end and the time it takes is
+    // reported. Not run by default (bench/README.md).
+    name: 'idle100k', measure: idle, impls: [byId('tinymqtt')], optional: true,
+    full: { clients: 100_000, listeners: 5, concurrency: 100, fileLimit: 110_000, end: true, repeats: 1, deadline: 300_000 },
+    quick: { clients: 10_000, listeners: 5, concurrency: 100, end: true, repeats: 1, deadline: 120_000 },
+    metrics: [
+      ...idleMetrics('idle100k'),
+      { id: 'idle100k.end', label: (p) => `${p.clients.toLocaleString('en')} idle clients: end all`, unit: 'ms', better: 'lower', key: 'endMs' },
+    ],
+  },
 ];
 
 export const CASE_NAMES = CASES.map((c) => c.name);
+/** The cases a run without --case runs. */
+export const DEFAULT_CASE_NAMES = CASES.filter((c) => !c.optional).map((c) => c.name);
+
+/** What the broker must provide for `cases` (their full or quick
+ *  parameters): the options of startBroker (broker.mjs). */
+export function brokerOptions(cases, quick) {
+  const params = cases.map((kase) => (quick ? kase.quick : kase.full));
+  return {
+    listeners: Math.max(1, ...params.map((p) => p.listeners ?? 1)),
+    tls: params.some((p) => p.tls),
+    fileLimit: Math.max(FILE_LIMIT, ...params.map((p) => p.fileLimit ?? 0)),
+  };
+}

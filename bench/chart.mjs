@@ -2,6 +2,7 @@
 // beside its JSON): for every metric measured against the other clients, how
 // many times better tinymqtt did than each, as bars either side of 1x on a log
 // scale. Better means the higher rate, or the lower time, CPU or memory.
+// Figures only tinymqtt has (cases run for it alone) are listed under the bars.
 //
 // Also a command: node bench/chart.mjs [RESULTS.json [CHART.svg]] redraws the
 // chart of a results file (default bench/results/latest.json, chart.svg beside it).
@@ -20,6 +21,7 @@ const LABEL_RIGHT = 300;   // row labels end here
 const PLOT_LEFT = 320, PLOT_RIGHT = WIDTH - 70;
 const TOP = 122;           // first row
 const ROW = 38, BAR = 12;
+const LINE = 16;           // a line of the list of tinymqtt's own figures
 
 /** How many times better tinymqtt's figure is than `vs`'s for `metric`
  *  (above 1: better), or null when either is missing. */
@@ -47,17 +49,22 @@ export function renderChart(results) {
     label: `${metric.label} (${metric.unit})`,
     bars: OTHERS.map((impl) => ({ impl, value: advantage(metric, impl.id) })),
   }))).filter((row) => row.bars.some((bar) => bar.value !== null));
-  const charted = results.cases.filter((kase) => rows.some((row) => row.kase === kase));
+  const alone = results.cases.flatMap((kase) => kase.metrics
+    .filter((metric) => metric.values.tinymqtt != null && OTHERS.every((impl) => metric.values[impl.id] == null))
+    .map((metric) => ({ kase, metric })));
+  const charted = results.cases.filter((kase) => rows.some((row) => row.kase === kase) || alone.some((a) => a.kase === kase));
   const values = rows.flatMap((row) => row.bars.map((bar) => bar.value)).filter((v) => v !== null);
   // whole powers of two with room for the value labels at either end
   const lo = Math.floor(Math.log2(Math.min(1, ...values)) - 0.6);
   const hi = Math.ceil(Math.log2(Math.max(1, ...values)) + 0.6);
   const x = (value) => PLOT_LEFT + ((Math.log2(value) - lo) / (hi - lo)) * (PLOT_RIGHT - PLOT_LEFT);
   const bottom = TOP + rows.length * ROW;
+  const aloneTop = bottom + 44;   // below the axis labels
+  const footer = alone.length ? aloneTop + (alone.length + 1) * LINE + 12 : bottom + 44;
   const env = results.environment.before;
 
   const out = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${bottom + 70}" viewBox="0 0 ${WIDTH} ${bottom + 70}" font-family="system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif" font-size="12" fill="#24292f">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${footer + 26}" viewBox="0 0 ${WIDTH} ${footer + 26}" font-family="system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif" font-size="12" fill="#24292f">`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="16" y="26" font-size="16" font-weight="bold">tinymqtt against MQTT.js and libmosquitto: how many times better${results.quick ? ' (quick run)' : ''}</text>`,
     `<text x="16" y="46">Rates: tinymqtt's over the other's. CPU, latency, connect time and memory: the other's over tinymqtt's. Right of 1× is better.</text>`,
@@ -89,7 +96,12 @@ export function renderChart(results) {
         `<text x="${(better ? to + 4 : from - 4).toFixed(1)}" y="${top + BAR - 2}" text-anchor="${better ? 'start' : 'end'}" font-size="11">${formatNumber(value)}×</text>`);
     });
   });
-  out.push(`<text x="16" y="${bottom + 44}" fill="#57606a">Log scale. Drawn by bench/chart.mjs from npm run bench's results; the method is in bench/README.md.</text>`, '</svg>', '');
+  if (alone.length) {
+    out.push(`<text x="16" y="${aloneTop}" font-weight="bold">tinymqtt alone (no other client in these cases)</text>`);
+    alone.forEach(({ metric }, i) => out.push(`<text x="16" y="${aloneTop + (i + 1) * LINE}">${escape(
+      `${metric.label} (${metric.unit}): ${formatNumber(metric.values.tinymqtt)}`)}</text>`));
+  }
+  out.push(`<text x="16" y="${footer}" fill="#57606a">Log scale. Drawn by bench/chart.mjs from npm run bench's results; the method is in bench/README.md.</text>`, '</svg>', '');
   return out.join('\n');
 }
 

@@ -16,12 +16,12 @@ export function killAll() {
 process.on('exit', killAll);
 
 /** Starts `role` of implementation `impl` with `params` (key=value args,
- *  `deadline` in ms among them). Returns { ready, result, kill }: promises
- *  for the ready line and the result, which reject with the process's
- *  stderr when it fails. */
-export function startClient(impl, role, params) {
+ *  `deadline` in ms among them) under an open-file limit of `fileLimit`.
+ *  Returns { ready, result, kill }: promises for the ready line and the
+ *  result, which reject with the process's stderr when it fails. */
+export function startClient(impl, role, params, { fileLimit } = {}) {
   const args = Object.entries(params).map(([key, value]) => `${key}=${value}`);
-  const [cmd, ...rest] = withFileLimit(impl.command(role, args));
+  const [cmd, ...rest] = withFileLimit(impl.command(role, args), fileLimit);
   const proc = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(proc);
   let stderr = '';
@@ -49,8 +49,8 @@ export function startClient(impl, role, params) {
 }
 
 /** The result of a client process that runs alone (see startClient). */
-export async function runClient(impl, role, params) {
-  const client = startClient(impl, role, params);
+export async function runClient(impl, role, params, options) {
+  const client = startClient(impl, role, params, options);
   try {
     return await client.result;
   } finally {

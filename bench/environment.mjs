@@ -22,10 +22,11 @@ export function describeEnvironment() {
   };
 }
 
-/** The header lines of the printed report. */
-export function renderEnvironment(before, after, port) {
+/** The header lines of the printed report (`broker` as startBroker gives it). */
+export function renderEnvironment(before, after, broker) {
+  const tls = broker.tlsPort ? `, TLS on ${broker.tlsPort}` : '';
   return [
     `machine: ${before.cpus} x ${before.cpuModel}; load average ${before.loadAverage.toFixed(2)} before, ${after.loadAverage.toFixed(2)} after`,
-    `Node ${before.node}, tinymqtt ${before.tinymqtt}, MQTT.js ${before.mqttjs}, mosquitto ${before.mosquitto} on 127.0.0.1:${port}`,
+    `Node ${before.node}, tinymqtt ${before.tinymqtt}, MQTT.js ${before.mqttjs}, mosquitto ${before.mosquitto} on 127.0.0.1 port ${broker.ports.join(', ')}${tls}`,
   ].join('\n');
 }

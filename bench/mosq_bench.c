@@ -3,14 +3,17 @@
  *   mosq_bench ROLE key=value...
  *
  * Roles and keys are those of bench/roles.mjs, the Node clients' side:
- *   sub   port topic qos size count warmup deadline
- *   pub   port topic qos size count warmup window deadline
+ *   sub   port topic qos size count warmup deadline [cafile]
+ *   pub   port topic qos size count warmup window deadline [cafile]
  *   ping  port topic size count warmup deadline
  *   idle  port clients concurrency deadline
  * It prints JSON lines on stdout: {"ready":true} once connected (and
  * subscribed), then one {"result":{...}} with raw figures (nanoseconds, CPU
  * microseconds, bytes); bench/ computes rates from them. Every role stops by
- * itself at its deadline (milliseconds), reporting what it measured. */
+ * itself at its deadline (milliseconds), reporting what it measured. With
+ * cafile (a PEM file) a client connects over TLS and verifies the server
+ * with that CA. The Node idle role's keys ports and end are not taken here
+ * (only the tinymqtt-only case idle100k uses them). */
 #define _POSIX_C_SOURCE 200809L
 #include <mosquitto.h>
 #include <poll.h>
@@ -31,6 +34,7 @@ struct params {
     int port, qos, size, window, clients, concurrency;
     long count, warmup, deadline_ms;
     const char *topic;
+    const char *cafile;   /* TLS when set */
 };
 
 /** What the callbacks of one measuring client count. */
@@ -87,6 +91,7 @@ static void parse(struct params *p, int argc, char **argv)
         const char *k = argv[i], *v = eq + 1;
         if (!strcmp(k, "port")) p->port = atoi(v);
         else if (!strcmp(k, "topic")) p->topic = v;
+        else if (!strcmp(k, "cafile")) p->cafile = v;
         else if (!strcmp(k, "qos")) p->qos = atoi(v);
         else if (!strcmp(k, "size")) p->size = atoi(v);
         else if (!strcmp(k, "count")) p->count = atol(v);
@@ -144,7 +149,7 @@ static void on_publish(struct mosquitto *m, void *user, int mid)
 }
 
 /** A client with this benchmark's settings (MQTT 3.1.1, clean session,
- *  `window` QoS 1/2 messages in flight). */
+ *  `window` QoS 1/2 messages in flight, TLS verified with `cafile` if set). */
 static struct mosquitto *make_client(const struct params *p, void *user, int n)
 {
     char id[32];
@@ -154,6 +159,10 @@ static struct mosquitto *make_client(const struct params *p, void *user, int n)
     mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
     mosquitto_int_option(m, MOSQ_OPT_SEND_MAXIMUM, p->window);
     mosquitto_connect_callback_set(m, on_connect);
+    if (p->cafile) {
+        int rc = mosquitto_tls_set(m, p->cafile, NULL, NULL, NULL, NULL);
+        if (rc) die("tls_set", rc);
+    }
     return m;
 }
 

@@ -3,6 +3,8 @@
 // does the same for libmosquitto, with the same keys and the same result
 // fields: raw figures (nanoseconds, CPU microseconds, bytes); rates are
 // computed by the parent. Each role stops by itself at its deadline (ms).
+// Only here: the idle keys `ports` and `end`, which the tinymqtt-only case
+// idle100k uses.
 import { performance } from 'node:perf_hooks';
 
 const nowNs = () => Math.round(performance.now() * 1e6);
@@ -58,10 +60,11 @@ class Interval {
   }
 }
 
-/** Options of a measuring client: its window, and room for the payload. */
+/** Options of a measuring client: its window, room for the payload, and the
+ *  CA file when it connects over TLS. */
 const clientOptions = (p, name) => ({
   port: p.port, clientId: `${name}-${process.pid}`, maxInflight: p.window ?? 0,
-  maxPacketSize: Math.max(1 << 20, (p.size ?? 0) + 1024),
+  maxPacketSize: Math.max(1 << 20, (p.size ?? 0) + 1024), cafile: p.cafile,
 });
 
 /** Receives warmup + count messages on `topic` at `qos`. */
@@ -130,24 +133,35 @@ function settledRss() {
 }
 
 /** Connects `clients` idle clients (at most `concurrency` waiting for
- *  CONNACK at once) after one warm-up client; reports the time and the RSS
- *  before and after. The clients are left to the process exit. */
+ *  CONNACK at once) after one warm-up client, client i to port i mod the
+ *  comma-separated `ports` (default: `port`); reports the time and the RSS
+ *  before and after. With `end` it then ends them all, the warm-up client
+ *  too, and reports how many ended and the time; otherwise they are left to
+ *  the process exit. */
 async function idle(open, p, ready) {
-  await open(clientOptions(p, 'warm'));
+  const warm = await open(clientOptions(p, 'warm'));
   ready();
+  const ports = p.ports ? p.ports.split(',').map(Number) : [p.port];
   const rssBefore = settledRss();
   const t0 = nowNs();
-  let started = 0, connected = 0;
+  const clients = [];
+  let started = 0;
   const lane = async () => {
     while (started < p.clients && performance.now() < p.deadlineAt) {
-      await open(clientOptions(p, `idle${started++}`));
-      connected++;
+      const index = started++;
+      clients.push(await open({ ...clientOptions(p, `idle${index}`), port: ports[index % ports.length] }));
     }
   };
   await beforeDeadline(Promise.all(Array.from({ length: p.concurrency }, lane)), p.deadlineAt);
   const connectNs = nowNs() - t0;
   await new Promise((resolve) => setTimeout(resolve, 500));
-  return { clients: p.clients, connected, connectNs, rssBefore, rssAfter: settledRss(), timedOut: connected < p.clients };
+  const figures = { clients: p.clients, connected: clients.length, connectNs, rssBefore, rssAfter: settledRss(), timedOut: clients.length < p.clients };
+  if (!p.end) return figures;
+  const t1 = nowNs();
+  let ended = 0;
+  const endAll = Promise.all([warm, ...clients].map((client) => client.end().then(() => { ended++; })));
+  await beforeDeadline(endAll, p.deadlineAt);
+  return { ...figures, ended, endNs: nowNs() - t1 };
 }
 
 /** The roles by name: each (open, params, ready) => result. */

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BROKER_SETTINGS, startBroker } from './broker.mjs';
-import { CASES } from './cases.mjs';
+import { CASES, brokerOptions } from './cases.mjs';
 import { renderChart } from './chart.mjs';
 import { killAll } from './child.mjs';
 import { describeEnvironment, renderEnvironment } from './environment.mjs';
@@ -36,7 +36,7 @@ buildMosqBench();
 
 const cases = CASES.filter((kase) => options.cases.includes(kase.name));
 const before = describeEnvironment();
-const broker = await startBroker();
+const broker = await startBroker(brokerOptions(cases, options.quick));
 const stop = async () => { killAll(); await broker.stop(); };
 // the exit handlers of child.mjs and broker.mjs end the clients and the broker
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) process.once(signal, () => process.exit(code));
@@ -58,7 +58,7 @@ const windows = results.filter((r) => r.params.window).map((r) => `${r.name} ${r
 const repeats = results.map((r) => `${r.name} ${r.params.repeats}`).join(', ');
 console.log([
   `tinymqtt benchmarks (${options.quick ? 'quick' : 'full'}): medians of runs per implementation (${repeats})`,
-  renderEnvironment(before, after, broker.port),
+  renderEnvironment(before, after, broker),
   `publisher windows (publishes not yet completed): ${windows || '-'}; broker: ${JSON.stringify(BROKER_SETTINGS)}`,
   '',
   renderTable(results, targets),

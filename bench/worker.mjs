@@ -5,11 +5,14 @@
 import { performance } from 'node:perf_hooks';
 import { ROLES } from './roles.mjs';
 
+/** The keys whose values are text; the others are numbers. */
+const TEXT_KEYS = new Set(['topic', 'cafile', 'ports']);
+
 const [impl, role, ...pairs] = process.argv.slice(2);
 if (!ROLES[role]) throw new Error(`unknown role ${role}`);
 const params = Object.fromEntries(pairs.map((pair) => {
   const [key, value] = pair.split(/=(.*)/s);
-  return [key, key === 'topic' ? value : Number(value)];
+  return [key, TEXT_KEYS.has(key) ? value : Number(value)];
 }));
 params.deadlineAt = performance.now() + params.deadline;
 

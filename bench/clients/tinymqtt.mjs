@@ -1,11 +1,14 @@
 // tinymqtt, from the built package (dist/), as a benchmark client
 // (interface.mjs).
+import { readFileSync } from 'node:fs';
 import { connect } from '../../dist/index.js';
 import { benchClient } from './interface.mjs';
 
-/** A connected client with the benchmark's interface, on the given driver. */
-export async function openWith(driver, { port, clientId, maxInflight, maxPacketSize }) {
-  const client = await connect({ host: '127.0.0.1', port, clientId, maxInflight, maxPacketSize, driver });
+/** A connected client with the benchmark's interface, on the given driver;
+ *  over TLS, verifying the server with the CA in PEM file `cafile`, if given. */
+export async function openWith(driver, { port, clientId, maxInflight, maxPacketSize, cafile }) {
+  const tls = cafile ? { protocol: 'mqtts', ca: readFileSync(cafile) } : {};
+  const client = await connect({ host: '127.0.0.1', port, clientId, maxInflight, maxPacketSize, driver, ...tls });
   return benchClient(client, 'offline', {
     publish: (topic, payload, qos) => client.publish(topic, payload, { qos }),
     subscribe: (filter, qos) => client.subscribe(filter, { qos }),

@@ -1,6 +1,7 @@
 // End-to-end throughput: a subscriber process and a publisher process of one
 // implementation on one topic, the subscriber ready before the publisher
 // starts; the rate is what the subscriber received over its measured interval.
+// With `tls` both connect to the broker's TLS listener and verify it with its CA.
 import { performance } from 'node:perf_hooks';
 import { startClient } from '../child.mjs';
 
@@ -9,7 +10,8 @@ import { startClient } from '../child.mjs';
  *  cover the whole run, warm-up included (brokerBusy: share of one core from
  *  the subscriber's ready line to the end). */
 export async function throughput(impl, p, { port, broker, topic }) {
-  const common = { port, topic, qos: p.qos, size: p.size, count: p.count, warmup: p.warmup, deadline: p.deadline };
+  const server = p.tls ? { port: broker.tlsPort, cafile: broker.caFile } : { port };
+  const common = { ...server, topic, qos: p.qos, size: p.size, count: p.count, warmup: p.warmup, deadline: p.deadline };
   const sub = startClient(impl, 'sub', common);
   let pub;
   try {
