@@ -25,8 +25,6 @@ namespace {
 constexpr uint16_t kMsgSlots = 1024;        // operations from submission to their final event
 constexpr uint16_t kQos2Ids = 65535;        // incoming QoS 2 ids: every packet id, so no server can overrun it
 constexpr uint16_t kAssignedId = 1024;      // 5.0: room for a server-assigned client id
-// MQTT's largest packet: a 268,435,455-byte remaining length and its 5-byte header.
-constexpr uint32_t kMaxPacket = 268435460;
 // The receive buffer kept with the client; a larger packet (up to
 // maxPacketSize) gets a heap buffer of its own for as long as it is handled.
 constexpr uint32_t kRxBuffer = 64 * 1024;
@@ -313,8 +311,8 @@ std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Driver *d
     }
     if (r.Has("coalesceReads"))
         k->coalesce_reads_ = r.Bool("coalesceReads");
-    uint32_t max_packet = r.Int("maxPacketSize", 16, kMaxPacket);
-    uint32_t send_buffer = r.Int("sendBufferSize", 64, kMaxPacket);
+    uint32_t max_packet = r.Int("maxPacketSize", 16, TMQ_MAX_PACKET);
+    uint32_t send_buffer = r.Int("sendBufferSize", 64, TMQ_MAX_PACKET);
 
     // TLS options are read before anything is allocated for them
     bool tls = r.Has("tls");

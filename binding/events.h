@@ -27,22 +27,30 @@
 
 namespace tmq_node {
 
-// EventKind of lib/native.ts.
+// The kinds of events, their fields, and the Message flags: the one source
+// of these values. scripts/gen-constants.mjs copies this enum (the `k` taken
+// off, comments kept), kEventFields and kMessageHasProps into
+// lib/constants.ts; test/constants.test.ts fails when they differ.
 enum EventKind : int32_t {
-    kConnack = 1,
-    kMessage = 2,
-    kSent = 3,
-    kSuback = 4,
-    kUnsuback = 5,
+    kConnack = 1,     // a: session present (0/1), b: reason code, c/d: property block offset/length in `data`
+    kMessage = 2,     // a: topic index in `topics`, b: payload offset in `data`, c: payload length,
+                      // d: qos | retain << 2 | dup << 3 | MESSAGE_HAS_PROPS | packet id << 16
+    kSent = 3,        // a: token, b: reason code (5.0; >= 0x80 refused)
+    kSuback = 4,      // a: token, b: codes offset in `data`, c: number of codes,
+                      // d: length of the property block just before the codes
+    kUnsuback = 5,    // as Suback (no codes before 5.0)
     kPong = 6,
-    kDisconnect = 7,
-    kError = 8,
-    kState = 9,
-    kClosed = 10,
-    kWritten = 11,
+    kDisconnect = 7,  // a: engine error code (0 after a requested disconnect), b: 5.0 reason, a 3.x
+                      // CONNACK's return code, or 0,
+                      // c/d: property block offset/length in `data` (a 5.0 DISCONNECT or CONNACK)
+    kError = 8,       // a: engine error code, b: token of the operation it fails (0: the connection)
+    kState = 9,       // a: the tmq_state now, b: the reconnect delay in ms (WAITING_RECONNECT)
+    kClosed = 10,     // the native client is closed: no more events for it
+    kWritten = 11,    // a: token: QoS 0 publishes are written up to this one, in order (the
+                      // inline driver sends one for several)
 };
 
-// EVENT_FIELDS of lib/native.ts: client id, kind, a, b, c, d.
+// Ints per event in a batch: client id, kind, a, b, c, d.
 constexpr size_t kEventFields = 6;
 
 // A view of bytes an event carries (a 5.0 property block).

@@ -3,6 +3,10 @@
 import { EventEmitter } from 'node:events';
 import { types } from 'node:util';
 import { TokenQueue } from './token-queue.js';
+import {
+  MAX_PACKET, TMQ_ERR_CLOSED as ERR_CLOSED_CODE, TMQ_STATE_DISCONNECTED as STATE_DISCONNECTED,
+  TMQ_STATE_TCP_CONNECTING as STATE_TCP_CONNECTING, TMQ_STATE_WAITING_RECONNECT as STATE_WAITING_RECONNECT,
+} from './constants.js';
 import { driverFor, type Driver, type DriverName } from './driver.js';
 import { MqttError, argError, engineError, nativeError } from './errors.js';
 import {
@@ -16,7 +20,7 @@ import {
 } from './properties.js';
 import { FileStore, nativeStore, withStoreDetail } from './store.js';
 import {
-  MAX_PACKET, abortReason, checkBool, checkFilter, checkInt, checkQos, checkSignal, checkString, checkTopic, describe,
+  abortReason, checkBool, checkFilter, checkInt, checkQos, checkSignal, checkString, checkTopic, describe,
   isAborted, isList, isPlainObject, offAbort, onAbort, readEntries, readList, readOptions, readPublishOptions, toBuffer, type QoS,
 } from './validate.js';
 
@@ -196,14 +200,6 @@ export type ConnectionState = 'disconnected' | 'tcp-connecting' | 'tls-handshaki
   | 'waiting-reconnect' | 'closed';
 const STATES: ConnectionState[] = ['disconnected', 'tcp-connecting', 'tls-handshaking', 'mqtt-connecting', 'connected',
   'waiting-reconnect'];
-
-/** TMQ_ERR_CLOSED (tinymqtt/error.h). */
-const ERR_CLOSED_CODE = -38;
-
-/** tmq_state values (tinymqtt/client.h) the client reacts to. */
-const STATE_DISCONNECTED = 0;
-const STATE_TCP_CONNECTING = 1;
-const STATE_WAITING_RECONNECT = 5;
 
 const clients = new Map<number, MqttClient>();
 let handlerSet = false;

@@ -126,32 +126,9 @@ export interface NativeClientOptions {
   };
 }
 
-/** Kinds of the events a batch carries (EVENT_FIELDS ints per event). */
-export const enum EventKind {
-  Connack = 1,     // a: session present (0/1), b: reason code, c/d: property block offset/length in `data`
-  Message = 2,     // a: topic index in `topics`, b: payload offset in `data`, c: payload length,
-                   // d: qos | retain << 2 | dup << 3 | MESSAGE_HAS_PROPS | packet id << 16
-  Sent = 3,        // a: token, b: reason code (5.0; >= 0x80 refused)
-  Suback = 4,      // a: token, b: codes offset in `data`, c: number of codes,
-                   // d: length of the property block just before the codes
-  Unsuback = 5,    // as Suback (no codes before 5.0)
-  Pong = 6,
-  Disconnect = 7,  // a: engine error code (0 after a requested disconnect), b: 5.0 reason, a 3.x
-                   // CONNACK's return code, or 0,
-                   // c/d: property block offset/length in `data` (a 5.0 DISCONNECT or CONNACK)
-  Error = 8,       // a: engine error code, b: token of the operation it fails (0: the connection)
-  State = 9,       // a: the tmq_state now, b: the reconnect delay in ms (WAITING_RECONNECT)
-  Closed = 10,     // the native client is closed: no more events for it
-  Written = 11,    // a: token: QoS 0 publishes are written up to this one, in order (the inline
-                   // driver sends one for several)
-}
-
-/** Message flag: a property block precedes the payload at b, followed by its
- *  length as a little-endian uint32: data[b - 4 - len, b - 4). */
-export const MESSAGE_HAS_PROPS = 16;
-
-/** Ints per event in a batch: client id, kind, a, b, c, d. */
-export const EVENT_FIELDS = 6;
+// The event kinds, EVENT_FIELDS and MESSAGE_HAS_PROPS belong to binding/events.h
+// (lib/constants.ts is generated from it).
+export { EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS } from './constants.js';
 
 /** Receives the events of every client of this environment, in order, in
  *  batches from the loop thread: `events` holds EVENT_FIELDS ints per event,

@@ -4,6 +4,7 @@
 // (which packet may carry what, duplicates, ranges, UTF-8). Incoming blocks
 // reach this file only after the engine has validated them.
 import { types } from 'node:util';
+import { PROPERTIES, type PropertyType } from './constants.js';
 import { argError } from './errors.js';
 import { checkBool, checkInt, checkString, isList, readEntries, readList } from './validate.js';
 
@@ -73,39 +74,50 @@ export interface ServerProperties {
   authenticationData?: Buffer;
 }
 
-type Kind = 'bool' | 'byte' | 'u16' | 'u32' | 'vbi' | 'str' | 'bin' | 'pair';
+type Kind = 'bool' | PropertyType;
 interface Def { id: number; name: string; kind: Kind }
 
-/** Every 5.0 property (MQTT 5.0, 2.2.2.2) under its MQTT.js name. */
-const DEFS: Def[] = [
-  { id: 0x01, name: 'payloadFormatIndicator', kind: 'bool' },
-  { id: 0x02, name: 'messageExpiryInterval', kind: 'u32' },
-  { id: 0x03, name: 'contentType', kind: 'str' },
-  { id: 0x08, name: 'responseTopic', kind: 'str' },
-  { id: 0x09, name: 'correlationData', kind: 'bin' },
-  { id: 0x0b, name: 'subscriptionIdentifier', kind: 'vbi' },
-  { id: 0x11, name: 'sessionExpiryInterval', kind: 'u32' },
-  { id: 0x12, name: 'assignedClientIdentifier', kind: 'str' },
-  { id: 0x13, name: 'serverKeepAlive', kind: 'u16' },
-  { id: 0x15, name: 'authenticationMethod', kind: 'str' },
-  { id: 0x16, name: 'authenticationData', kind: 'bin' },
-  { id: 0x17, name: 'requestProblemInformation', kind: 'bool' },
-  { id: 0x18, name: 'willDelayInterval', kind: 'u32' },
-  { id: 0x19, name: 'requestResponseInformation', kind: 'bool' },
-  { id: 0x1a, name: 'responseInformation', kind: 'str' },
-  { id: 0x1c, name: 'serverReference', kind: 'str' },
-  { id: 0x1f, name: 'reasonString', kind: 'str' },
-  { id: 0x21, name: 'receiveMaximum', kind: 'u16' },
-  { id: 0x22, name: 'topicAliasMaximum', kind: 'u16' },
-  { id: 0x23, name: 'topicAlias', kind: 'u16' },
-  { id: 0x24, name: 'maximumQoS', kind: 'byte' },
-  { id: 0x25, name: 'retainAvailable', kind: 'bool' },
-  { id: 0x26, name: 'userProperties', kind: 'pair' },
-  { id: 0x27, name: 'maximumPacketSize', kind: 'u32' },
-  { id: 0x28, name: 'wildcardSubscriptionAvailable', kind: 'bool' },
-  { id: 0x29, name: 'subscriptionIdentifiersAvailable', kind: 'bool' },
-  { id: 0x2a, name: 'sharedSubscriptionAvailable', kind: 'bool' },
-];
+/** The MQTT.js name of each 5.0 property of the engine's table
+ *  (lib/constants.ts, generated from native/include/tinymqtt/packet.h and
+ *  native/src/props.c): a property added there fails the type check here
+ *  until it has a name. */
+const NAMES: Record<(typeof PROPERTIES)[number]['name'], string> = {
+  PAYLOAD_FORMAT: 'payloadFormatIndicator',
+  MESSAGE_EXPIRY: 'messageExpiryInterval',
+  CONTENT_TYPE: 'contentType',
+  RESPONSE_TOPIC: 'responseTopic',
+  CORRELATION_DATA: 'correlationData',
+  SUBSCRIPTION_ID: 'subscriptionIdentifier',
+  SESSION_EXPIRY: 'sessionExpiryInterval',
+  ASSIGNED_CLIENT_ID: 'assignedClientIdentifier',
+  SERVER_KEEPALIVE: 'serverKeepAlive',
+  AUTH_METHOD: 'authenticationMethod',
+  AUTH_DATA: 'authenticationData',
+  REQUEST_PROBLEM_INFO: 'requestProblemInformation',
+  WILL_DELAY: 'willDelayInterval',
+  REQUEST_RESPONSE_INFO: 'requestResponseInformation',
+  RESPONSE_INFO: 'responseInformation',
+  SERVER_REFERENCE: 'serverReference',
+  REASON_STRING: 'reasonString',
+  RECEIVE_MAXIMUM: 'receiveMaximum',
+  TOPIC_ALIAS_MAXIMUM: 'topicAliasMaximum',
+  TOPIC_ALIAS: 'topicAlias',
+  MAXIMUM_QOS: 'maximumQoS',
+  RETAIN_AVAILABLE: 'retainAvailable',
+  USER: 'userProperties',
+  MAXIMUM_PACKET_SIZE: 'maximumPacketSize',
+  WILDCARD_SUB_AVAILABLE: 'wildcardSubscriptionAvailable',
+  SUB_ID_AVAILABLE: 'subscriptionIdentifiersAvailable',
+  SHARED_SUB_AVAILABLE: 'sharedSubscriptionAvailable',
+};
+
+/** Every 5.0 property under its MQTT.js name. A one-byte property is a
+ *  boolean here, but for Maximum QoS, which MQTT.js gives as a number. */
+const DEFS: Def[] = PROPERTIES.map((p) => ({
+  id: p.id,
+  name: NAMES[p.name],
+  kind: p.type === 'byte' && p.name !== 'MAXIMUM_QOS' ? 'bool' : p.type,
+}));
 const BY_NAME = new Map(DEFS.map((d) => [d.name, d]));
 const BY_ID = new Map(DEFS.map((d) => [d.id, d]));
 

@@ -6,9 +6,6 @@ import { native } from './native.js';
 
 export type QoS = 0 | 1 | 2;
 
-/** MQTT's largest packet: a 268,435,455-byte remaining length and its header. */
-export const MAX_PACKET = 268435460;
-
 /** An integer from min to max, or an MqttError naming the argument. */
 export function checkInt(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)

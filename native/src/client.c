@@ -4,6 +4,7 @@
 
 #include <string.h>
 #include "session.h"
+#include "wire.h"
 #include "tinymqtt/topic.h"
 #if TMQ_WITH_STORE
 #include "tinymqtt/store.h"
@@ -20,6 +21,13 @@
 #endif
 /* Largest PUBLISH accepted when the server announced no Maximum Packet Size. */
 #define NO_LIMIT 0xFFFFFFFFu
+
+/* tmq_client.closing: where a requested disconnect is. */
+enum closing_step {
+    CLOSING_NONE = 0,  /* no disconnect requested */
+    CLOSING_ASKED,     /* requested; its DISCONNECT waits for room in the send buffer */
+    CLOSING_QUEUED     /* DISCONNECT queued; the transport closes once it is written */
+};
 
 /* Nonzero once `ms` milliseconds have passed since `since` (wrap-safe). */
 static int elapsed(uint32_t now, uint32_t since, uint32_t ms)
@@ -94,6 +102,23 @@ static int32_t queue_simple(tmq_client *c, uint8_t type, uint16_t id, uint8_t re
     return queue_packet(c, &pkt);
 }
 
+#if TMQ_WITH_STORE
+/* Tells the store a QoS 1/2 PUBLISH completed or failed for good. Not when
+ * abandoned (TMQ_ERR_CLOSED): the store keeps it for the next run. */
+static void store_done(tmq_client *c, const tmq_msg *m, int err)
+{
+    if (c->store && m->kind == TMQ_MSG_PUBLISH && m->u.publish.qos && err != TMQ_ERR_CLOSED)
+        c->store->ops->done(c->store, m);
+}
+#else
+static inline void store_done(tmq_client *c, const tmq_msg *m, int err)
+{
+    (void)c;
+    (void)m;
+    (void)err;
+}
+#endif
+
 /* Frees a message slot, then reports its final event with a copy: the
  * callback may submit new messages (reusing the slot) or re-enter the
  * client, and the message must not complete twice. */
@@ -101,11 +126,7 @@ static void finish(tmq_client *c, tmq_msg *m, int err, uint8_t reason)
 {
     tmq_msg done = *m;
     tmq_session_free(c, m);
-#if TMQ_WITH_STORE
-    /* abandon (TMQ_ERR_CLOSED) leaves the store its messages for the next run */
-    if (c->store && done.kind == TMQ_MSG_PUBLISH && done.u.publish.qos && err != TMQ_ERR_CLOSED)
-        c->store->ops->done(c->store, &done);
-#endif
+    store_done(c, &done, err);
     if (err && c->ev->error)
         c->ev->error(c, err, &done);
     else if (!err && c->ev->sent)
@@ -140,13 +161,16 @@ static uint32_t rx_limit(const tmq_client *c)
     return c->mem.rx_grow && c->mem.rx_max > c->mem.rx_cap ? c->mem.rx_max : c->mem.rx_cap;
 }
 
-/* For a packet too large for rx: asks the hook for a buffer of its size
- * and reads on there. Returns nonzero when it did. */
+/* For a packet too large for rx: asks the hook (if there is one) for a
+ * buffer of its size and reads on there. Returns nonzero when it did. */
 static int rx_grow(tmq_client *c)
 {
     tmq_reader *r = &c->reader;
-    int32_t size = tmq_frame(r->buf + r->start, r->end - r->start, c->version);
+    int32_t size;
     uint8_t *buf;
+    if (!c->mem.rx_grow)
+        return 0;
+    size = tmq_frame(r->buf + r->start, r->end - r->start, c->version);
     if (size <= 0 || (uint32_t)size > rx_limit(c))
         return 0;
     buf = c->mem.rx_grow(c, (uint32_t)size);
@@ -155,18 +179,46 @@ static int rx_grow(tmq_client *c)
     tmq_reader_move(r, buf, (uint32_t)size);
     return 1;
 }
+
+/* Nonzero while the reader is in a buffer from the hook, not in rx. */
+static int rx_grown(const tmq_client *c)
+{
+    return c->reader.buf != c->mem.rx;
+}
+
+/* Gives a buffer from the hook back. */
+static void rx_release(tmq_client *c)
+{
+    if (rx_grown(c))
+        c->mem.rx_grow(c, 0);
+}
 #else
+/* Without TMQ_WITH_RX_GROW: rx is all there is. */
 #define rx_limit(c) ((c)->mem.rx_cap)
+
+static inline int rx_grow(tmq_client *c)
+{
+    (void)c;
+    return 0;
+}
+
+static inline int rx_grown(const tmq_client *c)
+{
+    (void)c;
+    return 0;
+}
+
+static inline void rx_release(tmq_client *c)
+{
+    (void)c;
+}
 #endif
 
 /* Reads into rx again, giving back a grown buffer. It held exactly one
  * packet, so nothing unread is left in it. */
 static void rx_reset(tmq_client *c)
 {
-#if TMQ_WITH_RX_GROW
-    if (c->reader.buf != c->mem.rx)
-        c->mem.rx_grow(c, 0);
-#endif
+    rx_release(c);
     tmq_reader_init(&c->reader, c->mem.rx, c->mem.rx_cap, c->version);
 }
 
@@ -185,7 +237,7 @@ static void lost(tmq_client *c, int err, const tmq_packet *pkt, uint32_t now)
     /* the state first: the disconnect callback sees where the client is now */
     set_state(c, c->cfg->reconnect_delay_ms && !c->closing && !refused_for_good(err) ? TMQ_STATE_WAITING_RECONNECT
                                                                              : TMQ_STATE_DISCONNECTED, now);
-    c->closing = 0;
+    c->closing = CLOSING_NONE;
     if (c->ev->disconnect)
         c->ev->disconnect(c, err, pkt);
 }
@@ -193,15 +245,14 @@ static void lost(tmq_client *c, int err, const tmq_packet *pkt, uint32_t now)
 /* A protocol failure: in 5.0 tell the server why (best effort), then close. */
 static void fail(tmq_client *c, int err, uint8_t reason, uint32_t now)
 {
-#if TMQ_WITH_V5
-    if (c->version == TMQ_V5 && queue_simple(c, TMQ_DISCONNECT, 0, reason) > 0)
+    if (TMQ_IS_V5(c->version) && queue_simple(c, TMQ_DISCONNECT, 0, reason) > 0)
         c->transport->ops->send(c->transport, c->mem.tx + c->tx_off, c->tx_len - c->tx_off);
-#else
-    (void)reason;
-#endif
     lost(c, err, 0, now);
 }
 
+/* The store hooks (tinymqtt/store.h). Each returns nonzero when the store
+ * failed and the connection is over; without TMQ_WITH_STORE they do nothing
+ * and the compiler drops them and the branches on their results. */
 #if TMQ_WITH_STORE
 /* Ends the connection if a store hook failed (rc < 0): what depends on the
  * record is not sent, and the next connection goes through the same steps
@@ -210,16 +261,61 @@ static int store_failed(tmq_client *c, int rc, uint32_t now)
 {
     if (rc >= 0)
         return 0;
-    fail(c, rc, 0x80, now); /* Unspecified error */
+    fail(c, rc, TMQ_RC_FAILURE, now); /* Unspecified error */
     return 1;
 }
 
 /* Records that incoming QoS 2 id is held or released (id 0: all released)
- * before anything that depends on it is sent. Returns nonzero when the
- * store failed (the connection is over). */
+ * before anything that depends on it is sent. */
 static int store_incoming(tmq_client *c, uint16_t id, int held, uint32_t now)
 {
     return c->store && store_failed(c, c->store->ops->incoming(c->store, id, held), now);
+}
+
+/* Records the packet id of a QoS 1/2 PUBLISH whose n bytes were just queued,
+ * before they reach the transport. On failure they are taken back out: not
+ * even a 5.0 DISCONNECT may carry them out. */
+static int store_sending(tmq_client *c, const tmq_msg *m, int32_t n, uint32_t now)
+{
+    int rc;
+    if (!c->store || m->kind != TMQ_MSG_PUBLISH || !m->u.publish.qos)
+        return 0;
+    rc = c->store->ops->sending(c->store, m);
+    if (rc < 0)
+        c->tx_len -= (uint32_t)n;
+    return store_failed(c, rc, now);
+}
+
+/* Records that QoS 2 message m had its PUBREC, before its PUBREL is queued. */
+static int store_released(tmq_client *c, const tmq_msg *m, uint32_t now)
+{
+    return c->store && store_failed(c, c->store->ops->released(c->store, m), now);
+}
+#else
+static inline int store_incoming(tmq_client *c, uint16_t id, int held, uint32_t now)
+{
+    (void)c;
+    (void)id;
+    (void)held;
+    (void)now;
+    return 0;
+}
+
+static inline int store_sending(tmq_client *c, const tmq_msg *m, int32_t n, uint32_t now)
+{
+    (void)c;
+    (void)m;
+    (void)n;
+    (void)now;
+    return 0;
+}
+
+static inline int store_released(tmq_client *c, const tmq_msg *m, uint32_t now)
+{
+    (void)c;
+    (void)m;
+    (void)now;
+    return 0;
 }
 #endif
 
@@ -276,9 +372,8 @@ static void pump(tmq_client *c, uint32_t now)
             if (queue_simple(c, TMQ_PUBREL, m->id, 0) < 0)
                 return;
             m->state = TMQ_MSG_AWAIT_COMP;
-#if TMQ_WITH_V5
-            m->mark = 1; /* a PUBREL of the recovery: see on_ack */
-#endif
+            if (TMQ_WITH_V5)
+                m->mark = 1; /* a PUBREL of the recovery: see on_ack */
             c->inflight++;
         }
         if (m->state != TMQ_MSG_QUEUED) {
@@ -291,8 +386,7 @@ static void pump(tmq_client *c, uint32_t now)
         n = queue_packet(c, &pkt);
         if (n == TMQ_ERR_WOULD_BLOCK)
             return;
-#if TMQ_WITH_V5
-        if (n > 0) {
+        if (TMQ_WITH_V5 && n > 0) {
             /* the 5.0 server's limits, announced after the message was queued:
              * its Maximum Packet Size for every packet, measured by encoding */
             int err = c->server_max_packet < (uint32_t)n ? TMQ_ERR_TOO_LARGE
@@ -304,20 +398,9 @@ static void pump(tmq_client *c, uint32_t now)
                 n = err;
             }
         }
-#endif
-#if TMQ_WITH_STORE
         /* the packet id is recorded before the bytes reach the transport */
-        if (n > 0 && m->kind == TMQ_MSG_PUBLISH && m->u.publish.qos && c->store) {
-            int rc = c->store->ops->sending(c->store, m);
-            if (rc < 0) {
-                c->tx_len -= (uint32_t)n; /* not even a 5.0 DISCONNECT may carry it out */
-                store_failed(c, rc, now);
-                return;
-            }
-        }
-#else
-        (void)now;
-#endif
+        if (n > 0 && store_sending(c, m, n, now))
+            return;
         c->send_off++;
         if (n < 0) {
             finish(c, m, n, 0);
@@ -358,20 +441,16 @@ static void resume(tmq_client *c, tmq_msg *m, int present)
  * order onto TMQ_ERR_CONNACK_VERSION .. TMQ_ERR_CONNACK_NOT_AUTHORIZED. */
 static int connack_error(uint8_t version, uint8_t code)
 {
-#if TMQ_WITH_V5
-    if (version == TMQ_V5)
+    if (TMQ_IS_V5(version))
         switch (code) {
-        case 0x84: return TMQ_ERR_CONNACK_VERSION;
-        case 0x85: return TMQ_ERR_CONNACK_ID;
-        case 0x86: return TMQ_ERR_CONNACK_AUTH;
-        case 0x87: return TMQ_ERR_CONNACK_NOT_AUTHORIZED;
-        case 0x88:
-        case 0x89: return TMQ_ERR_CONNACK_UNAVAILABLE;
+        case TMQ_RC_UNSUPPORTED_VERSION: return TMQ_ERR_CONNACK_VERSION;
+        case TMQ_RC_CLIENT_ID_NOT_VALID: return TMQ_ERR_CONNACK_ID;
+        case TMQ_RC_BAD_AUTH: return TMQ_ERR_CONNACK_AUTH;
+        case TMQ_RC_NOT_AUTHORIZED: return TMQ_ERR_CONNACK_NOT_AUTHORIZED;
+        case TMQ_RC_SERVER_UNAVAILABLE:
+        case TMQ_RC_SERVER_BUSY: return TMQ_ERR_CONNACK_UNAVAILABLE;
         default: return TMQ_ERR_CONNACK_REFUSED;
         }
-#else
-    (void)version;
-#endif
     return TMQ_ERR_CONNACK_VERSION + 1 - (int)code;
 }
 
@@ -427,7 +506,7 @@ static void on_connack(tmq_client *c, const tmq_packet *pkt, uint32_t now)
 {
     int present;
     if (c->state != TMQ_STATE_MQTT_CONNECTING) {
-        fail(c, TMQ_ERR_PROTOCOL_VIOLATION, 0x82, now);
+        fail(c, TMQ_ERR_PROTOCOL_VIOLATION, TMQ_RC_PROTOCOL_ERROR, now);
         return;
     }
     if (pkt->reason) {
@@ -438,7 +517,7 @@ static void on_connack(tmq_client *c, const tmq_packet *pkt, uint32_t now)
     if (c->version == TMQ_V5) {
         /* [MQTT-3.2.2-4]: a session the client asked to start clean */
         if (pkt->session_present && c->cfg->connect.clean) {
-            fail(c, TMQ_ERR_SESSION_PRESENT, 0x82, now);
+            fail(c, TMQ_ERR_SESSION_PRESENT, TMQ_RC_PROTOCOL_ERROR, now);
             return;
         }
         apply_connack_props(c, pkt);
@@ -448,10 +527,8 @@ static void on_connack(tmq_client *c, const tmq_packet *pkt, uint32_t now)
     /* 3.1's CONNACK has no session present flag: a 3.1 server keeps the
      * session whenever the client asked for one */
     present = c->version == TMQ_V31 ? !c->cfg->connect.clean : pkt->session_present;
-#if TMQ_WITH_STORE
     if (!present && store_incoming(c, 0, 0, now))
         return;
-#endif
     if (!present)
         c->qos2_count = 0;
     tmq_session_each(c, resume, present);
@@ -468,21 +545,20 @@ static void on_publish(tmq_client *c, tmq_packet *pkt, uint32_t now)
             /* 5.0: the server broke our Receive Maximum. 3.x has no such limit:
              * the table is too small for this server; close, since delivering
              * without recording the id could deliver twice */
-            fail(c, TMQ_WITH_V5 && c->version == TMQ_V5 ? TMQ_ERR_PROTOCOL_VIOLATION : TMQ_ERR_QUEUE_FULL, 0x93, now);
+            fail(c, TMQ_IS_V5(c->version) ? TMQ_ERR_PROTOCOL_VIOLATION : TMQ_ERR_QUEUE_FULL,
+                 TMQ_RC_RECEIVE_MAX_EXCEEDED, now);
             return;
         }
-#if TMQ_WITH_STORE
         if (!held && store_incoming(c, pkt->id, 1, now)) {
             tmq_session_qos2_release(c, pkt->id); /* not delivered: the server sends it again */
             return;
         }
-#endif
     }
 #if TMQ_WITH_V5
     if (c->version == TMQ_V5) {
         int rc = resolve_alias(c, pkt);
         if (rc) {
-            fail(c, rc, 0x94, now); /* Topic Alias invalid */
+            fail(c, rc, TMQ_RC_TOPIC_ALIAS_INVALID, now);
             return;
         }
     }
@@ -515,7 +591,7 @@ static void on_ack(tmq_client *c, const tmq_packet *pkt, uint32_t now)
     tmq_msg *m = tmq_session_by_id(c, pkt->id);
     if (!answers(m, type, kind)) {
         if (type == TMQ_PUBREC)
-            queue_simple(c, TMQ_PUBREL, pkt->id, 0x92); /* Packet Identifier not found */
+            queue_simple(c, TMQ_PUBREL, pkt->id, TMQ_RC_PACKET_ID_NOT_FOUND);
         else if (c->ev->error)
             c->ev->error(c, TMQ_ERR_PROTOCOL_VIOLATION, 0);
         return;
@@ -533,26 +609,20 @@ static void on_ack(tmq_client *c, const tmq_packet *pkt, uint32_t now)
         tmq_session_free(c, m);
         return;
     }
-    if (type == TMQ_PUBREC && pkt->reason < 0x80) {
-#if TMQ_WITH_STORE
-        if (c->store && store_failed(c, c->store->ops->released(c->store, m), now))
+    if (type == TMQ_PUBREC && pkt->reason < TMQ_RC_FAILURE) {
+        if (store_released(c, m, now))
             return;
-#else
-        (void)now;
-#endif
         m->state = TMQ_MSG_AWAIT_COMP;
         queue_simple(c, TMQ_PUBREL, m->id, 0);
         return;
     }
     c->inflight--;
-#if TMQ_WITH_V5
     /* Packet Identifier not found for a PUBREL resent after a reconnect: the
      * server completed the message before the connection was lost */
-    if (type == TMQ_PUBCOMP && pkt->reason == 0x92 && m->mark) {
+    if (TMQ_WITH_V5 && type == TMQ_PUBCOMP && pkt->reason == TMQ_RC_PACKET_ID_NOT_FOUND && m->mark) {
         finish(c, m, TMQ_OK, 0);
         return;
     }
-#endif
     finish(c, m, TMQ_OK, pkt->reason);
 }
 
@@ -561,20 +631,18 @@ static void on_packet(tmq_client *c, const uint8_t *bytes, uint32_t len, uint32_
     tmq_packet pkt;
     int32_t rc = tmq_decode(bytes, len, c->version, &pkt);
     if (rc < 0) {
-#if TMQ_WITH_V5
         /* a server without 5.0 may answer with a 3.1.1 CONNACK refusing the
          * protocol version (return code 1) */
-        if (c->version == TMQ_V5 && c->state == TMQ_STATE_MQTT_CONNECTING && tmq_decode(bytes, len, TMQ_V311, &pkt) > 0 &&
+        if (TMQ_IS_V5(c->version) && c->state == TMQ_STATE_MQTT_CONNECTING && tmq_decode(bytes, len, TMQ_V311, &pkt) > 0 &&
             pkt.type == TMQ_CONNACK && pkt.reason == 1) {
             lost(c, TMQ_ERR_CONNACK_VERSION, 0, now);
             return;
         }
-#endif
-        fail(c, rc, 0x81, now); /* Malformed Packet */
+        fail(c, rc, TMQ_RC_MALFORMED_PACKET, now);
         return;
     }
     if (pkt.type != TMQ_CONNACK && c->state != TMQ_STATE_READY) {
-        fail(c, TMQ_ERR_PROTOCOL_VIOLATION, 0x82, now);
+        fail(c, TMQ_ERR_PROTOCOL_VIOLATION, TMQ_RC_PROTOCOL_ERROR, now);
         return;
     }
     if (pkt.type == TMQ_CONNACK) {
@@ -582,11 +650,10 @@ static void on_packet(tmq_client *c, const uint8_t *bytes, uint32_t len, uint32_
     } else if (pkt.type == TMQ_PUBLISH) {
         on_publish(c, &pkt, now);
     } else if (pkt.type == TMQ_PUBREL) {
-#if TMQ_WITH_STORE
         if (store_incoming(c, pkt.id, 0, now))
             return;
-#endif
-        queue_simple(c, TMQ_PUBCOMP, pkt.id, tmq_session_qos2_release(c, pkt.id) ? 0 : 0x92);
+        queue_simple(c, TMQ_PUBCOMP, pkt.id, tmq_session_qos2_release(c, pkt.id) ? TMQ_RC_SUCCESS
+                                                                                : TMQ_RC_PACKET_ID_NOT_FOUND);
     } else if ((ACK_TYPES >> pkt.type) & 1u) {
         on_ack(c, &pkt, now);
     } else if (pkt.type == TMQ_PINGRESP) {
@@ -596,7 +663,7 @@ static void on_packet(tmq_client *c, const uint8_t *bytes, uint32_t len, uint32_
     } else if (pkt.type == TMQ_DISCONNECT) {
         lost(c, TMQ_ERR_SERVER_DISCONNECT, &pkt, now);
     } else { /* a client-to-server packet, or AUTH (no enhanced authentication) */
-        fail(c, TMQ_ERR_PROTOCOL_VIOLATION, 0x82, now);
+        fail(c, TMQ_ERR_PROTOCOL_VIOLATION, TMQ_RC_PROTOCOL_ERROR, now);
     }
 }
 
@@ -615,21 +682,17 @@ static void read_packets(tmq_client *c, uint32_t now)
                 return; /* stop reading until the acknowledgements can go out */
         }
         n = tmq_reader_next(&c->reader, &bytes, &len);
-#if TMQ_WITH_RX_GROW
-        if (n == TMQ_ERR_TOO_LARGE && c->mem.rx_grow && rx_grow(c))
+        if (n == TMQ_ERR_TOO_LARGE && rx_grow(c))
             continue;
-#endif
         if (n < 0) {
-            fail(c, n, n == TMQ_ERR_TOO_LARGE ? 0x95 : 0x81, now);
+            fail(c, n, n == TMQ_ERR_TOO_LARGE ? TMQ_RC_PACKET_TOO_LARGE : TMQ_RC_MALFORMED_PACKET, now);
             return;
         }
         if (n == 1) {
             c->t_ping = now; /* the link lives */
             on_packet(c, bytes, len, now);
-#if TMQ_WITH_RX_GROW
-            if (c->reader.buf != c->mem.rx)
+            if (rx_grown(c))
                 rx_reset(c);
-#endif
             continue;
         }
         room = tmq_reader_space(&c->reader, &dst);
@@ -738,20 +801,18 @@ static void start_connect(tmq_client *c, uint32_t now)
 {
     c->tx_off = c->tx_len = c->tx_done = 0;
     c->server_receive_max = 0xFFFFu;
-#if TMQ_WITH_V5
-    c->server_max_packet = NO_LIMIT;
-    c->server_max_qos = 2;
-    c->server_retain = 1;
-#endif
+    if (TMQ_WITH_V5) { /* no 5.0 limits until CONNACK announces them */
+        c->server_max_packet = NO_LIMIT;
+        c->server_max_qos = 2;
+        c->server_retain = 1;
+    }
     c->keepalive = c->cfg->connect.keepalive;
     c->inflight = 0;
     c->ping_out = 0;
-    c->closing = 0;
+    c->closing = CLOSING_NONE;
     c->t_ping = now;
-#if TMQ_WITH_V5
-    if (c->mem.aliases) /* topic aliases live for one connection */
+    if (TMQ_WITH_V5 && c->mem.aliases) /* topic aliases live for one connection */
         memset(c->mem.aliases, 0, (uint32_t)c->mem.alias_max * c->mem.alias_len);
-#endif
     c->t_conn = now; /* the connect timeout covers transport and CONNACK */
     set_state(c, TMQ_STATE_TCP_CONNECTING, now);
     progress_connect(c, now);
@@ -805,12 +866,10 @@ static int32_t submit(tmq_client *c, tmq_msg *m)
     n = tmq_encode(0, 0, &pkt);
     if (n > 0 && (uint32_t)n > c->mem.tx_cap)
         n = TMQ_ERR_TOO_LARGE;
-#if TMQ_WITH_V5
     /* the 5.0 server's Maximum Packet Size, once known (pump checks what
      * was submitted before) */
-    if (n > 0 && c->state == TMQ_STATE_READY && (uint32_t)n > c->server_max_packet)
+    if (TMQ_WITH_V5 && n > 0 && c->state == TMQ_STATE_READY && (uint32_t)n > c->server_max_packet)
         n = TMQ_ERR_TOO_LARGE;
-#endif
     if (n < 0) {
         tmq_session_free(c, m);
         return n;
@@ -834,12 +893,11 @@ int32_t tmq_client_publish(tmq_client *c, tmq_bin topic, tmq_bin payload, uint8_
                            const tmq_props *props, void *user)
 {
     tmq_msg *m;
-#if TMQ_WITH_V5
-    if (c->state == TMQ_STATE_READY && qos <= 2 && qos > c->server_max_qos)
+    /* the 5.0 server's limits, once known */
+    if (TMQ_WITH_V5 && c->state == TMQ_STATE_READY && qos <= 2 && qos > c->server_max_qos)
         return TMQ_ERR_QOS_NOT_SUPPORTED;
-    if (c->state == TMQ_STATE_READY && retain && !c->server_retain)
+    if (TMQ_WITH_V5 && c->state == TMQ_STATE_READY && retain && !c->server_retain)
         return TMQ_ERR_RETAIN_NOT_SUPPORTED;
-#endif
     m = new_msg(c, TMQ_MSG_PUBLISH, props, user);
     if (!m)
         return TMQ_ERR_QUEUE_FULL;
@@ -876,13 +934,14 @@ int32_t tmq_client_unsubscribe(tmq_client *c, const tmq_sub *subs, uint16_t coun
 
 /* Writes what the transport takes. During a requested disconnect (closing is
  * set only while READY) it queues DISCONNECT once there is room behind what
- * is already queued (closing 1 -> 2), and closes once that is all written. */
+ * is already queued (CLOSING_ASKED -> CLOSING_QUEUED), and closes once that
+ * is all written. */
 static void step_closing(tmq_client *c, uint32_t now)
 {
-    if (c->closing == 1 && queue_simple(c, TMQ_DISCONNECT, 0, c->close_reason) > 0)
-        c->closing = 2;
+    if (c->closing == CLOSING_ASKED && queue_simple(c, TMQ_DISCONNECT, 0, c->close_reason) > 0)
+        c->closing = CLOSING_QUEUED;
     flush(c, now);
-    if (c->closing == 2 && c->state == TMQ_STATE_READY && c->tx_off == c->tx_len)
+    if (c->closing == CLOSING_QUEUED && c->state == TMQ_STATE_READY && c->tx_off == c->tx_len)
         lost(c, TMQ_OK, 0, now);
 }
 
@@ -890,7 +949,7 @@ int tmq_client_disconnect(tmq_client *c, uint8_t reason, uint32_t now_ms)
 {
     if (c->state == TMQ_STATE_DISCONNECTED)
         return TMQ_ERR_STATE;
-    c->closing = 1;
+    c->closing = CLOSING_ASKED;
     c->close_reason = reason;
     if (c->state == TMQ_STATE_READY)
         step_closing(c, now_ms);
@@ -1001,7 +1060,7 @@ uint32_t tmq_client_timeout(const tmq_client *c, uint32_t now_ms)
 int tmq_client_wants_write(const tmq_client *c)
 {
     unsigned i;
-    if (c->tx_off < c->tx_len || (c->state == TMQ_STATE_READY && c->closing == 1))
+    if (c->tx_off < c->tx_len || (c->state == TMQ_STATE_READY && c->closing == CLOSING_ASKED))
         return 1;
     if (c->state != TMQ_STATE_READY || c->closing)
         return 0;

@@ -37,6 +37,29 @@ enum tmq_type {
 
 /* Largest remaining length MQTT can express (4-byte variable byte integer). */
 #define TMQ_MAX_REMAINING 268435455u
+/* Largest packet MQTT can express: that remaining length, its 4-byte
+ * encoding and the first byte. */
+#define TMQ_MAX_PACKET (TMQ_MAX_REMAINING + 5u)
+
+/* The 5.0 reason codes the client sends or acts on (MQTT 5.0, 2.4). Below
+ * TMQ_RC_FAILURE a code reports success; from it on, a failure. 3.x CONNACK
+ * return codes are 1-5 instead. */
+enum tmq_reason {
+    TMQ_RC_SUCCESS = 0x00,
+    TMQ_RC_FAILURE = 0x80,              /* also: Unspecified error */
+    TMQ_RC_MALFORMED_PACKET = 0x81,
+    TMQ_RC_PROTOCOL_ERROR = 0x82,
+    TMQ_RC_UNSUPPORTED_VERSION = 0x84,
+    TMQ_RC_CLIENT_ID_NOT_VALID = 0x85,
+    TMQ_RC_BAD_AUTH = 0x86,             /* Bad User Name or Password */
+    TMQ_RC_NOT_AUTHORIZED = 0x87,
+    TMQ_RC_SERVER_UNAVAILABLE = 0x88,
+    TMQ_RC_SERVER_BUSY = 0x89,
+    TMQ_RC_PACKET_ID_NOT_FOUND = 0x92,
+    TMQ_RC_RECEIVE_MAX_EXCEEDED = 0x93,
+    TMQ_RC_TOPIC_ALIAS_INVALID = 0x94,
+    TMQ_RC_PACKET_TOO_LARGE = 0x95
+};
 
 /* Subscription option bits (SUBSCRIBE payload; 3.x uses only the QoS bits). */
 #define TMQ_SUB_QOS_MASK        0x03u

@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "wire.h" /* the engine's bounded reader (native/src) */
 
 #define MAGIC "TMQSTOR1"
 #define MAGIC_LEN 8u
@@ -76,7 +77,6 @@ static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v); put16(p + 2, 
 static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)v); put32(p + 4, (uint32_t)(v >> 32)); }
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static uint32_t get32(const uint8_t *p) { return get16(p) | (uint32_t)get16(p + 2) << 16; }
-static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
 
 /* The checksum of a record in buf whose body is body_len bytes. */
 static uint32_t record_crc(const uint8_t *rec, size_t body_len)
@@ -292,63 +292,139 @@ static int any_held(const tmq_fstore *fs)
 
 /* ---- replay -------------------------------------------------------------- */
 
+/* Record bodies are read with the engine's bounded reader (wire.h): past
+ * the end of a body it fails and reads zeros, so a parser reads every field
+ * first and checks once. The store's integers are little-endian. */
+static uint64_t rd_le(tmq_rd *r, unsigned n)
+{
+    uint64_t v = 0;
+    unsigned i;
+    for (i = 0; i < n; i++)
+        v |= (uint64_t)tmq_rd_u8(r) << (8 * i);
+    return v;
+}
+
+/* A field of the body: its length (n bytes), then its bytes, into *out. */
+static void rd_field(tmq_rd *r, unsigned n, tmq_bin *out)
+{
+    uint64_t len = rd_le(r, n);
+    out->p = r->p;
+    out->len = (uint32_t)len;
+    if (len > tmq_rd_left(r))
+        tmq_rd_fail(r, TMQ_ERR_FIELD_LENGTH);
+    else
+        r->p += len;
+}
+
+/* A reader over the len bytes of a record's body. */
+static tmq_rd body_reader(const uint8_t *body, uint32_t len)
+{
+    tmq_rd r;
+    r.p = body;
+    r.end = body + len;
+    r.err = TMQ_OK;
+    return r;
+}
+
+/* Nonzero when the body was read without overrun and to its last byte. */
+static int read_whole(const tmq_rd *r)
+{
+    return !r->err && !tmq_rd_left(r);
+}
+
+/* Reads a REC_MESSAGE body into *m (views into the body): seq, QoS 1-2 |
+ * retain << 2, topic, property block, and the payload as the rest. Returns
+ * nonzero when it is a valid one. */
+static int read_message(tmq_rd *r, tmq_fstore_msg *m)
+{
+    uint8_t flags;
+    memset(m, 0, sizeof *m);
+    m->seq = rd_le(r, 8);
+    flags = tmq_rd_u8(r);
+    m->qos = flags & 3;
+    m->retain = flags >> 2 & 1;
+    rd_field(r, 2, &m->topic);
+    rd_field(r, 4, &m->props);
+    tmq_rd_rest(r, &m->payload);
+    return !r->err && m->qos && m->qos != 3 && flags <= 7 && m->seq;
+}
+
+/* REC_MESSAGE: the record at off (len bytes) becomes a live entry; its
+ * fields are read again from the file when asked for (tmq_fstore_message). */
+static int replay_message(tmq_fstore *fs, tmq_rd *r, uint64_t off, uint32_t len)
+{
+    tmq_fstore_msg m;
+    if (!read_message(r, &m) || m.seq < fs->next_seq || push(fs, m.seq, off, len) < 0)
+        return -1;
+    fs->next_seq = m.seq + 1;
+    return 0;
+}
+
+/* REC_SENDING: seq, the packet id it was sent with (not 0). */
+static int replay_sending(tmq_fstore *fs, tmq_rd *r)
+{
+    uint64_t seq = rd_le(r, 8);
+    uint16_t id = (uint16_t)rd_le(r, 2);
+    entry *e;
+    if (!read_whole(r) || !id)
+        return -1;
+    if ((e = find(fs, seq)) != NULL)
+        e->id = id;
+    return 0;
+}
+
+/* REC_RELEASED and REC_DONE: seq. */
+static int replay_progress(tmq_fstore *fs, tmq_rd *r, uint8_t type)
+{
+    entry *e = find(fs, rd_le(r, 8));
+    if (!read_whole(r))
+        return -1;
+    if (e && type == REC_RELEASED)
+        e->released = 1;
+    else if (e)
+        kill(fs, e);
+    return 0;
+}
+
+/* REC_INCOMING: id, held (0/1); id 0 with held 0 releases every id. */
+static int replay_incoming(tmq_fstore *fs, tmq_rd *r)
+{
+    uint16_t id = (uint16_t)rd_le(r, 2);
+    uint8_t held = tmq_rd_u8(r);
+    if (!read_whole(r) || held > 1 || (!id && held))
+        return -1;
+    if (id)
+        set_held(fs, id, held);
+    else
+        memset(fs->held, 0, sizeof fs->held);
+    return 0;
+}
+
+/* REC_NEXT: the sequence number the next message takes, at least. */
+static int replay_next(tmq_fstore *fs, tmq_rd *r)
+{
+    uint64_t next = rd_le(r, 8);
+    if (!read_whole(r))
+        return -1;
+    if (next > fs->next_seq)
+        fs->next_seq = next;
+    return 0;
+}
+
 /* Applies one record read back at open (body of blen bytes, the record at
  * off, len bytes in all). Returns 0, or -1 for a record no correct log
  * holds there (replay stops before it). */
-static int apply(tmq_fstore *fs, uint8_t type, const uint8_t *b, uint32_t blen, uint64_t off, uint32_t len)
+static int apply(tmq_fstore *fs, uint8_t type, const uint8_t *body, uint32_t blen, uint64_t off, uint32_t len)
 {
-    entry *e;
+    tmq_rd r = body_reader(body, blen);
     switch (type) {
-    case REC_MESSAGE: {
-        uint64_t seq;
-        uint32_t tlen, plen;
-        if (blen < 15)
-            return -1;
-        seq = get64(b);
-        tlen = get16(b + 9);
-        if ((b[8] & 3) == 0 || (b[8] & 3) == 3 || b[8] > 7 || seq < fs->next_seq || seq == 0 || 15 + tlen > blen)
-            return -1;
-        plen = get32(b + 11 + tlen);
-        if (plen > blen - 15 - tlen)
-            return -1;
-        if (push(fs, seq, off, len) < 0)
-            return -1;
-        fs->next_seq = seq + 1;
-        return 0;
-    }
-    case REC_SENDING:
-        if (blen != 10 || !get16(b + 8))
-            return -1;
-        if ((e = find(fs, get64(b))) != NULL)
-            e->id = get16(b + 8);
-        return 0;
+    case REC_MESSAGE: return replay_message(fs, &r, off, len);
+    case REC_SENDING: return replay_sending(fs, &r);
     case REC_RELEASED:
-    case REC_DONE:
-        if (blen != 8)
-            return -1;
-        if ((e = find(fs, get64(b))) != NULL) {
-            if (type == REC_RELEASED)
-                e->released = 1;
-            else
-                kill(fs, e);
-        }
-        return 0;
-    case REC_INCOMING:
-        if (blen != 3 || b[2] > 1 || (!get16(b) && b[2]))
-            return -1;
-        if (get16(b))
-            set_held(fs, get16(b), b[2]);
-        else
-            memset(fs->held, 0, sizeof fs->held);
-        return 0;
-    case REC_NEXT:
-        if (blen != 8)
-            return -1;
-        if (get64(b) > fs->next_seq)
-            fs->next_seq = get64(b);
-        return 0;
-    default:
-        return -1;
+    case REC_DONE: return replay_progress(fs, &r, type);
+    case REC_INCOMING: return replay_incoming(fs, &r);
+    case REC_NEXT: return replay_next(fs, &r);
+    default: return -1;
     }
 }
 
@@ -741,8 +817,8 @@ uint64_t tmq_fstore_size(tmq_fstore *fs)
 int tmq_fstore_message(tmq_fstore *fs, uint32_t i, tmq_fstore_msg *m, uint8_t **buf)
 {
     entry e = {0};
-    uint8_t *rec = NULL, *b;
-    uint32_t tlen, plen;
+    uint8_t *rec = NULL;
+    tmq_rd r;
     int rc = TMQ_OK;
     *buf = NULL;
     pthread_mutex_lock(&fs->mu);
@@ -763,21 +839,10 @@ int tmq_fstore_message(tmq_fstore *fs, uint32_t i, tmq_fstore_msg *m, uint8_t **
         return rc;
     }
     /* replay checked the record's fields when it was loaded or written */
-    b = rec + HEAD;
-    memset(m, 0, sizeof *m);
-    m->seq = e.seq;
+    r = body_reader(rec + HEAD, e.len - HEAD);
+    read_message(&r, m);
     m->id = e.id;
     m->released = e.released;
-    m->qos = b[8] & 3;
-    m->retain = b[8] >> 2 & 1;
-    tlen = get16(b + 9);
-    plen = get32(b + 11 + tlen);
-    m->topic.p = b + 11;
-    m->topic.len = tlen;
-    m->props.p = b + 15 + tlen;
-    m->props.len = plen;
-    m->payload.p = b + 15 + tlen + plen;
-    m->payload.len = e.len - HEAD - 15 - tlen - plen;
     *buf = rec;
     return TMQ_OK;
 }

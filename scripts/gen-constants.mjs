@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+// Writes lib/constants.ts from the C and C++ headers that own the values the
+// TypeScript layer shares with the engine and the addon:
+//   engine error numbers   enum tmq_err        native/include/tinymqtt/error.h
+//   client states          enum tmq_state      native/include/tinymqtt/client.h
+//   largest packet         TMQ_MAX_PACKET      native/include/tinymqtt/packet.h
+//   5.0 properties         enum tmq_prop_id    native/include/tinymqtt/packet.h
+//                          and their types     native/src/props.c (defs[])
+//   event kinds, fields    enum EventKind, kEventFields, kMessageHasProps
+//                                              binding/events.h
+//   node scripts/gen-constants.mjs                 rewrites lib/constants.ts
+//   node scripts/gen-constants.mjs --check         exits 1 (saying what differs)
+//                                                  when lib/constants.ts is not
+//                                                  what the headers give
+//   ... [--root DIR]                               reads and writes under DIR
+//                                                  instead of the package root
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const args = process.argv.slice(2);
+const check = args.includes('--check');
+const rootAt = args.indexOf('--root');
+const root = rootAt >= 0 ? args[rootAt + 1] : join(dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = 'lib/constants.ts';
+
+/** The text of a file under root. */
+function read(path) {
+  return readFileSync(join(root, path), 'utf8');
+}
+
+/** Fails the run with a message naming the file. */
+function fail(path, what) {
+  throw new Error(`gen-constants: ${path}: ${what}`);
+}
+
+/** The body of `enum <name> ... { ... }` in a header, comments stripped. */
+function enumBody(path, name) {
+  const text = read(path);
+  const m = new RegExp(`enum\\s+${name}\\b[^{]*\\{([^}]*)\\}`).exec(text);
+  if (!m) fail(path, `no enum ${name}`);
+  return m[1];
+}
+
+/** The members of a C enum in order, as [name, value]: explicit values and
+ *  implicit ones (the previous plus one). */
+function enumMembers(path, name) {
+  const body = enumBody(path, name).replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+  const members = [];
+  let next = 0;
+  for (const item of body.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^(\w+)(?:\s*=\s*(-?(?:0[xX][0-9a-fA-F]+|\d+))u?)?$/.exec(item);
+    if (!m) fail(path, `enum ${name}: cannot read "${item}"`);
+    const value = m[2] === undefined ? next : Number(m[2]);
+    members.push([m[1], value]);
+    next = value + 1;
+  }
+  return members;
+}
+
+/** The value of an object-like macro made of numbers, other macros of the
+ *  same file and + - * << ( ). */
+function macro(path, name) {
+  const text = read(path);
+  const m = new RegExp(`#define\\s+${name}\\s+(.+)`).exec(text);
+  if (!m) fail(path, `no #define ${name}`);
+  const expr = m[1].replace(/\/\*.*$/, '').trim()
+    .replace(/\b(0[xX][0-9a-fA-F]+|\d+)[uUlL]*\b/g, '$1')
+    .replace(/\b[A-Za-z_]\w*\b/g, (id) => String(macro(path, id)));
+  if (!/^[\d\sxXa-fA-F+\-*()<]+$/.test(expr)) fail(path, `${name}: cannot evaluate "${m[1]}"`);
+  return Function(`return (${expr});`)();
+}
+
+/** A C++ `constexpr <type> <name> = <number>;`. */
+function constexpr(path, name) {
+  const m = new RegExp(`constexpr\\s+\\w+\\s+${name}\\s*=\\s*(\\d+)\\s*;`).exec(read(path));
+  if (!m) fail(path, `no constexpr ${name}`);
+  return Number(m[1]);
+}
+
+/** enum EventKind of binding/events.h as a TypeScript const enum: each
+ *  member without its `k`, the comments as they are (in the same column). */
+function eventKinds(path) {
+  const lines = enumBody(path, 'EventKind').split('\n').filter((l) => l.trim());
+  if (!lines.length) fail(path, 'enum EventKind is empty');
+  const indent = /^\s*/.exec(lines[0])[0].length;
+  return lines.map((l) => '  ' + l.slice(indent).replace(/^k(\w+ = \d+,)( +\/\/)/, '$1 $2').replace(/^k(\w)/, '$1'))
+    .join('\n');
+}
+
+/** The 5.0 property table: each entry of props.c's defs[] with its id from
+ *  packet.h and its value type. */
+function properties() {
+  const ids = new Map(enumMembers('native/include/tinymqtt/packet.h', 'tmq_prop_id'));
+  const types = { T_BYTE: 'byte', T_U16: 'u16', T_VBI: 'vbi', T_U32: 'u32', T_STR: 'str', T_BIN: 'bin', T_PAIR: 'pair' };
+  const src = read('native/src/props.c');
+  const table = /defs\[\]\s*=\s*\{([\s\S]*?)\n\};/.exec(src);
+  if (!table) fail('native/src/props.c', 'no defs[] table');
+  const rows = [...table[1].matchAll(/\{\s*(TMQ_PROP_\w+)\s*,\s*(T_\w+)\s*,/g)];
+  if (rows.length !== ids.size) fail('native/src/props.c', `defs[] has ${rows.length} rows, enum tmq_prop_id ${ids.size}`);
+  return rows.map(([, id, type]) => {
+    if (!ids.has(id)) fail('native/src/props.c', `${id} is not in enum tmq_prop_id`);
+    if (!types[type]) fail('native/src/props.c', `${id}: unknown type ${type}`);
+    return { name: id.replace(/^TMQ_PROP_/, ''), id: ids.get(id), type: types[type] };
+  });
+}
+
+/** `export const NAME = value;` per member. */
+function constants(members) {
+  return members.map(([name, value]) => `export const ${name} = ${value};`).join('\n');
+}
+
+const hex = (n) => '0x' + n.toString(16).padStart(2, '0');
+const text = `// Generated by scripts/gen-constants.mjs from the headers that own these
+// values; do not edit. Run \`node scripts/gen-constants.mjs\` after changing
+// one of them: test/constants.test.ts fails while this file differs.
+
+/** Engine error numbers: enum tmq_err, native/include/tinymqtt/error.h. */
+${constants(enumMembers('native/include/tinymqtt/error.h', 'tmq_err'))}
+
+/** Client states: enum tmq_state, native/include/tinymqtt/client.h. */
+${constants(enumMembers('native/include/tinymqtt/client.h', 'tmq_state'))}
+
+/** MQTT's largest packet, header included: TMQ_MAX_PACKET,
+ *  native/include/tinymqtt/packet.h. */
+export const MAX_PACKET = ${macro('native/include/tinymqtt/packet.h', 'TMQ_MAX_PACKET')};
+
+/** Kinds of the events a batch carries (EVENT_FIELDS ints per event):
+ *  enum EventKind, binding/events.h. */
+export const enum EventKind {
+${eventKinds('binding/events.h')}
+}
+
+/** Ints per event in a batch: client id, kind, a, b, c, d (kEventFields,
+ *  binding/events.h). */
+export const EVENT_FIELDS = ${constexpr('binding/events.h', 'kEventFields')};
+
+/** Message flag (kMessageHasProps, binding/events.h): a property block
+ *  precedes the payload at b, followed by its length as a little-endian
+ *  uint32: data[b - 4 - len, b - 4). */
+export const MESSAGE_HAS_PROPS = ${constexpr('binding/events.h', 'kMessageHasProps')};
+
+/** Value types of 5.0 properties: one byte (0 or 1), two-byte, four-byte and
+ *  variable byte integers, UTF-8 string, binary data, string pair. */
+export type PropertyType = 'byte' | 'u16' | 'u32' | 'vbi' | 'str' | 'bin' | 'pair';
+
+/** Every 5.0 property the engine knows (MQTT 5.0, 2.2.2.2): its name in
+ *  enum tmq_prop_id (native/include/tinymqtt/packet.h) without TMQ_PROP_,
+ *  its identifier, and its type in native/src/props.c's table. */
+export const PROPERTIES = [
+${properties().map((p) => `  { name: '${p.name}', id: ${hex(p.id)}, type: '${p.type}' },`).join('\n')}
+] as const satisfies readonly { name: string; id: number; type: PropertyType }[];
+`;
+
+let old = '';
+try {
+  old = read(OUT);
+} catch {
+  // not there yet
+}
+if (check) {
+  if (old !== text) {
+    const a = old.split('\n'), b = text.split('\n');
+    const i = a.findIndex((line, k) => line !== b[k]);
+    console.error(`gen-constants: ${OUT} differs from the headers from line ${i + 1}:\n` +
+      `  has:    ${a[i] ?? '(end of file)'}\n  should: ${b[i] ?? '(end of file)'}\n` +
+      'run node scripts/gen-constants.mjs');
+    process.exit(1);
+  }
+} else if (old !== text) {
+  writeFileSync(join(root, OUT), text);
+  console.log(`gen-constants: wrote ${OUT}`);
+}
