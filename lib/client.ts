@@ -14,6 +14,7 @@ import {
   type UnsubscribeProperties, type WillProperties,
 } from './properties.js';
 import { FileStore, nativeStore, withStoreDetail } from './store.js';
+import { Subscriptions, type SubscribeRequest } from './subscriptions.js';
 import {
   MAX_PACKET, abortReason, checkBool, checkFilter, checkInt, checkQos, checkSignal, checkString, checkTopic, describe,
   isAborted, isList, isPlainObject, offAbort, onAbort, readEntries, readList, readOptions, toBuffer, type QoS,
@@ -172,11 +173,10 @@ export interface SubscriptionGrant { topic: string; qos: number }
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
+  /** subscribe: the SUBSCRIBE, kept for restoring what is granted */
+  request?: SubscribeRequest;
+  /** unsubscribe: its filters */
   filters?: string[];
-  /** subscribe: each filter's options byte and the property block, kept
-   *  for restoring the subscriptions granted */
-  options?: number[];
-  props?: Buffer;
   /** QoS 0 publish above the mark: its bytes, counted in #unwritten until
    *  its Sent event */
   bytes?: number;
@@ -427,12 +427,10 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   /** reconnect attempts since the last CONNACK, and the delay before the next */
   #attempts = 0;
   #reconnectDelay = 0;
-  /** the subscriptions granted and not unsubscribed: filter to options byte
-   *  and property block, restored after a reconnect without the session */
-  #subscriptions = new Map<string, { byte: number; props: Buffer | undefined }>();
+  /** the subscriptions granted and not unsubscribed, restored after a
+   *  reconnect without the session (options.resubscribe) */
+  #subscriptions = new Subscriptions();
   #resubscribe: boolean;
-  /** a CONNACK was received before: the next one is a reconnection */
-  #wasConnected = false;
   /** tokens of ping() calls waiting for PINGRESP */
   #pings: number[] = [];
   /** events this client has had (waitSync watches it) */
@@ -686,7 +684,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       if (signal && isAborted(signal)) throw aborted(signal);
       const token = this.#nextToken++;
       n.subscribe(list, options, token, props);
-      return this.#track(signal, (p) => this.#pending.set(token, { ...p, filters: list, options, props }), token) as Promise<SubscriptionGrant[]>;
+      const request: SubscribeRequest = { filters: list, options, props };
+      return this.#track(signal, (p) => this.#pending.set(token, { ...p, request }), token) as Promise<SubscriptionGrant[]>;
     } catch (e) {
       return failed(e);
     }
@@ -713,27 +712,17 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     }
   }
 
-  /** Keeps what the broker granted (and forgets what it refused) for
-   *  #restoreSubscriptions. */
-  #remember(p: Pending, codes: Uint8Array): void {
-    p.filters?.forEach((f, k) => {
-      if (codes[k] < 0x80 && p.options) this.#subscriptions.set(f, { byte: p.options[k], props: p.props });
-      else this.#subscriptions.delete(f);
-    });
-  }
-
   /** After a reconnect to a broker that did not keep the session: subscribes
    *  again to every filter granted and not unsubscribed, one SUBSCRIBE per
-   *  subscribe() call's properties. A refusal is an 'error' event. */
+   *  subscribe() call's properties. A failure is an 'error' event, emitted
+   *  as its event is handled (a blocking waitSync() sees it); a refusal is
+   *  the only ERR_SUBACK_REFUSED that reaches 'error' (a subscribe() rejects
+   *  its promise instead), which is how compat/umqtt.ts tells it. */
   #restoreSubscriptions(): void {
-    const groups = new Map<Buffer | undefined, string[]>();
-    for (const [filter, { props }] of this.#subscriptions) groups.set(props, [...(groups.get(props) ?? []), filter]);
-    for (const [props, filters] of groups) {
-      const options = filters.map((f) => this.#subscriptions.get(f)!.byte);
+    for (const request of this.#subscriptions.requests()) {
       const token = this.#nextToken++;
-      this.#native!.subscribe(filters, options, token, props);
-      this.#track(undefined, (p) => this.#pending.set(token, { ...p, filters, options, props }), token)
-        .catch((e: MqttError) => this.#report(e));
+      this.#native!.subscribe(request.filters, request.options, token, request.props);
+      this.#pending.set(token, { resolve: () => undefined, reject: (e) => this.#report(e as MqttError), request });
     }
   }
 
@@ -1006,8 +995,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         const connack: ConnackPacket = { sessionPresent: a === 1, reasonCode: b };
         if (d > 0) connack.properties = decodeProperties(data.subarray(c, c + d)) as ServerProperties;
         this.#serverMaxPacket = connack.properties?.maximumPacketSize ?? MAX_PACKET;
-        if (this.#wasConnected && !connack.sessionPresent && this.#resubscribe && !this.#ending) this.#restoreSubscriptions();
-        this.#wasConnected = true;
+        // held subscriptions come from an earlier connection: this is a reconnection
+        if (this.#subscriptions.size > 0 && !connack.sessionPresent && this.#resubscribe && !this.#ending) this.#restoreSubscriptions();
         this.#hold();
         this.emit('connect', connack);
         break;
@@ -1032,15 +1021,15 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       }
       case EventKind.Suback: {
         const p = this.#settle(a);
-        if (p) {
-          this.#remember(p, data.subarray(b, b + c));
-          settleSuback(p, data.subarray(b, b + c), reasonString(data.subarray(b - d, b)));
+        if (p?.request) {
+          this.#subscriptions.answered(p.request, data.subarray(b, b + c));
+          settleSuback(p, p.request.filters, data.subarray(b, b + c), reasonString(data.subarray(b - d, b)));
         }
         break;
       }
       case EventKind.Unsuback: {
         const p = this.#settle(a);
-        for (const f of p?.filters ?? []) this.#subscriptions.delete(f);
+        if (p?.filters) this.#subscriptions.unsubscribed(p.filters);
         p?.resolve(undefined);
         break;
       }
@@ -1112,8 +1101,8 @@ function reasonString(block: Buffer): string | undefined {
 /** Resolves a subscribe with what the broker granted each filter, or rejects
  *  it with ERR_SUBACK_REFUSED (the error's `granted` lists every filter's
  *  result) when the broker refused any of them. */
-function settleSuback(p: Pending, codes: Uint8Array, why: string | undefined): void {
-  const granted = (p.filters ?? []).map((topic, k) => ({ topic, qos: codes[k] }));
+function settleSuback(p: Pending, filters: string[], codes: Uint8Array, why: string | undefined): void {
+  const granted = filters.map((topic, k) => ({ topic, qos: codes[k] }));
   const refused = granted.filter((g) => g.qos >= 0x80);
   if (refused.length === 0) {
     p.resolve(granted);
