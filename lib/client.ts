@@ -19,6 +19,7 @@ import {
   type UnsubscribeProperties, type WillProperties,
 } from './properties.js';
 import { FileStore, nativeStore, withStoreDetail } from './store.js';
+import { Subscriptions, type SubscribeRequest } from './subscriptions.js';
 import {
   abortReason, checkBool, checkFilter, checkInt, checkQos, checkSignal, checkString, checkTopic, describe,
   isAborted, isList, isPlainObject, offAbort, onAbort, readEntries, readList, readOptions, readPublishOptions, toBuffer, type QoS,
@@ -186,11 +187,10 @@ export interface SubscriptionGrant { topic: string; qos: number }
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
+  /** subscribe: the SUBSCRIBE, kept for restoring what is granted */
+  request?: SubscribeRequest;
+  /** unsubscribe: its filters */
   filters?: string[];
-  /** subscribe: each filter's options byte and the property block, kept
-   *  for restoring the subscriptions granted */
-  options?: number[];
-  props?: Buffer;
   /** QoS 0 publish above the mark: in #awaitingWrite until written */
   awaitsWrite?: boolean;
 }
@@ -201,14 +201,40 @@ export type ConnectionState = 'disconnected' | 'tcp-connecting' | 'tls-handshaki
 const STATES: ConnectionState[] = ['disconnected', 'tcp-connecting', 'tls-handshaking', 'mqtt-connecting', 'connected',
   'waiting-reconnect'];
 
-const clients = new Map<number, MqttClient>();
+/** Where an MqttClient is in its life, one value for what would otherwise
+ *  be several flags. The connection's finer state (TCP connecting, waiting
+ *  to reconnect, ...) is the engine's: MqttClient.state.
+ *  - 'idle': created, connect() not called yet (no native client).
+ *  - 'offline': not connected: connecting, waiting to reconnect, or stopped
+ *    for good (no automatic reconnect); operations queue unless stopped.
+ *  - 'connected': CONNACK received, and the connection not lost since.
+ *  - 'ending': end() while connected: operations in progress finish, new
+ *    ones are refused.
+ *  - 'disconnecting': ending with nothing left pending: DISCONNECT sent.
+ *  - 'closing': the native client was told to close; its Closed event ends
+ *    the client.
+ *  - 'closed': closed for good. */
+type Phase = 'idle' | 'offline' | 'connected' | 'ending' | 'disconnecting' | 'closing' | 'closed';
+
+/** The phases in which the client is connected. */
+const isConnected = (phase: Phase) => phase === 'connected' || phase === 'ending' || phase === 'disconnecting';
+
+/** The phases after end(): operations are refused with ERR_CLOSED. */
+const isEnded = (phase: Phase) => phase === 'ending' || phase === 'disconnecting' || phase === 'closing' || phase === 'closed';
+
+/** Takes the engine event at index i of a batch (see BatchHandler). */
+type EventSink = (events: Int32Array, i: number, data: Buffer, topics: string[]) => void;
+
+/** Each open client's event sink, by native client id: how the batch
+ *  dispatcher reaches a client without a public method. */
+const sinks = new Map<number, EventSink>();
 let handlerSet = false;
 
 /** Routes a batch of engine events to the clients they belong to. */
 function dispatch(events: Int32Array, data: Buffer, topics: string[]): void {
   for (let i = 0; i < events.length; i += EVENT_FIELDS) {
-    const client = clients.get(events[i]);
-    if (client) client._event(events, i, data, topics);
+    const sink = sinks.get(events[i]);
+    if (sink) sink(events, i, data, topics);
   }
 }
 
@@ -409,15 +435,15 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #native: NativeClient | undefined;
   #pending = new Map<number, Pending>();
   #nextToken = 1;
+  /** where the client is in its life (Phase) */
+  #phase: Phase = 'idle';
+  /** connect()'s operation in flight, settled by CONNACK or its failure */
   #connecting: Pending | undefined;
-  #ending: Pending | undefined;
+  /** end()'s promise and its operation, settled by the Closed event */
   #ended: Promise<void> | undefined;
-  /** DISCONNECT requested, or the native client closed: the end is under way */
-  #disconnecting = false;
-  #closing = false;
-  #connected = false;
-  #closed = false;
-  #state = 0;
+  #endOperation: Pending | undefined;
+  /** the engine's connection state (tmq_state) */
+  #state = STATE_DISCONNECTED;
   #highWaterMark: number;
   /** QoS 0 publishes resolved on acceptance and not yet written, in order:
    *  token and bytes (a later failure goes to 'error') */
@@ -434,12 +460,10 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   /** reconnect attempts since the last CONNACK, and the delay before the next */
   #attempts = 0;
   #reconnectDelay = 0;
-  /** the subscriptions granted and not unsubscribed: filter to options byte
-   *  and property block, restored after a reconnect without the session */
-  #subscriptions = new Map<string, { byte: number; props: Buffer | undefined }>();
+  /** the subscriptions granted and not unsubscribed, restored after a
+   *  reconnect without the session (options.resubscribe) */
+  #subscriptions = new Subscriptions();
   #resubscribe: boolean;
-  /** a CONNACK was received before: the next one is a reconnection */
-  #wasConnected = false;
   /** tokens of ping() calls waiting for PINGRESP */
   #pings: number[] = [];
   /** events this client has had (waitSync watches it) */
@@ -475,14 +499,14 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
 
   /** Whether the client is connected (CONNACK received, not yet lost). */
   get connected(): boolean {
-    return this.#connected;
+    return isConnected(this.#phase);
   }
 
   /** Where the connection is: 'disconnected', 'tcp-connecting',
    *  'tls-handshaking', 'mqtt-connecting' (CONNECT sent), 'connected',
    *  'waiting-reconnect', or 'closed' once ended. */
   get state(): ConnectionState {
-    return this.#closed ? 'closed' : STATES[this.#state] ?? 'disconnected';
+    return this.#phase === 'closed' ? 'closed' : STATES[this.#state] ?? 'disconnected';
   }
 
   /** Connects; resolves on CONNACK, rejects with the refusal (code
@@ -556,9 +580,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
 
   /** Starts connecting; throws for a client that cannot. */
   #startConnect(signal: AbortSignal | undefined): Promise<void> {
-    if (this.#closed) throw new MqttError('ERR_CLOSED', 'connect: the client was ended');
+    if (isEnded(this.#phase)) throw new MqttError('ERR_CLOSED', 'connect: the client was ended');
     if (this.#connecting) throw new MqttError('ERR_STATE', 'connect: already connecting');
-    if (this.#connected) throw new MqttError('ERR_STATE', 'connect: already connected');
+    if (this.#phase === 'connected') throw new MqttError('ERR_STATE', 'connect: already connected');
     if (signal && isAborted(signal)) throw aborted(signal);
     if (!this.#native) {
       if (!handlerSet) {
@@ -566,7 +590,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         handlerSet = true;
       }
       this.#native = this.#store ? this.#createWithStore(nativeStore(this.#store)) : createNative(this.#driver, this.options);
-      clients.set(this.#native.id, this);
+      sinks.set(this.#native.id, (events, i, data, topics) => this.#event(events, i, data, topics));
+      this.#phase = 'offline';
     }
     const done = this.#track(signal, (p) => { this.#connecting = p; });
     this.#native.connect();
@@ -616,13 +641,14 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       this.#checkSize('PUBLISH', size, body.length);
       const n = this.#open('publish');
       if (signal && isAborted(signal)) throw aborted(signal);
-      if (!this.#connected) this.#checkQueue(qos, size);
+      const offline = this.#phase !== 'connected';   // #open refused the other phases
+      if (offline) this.#checkQueue(qos, size);
       const token = this.#nextToken++;
       // first the addon (it may still throw), then the bookkeeping: its
       // events come in a later batch. It answers with the bytes of QoS 0
       // publishes not yet written, this one included.
       const unwritten = n.publish(this.#lastTopicBytes, body, qos, retain, token, props);
-      if (!this.#connected) {
+      if (offline) {
         this.#queued.set(token, size + QUEUE_ENTRY_BYTES);
         this.#queuedBytes += size + QUEUE_ENTRY_BYTES;
       }
@@ -692,7 +718,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       if (signal && isAborted(signal)) throw aborted(signal);
       const token = this.#nextToken++;
       n.subscribe(list, options, token, props);
-      return this.#track(signal, (p) => this.#pending.set(token, { ...p, filters: list, options, props }), token) as Promise<SubscriptionGrant[]>;
+      const request: SubscribeRequest = { filters: list, options, props };
+      return this.#track(signal, (p) => this.#pending.set(token, { ...p, request }), token) as Promise<SubscriptionGrant[]>;
     } catch (e) {
       return failed(e);
     }
@@ -719,27 +746,17 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     }
   }
 
-  /** Keeps what the broker granted (and forgets what it refused) for
-   *  #restoreSubscriptions. */
-  #remember(p: Pending, codes: Uint8Array): void {
-    p.filters?.forEach((f, k) => {
-      if (codes[k] < 0x80 && p.options) this.#subscriptions.set(f, { byte: p.options[k], props: p.props });
-      else this.#subscriptions.delete(f);
-    });
-  }
-
   /** After a reconnect to a broker that did not keep the session: subscribes
    *  again to every filter granted and not unsubscribed, one SUBSCRIBE per
-   *  subscribe() call's properties. A refusal is an 'error' event. */
+   *  subscribe() call's properties. A failure is an 'error' event, emitted
+   *  as its event is handled (a blocking waitSync() sees it); a refusal is
+   *  the only ERR_SUBACK_REFUSED that reaches 'error' (a subscribe() rejects
+   *  its promise instead), which is how compat/umqtt.ts tells it. */
   #restoreSubscriptions(): void {
-    const groups = new Map<Buffer | undefined, string[]>();
-    for (const [filter, { props }] of this.#subscriptions) groups.set(props, [...(groups.get(props) ?? []), filter]);
-    for (const [props, filters] of groups) {
-      const options = filters.map((f) => this.#subscriptions.get(f)!.byte);
+    for (const request of this.#subscriptions.requests()) {
       const token = this.#nextToken++;
-      this.#native!.subscribe(filters, options, token, props);
-      this.#track(undefined, (p) => this.#pending.set(token, { ...p, filters, options, props }), token)
-        .catch((e: MqttError) => this.#report(e));
+      this.#native!.subscribe(request.filters, request.options, token, request.props);
+      this.#pending.set(token, { resolve: () => undefined, reject: (e) => this.#report(e as MqttError), request });
     }
   }
 
@@ -785,8 +802,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     } catch (e) {
       return failed(e);
     }
-    if (this.#closed || !this.#native) {
-      this.#closed = true;
+    if (this.#phase === 'closed' || this.#phase === 'idle') {
+      this.#phase = 'closed';
       return DONE;
     }
     if (force && this.#ended) {
@@ -794,25 +811,28 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       return this.#ended;
     }
     if (this.#ended) return this.#ended;
-    this.#ended = this.#track(undefined, (p) => { this.#ending = p; }) as Promise<void>;
-    if (force || !this.#connected) this.#close();
-    else this.#disconnectWhenIdle();
+    this.#ended = this.#track(undefined, (p) => { this.#endOperation = p; }) as Promise<void>;
+    if (force || this.#phase !== 'connected') {
+      this.#close();
+    } else {
+      this.#phase = 'ending';
+      this.#disconnectWhenIdle();
+    }
     return this.#ended;
   }
 
-  /** While ending: DISCONNECT once no operation is pending (once). */
+  /** While ending: DISCONNECT once no operation is pending. */
   #disconnectWhenIdle(): void {
-    if (!this.#ending || this.#closing || this.#disconnecting || !this.#connected) return;
-    if (this.#pending.size > 0 || this.#accepted.size > 0) return;
-    this.#disconnecting = true;
-    this.#native?.disconnect();
+    if (this.#phase !== 'ending' || this.#pending.size > 0 || this.#accepted.size > 0) return;
+    this.#phase = 'disconnecting';
+    this.#native!.disconnect();
   }
 
   /** Closes the native client at once (its Closed event finishes the end). */
   #close(): void {
-    if (this.#closing) return;
-    this.#closing = true;
-    this.#native?.close();
+    if (this.#phase === 'closing' || this.#phase === 'closed') return;
+    this.#phase = 'closing';
+    this.#native!.close();
   }
 
   /** Lets the process exit while this client is open (it still works). */
@@ -902,7 +922,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  disconnected with no automatic reconnect (nothing would ever send it).
    *  While connecting or waiting to reconnect operations queue. */
   #open(what: string): NativeClient {
-    if (this.#closed || this.#ending) throw new MqttError('ERR_CLOSED', `${what}: the client was ended`);
+    if (isEnded(this.#phase)) throw new MqttError('ERR_CLOSED', `${what}: the client was ended`);
     if (!this.#native) throw new MqttError('ERR_NOT_CONNECTED', `${what}: call connect() first`);
     if (this.#state === STATE_DISCONNECTED && !this.#connecting)
       throw new MqttError('ERR_NOT_CONNECTED', `${what}: not connected and not reconnecting (options.reconnectPeriod is 0, or the broker refused the connection for good); call connect() again`);
@@ -929,7 +949,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         if (outcome.settled) return;
         if (token !== undefined) {
           this.#settle(token);
-          if (!this.#closing && !this.#closed) this.#native?.cancel(token);   // withdrawn if still offline
+          if (this.#phase !== 'closing' && this.#phase !== 'closed') this.#native?.cancel(token);   // withdrawn if still offline
         }
         else if (this.#connecting === pending) this.#connecting = undefined;
         pending.reject(aborted(signal!));
@@ -974,9 +994,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
-  /** One engine event for this client (called by the batch dispatcher):
+  /** One engine event for this client (its sink in the batch dispatcher):
    *  handled now, or held with those before it while a hold is on. */
-  _event(ev: Int32Array, i: number, data: Buffer, topics: string[]): void {
+  #event(ev: Int32Array, i: number, data: Buffer, topics: string[]): void {
     if (this.#held) this.#held.push([ev[i + 1], ev[i + 2], ev[i + 3], ev[i + 4], ev[i + 5], data, topics]);
     else this.#handle(ev[i + 1], ev[i + 2], ev[i + 3], ev[i + 4], ev[i + 5], data, topics);
   }
@@ -1011,117 +1031,145 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     }
   }
 
-  /** One engine event for this client. */
+  /** One engine event for this client, to the handler of its kind (the
+   *  fields a-d are EventKind's, lib/native.ts). */
   #handle(kind: number, a: number, b: number, c: number, d: number, data: Buffer, topics: string[]): void {
     this.#events++;
     switch (kind) {
-      case EventKind.Connack: {
-        this.#connected = true;
-        this.#attempts = 0;
-        const p = this.#connecting;
-        this.#connecting = undefined;
-        p?.resolve(undefined);
-        const connack: ConnackPacket = { sessionPresent: a === 1, reasonCode: b };
-        if (d > 0) connack.properties = decodeProperties(data.subarray(c, c + d)) as ServerProperties;
-        this.#serverMaxPacket = connack.properties?.maximumPacketSize ?? MAX_PACKET;
-        if (this.#wasConnected && !connack.sessionPresent && this.#resubscribe && !this.#ending) this.#restoreSubscriptions();
-        this.#wasConnected = true;
-        this.#hold();
-        this.emit('connect', connack);
-        break;
-      }
-      case EventKind.Message: {
-        const payload = data.subarray(b, b + c);
-        const packet: MessagePacket = {
-          topic: topics[a], payload, qos: (d & 3) as QoS, retain: (d & 4) !== 0, dup: (d & 8) !== 0, messageId: d >>> 16,
-        };
-        if (d & MESSAGE_HAS_PROPS) {
-          const len = data.readUInt32LE(b - 4);
-          packet.properties = decodeProperties(data.subarray(b - 4 - len, b - 4)) as PublishProperties;
-        }
-        this.emit('message', packet.topic, payload, packet);
-        break;
-      }
-      case EventKind.Sent: {
-        const p = this.#settle(a);
-        if (b >= 0x80) p?.reject(new MqttError('ERR_REFUSED_BY_BROKER', `publish refused by the broker (reason 0x${b.toString(16)})`, b));
-        else p?.resolve(undefined);
-        break;
-      }
-      case EventKind.Written:
-        this.#written(a);
-        break;
-      case EventKind.Suback: {
-        const p = this.#settle(a);
-        if (p) {
-          this.#remember(p, data.subarray(b, b + c));
-          settleSuback(p, data.subarray(b, b + c), reasonString(data.subarray(b - d, b)));
-        }
-        break;
-      }
-      case EventKind.Unsuback: {
-        const p = this.#settle(a);
-        for (const f of p?.filters ?? []) this.#subscriptions.delete(f);
-        p?.resolve(undefined);
-        break;
-      }
-      case EventKind.Pong:
-        for (const token of this.#pings.splice(0)) this.#settle(token)?.resolve(undefined);
-        this.emit('pong');
-        break;
-      case EventKind.Disconnect: {
-        const wasConnected = this.#connected;
-        this.#connected = false;
-        const p = this.#connecting;
-        this.#connecting = undefined;
-        if (a !== 0) {
-          const why = reasonString(data.subarray(c, c + d));
-          const err = withStoreDetail(engineError(a, why ? `connection (the broker says: ${why})` : 'connection', b || undefined), this.#store);
-          if (p) p.reject(err);
-          else this.#report(err);
-        }
-        if (wasConnected) this.emit('offline');
-        if (this.#ending) this.#close();
-        break;
-      }
-      case EventKind.Error: {
-        const accepted = this.#accepted.has(b);
-        const p = b ? this.#settle(b) : undefined;
-        if (accepted && a === ERR_CLOSED_CODE) this.#closedUnwritten++;   // reported once, on Closed
-        else if (accepted) this.#report(engineError(a, 'an accepted QoS 0 publish failed'));
-        else if (p) p.reject(engineError(a, 'operation failed'));
-        else this.#report(engineError(a, 'protocol'));
-        break;
-      }
-      case EventKind.State:
-        if (a === STATE_WAITING_RECONNECT) this.#reconnectDelay = b;
-        if (a === STATE_TCP_CONNECTING && this.#state === STATE_WAITING_RECONNECT)
-          this.emit('reconnect', { attempt: ++this.#attempts, delay: this.#reconnectDelay });
-        this.#state = a;
-        break;
-      case EventKind.Closed: {
-        clients.delete(this.#native!.id);
-        this.#closed = true;
-        this.#connected = false;
-        const closed = new MqttError('ERR_CLOSED', 'the client was closed');
-        const unwritten = this.#closedUnwritten + this.#accepted.size;
-        for (const p of this.#pending.values()) p.reject(closed);
-        this.#pending.clear();
-        this.#accepted.clear();
-        this.#awaitingWrite.clear();
-        this.#queued.clear();
-        this.#queuedBytes = 0;
-        if (unwritten > 0)
-          this.#report(new MqttError('ERR_CLOSED', `the client was closed before ${unwritten} accepted QoS 0 publishes were written`));
-        this.#connecting?.reject(closed);
-        this.#connecting = undefined;
-        this.#ending?.resolve(undefined);
-        this.#ending = undefined;
-        this.emit('close');
-        this.emit('end');
-        break;
-      }
+      case EventKind.Connack: return this.#onConnack(a === 1, b, data.subarray(c, c + d));
+      case EventKind.Message: return this.#onMessage(topics[a], data, b, c, d);
+      case EventKind.Sent: return this.#onSent(a, b);
+      case EventKind.Written: return this.#written(a);
+      case EventKind.Suback: return this.#onSuback(a, data.subarray(b, b + c), data.subarray(b - d, b));
+      case EventKind.Unsuback: return this.#onUnsuback(a);
+      case EventKind.Pong: return this.#onPong();
+      case EventKind.Disconnect: return this.#onDisconnect(a, b, data.subarray(c, c + d));
+      case EventKind.Error: return this.#onError(a, b);
+      case EventKind.State: return this.#onState(a, b);
+      case EventKind.Closed: return this.#onClosed();
     }
+  }
+
+  /** CONNACK accepted: connect() resolves, the subscriptions are restored
+   *  if the broker did not keep the session, and 'connect' is emitted with
+   *  what arrives next held for its listeners. */
+  #onConnack(sessionPresent: boolean, reasonCode: number, props: Buffer): void {
+    if (this.#phase === 'offline') this.#phase = 'connected';   // not when end() came first
+    this.#attempts = 0;
+    const p = this.#connecting;
+    this.#connecting = undefined;
+    p?.resolve(undefined);
+    const connack: ConnackPacket = { sessionPresent, reasonCode };
+    if (props.length > 0) connack.properties = decodeProperties(props) as ServerProperties;
+    this.#serverMaxPacket = connack.properties?.maximumPacketSize ?? MAX_PACKET;
+    // held subscriptions come from an earlier connection: this is a reconnection
+    if (this.#subscriptions.size > 0 && !sessionPresent && this.#resubscribe && this.#phase === 'connected') this.#restoreSubscriptions();
+    this.#hold();
+    this.emit('connect', connack);
+  }
+
+  /** A PUBLISH: the payload is `length` bytes at `offset` in `data`, `flags`
+   *  as EventKind.Message's d. The hot path: one packet object per message. */
+  #onMessage(topic: string, data: Buffer, offset: number, length: number, flags: number): void {
+    const payload = data.subarray(offset, offset + length);
+    const packet: MessagePacket = {
+      topic, payload, qos: (flags & 3) as QoS, retain: (flags & 4) !== 0, dup: (flags & 8) !== 0, messageId: flags >>> 16,
+    };
+    if (flags & MESSAGE_HAS_PROPS) {
+      const propsLength = data.readUInt32LE(offset - 4);
+      packet.properties = decodeProperties(data.subarray(offset - 4 - propsLength, offset - 4)) as PublishProperties;
+    }
+    this.emit('message', topic, payload, packet);
+  }
+
+  /** A publish is done: written (QoS 0), PUBACK (1) or PUBCOMP (2); a 5.0
+   *  reason code from 0x80 is the broker's refusal. */
+  #onSent(token: number, reasonCode: number): void {
+    const p = this.#settle(token);
+    if (reasonCode >= 0x80) p?.reject(new MqttError('ERR_REFUSED_BY_BROKER', `publish refused by the broker (reason 0x${reasonCode.toString(16)})`, reasonCode));
+    else p?.resolve(undefined);
+  }
+
+  /** SUBACK: one code per filter, and the property block before them. */
+  #onSuback(token: number, codes: Buffer, props: Buffer): void {
+    const p = this.#settle(token);
+    if (!p?.request) return;
+    this.#subscriptions.answered(p.request, codes);
+    settleSuback(p, p.request.filters, codes, reasonString(props));
+  }
+
+  /** UNSUBACK. */
+  #onUnsuback(token: number): void {
+    const p = this.#settle(token);
+    if (p?.filters) this.#subscriptions.unsubscribed(p.filters);
+    p?.resolve(undefined);
+  }
+
+  /** PINGRESP: settles every ping() waiting. */
+  #onPong(): void {
+    for (const token of this.#pings.splice(0)) this.#settle(token)?.resolve(undefined);
+    this.emit('pong');
+  }
+
+  /** The connection ended or an attempt failed: `error` is the engine's (0
+   *  after a requested disconnect), `reasonCode` the broker's, `props` the
+   *  5.0 DISCONNECT's or CONNACK's properties. While ending the client
+   *  closes; otherwise the engine reconnects or stops by itself. */
+  #onDisconnect(error: number, reasonCode: number, props: Buffer): void {
+    const wasConnected = isConnected(this.#phase);
+    if (this.#phase === 'connected') this.#phase = 'offline';
+    else if (wasConnected) this.#close();   // ending: lost before it finished
+    const p = this.#connecting;
+    this.#connecting = undefined;
+    if (error !== 0) {
+      const why = reasonString(props);
+      const err = withStoreDetail(engineError(error, why ? `connection (the broker says: ${why})` : 'connection', reasonCode || undefined), this.#store);
+      if (p) p.reject(err);
+      else this.#report(err);
+    }
+    if (wasConnected) this.emit('offline');
+  }
+
+  /** An operation failed (`token`), or the connection had an error (token 0). */
+  #onError(error: number, token: number): void {
+    const accepted = this.#accepted.has(token);
+    const p = token ? this.#settle(token) : undefined;
+    if (accepted && error === ERR_CLOSED_CODE) this.#closedUnwritten++;   // reported once, on Closed
+    else if (accepted) this.#report(engineError(error, 'an accepted QoS 0 publish failed'));
+    else if (p) p.reject(engineError(error, 'operation failed'));
+    else this.#report(engineError(error, 'protocol'));
+  }
+
+  /** The engine's connection state changed; `delay` is the wait before the
+   *  next attempt when it is waiting to reconnect. */
+  #onState(state: number, delay: number): void {
+    if (state === STATE_WAITING_RECONNECT) this.#reconnectDelay = delay;
+    if (state === STATE_TCP_CONNECTING && this.#state === STATE_WAITING_RECONNECT)
+      this.emit('reconnect', { attempt: ++this.#attempts, delay: this.#reconnectDelay });
+    this.#state = state;
+  }
+
+  /** The native client is closed: everything pending rejects with
+   *  ERR_CLOSED, end() resolves, 'close' and 'end' are emitted. */
+  #onClosed(): void {
+    sinks.delete(this.#native!.id);
+    this.#phase = 'closed';
+    const closed = new MqttError('ERR_CLOSED', 'the client was closed');
+    const unwritten = this.#closedUnwritten + this.#accepted.size;
+    for (const p of this.#pending.values()) p.reject(closed);
+    this.#pending.clear();
+    this.#accepted.clear();
+    this.#awaitingWrite.clear();
+    this.#queued.clear();
+    this.#queuedBytes = 0;
+    if (unwritten > 0)
+      this.#report(new MqttError('ERR_CLOSED', `the client was closed before ${unwritten} accepted QoS 0 publishes were written`));
+    this.#connecting?.reject(closed);
+    this.#connecting = undefined;
+    this.#endOperation?.resolve(undefined);
+    this.#endOperation = undefined;
+    this.emit('close');
+    this.emit('end');
   }
 }
 
@@ -1133,8 +1181,8 @@ function reasonString(block: Buffer): string | undefined {
 /** Resolves a subscribe with what the broker granted each filter, or rejects
  *  it with ERR_SUBACK_REFUSED (the error's `granted` lists every filter's
  *  result) when the broker refused any of them. */
-function settleSuback(p: Pending, codes: Uint8Array, why: string | undefined): void {
-  const granted = (p.filters ?? []).map((topic, k) => ({ topic, qos: codes[k] }));
+function settleSuback(p: Pending, filters: string[], codes: Uint8Array, why: string | undefined): void {
+  const granted = filters.map((topic, k) => ({ topic, qos: codes[k] }));
   const refused = granted.filter((g) => g.qos >= 0x80);
   if (refused.length === 0) {
     p.resolve(granted);

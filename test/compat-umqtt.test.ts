@@ -699,6 +699,34 @@ describe('publish(topic, msg, retain=False, qos=0) and subscribe(topic, qos=0)',
       await aedes.stop();
     }
   });
+
+  it('reconn=True: a subscription the broker refuses when it is renewed after a reconnect is raised by the next wait_msg() (aedes)', async () => {
+    let subscribes = 0;
+    const aedes = await startAedes({
+      authorizeSubscribe: (client, sub, done) => {
+        // the first SUBSCRIBE is granted, then the connection dropped; the renewal is refused
+        if (++subscribes === 1) setTimeout(() => client?.close(), 100);
+        done(null, subscribes === 1 ? sub : null);
+      },
+    });
+    try {
+      const exit = await compatScript('umqtt', `
+        const c = new api.MQTTClient('renew', '127.0.0.1', port, { reconnect_period: 100 });
+        c.set_callback(() => {});
+        c.connect();
+        c.subscribe('renew/t', 1);
+        console.log('subscribed');
+        try { c.wait_msg(); } catch (e) { console.log('wait_msg', e.name, e.args[0], e.code); }
+        console.log('sta', c.get_mqttsta());
+        c.disconnect();
+      `, aedes.port).exited;
+      expect(exit.stderr).toBe('');
+      expect(lines(exit.stdout)).toEqual(['subscribed', 'wait_msg MQTTException 128 ERR_SUBACK_REFUSED', 'sta 0']);
+      expect(subscribes).toBe(2);
+    } finally {
+      await aedes.stop();
+    }
+  });
 });
 
 describe('wait_msg(), check_msg(), set_callback(f), ping()', () => {

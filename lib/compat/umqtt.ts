@@ -164,10 +164,10 @@ export class MQTTClient {
   #errors: MqttError[] = [];
   /** calls the error callback on the next turn of the event loop */
   readonly #scheduleErrorCallback = onNextTurn(() => this.#callErrorCallback());
-  /** failed automatic resubscriptions, raised by the next wait_msg()/check_msg() */
+  /** refused automatic resubscriptions (the core client renews the
+   *  subscriptions: options.resubscribe), raised by the next
+   *  wait_msg()/check_msg() */
   #failures: unknown[] = [];
-  /** this connection's subscriptions, renewed after an automatic reconnect */
-  readonly #subscriptions = new Map<string, QoS>();
 
   /**
    * Creates the client; nothing is sent until connect().
@@ -242,8 +242,8 @@ export class MQTTClient {
     const clean = pyBool('clean_session', a.clean_session ?? true);
     if (!clean && this.#settings.clientId === undefined)
       throw new MqttError('ERR_INVALID_ARG', 'connect(): clean_session must be True when client_id is empty (a random id has no session to keep)');
-    this.#subscriptions.clear();
     this.#errors = [];
+    this.#failures = [];
     this.#pongs = 0;
     try {
       this.#conn.open(this.#options(clean));
@@ -305,7 +305,6 @@ export class MQTTClient {
     const qos = (a.qos ?? 0) as QoS;
     if (!this.#callback) throw new MqttError('ERR_STATE', 'subscribe(): Subscribe callback is not set (call set_callback() first)');
     this.#block((client, signal) => client.subscribe(filter, { qos, signal }));
-    this.#subscriptions.set(filter, qos);
   }
 
   /** `wait_msg()`: blocks until a message or a PINGRESP arrives (no time
@@ -352,7 +351,7 @@ export class MQTTClient {
     return {
       host: s.host, port: s.port, clientId: s.clientId, username: s.username, password: s.password, keepalive: s.keepalive,
       clean, protocolVersion: s.version, will, ...s.tls, connectTimeout: s.timeout, reconnectPeriod: s.reconn ? s.reconnectPeriod : 0,
-      resubscribe: false,   // this layer renews them, so that a failure reaches wait_msg()
+      resubscribe: true,   // reconn renews the subscriptions; a refusal reaches wait_msg() (#attach)
     };
   }
 
@@ -361,12 +360,9 @@ export class MQTTClient {
     client.on('message', (topic, payload) => this.#inbox.push([asBytes(Buffer.from(topic)), asBytes(payload)]));
     client.on('pong', () => { this.#pongs++; });
     client.on('error', (e) => {
-      if (!this.#settings.reconn && this.#conn.live) this.#queueError(umqttError(e) as MqttError);
-    });
-    client.on('connect', ({ sessionPresent }) => {
-      // after an automatic reconnect (the first connect has no subscriptions yet)
-      if (sessionPresent || this.#subscriptions.size === 0) return;
-      client.subscribe(Object.fromEntries(this.#subscriptions)).catch((e: unknown) => this.#failures.push(umqttError(e)));
+      // the core client's only 'error' with this code: a refused resubscription
+      if (e.code === 'ERR_SUBACK_REFUSED') this.#failures.push(umqttError(e));
+      else if (!this.#settings.reconn && this.#conn.live) this.#queueError(umqttError(e) as MqttError);
     });
   }
 
