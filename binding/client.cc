@@ -234,6 +234,12 @@ int32_t TokenOf(const tmq_msg *msg)
 
 } // namespace
 
+Job::~Job()
+{
+    if (queued)
+        core->Offline().Release(*this);
+}
+
 void Job::AttachProps(const char *block, size_t len)
 {
     if (len == 0)
@@ -299,6 +305,15 @@ std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Driver *d
         k->store_ = std::move(store);
         restore_token = static_cast<int32_t>(r.Int("restoreToken", 1, INT32_MAX));
     }
+    // the offline queue's bounds (none unless given)
+    OfflineQueue::Bounds bounds;
+    if (r.Has("queueLimit"))
+        bounds.count = r.Int("queueLimit", 0, UINT32_MAX);
+    if (r.Has("queueByteLimit"))
+        bounds.bytes = r.Int("queueByteLimit", 0, UINT32_MAX);
+    if (r.Has("queueQoSZero"))
+        bounds.qos0 = r.Bool("queueQoSZero");
+    k->offline_.SetBounds(bounds);
     uint32_t max_packet = r.Int("maxPacketSize", 16, kMaxPacket);
     uint32_t send_buffer = r.Int("sendBufferSize", 64, kMaxPacket);
 
@@ -409,9 +424,9 @@ uint64_t SeqOf(const tmq_msg *msg)
 }
 
 // A publish job for a stored message: topic, payload, then properties.
-Job *StoredJob(Core *core, const tmq_fstore_msg &m, int32_t token)
+JobPtr StoredJob(Core *core, const tmq_fstore_msg &m, int32_t token)
 {
-    Job *job = new Job(Job::kPublish, core);
+    JobPtr job = NewJob(Job::kPublish, core);
     job->token = token;
     job->seq = m.seq;
     job->qos = m.qos;
@@ -437,32 +452,28 @@ void Core::Restore(Napi::Env env, int32_t token)
     tmq_client_set_store(&client_, &link_.base);
     // the messages, oldest first: those sent under an id before the others
     // (the engine gives the others new ids, which must not take theirs)
-    std::vector<std::pair<Job *, tmq_fstore_msg>> sent, unsent;
+    std::vector<std::pair<JobPtr, tmq_fstore_msg>> sent, unsent;
     uint32_t n = tmq_fstore_count(fs);
     for (uint32_t i = 0; i < n; i++) {
         tmq_fstore_msg m;
         uint8_t *buf = nullptr;
-        if (tmq_fstore_message(fs, i, &m, &buf) != TMQ_OK) {
-            for (auto &p : sent)
-                delete p.first;
-            for (auto &p : unsent)
-                delete p.first;
+        if (tmq_fstore_message(fs, i, &m, &buf) != TMQ_OK)
             throw StoreError(env, "createClient: options.store", *store_);
-        }
-        Job *job = StoredJob(this, m, token + static_cast<int32_t>(i));
+        JobPtr job = StoredJob(this, m, token + static_cast<int32_t>(i));
         std::free(buf);
-        (m.id ? sent : unsent).emplace_back(job, m);
+        (m.id ? sent : unsent).emplace_back(std::move(job), m);
     }
-    sent.insert(sent.end(), unsent.begin(), unsent.end());
+    for (auto &p : unsent)
+        sent.push_back(std::move(p));
     for (auto &p : sent) {
-        Job *job = p.first;
+        JobPtr &job = p.first;
         const uint8_t *data = reinterpret_cast<const uint8_t *>(job->data.get());
-        int32_t rc = !waiting_.empty() ? TMQ_ERR_QUEUE_FULL
+        int32_t rc = !offline_.Empty() ? TMQ_ERR_QUEUE_FULL
             : tmq_client_restore(&client_, tmq_bin{data, job->topic_len},
                                  tmq_bin{data + job->topic_len, job->data_len - job->topic_len}, job->qos, job->retain,
-                                 &job->props, job, p.second.id, p.second.released);
-        if (rc < 0)
-            waiting_.push_back(job);   // submitted (or refused with an Error event) after CONNACK
+                                 &job->props, job.get(), p.second.id, p.second.released);
+        if (!Lend(job, rc))
+            offline_.Push(std::move(job));   // submitted (or refused with an Error event) after CONNACK
     }
     std::vector<uint16_t> ids(65535);
     uint32_t held = tmq_fstore_incoming_ids(fs, ids.data());
@@ -490,7 +501,7 @@ int Core::Add()
     return rc;
 }
 
-void Core::Handle(Job *job)
+void Core::Handle(JobPtr job)
 {
     switch (job->kind) {
     case Job::kConnect: {
@@ -501,94 +512,114 @@ void Core::Handle(Job *job)
         int rc = closed_ ? TMQ_ERR_CLOSED : tmq_client_connect(&client_, tmq_now_ms());
         if (rc != TMQ_OK && rc != TMQ_ERR_STATE)
             driver_->Emit(id_, kDisconnect, rc, 0);
-        delete job;
         break;
     }
     case Job::kPing: {
         int rc = closed_ ? TMQ_ERR_CLOSED : tmq_client_ping(&client_, tmq_now_ms());
         if (rc != TMQ_OK)
             driver_->Emit(id_, kError, rc, job->token);
-        delete job;
         break;
     }
-    case Job::kCancel: {
+    case Job::kCancel:
         // withdrawn only while it still waits here; no event follows
-        auto it = std::find_if(waiting_.begin(), waiting_.end(), [&](Job *j) { return j->token == job->token; });
-        if (it != waiting_.end()) {
-            if ((*it)->seq)
-                tmq_fstore_done(store_->fs, (*it)->seq);   // never sent, and not after a restart either
-            delete *it;
-            waiting_.erase(it);
+        if (JobPtr gone = offline_.Withdraw(job->token)) {
+            if (gone->seq)
+                tmq_fstore_done(store_->fs, gone->seq);   // never sent, and not after a restart either
         }
-        delete job;
         break;
-    }
     case Job::kDisconnect:
         if (!closed_)
             tmq_client_disconnect(&client_, 0, tmq_now_ms());   // TMQ_ERR_STATE: already down
-        delete job;
         break;
     case Job::kPublish:
     case Job::kSubscribe:
     case Job::kUnsubscribe:
-        if (closed_) {
+        if (closed_)
             driver_->Emit(id_, kError, TMQ_ERR_CLOSED, job->token);
-            delete job;
-        } else {
-            Submit(job);
-        }
+        else
+            Submit(std::move(job));
         break;
     default:
-        delete job;
+        break;
     }
     // what the job queued is written in this round, not after another poll
     if (added_ && !closed_)
         driver_->Kick(this);
 }
 
-void Core::Submit(Job *job)
+void Core::Submit(JobPtr job)
 {
     // while not connected operations wait here, where a cancel can still
     // reach them; once anything waits, everything after it waits too
-    if (!waiting_.empty() || tmq_client_state(&client_) != TMQ_STATE_READY || !TrySubmit(job))
-        waiting_.push_back(job);
+    if (!offline_.Empty() || tmq_client_state(&client_) != TMQ_STATE_READY || !TrySubmit(job))
+        offline_.Push(std::move(job));
 }
 
 // Hands the job to the engine. Returns false (the job still ours) when the
 // message ring is full; otherwise the job is the engine's, or was refused
 // with an Error event and freed.
-bool Core::TrySubmit(Job *job)
+bool Core::TrySubmit(JobPtr &job)
 {
     int32_t rc;
     if (job->kind == Job::kPublish) {
         const uint8_t *p = reinterpret_cast<const uint8_t *>(job->data.get());
         tmq_bin topic{p, job->topic_len};
         tmq_bin payload{p + job->topic_len, job->data_len - job->topic_len};
-        rc = tmq_client_publish(&client_, topic, payload, job->qos, job->retain, &job->props, job);
+        rc = tmq_client_publish(&client_, topic, payload, job->qos, job->retain, &job->props, job.get());
     } else if (job->subs.size() > 0xFFFFu) {
         rc = TMQ_ERR_TOO_LARGE;
     } else {
         uint16_t n = static_cast<uint16_t>(job->subs.size());
-        rc = job->kind == Job::kSubscribe ? tmq_client_subscribe(&client_, job->subs.data(), n, &job->props, job)
-                                          : tmq_client_unsubscribe(&client_, job->subs.data(), n, &job->props, job);
+        rc = job->kind == Job::kSubscribe ? tmq_client_subscribe(&client_, job->subs.data(), n, &job->props, job.get())
+                                          : tmq_client_unsubscribe(&client_, job->subs.data(), n, &job->props, job.get());
     }
     if (rc == TMQ_ERR_QUEUE_FULL)
         return false;
-    if (rc < 0) {
-        if (job->seq)
-            tmq_fstore_done(store_->fs, job->seq);   // refused for good: not sent after a restart either
-        driver_->Emit(id_, kError, rc, job->token);
-        delete job;
-    }
+    offline_.Release(*job);
+    if (Lend(job, rc))
+        return true;
+    if (job->seq)
+        tmq_fstore_done(store_->fs, job->seq);   // refused for good: not sent after a restart either
+    driver_->Emit(id_, kError, rc, job->token);
+    job.reset();
     return true;
+}
+
+bool Core::Lend(JobPtr &job, int32_t rc)
+{
+    if (rc < 0)
+        return false;
+    (void)job.release();   // the engine's tmq_msg.user now
+    return true;
+}
+
+JobPtr Core::Reclaim(const tmq_msg *msg)
+{
+    return JobPtr(static_cast<Job *>(msg->user));
+}
+
+uint32_t Core::PublishSize(const Job &job) const
+{
+    tmq_packet pkt{};
+    pkt.type = TMQ_PUBLISH;
+    pkt.version = cfg_.version;
+    pkt.id = job.qos ? 1 : 0;
+    const uint8_t *p = reinterpret_cast<const uint8_t *>(job.data.get());
+    pkt.u.publish.topic = tmq_bin{p, job.topic_len};
+    pkt.u.publish.payload = tmq_bin{p + job.topic_len, job.data_len - job.topic_len};
+    pkt.u.publish.qos = job.qos;
+    pkt.u.publish.retain = job.retain;
+    pkt.props = job.props;
+    int32_t size = tmq_encode(nullptr, 0, &pkt);
+    return size < 0 ? 0 : static_cast<uint32_t>(size);
 }
 
 void Core::RetryWaiting()
 {
-    while (!closed_ && !waiting_.empty() && tmq_client_state(&client_) == TMQ_STATE_READY) {
-        if (!TrySubmit(waiting_.front()))
+    while (!closed_ && !offline_.Empty() && tmq_client_state(&client_) == TMQ_STATE_READY) {
+        if (!TrySubmit(offline_.Front()))
             return;
-        waiting_.pop_front();
+        offline_.PopFront();
     }
 }
 
@@ -604,18 +635,14 @@ void Core::Close()
     added_ = false;
     Io()->base.ops->close(&Io()->base);   // TLS closes the TCP connection under it
     tmq_client_abandon(&client_);         // Error TMQ_ERR_CLOSED for each, in order
-    while (!waiting_.empty()) {
-        Job *j = waiting_.front();
-        waiting_.pop_front();
-        driver_->Emit(id_, kError, TMQ_ERR_CLOSED, j->token);
-        delete j;
-    }
+    for (const JobPtr &job : offline_.TakeAll())
+        driver_->Emit(id_, kError, TMQ_ERR_CLOSED, job->token);
 }
 
 void Core::Finished(const tmq_msg *msg)
 {
-    delete static_cast<Job *>(msg->user);
-    if (!waiting_.empty() && !closed_)
+    Reclaim(msg);   // freed here
+    if (!offline_.Empty() && !closed_)
         driver_->WantRetry(this);
 }
 
@@ -638,7 +665,7 @@ void Core::OnConnack(tmq_client *c, const tmq_packet *pkt)
     Core *k = Of(c);
     k->driver_->EmitProps(k->id_, kConnack, pkt->session_present, pkt->reason, PropsOf(pkt));
     // the offline queue goes out after what the engine resends
-    if (!k->waiting_.empty())
+    if (!k->offline_.Empty())
         k->driver_->WantRetry(k);
 }
 
@@ -697,6 +724,7 @@ void Core::OnState(tmq_client *c, tmq_state state)
 {
     Core *k = Of(c);
     uint32_t now = tmq_now_ms(), delay = 0;
+    k->ready_.store(state == TMQ_STATE_READY, std::memory_order_relaxed);
     if (state == TMQ_STATE_READY) {
         k->ready_since_ = now;
         k->was_ready_ = true;
@@ -761,7 +789,7 @@ void ClientWrap::CheckOpen(Napi::Env env, const char *method) const
 void ClientWrap::Connect(const Napi::CallbackInfo &info)
 {
     CheckOpen(info.Env(), "connect");
-    driver_->Post(new Job(Job::kConnect, core_));
+    driver_->Post(NewJob(Job::kConnect, core_));
 }
 
 void ClientWrap::Publish(const Napi::CallbackInfo &info)
@@ -785,7 +813,7 @@ void ClientWrap::Publish(const Napi::CallbackInfo &info)
     size_t topic_len = topic_bytes ? info[0].As<Napi::Buffer<char>>().Length() : Utf8Length(env, info[0]);
     if (topic_len + payload.Length() + props.len > UINT32_MAX - 1)
         throw Napi::RangeError::New(env, "publish: payload is too large");
-    std::unique_ptr<Job> job(new Job(Job::kPublish, core_));
+    JobPtr job = NewJob(Job::kPublish, core_);
     job->token = token;
     job->qos = qos;
     job->retain = info[3].As<Napi::Boolean>().Value() ? 1 : 0;
@@ -797,6 +825,8 @@ void ClientWrap::Publish(const Napi::CallbackInfo &info)
     if (payload.Length())
         std::memcpy(job->data.get() + job->topic_len, payload.Data(), payload.Length());
     job->AttachProps(props.data, props.len);
+    if (!core_->Ready())
+        job->queued = core_->Offline().Admit(env, qos, core_->PublishSize(*job));   // throws when full
     if (store_ && (qos == 1 || qos == 2)) {
         // in the store before publish() returns; the engine's hooks record the rest
         tmq_fstore_msg m{};
@@ -806,13 +836,13 @@ void ClientWrap::Publish(const Napi::CallbackInfo &info)
         m.qos = qos;
         m.retain = job->retain;
         if (tmq_fstore_add(store_->fs, &m, &job->seq) != TMQ_OK)
-            throw StoreError(env, "publish", *store_);
+            throw StoreError(env, "publish", *store_);   // the job, and what Admit counted, go
     }
-    driver_->Post(job.release());
+    driver_->Post(std::move(job));
 }
 
 // The filters (and, for subscribe, options) and token of (un)subscribe.
-Job *ClientWrap::Filters(const Napi::CallbackInfo &info, Job::Kind kind, const char *m)
+JobPtr ClientWrap::Filters(const Napi::CallbackInfo &info, Job::Kind kind, const char *m)
 {
     Napi::Env env = info.Env();
     bool sub = kind == Job::kSubscribe;
@@ -829,7 +859,7 @@ Job *ClientWrap::Filters(const Napi::CallbackInfo &info, Job::Kind kind, const c
     int32_t token = Token(env, info[sub ? 2 : 1], m);
     Block props = Props(env, info[sub ? 3 : 2], m);
 
-    std::unique_ptr<Job> job(new Job(kind, core_));
+    JobPtr job = NewJob(kind, core_);
     job->token = token;
     job->subs.resize(n);
     std::vector<Napi::Value> strings(n);
@@ -855,7 +885,7 @@ Job *ClientWrap::Filters(const Napi::CallbackInfo &info, Job::Kind kind, const c
         off += len;
     }
     job->AttachProps(props.data, props.len);
-    return job.release();
+    return job;
 }
 
 void ClientWrap::Subscribe(const Napi::CallbackInfo &info)
@@ -873,23 +903,23 @@ void ClientWrap::Unsubscribe(const Napi::CallbackInfo &info)
 void ClientWrap::Ping(const Napi::CallbackInfo &info)
 {
     CheckOpen(info.Env(), "ping");
-    Job *job = new Job(Job::kPing, core_);
+    JobPtr job = NewJob(Job::kPing, core_);
     job->token = Token(info.Env(), info[0], "ping");
-    driver_->Post(job);
+    driver_->Post(std::move(job));
 }
 
 void ClientWrap::Cancel(const Napi::CallbackInfo &info)
 {
     CheckOpen(info.Env(), "cancel");
-    Job *job = new Job(Job::kCancel, core_);
+    JobPtr job = NewJob(Job::kCancel, core_);
     job->token = Token(info.Env(), info[0], "cancel");
-    driver_->Post(job);
+    driver_->Post(std::move(job));
 }
 
 void ClientWrap::Disconnect(const Napi::CallbackInfo &info)
 {
     CheckOpen(info.Env(), "disconnect");
-    driver_->Post(new Job(Job::kDisconnect, core_));
+    driver_->Post(NewJob(Job::kDisconnect, core_));
 }
 
 void ClientWrap::CloseClient(const Napi::CallbackInfo &)
@@ -897,7 +927,7 @@ void ClientWrap::CloseClient(const Napi::CallbackInfo &)
     if (closed_ || driver_->IsShutDown())
         return;
     closed_ = true;
-    driver_->Post(new Job(Job::kClose, core_));
+    driver_->Post(NewJob(Job::kClose, core_));
 }
 
 void ClientWrap::RefClient(const Napi::CallbackInfo &)
