@@ -9,6 +9,7 @@
 #include <random>
 #include <algorithm>
 #include <new>
+#include <optional>
 
 #include "events.h"
 #include "driver.h"
@@ -18,18 +19,6 @@ extern "C" {
 }
 
 namespace tmq_node {
-
-namespace {
-
-// Caller memory of every client (native/README.md, "Sizing the memory").
-constexpr uint16_t kMsgSlots = 1024;        // operations from submission to their final event
-constexpr uint16_t kQos2Ids = 65535;        // incoming QoS 2 ids: every packet id, so no server can overrun it
-constexpr uint16_t kAssignedId = 1024;      // 5.0: room for a server-assigned client id
-// MQTT's largest packet: a 268,435,455-byte remaining length and its 5-byte header.
-constexpr uint32_t kMaxPacket = 268435460;
-// The receive buffer kept with the client; a larger packet (up to
-// maxPacketSize) gets a heap buffer of its own for as long as it is handled.
-constexpr uint32_t kRxBuffer = 64 * 1024;
 
 // ---- reading options ------------------------------------------------------
 
@@ -68,12 +57,11 @@ public:
         return s;
     }
 
-    bool OptText(const char *name, std::string *out) const
+    std::optional<std::string> OptText(const char *name) const
     {
         if (!Has(name))
-            return false;
-        *out = Text(name);
-        return true;
+            return std::nullopt;
+        return Text(name);
     }
 
     bool OptString(const char *name, std::string *out) const
@@ -92,16 +80,19 @@ public:
         return v.As<Napi::Boolean>().Value();
     }
 
-    uint32_t Int(const char *name, uint32_t min, uint32_t max) const
+    // An integer that fits the engine's field (at most max). Ranges are
+    // lib/client.ts's (validated once, there); the engine refuses what it
+    // cannot use with its own error (Refused).
+    uint32_t Int(const char *name, uint32_t max) const
     {
         Napi::Value v = obj_.Get(name);
-        std::string range = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+        std::string range = "an integer from 0 to " + std::to_string(max);
         if (!v.IsNumber())
             Type(("must be " + range).c_str(), name);
         double d = v.As<Napi::Number>().DoubleValue();
         if (!std::isfinite(d) || std::trunc(d) != d)
             Type(("must be " + range).c_str(), name);
-        if (d < min || d > max)
+        if (d < 0 || d > max)
             throw Napi::RangeError::New(env_, "createClient: " + Path(name) + " must be " + range);
         return static_cast<uint32_t>(d);
     }
@@ -123,6 +114,8 @@ public:
         return true;
     }
 
+    Napi::Env Env() const { return env_; }
+
     std::string Path(const char *name) const { return *name ? path_ + "." + name : path_; }
 
     [[noreturn]] void Type(const char *what, const char *name) const
@@ -135,6 +128,18 @@ private:
     std::string path_;
     Napi::Object obj_;
 };
+
+namespace {
+
+// Caller memory of every client (native/README.md, "Sizing the memory").
+constexpr uint16_t kMsgSlots = 1024;        // operations from submission to their final event
+constexpr uint16_t kQos2Ids = 65535;        // incoming QoS 2 ids: every packet id, so no server can overrun it
+constexpr uint16_t kAssignedId = 1024;      // 5.0: room for a server-assigned client id
+// MQTT's largest packet: a 268,435,455-byte remaining length and its 5-byte header.
+constexpr uint32_t kMaxPacket = 268435460;
+// The receive buffer kept with the client; a larger packet (up to
+// maxPacketSize) gets a heap buffer of its own for as long as it is handled.
+constexpr uint32_t kRxBuffer = 64 * 1024;
 
 // An Error for options the engine or the TLS port refuses, with the engine's
 // code name as `code`.
@@ -260,115 +265,135 @@ std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Driver *d
 {
     OptionReader r(env, options, "options");
     std::unique_ptr<Core> k(new Core(driver, id));
-    tmq_client_config &cfg = k->cfg_;
-    tmq_connect &conn = cfg.connect;
+    k->ReadConnect(r);
+    int32_t restore_token = k->ReadStore(env, r);
+    // memory is bounded here (what the block below must hold); TLS options
+    // are read before anything is allocated for them
+    uint32_t max_packet = r.Int("maxPacketSize", kMaxPacket);
+    uint32_t send_buffer = r.Int("sendBufferSize", kMaxPacket);
+    std::optional<TlsOptions> tls = ReadTls(r);
+    tmq_client_mem mem = k->LayOut(max_packet, send_buffer);
+    if (tls)
+        k->StartTls(env, *tls);
+    int rc = tmq_client_init(&k->client_, &k->cfg_, &kEvents, &mem, &k->Io()->base);
+    if (rc != TMQ_OK)
+        Refused(env, "options refused", rc);
+    k->client_.user = k.get();
+    if (k->store_)
+        k->Restore(env, restore_token);
+    return k;
+}
 
-    k->host_ = r.Text("host");
-    cfg.port = static_cast<uint16_t>(r.Int("port", 1, 65535));
-    cfg.version = static_cast<uint8_t>(r.Int("protocolVersion", 3, 5));
-    k->client_id_ = r.String("clientId");
+void Core::ReadConnect(const OptionReader &r)
+{
+    tmq_connect &conn = cfg_.connect;
+    host_ = r.Text("host");
+    cfg_.host = host_.c_str();
+    cfg_.port = static_cast<uint16_t>(r.Int("port", UINT16_MAX));
+    cfg_.version = static_cast<uint8_t>(r.Int("protocolVersion", UINT8_MAX));
+    client_id_ = r.String("clientId");
+    conn.client_id = Bin(client_id_);   // views into the core's own copies
     conn.clean = r.Bool("clean") ? 1 : 0;
-    conn.keepalive = static_cast<uint16_t>(r.Int("keepalive", 0, 65535));
-    bool has_username = r.OptString("username", &k->username_);
-    bool has_password = r.OptBytes("password", &k->password_);
-    bool has_will = r.Has("will");
-    if (has_will) {
-        OptionReader w(env, r.Get("will"), "options.will");
-        k->will_topic_ = w.String("topic");
-        k->will_payload_ = w.Bytes("payload");
-        conn.will_qos = static_cast<uint8_t>(w.Int("qos", 0, 2));
+    conn.keepalive = static_cast<uint16_t>(r.Int("keepalive", UINT16_MAX));
+    if (r.OptString("username", &username_))
+        conn.username = Bin(username_);   // data() is never NULL: presence is the pointer
+    if (r.OptBytes("password", &password_))
+        conn.password = Bin(password_);
+    if (r.Has("will")) {
+        OptionReader w(r.Env(), r.Get("will"), "options.will");
+        will_topic_ = w.String("topic");
+        will_payload_ = w.Bytes("payload");
+        conn.will_topic = Bin(will_topic_);
+        conn.will_payload = Bin(will_payload_);
+        conn.will_qos = static_cast<uint8_t>(w.Int("qos", UINT8_MAX));
         conn.will_retain = w.Bool("retain") ? 1 : 0;
-        if (w.OptBytes("properties", &k->will_props_))
-            conn.will_props.raw = Bin(k->will_props_);
+        if (w.OptBytes("properties", &will_props_))
+            conn.will_props.raw = Bin(will_props_);
     }
-    if (r.OptBytes("properties", &k->connect_props_))
-        cfg.connect_props.raw = Bin(k->connect_props_);
-    cfg.connect_timeout_ms = r.Int("connectTimeout", 0, UINT32_MAX);
-    cfg.max_inflight = static_cast<uint16_t>(r.Int("maxInflight", 0, 65535));
+    if (r.OptBytes("properties", &connect_props_))
+        cfg_.connect_props.raw = Bin(connect_props_);
+    cfg_.connect_timeout_ms = r.Int("connectTimeout", UINT32_MAX);
+    cfg_.max_inflight = static_cast<uint16_t>(r.Int("maxInflight", UINT16_MAX));
     // reconnect: the first delay's ceiling (0: none), then backoff with jitter
-    cfg.reconnect_delay_ms = r.Int("reconnectPeriod", 0, UINT32_MAX);
-    k->backoff_.base_ms = cfg.reconnect_delay_ms;
-    k->backoff_.max_ms = std::max(r.Int("reconnectMaxPeriod", 0, UINT32_MAX), cfg.reconnect_delay_ms);
-    k->backoff_.factor = static_cast<uint16_t>(r.Int("reconnectFactor", 1, 100));
-    k->backoff_.seed = std::random_device{}() | 1u;
-    k->stable_ms_ = r.Int("reconnectResetAfter", 0, UINT32_MAX);
-    // options.store: a NativeStore no other client uses
-    int32_t restore_token = 0;
-    if (r.Has("store")) {
-        std::shared_ptr<StoreHandle> store = StoreWrap::Of(r.Get("store"));
-        if (!store)
-            r.Type("must be a NativeStore", "store");
-        if (!store->fs)
-            Refused(env, "options.store " + store->path + " is closed", TMQ_ERR_CLOSED);
-        if (store->in_use.exchange(true))
-            Refused(env, "options.store " + store->path + " is in use by another client", TMQ_ERR_STATE);
-        k->store_ = std::move(store);
-        restore_token = static_cast<int32_t>(r.Int("restoreToken", 1, INT32_MAX));
-    }
+    cfg_.reconnect_delay_ms = r.Int("reconnectPeriod", UINT32_MAX);
+    backoff_.base_ms = cfg_.reconnect_delay_ms;
+    backoff_.max_ms = std::max(r.Int("reconnectMaxPeriod", UINT32_MAX), cfg_.reconnect_delay_ms);
+    backoff_.factor = static_cast<uint16_t>(r.Int("reconnectFactor", UINT16_MAX));
+    backoff_.seed = std::random_device{}() | 1u;
+    stable_ms_ = r.Int("reconnectResetAfter", UINT32_MAX);
     // the offline queue's bounds (none unless given)
     OfflineQueue::Bounds bounds;
     if (r.Has("queueLimit"))
-        bounds.count = r.Int("queueLimit", 0, UINT32_MAX);
+        bounds.count = r.Int("queueLimit", UINT32_MAX);
     if (r.Has("queueByteLimit"))
-        bounds.bytes = r.Int("queueByteLimit", 0, UINT32_MAX);
+        bounds.bytes = r.Int("queueByteLimit", UINT32_MAX);
     if (r.Has("queueQoSZero"))
         bounds.qos0 = r.Bool("queueQoSZero");
-    k->offline_.SetBounds(bounds);
-    uint32_t max_packet = r.Int("maxPacketSize", 16, kMaxPacket);
-    uint32_t send_buffer = r.Int("sendBufferSize", 64, kMaxPacket);
+    offline_.SetBounds(bounds);
+}
 
-    // TLS options are read before anything is allocated for them
-    bool tls = r.Has("tls");
-    std::string ca, cert, key, passphrase, servername;
-    bool has_ca = false, has_cert = false, has_key = false, has_pass = false, has_name = false;
-    bool verify = true;
-    std::vector<std::string> alpn;
-    if (tls) {
-        OptionReader t(env, r.Get("tls"), "options.tls");
-        has_ca = t.OptText("ca", &ca);
-        has_cert = t.OptText("cert", &cert);
-        has_key = t.OptText("key", &key);
-        has_pass = t.OptText("passphrase", &passphrase);
-        has_name = t.OptText("servername", &servername);
-        verify = t.Bool("rejectUnauthorized");
-        if (t.Has("alpn")) {
-            Napi::Value v = t.Get("alpn");
-            if (!v.IsArray())
+int32_t Core::ReadStore(Napi::Env env, const OptionReader &r)
+{
+    // options.store: a NativeStore no other client uses
+    if (!r.Has("store"))
+        return 0;
+    std::shared_ptr<StoreHandle> store = StoreWrap::Of(r.Get("store"));
+    if (!store)
+        r.Type("must be a NativeStore", "store");
+    if (!store->fs)
+        Refused(env, "options.store " + store->path + " is closed", TMQ_ERR_CLOSED);
+    if (store->in_use.exchange(true))
+        Refused(env, "options.store " + store->path + " is in use by another client", TMQ_ERR_STATE);
+    store_ = std::move(store);
+    // tokens are positive (0 means none in an event)
+    int32_t token = static_cast<int32_t>(r.Int("restoreToken", INT32_MAX));
+    if (token == 0)
+        throw Napi::RangeError::New(env, "createClient: options.restoreToken must be an integer from 1 to " +
+                                             std::to_string(INT32_MAX));
+    return token;
+}
+
+std::optional<Core::TlsOptions> Core::ReadTls(const OptionReader &r)
+{
+    if (!r.Has("tls"))
+        return std::nullopt;
+    OptionReader t(r.Env(), r.Get("tls"), "options.tls");
+    TlsOptions o;
+    o.ca = t.OptText("ca");
+    o.cert = t.OptText("cert");
+    o.key = t.OptText("key");
+    o.passphrase = t.OptText("passphrase");
+    o.servername = t.OptText("servername");
+    o.verify = t.Bool("rejectUnauthorized");
+    if (t.Has("alpn")) {
+        Napi::Value v = t.Get("alpn");
+        if (!v.IsArray())
+            t.Type("must be an array of strings", "alpn");
+        Napi::Array a = v.As<Napi::Array>();
+        for (uint32_t i = 0; i < a.Length(); i++) {
+            Napi::Value s = a.Get(i);
+            if (!s.IsString())
                 t.Type("must be an array of strings", "alpn");
-            Napi::Array a = v.As<Napi::Array>();
-            for (uint32_t i = 0; i < a.Length(); i++) {
-                Napi::Value s = a.Get(i);
-                if (!s.IsString())
-                    t.Type("must be an array of strings", "alpn");
-                alpn.push_back(s.As<Napi::String>().Utf8Value());
-                if (alpn.back().find('\0') != std::string::npos)
-                    t.Type("must not contain NUL characters", "alpn");
-            }
+            o.alpn.push_back(s.As<Napi::String>().Utf8Value());
+            if (o.alpn.back().find('\0') != std::string::npos)
+                t.Type("must not contain NUL characters", "alpn");
         }
     }
+    return o;
+}
 
-    // what CONNECT carries: views into the core's own copies
-    cfg.host = k->host_.c_str();
-    conn.client_id = Bin(k->client_id_);
-    if (has_username)
-        conn.username = Bin(k->username_);   // data() is never NULL: presence is the pointer
-    if (has_password)
-        conn.password = Bin(k->password_);
-    if (has_will) {
-        conn.will_topic = Bin(k->will_topic_);
-        conn.will_payload = Bin(k->will_payload_);
-    }
-
-    // memory: one block, never zeroed (the engine clears a slot when it takes
-    // it and reads only the ids and bytes it stored), so it is mapped by
-    // itself and only the pages used are committed. tx comes first, sharing
-    // its first page with the block's header: an idle client commits two
-    // pages, that one (its CONNECT) and the first of rx (its CONNACK).
+// One block, never zeroed (the engine clears a slot when it takes it and
+// reads only the ids and bytes it stored), so it is mapped by itself and only
+// the pages used are committed. tx comes first, sharing its first page with
+// the block's header: an idle client commits two pages, that one (its
+// CONNECT) and the first of rx (its CONNACK).
+tmq_client_mem Core::LayOut(uint32_t max_packet, uint32_t send_buffer)
+{
     const uint32_t rx_cap = std::min(max_packet, kRxBuffer);
     const size_t rx_at = send_buffer, msgs_at = (rx_at + rx_cap + 7) & ~size_t(7);
     const size_t qos2_at = msgs_at + sizeof(tmq_msg) * kMsgSlots, assigned_at = qos2_at + sizeof(uint16_t) * kQos2Ids;
-    k->memory_.reset(new uint8_t[assigned_at + kAssignedId]);
-    uint8_t *base = k->memory_.get();
+    memory_.reset(new uint8_t[assigned_at + kAssignedId]);
+    uint8_t *base = memory_.get();
     tmq_client_mem mem{};
     mem.tx = base;
     mem.tx_cap = send_buffer;
@@ -382,37 +407,32 @@ std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Driver *d
     mem.qos2_cap = kQos2Ids;
     mem.assigned_id = base + assigned_at;
     mem.assigned_cap = kAssignedId;
+    return mem;
+}
 
-    if (tls) {
-        std::vector<const char *> protocols;
-        for (const std::string &p : alpn)
-            protocols.push_back(p.c_str());
-        protocols.push_back(nullptr);
-        tmq_tls_options o{};
-        o.ca_pem = has_ca ? ca.c_str() : nullptr;
-        o.cert_pem = has_cert ? cert.c_str() : nullptr;
-        o.key_pem = has_key ? key.c_str() : nullptr;
-        o.key_password = has_pass ? passphrase.c_str() : nullptr;
-        o.server_name = has_name ? servername.c_str() : nullptr;
-        o.alpn = alpn.empty() ? nullptr : protocols.data();
-        o.verify = verify ? TMQ_TLS_VERIFY_REQUIRED : TMQ_TLS_VERIFY_NONE;
-        int rc = tmq_tls_init(&k->tls_, &k->tcp_.io, &o);
-        if (rc != TMQ_OK) {
-            char why[256];
-            tmq_tls_describe(&k->tls_, why, sizeof why);
-            tmq_tls_free(&k->tls_);
-            Refused(env, "options.tls refused", rc, why);
-        }
-        k->tls_on_ = true;
+void Core::StartTls(Napi::Env env, const TlsOptions &t)
+{
+    std::vector<const char *> protocols;
+    for (const std::string &p : t.alpn)
+        protocols.push_back(p.c_str());
+    protocols.push_back(nullptr);
+    auto text = [](const std::optional<std::string> &s) { return s ? s->c_str() : nullptr; };
+    tmq_tls_options o{};
+    o.ca_pem = text(t.ca);
+    o.cert_pem = text(t.cert);
+    o.key_pem = text(t.key);
+    o.key_password = text(t.passphrase);
+    o.server_name = text(t.servername);
+    o.alpn = t.alpn.empty() ? nullptr : protocols.data();
+    o.verify = t.verify ? TMQ_TLS_VERIFY_REQUIRED : TMQ_TLS_VERIFY_NONE;
+    int rc = tmq_tls_init(&tls_, &tcp_.io, &o);
+    if (rc != TMQ_OK) {
+        char why[256];
+        tmq_tls_describe(&tls_, why, sizeof why);
+        tmq_tls_free(&tls_);
+        Refused(env, "options.tls refused", rc, why);
     }
-
-    int rc = tmq_client_init(&k->client_, &k->cfg_, &kEvents, &mem, &k->Io()->base);
-    if (rc != TMQ_OK)
-        Refused(env, "options refused", rc);
-    k->client_.user = k.get();
-    if (k->store_)
-        k->Restore(env, restore_token);
-    return k;
+    tls_on_ = true;
 }
 
 namespace {

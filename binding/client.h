@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@ namespace tmq_node {
 
 class Driver;
 class Core;
+class OptionReader;   // client.cc
 
 // The engine side of a client. Created on the JS thread (createClient: all
 // option parsing, TLS set-up and tmq_client_init happen there, so errors
@@ -78,6 +80,20 @@ private:
     // holds (tokens from `token` on, in the store's order). Throws on a
     // store that cannot be read.
     void Restore(Napi::Env env, int32_t token);
+    // Creation, in this order: the CONNECT, timing, reconnect and offline
+    // queue options into cfg_ (views into the core's copies); the store
+    // (returns the first restored message's token); the TLS options (read
+    // before anything is allocated); the engine's memory; TLS started.
+    struct TlsOptions {
+        std::optional<std::string> ca, cert, key, passphrase, servername;
+        bool verify = true;
+        std::vector<std::string> alpn;
+    };
+    void ReadConnect(const OptionReader &r);
+    int32_t ReadStore(Napi::Env env, const OptionReader &r);
+    static std::optional<TlsOptions> ReadTls(const OptionReader &r);
+    tmq_client_mem LayOut(uint32_t max_packet, uint32_t send_buffer);
+    void StartTls(Napi::Env env, const TlsOptions &tls);
     void Submit(JobPtr job);
     bool TrySubmit(JobPtr &job);
     // The one hand-over of a job to the engine and back: when the engine
