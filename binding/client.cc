@@ -314,13 +314,14 @@ void Core::ReadConnect(const OptionReader &r)
         cfg_.connect_props.raw = Bin(connect_props_);
     cfg_.connect_timeout_ms = r.Int("connectTimeout", UINT32_MAX);
     cfg_.max_inflight = static_cast<uint16_t>(r.Int("maxInflight", UINT16_MAX));
-    // reconnect: the first delay's ceiling (0: none), then backoff with jitter
+    // reconnect: the first delay's ceiling (0: none), then the engine asks
+    // the policy (OnReconnectDelay) for each delay
     cfg_.reconnect_delay_ms = r.Int("reconnectPeriod", UINT32_MAX);
     backoff_.base_ms = cfg_.reconnect_delay_ms;
     backoff_.max_ms = std::max(r.Int("reconnectMaxPeriod", UINT32_MAX), cfg_.reconnect_delay_ms);
     backoff_.factor = static_cast<uint16_t>(r.Int("reconnectFactor", UINT16_MAX));
+    backoff_.stable_ms = r.Int("reconnectResetAfter", UINT32_MAX);
     backoff_.seed = std::random_device{}() | 1u;
-    stable_ms_ = r.Int("reconnectResetAfter", UINT32_MAX);
     // the offline queue's bounds (none unless given)
     OfflineQueue::Bounds bounds;
     if (r.Has("queueLimit"))
@@ -670,7 +671,7 @@ void Core::Finished(const tmq_msg *msg)
 
 const tmq_client_events Core::kEvents = {
     &Core::OnConnack, &Core::OnMessage, &Core::OnSent, &Core::OnSuback, &Core::OnUnsuback,
-    &Core::OnPong,    &Core::OnDisconnect, &Core::OnError, &Core::OnState,
+    &Core::OnPong,    &Core::OnDisconnect, &Core::OnError, &Core::OnState,   &Core::OnReconnectDelay,
 };
 
 uint8_t *Core::GrowRx(tmq_client *c, uint32_t size)
@@ -743,20 +744,14 @@ void Core::OnError(tmq_client *c, int err, const tmq_msg *msg)
 void Core::OnState(tmq_client *c, tmq_state state)
 {
     Core *k = Of(c);
-    uint32_t now = tmq_now_ms(), delay = 0;
     k->ready_.store(state == TMQ_STATE_READY, std::memory_order_relaxed);
-    if (state == TMQ_STATE_READY) {
-        k->ready_since_ = now;
-        k->was_ready_ = true;
-    } else if (state == TMQ_STATE_WAITING_RECONNECT) {
-        // the engine reads the delay when it starts waiting, which is now
-        if (k->was_ready_ && now - k->ready_since_ >= k->stable_ms_)
-            tmq_backoff_reset(&k->backoff_);
-        k->was_ready_ = false;
-        delay = std::max<uint32_t>(tmq_backoff_next(&k->backoff_), 1);   // 0 would mean none
-        k->cfg_.reconnect_delay_ms = delay;
-    }
+    uint32_t delay = state == TMQ_STATE_WAITING_RECONNECT ? c->reconnect_ms : 0;
     k->driver_->Emit(k->id_, kState, state, static_cast<int32_t>(std::min<uint32_t>(delay, INT32_MAX)));
+}
+
+uint32_t Core::OnReconnectDelay(tmq_client *c, int was_ready, uint32_t lasted_ms)
+{
+    return tmq_backoff_after(&Of(c)->backoff_, was_ready, lasted_ms);
 }
 
 // ---- ClientWrap (JS thread) ---------------------------------------------------

@@ -111,6 +111,8 @@ private:
     static void OnDisconnect(tmq_client *c, int err, const tmq_packet *pkt);
     static void OnError(tmq_client *c, int err, const tmq_msg *msg);
     static void OnState(tmq_client *c, tmq_state state);
+    // The reconnect policy the engine asks (tinymqtt/backoff.h).
+    static uint32_t OnReconnectDelay(tmq_client *c, int was_ready, uint32_t lasted_ms);
     // tmq_client_mem.rx_grow: a heap buffer for one packet larger than rx
     // (size 0: the engine is done with it)
     static uint8_t *GrowRx(tmq_client *c, uint32_t size);
@@ -127,11 +129,9 @@ private:
     bool added_ = false;
     bool closed_ = false;
     tmq_client_config cfg_{};
-    // reconnect delays: backoff with jitter, reset after a connection that
-    // lasted stable_ms_ (OnState sets cfg_.reconnect_delay_ms)
+    // the reconnect policy: backoff with jitter, starting over after a
+    // connection that lasted backoff_.stable_ms (OnReconnectDelay)
     tmq_backoff backoff_{};
-    uint32_t stable_ms_ = 0, ready_since_ = 0;
-    bool was_ready_ = false;
     // what cfg_ points into
     std::string host_, client_id_, username_, password_, will_topic_, will_payload_;
     std::string connect_props_, will_props_;
