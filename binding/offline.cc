@@ -36,15 +36,6 @@ uint32_t OfflineQueue::Admit(Napi::Env env, uint8_t qos, uint32_t packet)
     return static_cast<uint32_t>(std::min<uint64_t>(entry, UINT32_MAX));
 }
 
-void OfflineQueue::Release(Job &job)
-{
-    if (!job.queued)
-        return;
-    count_.fetch_sub(1, std::memory_order_relaxed);
-    bytes_.fetch_sub(job.queued, std::memory_order_relaxed);
-    job.queued = 0;
-}
-
 JobPtr OfflineQueue::Withdraw(int32_t token)
 {
     auto it = std::find_if(jobs_.begin(), jobs_.end(), [&](const JobPtr &j) { return j->token == token; });

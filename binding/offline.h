@@ -50,8 +50,16 @@ public:
 
     // ---- either thread ----
     // The job leaves the binding (the engine took it, or it was refused,
-    // withdrawn or closed): what Admit counted for it goes.
-    void Release(Job &job);
+    // withdrawn or closed): what Admit counted for it goes. Inline: every
+    // publish passes here, and while connected it counts nothing.
+    void Release(Job &job)
+    {
+        if (!job.queued)
+            return;
+        count_.fetch_sub(1, std::memory_order_relaxed);
+        bytes_.fetch_sub(job.queued, std::memory_order_relaxed);
+        job.queued = 0;
+    }
 
 private:
     Bounds bounds_;
