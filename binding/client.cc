@@ -9,6 +9,7 @@
 #include <random>
 #include <algorithm>
 #include <new>
+#include <optional>
 
 #include "events.h"
 #include "driver.h"
@@ -18,16 +19,6 @@ extern "C" {
 }
 
 namespace tmq_node {
-
-namespace {
-
-// Caller memory of every client (native/README.md, "Sizing the memory").
-constexpr uint16_t kMsgSlots = 1024;        // operations from submission to their final event
-constexpr uint16_t kQos2Ids = 65535;        // incoming QoS 2 ids: every packet id, so no server can overrun it
-constexpr uint16_t kAssignedId = 1024;      // 5.0: room for a server-assigned client id
-// The receive buffer kept with the client; a larger packet (up to
-// maxPacketSize) gets a heap buffer of its own for as long as it is handled.
-constexpr uint32_t kRxBuffer = 64 * 1024;
 
 // ---- reading options ------------------------------------------------------
 
@@ -66,12 +57,11 @@ public:
         return s;
     }
 
-    bool OptText(const char *name, std::string *out) const
+    std::optional<std::string> OptText(const char *name) const
     {
         if (!Has(name))
-            return false;
-        *out = Text(name);
-        return true;
+            return std::nullopt;
+        return Text(name);
     }
 
     bool OptString(const char *name, std::string *out) const
@@ -90,16 +80,19 @@ public:
         return v.As<Napi::Boolean>().Value();
     }
 
-    uint32_t Int(const char *name, uint32_t min, uint32_t max) const
+    // An integer that fits the engine's field (at most max). Ranges are
+    // lib/client.ts's (validated once, there); the engine refuses what it
+    // cannot use with its own error (Refused).
+    uint32_t Int(const char *name, uint32_t max) const
     {
         Napi::Value v = obj_.Get(name);
-        std::string range = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+        std::string range = "an integer from 0 to " + std::to_string(max);
         if (!v.IsNumber())
             Type(("must be " + range).c_str(), name);
         double d = v.As<Napi::Number>().DoubleValue();
         if (!std::isfinite(d) || std::trunc(d) != d)
             Type(("must be " + range).c_str(), name);
-        if (d < min || d > max)
+        if (d < 0 || d > max)
             throw Napi::RangeError::New(env_, "createClient: " + Path(name) + " must be " + range);
         return static_cast<uint32_t>(d);
     }
@@ -121,6 +114,8 @@ public:
         return true;
     }
 
+    Napi::Env Env() const { return env_; }
+
     std::string Path(const char *name) const { return *name ? path_ + "." + name : path_; }
 
     [[noreturn]] void Type(const char *what, const char *name) const
@@ -133,6 +128,18 @@ private:
     std::string path_;
     Napi::Object obj_;
 };
+
+namespace {
+
+// Caller memory of every client (native/README.md, "Sizing the memory").
+constexpr uint16_t kMsgSlots = 1024;        // operations from submission to their final event
+constexpr uint16_t kQos2Ids = 65535;        // incoming QoS 2 ids: every packet id, so no server can overrun it
+constexpr uint16_t kAssignedId = 1024;      // 5.0: room for a server-assigned client id
+// MQTT's largest packet: a 268,435,455-byte remaining length and its 5-byte header.
+constexpr uint32_t kMaxPacket = 268435460;
+// The receive buffer kept with the client; a larger packet (up to
+// maxPacketSize) gets a heap buffer of its own for as long as it is handled.
+constexpr uint32_t kRxBuffer = 64 * 1024;
 
 // An Error for options the engine or the TLS port refuses, with the engine's
 // code name as `code`.
@@ -234,6 +241,8 @@ int32_t TokenOf(const tmq_msg *msg)
 
 Job::~Job()
 {
+    if (queued)
+        core->Offline().Release(*this);
     if (unwritten)
         core->Uncount(unwritten);
 }
@@ -264,108 +273,138 @@ std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Driver *d
 {
     OptionReader r(env, options, "options");
     std::unique_ptr<Core> k(new Core(driver, id));
-    tmq_client_config &cfg = k->cfg_;
-    tmq_connect &conn = cfg.connect;
+    k->ReadConnect(r);
+    int32_t restore_token = k->ReadStore(env, r);
+    // memory is bounded here (what the block below must hold); TLS options
+    // are read before anything is allocated for them
+    uint32_t max_packet = r.Int("maxPacketSize", kMaxPacket);
+    uint32_t send_buffer = r.Int("sendBufferSize", kMaxPacket);
+    std::optional<TlsOptions> tls = ReadTls(r);
+    tmq_client_mem mem = k->LayOut(max_packet, send_buffer);
+    if (tls)
+        k->StartTls(env, *tls);
+    int rc = tmq_client_init(&k->client_, &k->cfg_, &kEvents, &mem, &k->Io()->base);
+    if (rc != TMQ_OK)
+        Refused(env, "options refused", rc);
+    k->client_.user = k.get();
+    if (k->store_)
+        k->Restore(env, restore_token);
+    return k;
+}
 
-    k->host_ = r.Text("host");
-    cfg.port = static_cast<uint16_t>(r.Int("port", 1, 65535));
-    cfg.version = static_cast<uint8_t>(r.Int("protocolVersion", 3, 5));
-    k->client_id_ = r.String("clientId");
+void Core::ReadConnect(const OptionReader &r)
+{
+    tmq_connect &conn = cfg_.connect;
+    host_ = r.Text("host");
+    cfg_.host = host_.c_str();
+    cfg_.port = static_cast<uint16_t>(r.Int("port", UINT16_MAX));
+    cfg_.version = static_cast<uint8_t>(r.Int("protocolVersion", UINT8_MAX));
+    client_id_ = r.String("clientId");
+    conn.client_id = Bin(client_id_);   // views into the core's own copies
     conn.clean = r.Bool("clean") ? 1 : 0;
-    conn.keepalive = static_cast<uint16_t>(r.Int("keepalive", 0, 65535));
-    bool has_username = r.OptString("username", &k->username_);
-    bool has_password = r.OptBytes("password", &k->password_);
-    bool has_will = r.Has("will");
-    if (has_will) {
-        OptionReader w(env, r.Get("will"), "options.will");
-        k->will_topic_ = w.String("topic");
-        k->will_payload_ = w.Bytes("payload");
-        conn.will_qos = static_cast<uint8_t>(w.Int("qos", 0, 2));
+    conn.keepalive = static_cast<uint16_t>(r.Int("keepalive", UINT16_MAX));
+    if (r.OptString("username", &username_))
+        conn.username = Bin(username_);   // data() is never NULL: presence is the pointer
+    if (r.OptBytes("password", &password_))
+        conn.password = Bin(password_);
+    if (r.Has("will")) {
+        OptionReader w(r.Env(), r.Get("will"), "options.will");
+        will_topic_ = w.String("topic");
+        will_payload_ = w.Bytes("payload");
+        conn.will_topic = Bin(will_topic_);
+        conn.will_payload = Bin(will_payload_);
+        conn.will_qos = static_cast<uint8_t>(w.Int("qos", UINT8_MAX));
         conn.will_retain = w.Bool("retain") ? 1 : 0;
-        if (w.OptBytes("properties", &k->will_props_))
-            conn.will_props.raw = Bin(k->will_props_);
+        if (w.OptBytes("properties", &will_props_))
+            conn.will_props.raw = Bin(will_props_);
     }
-    if (r.OptBytes("properties", &k->connect_props_))
-        cfg.connect_props.raw = Bin(k->connect_props_);
-    cfg.connect_timeout_ms = r.Int("connectTimeout", 0, UINT32_MAX);
-    cfg.max_inflight = static_cast<uint16_t>(r.Int("maxInflight", 0, 65535));
-    // reconnect: the first delay's ceiling (0: none), then backoff with jitter
-    cfg.reconnect_delay_ms = r.Int("reconnectPeriod", 0, UINT32_MAX);
-    k->backoff_.base_ms = cfg.reconnect_delay_ms;
-    k->backoff_.max_ms = std::max(r.Int("reconnectMaxPeriod", 0, UINT32_MAX), cfg.reconnect_delay_ms);
-    k->backoff_.factor = static_cast<uint16_t>(r.Int("reconnectFactor", 1, 100));
-    k->backoff_.seed = std::random_device{}() | 1u;
-    k->stable_ms_ = r.Int("reconnectResetAfter", 0, UINT32_MAX);
-    // options.store: a NativeStore no other client uses
-    int32_t restore_token = 0;
-    if (r.Has("store")) {
-        std::shared_ptr<StoreHandle> store = StoreWrap::Of(r.Get("store"));
-        if (!store)
-            r.Type("must be a NativeStore", "store");
-        if (!store->fs)
-            Refused(env, "options.store " + store->path + " is closed", TMQ_ERR_CLOSED);
-        if (store->in_use.exchange(true))
-            Refused(env, "options.store " + store->path + " is in use by another client", TMQ_ERR_STATE);
-        k->store_ = std::move(store);
-        restore_token = static_cast<int32_t>(r.Int("restoreToken", 1, INT32_MAX));
-    }
+    if (r.OptBytes("properties", &connect_props_))
+        cfg_.connect_props.raw = Bin(connect_props_);
+    cfg_.connect_timeout_ms = r.Int("connectTimeout", UINT32_MAX);
+    cfg_.max_inflight = static_cast<uint16_t>(r.Int("maxInflight", UINT16_MAX));
+    // reconnect: the first delay's ceiling (0: none), then the engine asks
+    // the policy (OnReconnectDelay) for each delay
+    cfg_.reconnect_delay_ms = r.Int("reconnectPeriod", UINT32_MAX);
+    backoff_.base_ms = cfg_.reconnect_delay_ms;
+    backoff_.max_ms = std::max(r.Int("reconnectMaxPeriod", UINT32_MAX), cfg_.reconnect_delay_ms);
+    backoff_.factor = static_cast<uint16_t>(r.Int("reconnectFactor", UINT16_MAX));
+    backoff_.stable_ms = r.Int("reconnectResetAfter", UINT32_MAX);
+    backoff_.seed = std::random_device{}() | 1u;
+    // the offline queue's bounds (none unless given)
+    OfflineQueue::Bounds bounds;
+    if (r.Has("queueLimit"))
+        bounds.count = r.Int("queueLimit", UINT32_MAX);
+    if (r.Has("queueByteLimit"))
+        bounds.bytes = r.Int("queueByteLimit", UINT32_MAX);
+    if (r.Has("queueQoSZero"))
+        bounds.qos0 = r.Bool("queueQoSZero");
+    offline_.SetBounds(bounds);
     if (r.Has("coalesceReads"))
-        k->coalesce_reads_ = r.Bool("coalesceReads");
-    uint32_t max_packet = r.Int("maxPacketSize", 16, TMQ_MAX_PACKET);
-    uint32_t send_buffer = r.Int("sendBufferSize", 64, TMQ_MAX_PACKET);
+        coalesce_reads_ = r.Bool("coalesceReads");
+}
 
-    // TLS options are read before anything is allocated for them
-    bool tls = r.Has("tls");
-    std::string ca, cert, key, passphrase, servername;
-    bool has_ca = false, has_cert = false, has_key = false, has_pass = false, has_name = false;
-    bool verify = true;
-    std::vector<std::string> alpn;
-    if (tls) {
-        OptionReader t(env, r.Get("tls"), "options.tls");
-        has_ca = t.OptText("ca", &ca);
-        has_cert = t.OptText("cert", &cert);
-        has_key = t.OptText("key", &key);
-        has_pass = t.OptText("passphrase", &passphrase);
-        has_name = t.OptText("servername", &servername);
-        verify = t.Bool("rejectUnauthorized");
-        if (t.Has("alpn")) {
-            Napi::Value v = t.Get("alpn");
-            if (!v.IsArray())
+int32_t Core::ReadStore(Napi::Env env, const OptionReader &r)
+{
+    // options.store: a NativeStore no other client uses
+    if (!r.Has("store"))
+        return 0;
+    std::shared_ptr<StoreHandle> store = StoreWrap::Of(r.Get("store"));
+    if (!store)
+        r.Type("must be a NativeStore", "store");
+    if (!store->fs)
+        Refused(env, "options.store " + store->path + " is closed", TMQ_ERR_CLOSED);
+    if (store->in_use.exchange(true))
+        Refused(env, "options.store " + store->path + " is in use by another client", TMQ_ERR_STATE);
+    store_ = std::move(store);
+    // tokens are positive (0 means none in an event)
+    int32_t token = static_cast<int32_t>(r.Int("restoreToken", INT32_MAX));
+    if (token == 0)
+        throw Napi::RangeError::New(env, "createClient: options.restoreToken must be an integer from 1 to " +
+                                             std::to_string(INT32_MAX));
+    return token;
+}
+
+std::optional<Core::TlsOptions> Core::ReadTls(const OptionReader &r)
+{
+    if (!r.Has("tls"))
+        return std::nullopt;
+    OptionReader t(r.Env(), r.Get("tls"), "options.tls");
+    TlsOptions o;
+    o.ca = t.OptText("ca");
+    o.cert = t.OptText("cert");
+    o.key = t.OptText("key");
+    o.passphrase = t.OptText("passphrase");
+    o.servername = t.OptText("servername");
+    o.verify = t.Bool("rejectUnauthorized");
+    if (t.Has("alpn")) {
+        Napi::Value v = t.Get("alpn");
+        if (!v.IsArray())
+            t.Type("must be an array of strings", "alpn");
+        Napi::Array a = v.As<Napi::Array>();
+        for (uint32_t i = 0; i < a.Length(); i++) {
+            Napi::Value s = a.Get(i);
+            if (!s.IsString())
                 t.Type("must be an array of strings", "alpn");
-            Napi::Array a = v.As<Napi::Array>();
-            for (uint32_t i = 0; i < a.Length(); i++) {
-                Napi::Value s = a.Get(i);
-                if (!s.IsString())
-                    t.Type("must be an array of strings", "alpn");
-                alpn.push_back(s.As<Napi::String>().Utf8Value());
-                if (alpn.back().find('\0') != std::string::npos)
-                    t.Type("must not contain NUL characters", "alpn");
-            }
+            o.alpn.push_back(s.As<Napi::String>().Utf8Value());
+            if (o.alpn.back().find('\0') != std::string::npos)
+                t.Type("must not contain NUL characters", "alpn");
         }
     }
+    return o;
+}
 
-    // what CONNECT carries: views into the core's own copies
-    cfg.host = k->host_.c_str();
-    conn.client_id = Bin(k->client_id_);
-    if (has_username)
-        conn.username = Bin(k->username_);   // data() is never NULL: presence is the pointer
-    if (has_password)
-        conn.password = Bin(k->password_);
-    if (has_will) {
-        conn.will_topic = Bin(k->will_topic_);
-        conn.will_payload = Bin(k->will_payload_);
-    }
-
-    // memory: one block, never zeroed (the engine clears a slot when it takes
-    // it and reads only the ids and bytes it stored), so it is mapped by
-    // itself and only the pages used are committed. tx comes first, sharing
-    // its first page with the block's header: an idle client commits two
-    // pages, that one (its CONNECT) and the first of rx (its CONNACK).
+// One block, never zeroed (the engine clears a slot when it takes it and
+// reads only the ids and bytes it stored), so it is mapped by itself and only
+// the pages used are committed. tx comes first, sharing its first page with
+// the block's header: an idle client commits two pages, that one (its
+// CONNECT) and the first of rx (its CONNACK).
+tmq_client_mem Core::LayOut(uint32_t max_packet, uint32_t send_buffer)
+{
     const uint32_t rx_cap = std::min(max_packet, kRxBuffer);
     const size_t rx_at = send_buffer, msgs_at = (rx_at + rx_cap + 7) & ~size_t(7);
     const size_t qos2_at = msgs_at + sizeof(tmq_msg) * kMsgSlots, assigned_at = qos2_at + sizeof(uint16_t) * kQos2Ids;
-    k->memory_.reset(new uint8_t[assigned_at + kAssignedId]);
-    uint8_t *base = k->memory_.get();
+    memory_.reset(new uint8_t[assigned_at + kAssignedId]);
+    uint8_t *base = memory_.get();
     tmq_client_mem mem{};
     mem.tx = base;
     mem.tx_cap = send_buffer;
@@ -379,37 +418,32 @@ std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Driver *d
     mem.qos2_cap = kQos2Ids;
     mem.assigned_id = base + assigned_at;
     mem.assigned_cap = kAssignedId;
+    return mem;
+}
 
-    if (tls) {
-        std::vector<const char *> protocols;
-        for (const std::string &p : alpn)
-            protocols.push_back(p.c_str());
-        protocols.push_back(nullptr);
-        tmq_tls_options o{};
-        o.ca_pem = has_ca ? ca.c_str() : nullptr;
-        o.cert_pem = has_cert ? cert.c_str() : nullptr;
-        o.key_pem = has_key ? key.c_str() : nullptr;
-        o.key_password = has_pass ? passphrase.c_str() : nullptr;
-        o.server_name = has_name ? servername.c_str() : nullptr;
-        o.alpn = alpn.empty() ? nullptr : protocols.data();
-        o.verify = verify ? TMQ_TLS_VERIFY_REQUIRED : TMQ_TLS_VERIFY_NONE;
-        int rc = tmq_tls_init(&k->tls_, &k->tcp_.io, &o);
-        if (rc != TMQ_OK) {
-            char why[256];
-            tmq_tls_describe(&k->tls_, why, sizeof why);
-            tmq_tls_free(&k->tls_);
-            Refused(env, "options.tls refused", rc, why);
-        }
-        k->tls_on_ = true;
+void Core::StartTls(Napi::Env env, const TlsOptions &t)
+{
+    std::vector<const char *> protocols;
+    for (const std::string &p : t.alpn)
+        protocols.push_back(p.c_str());
+    protocols.push_back(nullptr);
+    auto text = [](const std::optional<std::string> &s) { return s ? s->c_str() : nullptr; };
+    tmq_tls_options o{};
+    o.ca_pem = text(t.ca);
+    o.cert_pem = text(t.cert);
+    o.key_pem = text(t.key);
+    o.key_password = text(t.passphrase);
+    o.server_name = text(t.servername);
+    o.alpn = t.alpn.empty() ? nullptr : protocols.data();
+    o.verify = t.verify ? TMQ_TLS_VERIFY_REQUIRED : TMQ_TLS_VERIFY_NONE;
+    int rc = tmq_tls_init(&tls_, &tcp_.io, &o);
+    if (rc != TMQ_OK) {
+        char why[256];
+        tmq_tls_describe(&tls_, why, sizeof why);
+        tmq_tls_free(&tls_);
+        Refused(env, "options.tls refused", rc, why);
     }
-
-    int rc = tmq_client_init(&k->client_, &k->cfg_, &kEvents, &mem, &k->Io()->base);
-    if (rc != TMQ_OK)
-        Refused(env, "options refused", rc);
-    k->client_.user = k.get();
-    if (k->store_)
-        k->Restore(env, restore_token);
-    return k;
+    tls_on_ = true;
 }
 
 namespace {
@@ -421,9 +455,9 @@ uint64_t SeqOf(const tmq_msg *msg)
 }
 
 // A publish job for a stored message: topic, payload, then properties.
-Job *StoredJob(Core *core, const tmq_fstore_msg &m, int32_t token)
+JobPtr StoredJob(Core *core, const tmq_fstore_msg &m, int32_t token)
 {
-    Job *job = new Job(Job::kPublish, core);
+    JobPtr job = NewJob(Job::kPublish, core);
     job->token = token;
     job->seq = m.seq;
     job->qos = m.qos;
@@ -449,32 +483,28 @@ void Core::Restore(Napi::Env env, int32_t token)
     tmq_client_set_store(&client_, &link_.base);
     // the messages, oldest first: those sent under an id before the others
     // (the engine gives the others new ids, which must not take theirs)
-    std::vector<std::pair<Job *, tmq_fstore_msg>> sent, unsent;
+    std::vector<std::pair<JobPtr, tmq_fstore_msg>> sent, unsent;
     uint32_t n = tmq_fstore_count(fs);
     for (uint32_t i = 0; i < n; i++) {
         tmq_fstore_msg m;
         uint8_t *buf = nullptr;
-        if (tmq_fstore_message(fs, i, &m, &buf) != TMQ_OK) {
-            for (auto &p : sent)
-                delete p.first;
-            for (auto &p : unsent)
-                delete p.first;
+        if (tmq_fstore_message(fs, i, &m, &buf) != TMQ_OK)
             throw StoreError(env, "createClient: options.store", *store_);
-        }
-        Job *job = StoredJob(this, m, token + static_cast<int32_t>(i));
+        JobPtr job = StoredJob(this, m, token + static_cast<int32_t>(i));
         std::free(buf);
-        (m.id ? sent : unsent).emplace_back(job, m);
+        (m.id ? sent : unsent).emplace_back(std::move(job), m);
     }
-    sent.insert(sent.end(), unsent.begin(), unsent.end());
+    for (auto &p : unsent)
+        sent.push_back(std::move(p));
     for (auto &p : sent) {
-        Job *job = p.first;
+        JobPtr &job = p.first;
         const uint8_t *data = reinterpret_cast<const uint8_t *>(job->data.get());
-        int32_t rc = !waiting_.empty() ? TMQ_ERR_QUEUE_FULL
+        int32_t rc = !offline_.Empty() ? TMQ_ERR_QUEUE_FULL
             : tmq_client_restore(&client_, tmq_bin{data, job->topic_len},
                                  tmq_bin{data + job->topic_len, job->data_len - job->topic_len}, job->qos, job->retain,
-                                 &job->props, job, p.second.id, p.second.released);
-        if (rc < 0)
-            waiting_.push_back(job);   // submitted (or refused with an Error event) after CONNACK
+                                 &job->props, job.get(), p.second.id, p.second.released);
+        if (!Lend(job, rc))
+            offline_.Push(std::move(job));   // submitted (or refused with an Error event) after CONNACK
     }
     std::vector<uint16_t> ids(65535);
     uint32_t held = tmq_fstore_incoming_ids(fs, ids.data());
@@ -502,7 +532,7 @@ int Core::Add()
     return rc;
 }
 
-void Core::Handle(Job *job)
+void Core::Handle(JobPtr job)
 {
     switch (job->kind) {
     case Job::kConnect: {
@@ -513,94 +543,114 @@ void Core::Handle(Job *job)
         int rc = closed_ ? TMQ_ERR_CLOSED : tmq_client_connect(&client_, tmq_now_ms());
         if (rc != TMQ_OK && rc != TMQ_ERR_STATE)
             driver_->Emit(id_, kDisconnect, rc, 0);
-        delete job;
         break;
     }
     case Job::kPing: {
         int rc = closed_ ? TMQ_ERR_CLOSED : tmq_client_ping(&client_, tmq_now_ms());
         if (rc != TMQ_OK)
             driver_->Emit(id_, kError, rc, job->token);
-        delete job;
         break;
     }
-    case Job::kCancel: {
+    case Job::kCancel:
         // withdrawn only while it still waits here; no event follows
-        auto it = std::find_if(waiting_.begin(), waiting_.end(), [&](Job *j) { return j->token == job->token; });
-        if (it != waiting_.end()) {
-            if ((*it)->seq)
-                tmq_fstore_done(store_->fs, (*it)->seq);   // never sent, and not after a restart either
-            delete *it;
-            waiting_.erase(it);
+        if (JobPtr gone = offline_.Withdraw(job->token)) {
+            if (gone->seq)
+                tmq_fstore_done(store_->fs, gone->seq);   // never sent, and not after a restart either
         }
-        delete job;
         break;
-    }
     case Job::kDisconnect:
         if (!closed_)
             tmq_client_disconnect(&client_, 0, tmq_now_ms());   // TMQ_ERR_STATE: already down
-        delete job;
         break;
     case Job::kPublish:
     case Job::kSubscribe:
     case Job::kUnsubscribe:
-        if (closed_) {
+        if (closed_)
             driver_->Emit(id_, kError, TMQ_ERR_CLOSED, job->token);
-            delete job;
-        } else {
-            Submit(job);
-        }
+        else
+            Submit(std::move(job));
         break;
     default:
-        delete job;
+        break;
     }
     // what the job queued is written in this round, not after another poll
     if (added_ && !closed_)
         driver_->Kick(this);
 }
 
-void Core::Submit(Job *job)
+void Core::Submit(JobPtr job)
 {
     // while not connected operations wait here, where a cancel can still
     // reach them; once anything waits, everything after it waits too
-    if (!waiting_.empty() || tmq_client_state(&client_) != TMQ_STATE_READY || !TrySubmit(job))
-        waiting_.push_back(job);
+    if (!offline_.Empty() || tmq_client_state(&client_) != TMQ_STATE_READY || !TrySubmit(job))
+        offline_.Push(std::move(job));
 }
 
 // Hands the job to the engine. Returns false (the job still ours) when the
 // message ring is full; otherwise the job is the engine's, or was refused
 // with an Error event and freed.
-bool Core::TrySubmit(Job *job)
+bool Core::TrySubmit(JobPtr &job)
 {
     int32_t rc;
     if (job->kind == Job::kPublish) {
         const uint8_t *p = reinterpret_cast<const uint8_t *>(job->data.get());
         tmq_bin topic{p, job->topic_len};
         tmq_bin payload{p + job->topic_len, job->data_len - job->topic_len};
-        rc = tmq_client_publish(&client_, topic, payload, job->qos, job->retain, &job->props, job);
+        rc = tmq_client_publish(&client_, topic, payload, job->qos, job->retain, &job->props, job.get());
     } else if (job->subs.size() > 0xFFFFu) {
         rc = TMQ_ERR_TOO_LARGE;
     } else {
         uint16_t n = static_cast<uint16_t>(job->subs.size());
-        rc = job->kind == Job::kSubscribe ? tmq_client_subscribe(&client_, job->subs.data(), n, &job->props, job)
-                                          : tmq_client_unsubscribe(&client_, job->subs.data(), n, &job->props, job);
+        rc = job->kind == Job::kSubscribe ? tmq_client_subscribe(&client_, job->subs.data(), n, &job->props, job.get())
+                                          : tmq_client_unsubscribe(&client_, job->subs.data(), n, &job->props, job.get());
     }
     if (rc == TMQ_ERR_QUEUE_FULL)
         return false;
-    if (rc < 0) {
-        if (job->seq)
-            tmq_fstore_done(store_->fs, job->seq);   // refused for good: not sent after a restart either
-        driver_->Emit(id_, kError, rc, job->token);
-        delete job;
-    }
+    offline_.Release(*job);
+    if (Lend(job, rc))
+        return true;
+    if (job->seq)
+        tmq_fstore_done(store_->fs, job->seq);   // refused for good: not sent after a restart either
+    driver_->Emit(id_, kError, rc, job->token);
+    job.reset();
     return true;
+}
+
+bool Core::Lend(JobPtr &job, int32_t rc)
+{
+    if (rc < 0)
+        return false;
+    (void)job.release();   // the engine's tmq_msg.user now
+    return true;
+}
+
+JobPtr Core::Reclaim(const tmq_msg *msg)
+{
+    return JobPtr(static_cast<Job *>(msg->user));
+}
+
+uint32_t Core::PublishSize(const Job &job) const
+{
+    tmq_packet pkt{};
+    pkt.type = TMQ_PUBLISH;
+    pkt.version = cfg_.version;
+    pkt.id = job.qos ? 1 : 0;
+    const uint8_t *p = reinterpret_cast<const uint8_t *>(job.data.get());
+    pkt.u.publish.topic = tmq_bin{p, job.topic_len};
+    pkt.u.publish.payload = tmq_bin{p + job.topic_len, job.data_len - job.topic_len};
+    pkt.u.publish.qos = job.qos;
+    pkt.u.publish.retain = job.retain;
+    pkt.props = job.props;
+    int32_t size = tmq_encode(nullptr, 0, &pkt);
+    return size < 0 ? 0 : static_cast<uint32_t>(size);
 }
 
 void Core::RetryWaiting()
 {
-    while (!closed_ && !waiting_.empty() && tmq_client_state(&client_) == TMQ_STATE_READY) {
-        if (!TrySubmit(waiting_.front()))
+    while (!closed_ && !offline_.Empty() && tmq_client_state(&client_) == TMQ_STATE_READY) {
+        if (!TrySubmit(offline_.Front()))
             return;
-        waiting_.pop_front();
+        offline_.PopFront();
     }
 }
 
@@ -616,18 +666,14 @@ void Core::Close()
     added_ = false;
     Io()->base.ops->close(&Io()->base);   // TLS closes the TCP connection under it
     tmq_client_abandon(&client_);         // Error TMQ_ERR_CLOSED for each, in order
-    while (!waiting_.empty()) {
-        Job *j = waiting_.front();
-        waiting_.pop_front();
-        driver_->Emit(id_, kError, TMQ_ERR_CLOSED, j->token);
-        delete j;
-    }
+    for (const JobPtr &job : offline_.TakeAll())
+        driver_->Emit(id_, kError, TMQ_ERR_CLOSED, job->token);
 }
 
 void Core::Finished(const tmq_msg *msg)
 {
-    delete static_cast<Job *>(msg->user);
-    if (!waiting_.empty() && !closed_)
+    Reclaim(msg);   // freed here
+    if (!offline_.Empty() && !closed_)
         driver_->WantRetry(this);
 }
 
@@ -635,7 +681,7 @@ void Core::Finished(const tmq_msg *msg)
 
 const tmq_client_events Core::kEvents = {
     &Core::OnConnack, &Core::OnMessage, &Core::OnSent, &Core::OnSuback, &Core::OnUnsuback,
-    &Core::OnPong,    &Core::OnDisconnect, &Core::OnError, &Core::OnState,
+    &Core::OnPong,    &Core::OnDisconnect, &Core::OnError, &Core::OnState,   &Core::OnReconnectDelay,
 };
 
 uint8_t *Core::GrowRx(tmq_client *c, uint32_t size)
@@ -650,7 +696,7 @@ void Core::OnConnack(tmq_client *c, const tmq_packet *pkt)
     Core *k = Of(c);
     k->driver_->EmitProps(k->id_, kConnack, pkt->session_present, pkt->reason, PropsOf(pkt));
     // the offline queue goes out after what the engine resends
-    if (!k->waiting_.empty())
+    if (!k->offline_.Empty())
         k->driver_->WantRetry(k);
 }
 
@@ -710,19 +756,14 @@ void Core::OnError(tmq_client *c, int err, const tmq_msg *msg)
 void Core::OnState(tmq_client *c, tmq_state state)
 {
     Core *k = Of(c);
-    uint32_t now = tmq_now_ms(), delay = 0;
-    if (state == TMQ_STATE_READY) {
-        k->ready_since_ = now;
-        k->was_ready_ = true;
-    } else if (state == TMQ_STATE_WAITING_RECONNECT) {
-        // the engine reads the delay when it starts waiting, which is now
-        if (k->was_ready_ && now - k->ready_since_ >= k->stable_ms_)
-            tmq_backoff_reset(&k->backoff_);
-        k->was_ready_ = false;
-        delay = std::max<uint32_t>(tmq_backoff_next(&k->backoff_), 1);   // 0 would mean none
-        k->cfg_.reconnect_delay_ms = delay;
-    }
+    k->ready_.store(state == TMQ_STATE_READY, std::memory_order_relaxed);
+    uint32_t delay = state == TMQ_STATE_WAITING_RECONNECT ? c->reconnect_ms : 0;
     k->driver_->Emit(k->id_, kState, state, static_cast<int32_t>(std::min<uint32_t>(delay, INT32_MAX)));
+}
+
+uint32_t Core::OnReconnectDelay(tmq_client *c, int was_ready, uint32_t lasted_ms)
+{
+    return tmq_backoff_after(&Of(c)->backoff_, was_ready, lasted_ms);
 }
 
 // ---- ClientWrap (JS thread) ---------------------------------------------------
@@ -775,7 +816,7 @@ void ClientWrap::CheckOpen(Napi::Env env, const char *method) const
 void ClientWrap::Connect(const Napi::CallbackInfo &info)
 {
     CheckOpen(info.Env(), "connect");
-    driver_->Post(new Job(Job::kConnect, core_));
+    driver_->Post(NewJob(Job::kConnect, core_));
 }
 
 Napi::Value ClientWrap::Publish(const Napi::CallbackInfo &info)
@@ -799,7 +840,7 @@ Napi::Value ClientWrap::Publish(const Napi::CallbackInfo &info)
     size_t topic_len = topic_bytes ? info[0].As<Napi::Buffer<char>>().Length() : Utf8Length(env, info[0]);
     if (topic_len + payload.Length() + props.len > UINT32_MAX - 1)
         throw Napi::RangeError::New(env, "publish: payload is too large");
-    std::unique_ptr<Job> job(new Job(Job::kPublish, core_));
+    JobPtr job = NewJob(Job::kPublish, core_);
     job->token = token;
     job->qos = qos;
     job->retain = info[3].As<Napi::Boolean>().Value() ? 1 : 0;
@@ -811,6 +852,8 @@ Napi::Value ClientWrap::Publish(const Napi::CallbackInfo &info)
     if (payload.Length())
         std::memcpy(job->data.get() + job->topic_len, payload.Data(), payload.Length());
     job->AttachProps(props.data, props.len);
+    if (!core_->Ready())
+        job->queued = core_->Offline().Admit(env, qos, core_->PublishSize(*job));   // throws when full
     if (store_ && (qos == 1 || qos == 2)) {
         // in the store before publish() returns; the engine's hooks record the rest
         tmq_fstore_msg m{};
@@ -820,17 +863,17 @@ Napi::Value ClientWrap::Publish(const Napi::CallbackInfo &info)
         m.qos = qos;
         m.retain = job->retain;
         if (tmq_fstore_add(store_->fs, &m, &job->seq) != TMQ_OK)
-            throw StoreError(env, "publish", *store_);
+            throw StoreError(env, "publish", *store_);   // the job, and what Admit counted, go
     }
     if (qos == 0)
         core_->CountUnwritten(job.get());
-    driver_->Post(job.release());
+    driver_->Post(std::move(job));
     // read after Post: the inline driver may have written it already
     return Napi::Number::New(env, static_cast<double>(core_->Unwritten()));
 }
 
 // The filters (and, for subscribe, options) and token of (un)subscribe.
-Job *ClientWrap::Filters(const Napi::CallbackInfo &info, Job::Kind kind, const char *m)
+JobPtr ClientWrap::Filters(const Napi::CallbackInfo &info, Job::Kind kind, const char *m)
 {
     Napi::Env env = info.Env();
     bool sub = kind == Job::kSubscribe;
@@ -847,7 +890,7 @@ Job *ClientWrap::Filters(const Napi::CallbackInfo &info, Job::Kind kind, const c
     int32_t token = Token(env, info[sub ? 2 : 1], m);
     Block props = Props(env, info[sub ? 3 : 2], m);
 
-    std::unique_ptr<Job> job(new Job(kind, core_));
+    JobPtr job = NewJob(kind, core_);
     job->token = token;
     job->subs.resize(n);
     std::vector<Napi::Value> strings(n);
@@ -873,7 +916,7 @@ Job *ClientWrap::Filters(const Napi::CallbackInfo &info, Job::Kind kind, const c
         off += len;
     }
     job->AttachProps(props.data, props.len);
-    return job.release();
+    return job;
 }
 
 void ClientWrap::Subscribe(const Napi::CallbackInfo &info)
@@ -891,23 +934,23 @@ void ClientWrap::Unsubscribe(const Napi::CallbackInfo &info)
 void ClientWrap::Ping(const Napi::CallbackInfo &info)
 {
     CheckOpen(info.Env(), "ping");
-    Job *job = new Job(Job::kPing, core_);
+    JobPtr job = NewJob(Job::kPing, core_);
     job->token = Token(info.Env(), info[0], "ping");
-    driver_->Post(job);
+    driver_->Post(std::move(job));
 }
 
 void ClientWrap::Cancel(const Napi::CallbackInfo &info)
 {
     CheckOpen(info.Env(), "cancel");
-    Job *job = new Job(Job::kCancel, core_);
+    JobPtr job = NewJob(Job::kCancel, core_);
     job->token = Token(info.Env(), info[0], "cancel");
-    driver_->Post(job);
+    driver_->Post(std::move(job));
 }
 
 void ClientWrap::Disconnect(const Napi::CallbackInfo &info)
 {
     CheckOpen(info.Env(), "disconnect");
-    driver_->Post(new Job(Job::kDisconnect, core_));
+    driver_->Post(NewJob(Job::kDisconnect, core_));
 }
 
 void ClientWrap::CloseClient(const Napi::CallbackInfo &)
@@ -915,7 +958,7 @@ void ClientWrap::CloseClient(const Napi::CallbackInfo &)
     if (closed_ || driver_->IsShutDown())
         return;
     closed_ = true;
-    driver_->Post(new Job(Job::kClose, core_));
+    driver_->Post(NewJob(Job::kClose, core_));
 }
 
 void ClientWrap::RefClient(const Napi::CallbackInfo &)

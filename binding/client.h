@@ -8,8 +8,8 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,41 +20,15 @@ extern "C" {
 #include "tinymqtt/tls.h"
 }
 
+#include "job.h"
+#include "offline.h"
 #include "store.h"
 
 namespace tmq_node {
 
 class Driver;
 class Core;
-
-// Work for the loop thread. A publish, subscribe or unsubscribe job carries
-// its own copy of what the engine sends (the engine does not copy): the job
-// is the message's tmq_msg.user and lives until the message's final event.
-struct Job {
-    enum Kind : uint8_t { kAdd, kConnect, kPublish, kSubscribe, kUnsubscribe, kPing, kCancel, kDisconnect, kClose };
-
-    Job(Kind k, Core *c) : kind(k), core(c) {}
-    // A QoS 0 publish leaves the client's unwritten count when it is done
-    // (written, failed or withdrawn): that is when its job goes.
-    ~Job();
-    Job(const Job &) = delete;
-    Job &operator=(const Job &) = delete;
-    // Copies a property block to data[data_len...] (which has room for it)
-    // and points props at it; nothing for an empty block.
-    void AttachProps(const char *block, size_t len);
-
-    Kind kind;
-    Core *core;                // kAdd: owned by the job until the loop thread adds it
-    int32_t token = 0;
-    uint8_t qos = 0, retain = 0;
-    uint32_t topic_len = 0;    // publish: data is the topic, then the payload
-    uint32_t data_len = 0;     // topic and payload, or the filters (props not counted)
-    std::unique_ptr<char[]> data; // (un)subscribe: the filters back to back; then 5.0 properties
-    std::vector<tmq_sub> subs; // (un)subscribe: views into data
-    tmq_props props{};         // 5.0: a property block at the end of data, or none
-    uint64_t seq = 0;          // publish: its sequence number in the client's store (0: not stored)
-    uint32_t unwritten = 0;    // QoS 0 publish: its bytes in the core's Unwritten() count
-};
+class OptionReader;   // client.cc
 
 // The engine side of a client. Created on the JS thread (createClient: all
 // option parsing, TLS set-up and tmq_client_init happen there, so errors
@@ -91,8 +65,8 @@ public:
     // ---- the driver's thread ----
     // Adds the client to the loop; an error code if the loop refuses it.
     int Add();
-    // Runs a job (not kAdd or kClose); takes ownership.
-    void Handle(Job *job);
+    // Runs a job (not kAdd or kClose).
+    void Handle(JobPtr job);
     // Closes at once: leaves the loop, closes the transport, fails every
     // operation not yet completed (Error TMQ_ERR_CLOSED). Does not emit
     // Closed (the loop does) and does not free.
@@ -102,14 +76,42 @@ public:
     void RetryWaiting();
     bool retry_pending = false;
 
+    // ---- the JS thread (ClientWrap), also while the driver's thread runs ----
+    // Whether the engine is connected (READY), as of its last state change.
+    bool Ready() const { return ready_.load(std::memory_order_relaxed); }
+    // The offline queue, which bounds what publish() may add while not Ready.
+    OfflineQueue &Offline() { return offline_; }
+    // The size of the job's PUBLISH on the wire (0 if the engine would
+    // refuse it: that refusal is an Error event).
+    uint32_t PublishSize(const Job &job) const;
+
 private:
     Core(Driver *driver, int32_t id);
     // Creation with a store: plugs it into the engine and puts back what it
     // holds (tokens from `token` on, in the store's order). Throws on a
     // store that cannot be read.
     void Restore(Napi::Env env, int32_t token);
-    void Submit(Job *job);
-    bool TrySubmit(Job *job);
+    // Creation, in this order: the CONNECT, timing, reconnect and offline
+    // queue options into cfg_ (views into the core's copies); the store
+    // (returns the first restored message's token); the TLS options (read
+    // before anything is allocated); the engine's memory; TLS started.
+    struct TlsOptions {
+        std::optional<std::string> ca, cert, key, passphrase, servername;
+        bool verify = true;
+        std::vector<std::string> alpn;
+    };
+    void ReadConnect(const OptionReader &r);
+    int32_t ReadStore(Napi::Env env, const OptionReader &r);
+    static std::optional<TlsOptions> ReadTls(const OptionReader &r);
+    tmq_client_mem LayOut(uint32_t max_packet, uint32_t send_buffer);
+    void StartTls(Napi::Env env, const TlsOptions &tls);
+    void Submit(JobPtr job);
+    bool TrySubmit(JobPtr &job);
+    // The one hand-over of a job to the engine and back: when the engine
+    // took it (rc >= 0) it is the message's tmq_msg.user until Reclaim, at
+    // the message's final event.
+    static bool Lend(JobPtr &job, int32_t rc);
+    static JobPtr Reclaim(const tmq_msg *msg);
 
     static void OnConnack(tmq_client *c, const tmq_packet *pkt);
     static void OnMessage(tmq_client *c, const tmq_packet *pkt);
@@ -120,6 +122,8 @@ private:
     static void OnDisconnect(tmq_client *c, int err, const tmq_packet *pkt);
     static void OnError(tmq_client *c, int err, const tmq_msg *msg);
     static void OnState(tmq_client *c, tmq_state state);
+    // The reconnect policy the engine asks (tinymqtt/backoff.h).
+    static uint32_t OnReconnectDelay(tmq_client *c, int was_ready, uint32_t lasted_ms);
     // tmq_client_mem.rx_grow: a heap buffer for one packet larger than rx
     // (size 0: the engine is done with it)
     static uint8_t *GrowRx(tmq_client *c, uint32_t size);
@@ -138,11 +142,9 @@ private:
     bool added_ = false;
     bool closed_ = false;
     tmq_client_config cfg_{};
-    // reconnect delays: backoff with jitter, reset after a connection that
-    // lasted stable_ms_ (OnState sets cfg_.reconnect_delay_ms)
+    // the reconnect policy: backoff with jitter, starting over after a
+    // connection that lasted backoff_.stable_ms (OnReconnectDelay)
     tmq_backoff backoff_{};
-    uint32_t stable_ms_ = 0, ready_since_ = 0;
-    bool was_ready_ = false;
     // what cfg_ points into
     std::string host_, client_id_, username_, password_, will_topic_, will_payload_;
     std::string connect_props_, will_props_;
@@ -151,9 +153,10 @@ private:
     // the buffer GrowRx lent for a packet larger than rx, while in use
     std::unique_ptr<uint8_t[]> big_rx_;
     // operations not yet handed to the engine, in submission order: made
-    // while not connected (the offline queue, from which kCancel withdraws),
-    // or refused with TMQ_ERR_QUEUE_FULL
-    std::deque<Job *> waiting_;
+    // while not connected (from which kCancel withdraws), or refused with
+    // TMQ_ERR_QUEUE_FULL (the engine's message slots are all taken)
+    OfflineQueue offline_;
+    std::atomic<bool> ready_{false};
     // the durable store (options.store) and the engine's link to it
     std::shared_ptr<StoreHandle> store_;
     tmq_fstore_link link_{};
@@ -181,7 +184,7 @@ private:
     void UnrefClient(const Napi::CallbackInfo &info);
 
     void CheckOpen(Napi::Env env, const char *method) const;
-    Job *Filters(const Napi::CallbackInfo &info, Job::Kind kind, const char *method);
+    JobPtr Filters(const Napi::CallbackInfo &info, Job::Kind kind, const char *method);
 
     Driver *driver_ = nullptr;
     Core *core_ = nullptr;   // owned by the driver; only posted, never touched here

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "events.h"
+#include "job.h"
 
 extern "C" {
 #include "tinymqtt/file_store.h"
@@ -24,7 +25,6 @@ namespace tmq_node {
 
 class ClientWrap;
 class Core;
-struct Job;
 
 class Driver {
 public:
@@ -32,8 +32,8 @@ public:
 
     // ---- JS thread (ClientWrap) ----
 
-    // Runs a job (takes ownership): on the loop thread, or at once inline.
-    virtual void Post(Job *job) = 0;
+    // Runs a job: on the loop thread, or at once inline.
+    virtual void Post(JobPtr job) = 0;
     // After the environment's cleanup: the client's methods throw.
     virtual bool IsShutDown() const = 0;
     // Whether the client keeps the process alive.

@@ -67,14 +67,13 @@ Inline::Entry *Inline::Find(int32_t id)
 
 // ---- JS thread: the NativeClient's methods --------------------------------------
 
-void Inline::Post(Job *job)
+void Inline::Post(JobPtr job)
 {
     Core *core = job->core;
     if (job->kind != Job::kClose) {
-        core->Handle(job);
+        core->Handle(std::move(job));
         return;
     }
-    delete job;
     int32_t id = core->Id();
     Entry *e = Find(id);
     core->Close();   // Detach: the handles go

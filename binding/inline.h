@@ -59,7 +59,7 @@ public:
     // TMQ_ERR_STATE) when called from inside the handler.
     size_t WaitEvents(Napi::Env env, uint32_t timeout_ms);
 
-    void Post(Job *job) override;
+    void Post(JobPtr job) override;
     bool IsShutDown() const override { return shut_down_; }
     void SetRef(int32_t id, bool ref) override;
     int Attach(Core *core) override;

@@ -98,7 +98,7 @@ Napi::Object Loop::NewClient(std::unique_ptr<Core> core)
     clients_[id] = Tracked{wrap, true};
     refs_++;
     UpdateRef();
-    Post(new Job(Job::kAdd, core.release()));
+    Post(NewJob(Job::kAdd, core.release()));
     return obj;
 }
 
@@ -142,12 +142,12 @@ void Loop::UpdateRef()
 
 // ---- jobs -------------------------------------------------------------------
 
-void Loop::Post(Job *job)
+void Loop::Post(JobPtr job)
 {
     bool post;
     {
         std::lock_guard<std::mutex> lock(jobs_mu_);
-        jobs_.push_back(job);
+        jobs_.push_back(std::move(job));
         post = !jobs_posted_;
         jobs_posted_ = true;
     }
@@ -162,22 +162,21 @@ void Loop::Post(Job *job)
 void Loop::RunJobs(void *arg)
 {
     Loop *self = static_cast<Loop *>(arg);
-    std::deque<Job *> jobs;
+    std::deque<JobPtr> jobs;
     {
         std::lock_guard<std::mutex> lock(self->jobs_mu_);
         jobs.swap(self->jobs_);
         self->jobs_posted_ = false;
     }
-    for (Job *job : jobs)
-        self->Run(job);
+    for (JobPtr &job : jobs)
+        self->Run(std::move(job));
 }
 
-void Loop::Run(Job *job)
+void Loop::Run(JobPtr job)
 {
     Core *core = job->core;
     switch (job->kind) {
     case Job::kAdd: {
-        delete job;
         cores_[core->Id()] = core;
         int rc = core->Add();
         if (rc != TMQ_OK) {
@@ -188,7 +187,6 @@ void Loop::Run(Job *job)
         break;
     }
     case Job::kClose: {
-        delete job;
         int32_t id = core->Id();
         core->Close();
         cores_.erase(id);
@@ -197,7 +195,7 @@ void Loop::Run(Job *job)
         break;
     }
     default:
-        core->Handle(job);
+        core->Handle(std::move(job));
     }
 }
 
@@ -388,16 +386,19 @@ void Loop::Shutdown()
         stopping_ = true;
         tmq_loop_stop(loop_);
         thread_.join();
-        std::deque<Job *> jobs;
+        std::deque<JobPtr> jobs;
         {
             std::lock_guard<std::mutex> lock(jobs_mu_);
             jobs.swap(jobs_);
         }
-        for (Job *job : jobs) {
+        std::vector<Core *> unadded;   // never reached the loop
+        for (JobPtr &job : jobs) {
             if (job->kind == Job::kAdd)
-                delete job->core;   // never reached the loop
-            delete job;
+                unadded.push_back(job->core);
         }
+        jobs.clear();   // first: a job gives back what it counts to its core
+        for (Core *core : unadded)
+            delete core;
         for (auto &kv : cores_)
             delete kv.second;   // closes: abandons its operations, frees its copies
         cores_.clear();

@@ -37,7 +37,6 @@ namespace tmq_node {
 
 class ClientWrap;
 class Core;
-struct Job;
 
 class Loop : public Driver {
 public:
@@ -72,7 +71,7 @@ public:
 
     // Hands a job to the loop thread (takes ownership). Never blocks on the
     // network: appends under a mutex, wakes the loop on the first job.
-    void Post(Job *job) override;
+    void Post(JobPtr job) override;
 
     // ---- loop thread (and Shutdown, when events are no longer accepted) ----
 
@@ -108,7 +107,7 @@ private:
     void ScheduleImmediate();
     void OnClosed(int32_t id);
     void UpdateRef();
-    void Run(Job *job);
+    void Run(JobPtr job);
     void Shutdown();
 
     napi_env env_;
@@ -135,7 +134,7 @@ private:
     // shared
     EventQueue queue_;
     std::mutex jobs_mu_;
-    std::deque<Job *> jobs_;
+    std::deque<JobPtr> jobs_;
     bool jobs_posted_ = false;   // a RunJobs is posted and has not taken the jobs yet
     std::atomic<bool> stopping_{false};
     std::atomic<bool> signal_pending_{false};

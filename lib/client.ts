@@ -238,11 +238,6 @@ function dispatch(events: Int32Array, data: Buffer, topics: string[]): void {
   }
 }
 
-/** What the offline queue counts for a message besides its PUBLISH bytes:
- *  the client's own memory for it (job, promise, map entries), measured at
- *  about 1.4 KB of RSS per queued 64-byte QoS 1 publish. */
-const QUEUE_ENTRY_BYTES = 1024;
-
 /** Bytes of a variable byte integer. */
 const vbiLength = (v: number) => (v < 128 ? 1 : v < 16384 ? 2 : v < 2097152 ? 3 : 4);
 
@@ -376,7 +371,10 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
     maxPacketSize: checkInt('options.maxPacketSize', o.maxPacketSize ?? MAX_PACKET, 16, MAX_PACKET),
     sendBufferSize: checkInt('options.sendBufferSize', o.sendBufferSize ?? 2 << 20, 64, MAX_PACKET),
     coalesceReads: checkBool('options.coalesceReads', o.coalesceReads ?? true),
+    queueByteLimit: checkInt('options.queueByteLimit', o.queueByteLimit ?? 256 << 20, 0, 2 ** 31 - 1),
+    queueQoSZero: checkBool('options.queueQoSZero', o.queueQoSZero ?? true),
   };
+  if (o.queueLimit !== undefined) out.queueLimit = checkInt('options.queueLimit', o.queueLimit, 0, 2 ** 31 - 1);
   if (o.username !== undefined) out.username = checkString('options.username', o.username);
   if (o.password !== undefined) out.password = toBuffer('options.password', o.password);
   if (o.will !== undefined) {
@@ -473,13 +471,6 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #held: HeldEvent[] | undefined;
   /** accepted QoS 0 publishes that closing the client left unwritten */
   #closedUnwritten = 0;
-  /** the offline queue: publishes made while not connected and not yet
-   *  settled (token to PUBLISH bytes), their bytes, and its bounds */
-  #queued = new Map<number, number>();
-  #queuedBytes = 0;
-  #queueLimit: number;
-  #queueByteLimit: number;
-  #queueQoSZero: boolean;
   #store: FileStore | undefined;
   #driver: Driver;
 
@@ -489,9 +480,6 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     this.options = nativeOptions(options);
     this.#highWaterMark = checkInt('options.highWaterMark', options.highWaterMark ?? 512 << 10, 0, 2 ** 31 - 1);
     this.#resubscribe = checkBool('options.resubscribe', options.resubscribe ?? true);
-    this.#queueLimit = options.queueLimit === undefined ? Infinity : checkInt('options.queueLimit', options.queueLimit, 0, 2 ** 31 - 1);
-    this.#queueByteLimit = checkInt('options.queueByteLimit', options.queueByteLimit ?? 256 << 20, 0, 2 ** 31 - 1);
-    this.#queueQoSZero = checkBool('options.queueQoSZero', options.queueQoSZero ?? true);
     if (options.store !== undefined) nativeStore(options.store);   // throws unless a FileStore
     this.#store = options.store;
     this.#driver = driverFor(options.driver);
@@ -641,17 +629,12 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       this.#checkSize('PUBLISH', size, body.length);
       const n = this.#open('publish');
       if (signal && isAborted(signal)) throw aborted(signal);
-      const offline = this.#phase !== 'connected';   // #open refused the other phases
-      if (offline) this.#checkQueue(qos, size);
       const token = this.#nextToken++;
-      // first the addon (it may still throw), then the bookkeeping: its
-      // events come in a later batch. It answers with the bytes of QoS 0
-      // publishes not yet written, this one included.
+      // first the addon (it may still throw: the offline queue's bounds,
+      // binding/offline.h), then the bookkeeping: its events come in a
+      // later batch. It answers with the bytes of QoS 0 publishes not yet
+      // written, this one included.
       const unwritten = n.publish(this.#lastTopicBytes, body, qos, retain, token, props);
-      if (offline) {
-        this.#queued.set(token, size + QUEUE_ENTRY_BYTES);
-        this.#queuedBytes += size + QUEUE_ENTRY_BYTES;
-      }
       if (qos === 0 && unwritten <= this.#highWaterMark) {
         this.#accepted.push(token);   // resolved now; its Written event only ends its count
         return DONE;
@@ -673,17 +656,6 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       : [this.#serverMaxPacket, "the broker's Maximum Packet Size"];
     const made = what === 'PUBLISH' ? `payload of ${payloadBytes} bytes makes a ${size}-byte PUBLISH` : `filters make a ${size}-byte ${what}`;
     throw new MqttError('ERR_PACKET_TOO_LARGE', `${made}, more than ${by} (${limit})`);
-  }
-
-  /** Throws unless the offline queue takes one more publish of `size`
-   *  bytes at `qos`. */
-  #checkQueue(qos: number, size: number): void {
-    if (qos === 0 && !this.#queueQoSZero)
-      throw new MqttError('ERR_NOT_CONNECTED', 'publish: not connected, and options.queueQoSZero is false');
-    if (this.#queued.size >= this.#queueLimit)
-      throw new MqttError('ERR_QUEUE_FULL', `publish: not connected, and the offline queue holds options.queueLimit (${this.#queueLimit}) messages`);
-    if (this.#queuedBytes + size + QUEUE_ENTRY_BYTES > this.#queueByteLimit)
-      throw new MqttError('ERR_QUEUE_FULL', `publish: not connected, and a ${size}-byte PUBLISH (${size + QUEUE_ENTRY_BYTES} bytes queued) would take the offline queue past options.queueByteLimit (${this.#queueByteLimit} bytes; ${this.#queuedBytes} used)`);
   }
 
   /** Subscribes to one filter, several, or a { filter: qos } map; resolves to
@@ -964,11 +936,6 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     this.#pending.delete(token);
     if (p?.awaitsWrite) this.#awaitingWrite.take(token);
     else if (!p) this.#accepted.take(token);
-    const queued = this.#queued.get(token);
-    if (queued !== undefined) {
-      this.#queued.delete(token);
-      this.#queuedBytes -= queued;
-    }
     this.#disconnectWhenIdle();
     return p;
   }
@@ -976,7 +943,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   /** QoS 0 publishes are written up to token `upTo`: the accepted ones are
    *  done, the waiting ones resolve. */
   #written(upTo: number): void {
-    if (this.#awaitingWrite.size === 0 && this.#queued.size === 0) {
+    if (this.#awaitingWrite.size === 0) {
       this.#accepted.takeUpTo(upTo);   // the usual case: one step for the lot
       this.#disconnectWhenIdle();
       return;
@@ -1160,8 +1127,6 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     this.#pending.clear();
     this.#accepted.clear();
     this.#awaitingWrite.clear();
-    this.#queued.clear();
-    this.#queuedBytes = 0;
     if (unwritten > 0)
       this.#report(new MqttError('ERR_CLOSED', `the client was closed before ${unwritten} accepted QoS 0 publishes were written`));
     this.#connecting?.reject(closed);

@@ -109,6 +109,13 @@ export interface NativeClientOptions {
   /** the inline driver may batch a busy stream's reads (binding/coalesce.h;
    *  default true) */
   coalesceReads?: boolean;
+  /** the offline queue's bounds (binding/offline.h), none when absent: a
+   *  publish while not connected beyond them throws (code
+   *  TMQ_ERR_QUEUE_FULL, or TMQ_ERR_NOT_CONNECTED for QoS 0 with
+   *  queueQoSZero false) */
+  queueLimit?: number;
+  queueByteLimit?: number;
+  queueQoSZero?: boolean;
   /** the durable store: QoS 1/2 publishes are recorded in it before
    *  publish() returns; what it holds is restored at creation, the message
    *  at pending()[i] with token restoreToken + i */

@@ -25,3 +25,10 @@ uint32_t tmq_backoff_next(tmq_backoff *b)
     b->ceiling_ms = grown > b->max_ms ? (b->max_ms > ceiling ? b->max_ms : ceiling) : (uint32_t)grown;
     return delay;
 }
+
+uint32_t tmq_backoff_after(tmq_backoff *b, int was_ready, uint32_t lasted_ms)
+{
+    if (was_ready && lasted_ms >= b->stable_ms)
+        tmq_backoff_reset(b);
+    return tmq_backoff_next(b);
+}

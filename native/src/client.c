@@ -222,6 +222,21 @@ static void rx_reset(tmq_client *c)
     tmq_reader_init(&c->reader, c->mem.rx, c->mem.rx_cap, c->version);
 }
 
+#if TMQ_WITH_RECONNECT_POLICY
+/* Before the state changes on a lost connection: the delay of the wait that
+ * may follow, from the policy (told whether the connection had come up and
+ * for how long) or the configuration. */
+static void ask_reconnect_delay(tmq_client *c, uint32_t now)
+{
+    c->reconnect_ms = c->ev->reconnect_delay ? c->ev->reconnect_delay(c, c->state == TMQ_STATE_READY, now - c->t_state)
+                                             : c->cfg->reconnect_delay_ms;
+}
+#define reconnect_delay(c) ((c)->reconnect_ms)
+#else
+#define ask_reconnect_delay(c, now) ((void)(now))
+#define reconnect_delay(c) ((c)->cfg->reconnect_delay_ms)
+#endif
+
 /* Ends the connection: closes the transport, keeps every message for the
  * next connect, and reports why. Reconnects later when configured to,
  * unless closing or refused for good. */
@@ -234,6 +249,7 @@ static void lost(tmq_client *c, int err, const tmq_packet *pkt, uint32_t now)
     c->inflight = 0;
     tmq_session_each(c, requeue_written, 0);
     c->send_off = 0;
+    ask_reconnect_delay(c, now);
     /* the state first: the disconnect callback sees where the client is now */
     set_state(c, c->cfg->reconnect_delay_ms && !c->closing && !refused_for_good(err) ? TMQ_STATE_WAITING_RECONNECT
                                                                              : TMQ_STATE_DISCONNECTED, now);
@@ -984,7 +1000,7 @@ static int timer(const tmq_client *c, uint32_t *since, uint32_t *ms)
     switch (c->state) {
     case TMQ_STATE_WAITING_RECONNECT:
         *since = c->t_state;
-        *ms = c->cfg->reconnect_delay_ms;
+        *ms = reconnect_delay(c);
         return 1;
     case TMQ_STATE_TCP_CONNECTING:
     case TMQ_STATE_TLS_HANDSHAKING:

@@ -10,6 +10,7 @@ static tmq_backoff make(uint32_t base, uint32_t max, uint16_t factor, uint32_t s
     b.base_ms = base;
     b.max_ms = max;
     b.factor = factor;
+    b.stable_ms = 1000;
     b.ceiling_ms = 0;
     b.seed = seed;
     return b;
@@ -53,6 +54,18 @@ TEST(jitter_spreads_delays_and_seeds_differ)
     CHECK(lo < 100);   /* full jitter reaches near 0 ... */
     CHECK(hi > 900);   /* ... and near the ceiling */
     CHECK(same < 20);  /* two clients do not come back together */
+}
+
+TEST(a_stable_connection_starts_over_a_short_or_failed_one_does_not)
+{
+    tmq_backoff b = make(50, 5000, 3, 7);
+    tmq_backoff_after(&b, 0, 0);
+    tmq_backoff_after(&b, 1, 999);   /* not stable: grows on */
+    CHECK_EQ(b.ceiling_ms, 450);
+    CHECK(tmq_backoff_after(&b, 1, 1000) <= 50);   /* stable: starts over */
+    CHECK_EQ(b.ceiling_ms, 150);
+    tmq_backoff_after(&b, 0, 5000);   /* a failed attempt never resets */
+    CHECK_EQ(b.ceiling_ms, 450);
 }
 
 TEST(large_values_neither_overflow_nor_shrink)

@@ -1,10 +1,8 @@
 /* Reconnect delays: exponential backoff with full jitter.
  *
- * The client reconnects after cfg->reconnect_delay_ms, which it reads each
- * time it starts waiting; the delay policy is the caller's. This helper is
- * one: from the state callback, on TMQ_STATE_WAITING_RECONNECT, set
- * reconnect_delay_ms = tmq_backoff_next(&b), and tmq_backoff_reset(&b) once
- * a connection has been stable. Attempt n waits a delay drawn uniformly from
+ * The client asks its reconnect_delay event for each delay (client.h); this
+ * is the policy to answer with: return tmq_backoff_after(&b, was_ready,
+ * lasted_ms). Attempt n waits a delay drawn uniformly from
  * [0, min(max_ms, base_ms * factor^n)] ("full jitter"), so clients that lost
  * a broker together do not come back together. Its own library
  * (tinymqtt_backoff): a firmware that keeps a fixed delay does not link it.
@@ -18,6 +16,7 @@ typedef struct tmq_backoff {
     uint32_t base_ms;     /* the first ceiling (> 0) */
     uint32_t max_ms;      /* the largest ceiling (>= base_ms) */
     uint16_t factor;      /* ceiling growth per attempt (>= 1) */
+    uint32_t stable_ms;   /* a connection that lasted this long starts over */
     uint32_t ceiling_ms;  /* state: the next attempt's ceiling; 0 starts over */
     uint32_t seed;        /* state: the jitter's xorshift32 generator; set it
                            * nonzero (from a hardware or OS random source) */
@@ -29,5 +28,10 @@ void tmq_backoff_reset(tmq_backoff *b);
 /* The next delay in milliseconds, in [0, ceiling]; then the ceiling grows by
  * factor, up to max_ms. */
 uint32_t tmq_backoff_next(tmq_backoff *b);
+
+/* The delay before reconnecting after a connection lost (was_ready: it had
+ * come up, lasted_ms ago) or an attempt that failed: starts over first when
+ * the connection lasted stable_ms, then tmq_backoff_next. */
+uint32_t tmq_backoff_after(tmq_backoff *b, int was_ready, uint32_t lasted_ms);
 
 #endif

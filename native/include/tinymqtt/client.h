@@ -11,7 +11,8 @@
  *
  * Build options (compile definitions, default 0):
  *   TMQ_WITH_STORE   persistence hooks (tinymqtt/store.h)
- *   TMQ_WITH_RX_GROW receive memory on demand (tmq_client_mem.rx_grow) */
+ *   TMQ_WITH_RX_GROW receive memory on demand (tmq_client_mem.rx_grow)
+ *   TMQ_WITH_RECONNECT_POLICY  the reconnect_delay event (a reconnect policy) */
 #ifndef TINYMQTT_CLIENT_H
 #define TINYMQTT_CLIENT_H
 
@@ -22,6 +23,9 @@
 
 #ifndef TMQ_WITH_STORE
 #define TMQ_WITH_STORE 0
+#endif
+#ifndef TMQ_WITH_RECONNECT_POLICY
+#define TMQ_WITH_RECONNECT_POLICY 0
 #endif
 struct tmq_client;
 
@@ -55,7 +59,8 @@ typedef struct tmq_client_config {
                                    * sending or without receiving, so a silent link is found
                                    * dead within 1.5 keepalives of the last packet received */
     uint16_t max_inflight;        /* outgoing QoS 1/2 window; 0 means only the server's Receive Maximum */
-    uint32_t reconnect_delay_ms;  /* 0: no automatic reconnect. A CONNACK refusing the
+    uint32_t reconnect_delay_ms;  /* 0: no automatic reconnect; else the delay before each
+                                   * attempt, unless ev->reconnect_delay gives it. A CONNACK refusing the
                                    * version, client id, credentials or authorization
                                    * ends reconnecting (DISCONNECTED): the same
                                    * settings would be refused again; so does an
@@ -162,7 +167,12 @@ typedef struct tmq_client_mem {
  *               msg NULL a protocol violation the connection survives (an
  *               acknowledgement for an unknown packet id). Errors that end
  *               the connection come once, through disconnect.
- *   state:      the connection state changed */
+ *   state:      the connection state changed
+ *   reconnect_delay (TMQ_WITH_RECONNECT_POLICY, optional): the reconnect policy. Asked once as the
+ *               client starts waiting to reconnect (before its state event),
+ *               with whether the connection had come up (READY) and for how
+ *               long; returns the delay in ms. NULL: cfg->reconnect_delay_ms.
+ *               tinymqtt/backoff.h has one (tmq_backoff_after). */
 typedef struct tmq_client_events {
     void (*connack)(struct tmq_client *c, const tmq_packet *connack);
     void (*message)(struct tmq_client *c, const tmq_packet *publish);
@@ -173,6 +183,9 @@ typedef struct tmq_client_events {
     void (*disconnect)(struct tmq_client *c, int err, const tmq_packet *pkt);
     void (*error)(struct tmq_client *c, int err, const tmq_msg *msg);
     void (*state)(struct tmq_client *c, tmq_state state);
+#if TMQ_WITH_RECONNECT_POLICY
+    uint32_t (*reconnect_delay)(struct tmq_client *c, int was_ready, uint32_t lasted_ms);
+#endif
 } tmq_client_events;
 
 /* The client. Allocate it anywhere (static, stack of a task, inside a
@@ -197,6 +210,9 @@ typedef struct tmq_client {
     uint32_t t_state, t_conn, t_tx;
     uint32_t t_ping;              /* the later of the last packet received and the last PINGREQ */
     uint32_t server_max_packet;   /* 0: no limit announced */
+#if TMQ_WITH_RECONNECT_POLICY
+    uint32_t reconnect_ms;        /* the delay of the current WAITING_RECONNECT */
+#endif
     tmq_reader reader;
 #if TMQ_WITH_STORE
     struct tmq_store *store;      /* persistence hooks, or NULL (tmq_client_set_store) */

@@ -1,0 +1,62 @@
+// Work for the thread that runs a client's engine (driver.h), and who owns
+// it: a JobPtr from NewJob until the driver runs it; a publish, subscribe or
+// unsubscribe job then waits in the offline queue (offline.h) or is lent to
+// the engine as its message's tmq_msg.user (Core::Lend) and taken back at
+// the message's final event (Core::Reclaim).
+#ifndef TMQ_NODE_JOB_H
+#define TMQ_NODE_JOB_H
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+extern "C" {
+#include "tinymqtt/client.h"
+}
+
+namespace tmq_node {
+
+class Core;
+
+// A publish, subscribe or unsubscribe job carries its own copy of what the
+// engine sends (the engine does not copy).
+struct Job {
+    enum Kind : uint8_t { kAdd, kConnect, kPublish, kSubscribe, kUnsubscribe, kPing, kCancel, kDisconnect, kClose };
+
+    Job(Kind k, Core *c) : kind(k), core(c) {}
+    // Gives back what the offline queue counts for it, if anything; a QoS 0
+    // publish also leaves the client's Unwritten() count (its job goes when
+    // it is written, failed or withdrawn).
+    ~Job();
+    Job(const Job &) = delete;
+    Job &operator=(const Job &) = delete;
+    // Copies a property block to data[data_len...] (which has room for it)
+    // and points props at it; nothing for an empty block.
+    void AttachProps(const char *block, size_t len);
+
+    Kind kind;
+    Core *core;                // kAdd: owned by the job until the loop thread adds it
+    int32_t token = 0;
+    uint8_t qos = 0, retain = 0;
+    uint32_t topic_len = 0;    // publish: data is the topic, then the payload
+    uint32_t data_len = 0;     // topic and payload, or the filters (props not counted)
+    uint32_t queued = 0;       // publish: bytes the offline queue counts for it (0: none)
+    std::unique_ptr<char[]> data; // (un)subscribe: the filters back to back; then 5.0 properties
+    std::vector<tmq_sub> subs; // (un)subscribe: views into data
+    tmq_props props{};         // 5.0: a property block at the end of data, or none
+    uint64_t seq = 0;          // publish: its sequence number in the client's store (0: not stored)
+    uint32_t unwritten = 0;    // QoS 0 publish: its bytes in the core's Unwritten() count
+};
+
+using JobPtr = std::unique_ptr<Job>;
+
+// Every job is made here (one place, so the publish path can pool them).
+inline JobPtr NewJob(Job::Kind kind, Core *core)
+{
+    return JobPtr(new Job(kind, core));
+}
+
+} // namespace tmq_node
+
+#endif
