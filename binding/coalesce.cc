@@ -5,11 +5,12 @@
 
 namespace tmq_node {
 
-void ReadCoalescing::AfterPoll(uint64_t now_us, uint32_t bytes, bool by_timer, bool submitted)
+void ReadCoalescing::AfterPoll(uint64_t now_us, uint32_t bytes, bool by_timer, bool submitted, uint32_t inflight)
 {
+    bool waits_for_reply = submitted && inflight < kStreamWindow;
     if (on_) {
-        if (submitted) {
-            TurnOff(false);   // the application talks: its replies must not wait
+        if (waits_for_reply) {
+            TurnOff(false);   // a round trip: its reply must not wait
         } else if (by_timer && bytes < mark_ && bytes / 2 < kMinMark) {
             TurnOff(!worked_);   // the stream slowed down or stopped
         } else if (by_timer && bytes < mark_) {
@@ -26,7 +27,7 @@ void ReadCoalescing::AfterPoll(uint64_t now_us, uint32_t bytes, bool by_timer, b
     }
     if (bytes == 0)
         return;   // woke for something else: no evidence either way
-    bool busy = read_before_ && !submitted && now_us - last_read_us_ < kBusyGapUs;
+    bool busy = read_before_ && !waits_for_reply && now_us - last_read_us_ < kBusyGapUs;
     read_before_ = true;
     last_read_us_ = now_us;
     streak_ = busy ? streak_ + 1 : 0;

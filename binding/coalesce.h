@@ -14,9 +14,13 @@
 // most kMaxDelayMs after the previous read, so a stream that slows down
 // waits no longer than that. It turns on after kStartStreak reads in a row
 // that each came less than kBusyGapUs after the previous one while the
-// application submitted nothing (a request/response exchange, such as a
-// round trip to the broker, never qualifies), and off as soon as the
-// application submits an operation or the timer finds the stream slowed.
+// application was not waiting for a reply, and off as soon as it waits for
+// one or the timer finds the stream slowed. Waiting for a reply means it
+// submitted an operation since the previous read while fewer than
+// kStreamWindow of its QoS 1/2 publishes are in flight: a round trip (a
+// QoS 0 message to its own subscription, one QoS 1 publish at a time)
+// never qualifies, while the acknowledgements of a full window of
+// publishes are a stream like any other.
 // A stream that slows right after turning on makes the next attempt wait
 // twice as long. Pure logic: the driver applies Mark() and the timer.
 #ifndef TMQ_NODE_COALESCE_H
@@ -32,12 +36,14 @@ public:
     static constexpr uint32_t kMaxDelayMs = 1;
     static constexpr uint32_t kStartStreak = 8, kLongestStreak = 1u << 14;
     static constexpr uint32_t kMinMark = 64, kMaxMark = 4096;
+    static constexpr uint32_t kStreamWindow = 8;
 
     // After a poll of the client that read `bytes` (0: none) at now_us.
     // by_timer: the poll ran because the timer was due, not because the
     // socket was ready. submitted: the application submitted an operation
-    // since the previous poll.
-    void AfterPoll(uint64_t now_us, uint32_t bytes, bool by_timer, bool submitted);
+    // since the previous poll. inflight: its QoS 1/2 publishes sent and
+    // not yet acknowledged.
+    void AfterPoll(uint64_t now_us, uint32_t bytes, bool by_timer, bool submitted, uint32_t inflight);
     // The low-water mark the socket should have: 1 while off.
     uint32_t Mark() const { return on_ ? mark_ : 1; }
     // Whether reads are being coalesced (the driver keeps its timer at most

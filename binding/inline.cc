@@ -292,7 +292,8 @@ void Inline::Poll(Entry *e, bool by_timer)
     uint32_t received = socket->received;
     tmq_client_poll(e->core->Engine(), tmq_now_ms());
     if (e->core->CoalescesReads())
-        e->coalescing.AfterPoll(uv_hrtime() / 1000, socket->received - received, by_timer, e->submitted);
+        e->coalescing.AfterPoll(uv_hrtime() / 1000, socket->received - received, by_timer, e->submitted,
+                                e->core->Engine()->inflight);
     e->submitted = false;
     Watch(e);
 }
