@@ -341,6 +341,8 @@ void Core::ReadConnect(const OptionReader &r)
     offline_.SetBounds(bounds);
     if (r.Has("coalesceReads"))
         coalesce_reads_ = r.Bool("coalesceReads");
+    if (r.Has("spinForReplies"))
+        spin_for_replies_ = r.Bool("spinForReplies");
 }
 
 int32_t Core::ReadStore(Napi::Env env, const OptionReader &r)

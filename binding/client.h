@@ -61,6 +61,9 @@ public:
     // options.coalesceReads: the inline driver may batch a busy stream's
     // reads (coalesce.h).
     bool CoalescesReads() const { return coalesce_reads_; }
+    // options.spinForReplies: the inline driver may wait for a reply awake
+    // (spin.h).
+    bool SpinsForReplies() const { return spin_for_replies_; }
 
     // ---- the driver's thread ----
     // Adds the client to the loop; an error code if the loop refuses it.
@@ -139,6 +142,7 @@ private:
     tmq_tls tls_{};
     bool tls_on_ = false;
     bool coalesce_reads_ = true;
+    bool spin_for_replies_ = true;
     bool added_ = false;
     bool closed_ = false;
     tmq_client_config cfg_{};

@@ -11,7 +11,9 @@ JsBatch::JsBatch(Napi::Env env, Batch &b) : env_(env), count_(b.Count())
 
     // topics: each distinct one becomes a string once per batch
     topics_ = Napi::Array::New(env);
-    std::unordered_map<std::string_view, uint32_t> seen;
+    // reused: its buckets stay allocated from one batch to the next
+    static thread_local std::unordered_map<std::string_view, uint32_t> seen;
+    seen.clear();
     std::string_view last;
     uint32_t last_index = UINT32_MAX, count = 0;
     size_t t = 0;
@@ -33,19 +35,22 @@ JsBatch::JsBatch(Napi::Env env, Batch &b) : env_(env), count_(b.Count())
         }
     }
 
-    size_t bytes = count_ * kEventFields * sizeof(int32_t);
-    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, bytes);
+    size_t bytes = count_ * kEventFields * sizeof(int32_t), data_bytes = b.data.size();
+    bool copy = data_bytes <= kCopyLimit;
+    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, bytes + (copy ? data_bytes : 0));
     std::memcpy(ab.Data(), ev, bytes);
     events_ = Napi::Int32Array::New(env, count_ * kEventFields, ab, 0);
-
-    // the payloads go to JS without a copy: the Buffer owns the string
-    if (b.data.empty()) {
-        data_ = Napi::Buffer<char>::New(env, 0);
-    } else {
-        std::string *owned = new std::string(std::move(b.data));
-        data_ = Napi::Buffer<char>::NewOrCopy(
-            env, owned->data(), owned->size(), [](Napi::Env, char *, std::string *s) { delete s; }, owned);
+    if (copy) {
+        if (data_bytes)
+            std::memcpy(static_cast<char *>(ab.Data()) + bytes, b.data.data(), data_bytes);
+        data_ = Napi::Uint8Array::New(env, data_bytes, ab, bytes);
+        return;
     }
+    // large payloads go to JS without a copy: the ArrayBuffer owns the string
+    std::string *owned = new std::string(std::move(b.data));
+    Napi::ArrayBuffer big = Napi::ArrayBuffer::New(
+        env, owned->data(), owned->size(), [](Napi::Env, void *, std::string *s) { delete s; }, owned);
+    data_ = Napi::Uint8Array::New(env, data_bytes, big, 0);
 }
 
 void JsBatch::Call(const Napi::FunctionReference &handler, napi_async_context async, bool sync, bool *delivering) const

@@ -17,10 +17,15 @@ namespace tmq_node {
 
 class JsBatch {
 public:
-    // Converts b: each distinct topic becomes a string once, the events are
-    // copied into an Int32Array, and b's data moves into the Buffer without a
-    // copy (b keeps its other capacity).
+    // Converts b: each distinct topic becomes a string once; the events and
+    // the data are copied into one ArrayBuffer (an Int32Array, then a
+    // Uint8Array on it), or, past kCopyLimit bytes of data, b's data moves
+    // into an ArrayBuffer of its own without a copy. Plain typed arrays,
+    // not Buffers: node makes a Buffer from C++ by changing an array's
+    // prototype, which costs more than the rest of a small batch; the JS
+    // side views the data as a Buffer.
     JsBatch(Napi::Env env, Batch &b);
+    static constexpr size_t kCopyLimit = 64 * 1024;
 
     // handler(events, data, topics): a plain call (sync, from JS) or a
     // callback from the event loop with its async context. *delivering is
@@ -34,7 +39,7 @@ private:
     Napi::Env env_;
     size_t count_;
     Napi::Int32Array events_;
-    Napi::Buffer<char> data_;
+    Napi::Uint8Array data_;
     Napi::Array topics_;
     std::vector<int32_t> closed_;
 };

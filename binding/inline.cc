@@ -35,6 +35,10 @@ void Inline::Start(Napi::Env env)
     flush_ = new uv_timer_t;
     uv_timer_init(uv_, flush_);
     flush_->data = this;
+    idle_ = new uv_idle_t;
+    uv_idle_init(uv_, idle_);
+    uv_unref(reinterpret_cast<uv_handle_t *>(idle_));   // a wait never keeps the process alive
+    idle_->data = this;
 }
 
 Napi::Object Inline::NewClient(Napi::Env env, std::unique_ptr<Core> core, const Napi::FunctionReference &handler)
@@ -225,8 +229,45 @@ void Inline::RunKicked()
     kicked.swap(kicked_);
     for (int32_t id : kicked) {
         Entry *e = Find(id);
-        if (e && e->kicked)
+        if (e && e->kicked) {
             Poll(e);
+            MaybeSpin(e);
+        }
+    }
+}
+
+void Inline::MaybeSpin(Entry *e)
+{
+    if (!e->core->SpinsForReplies() || e->coalescing.On() || !e->poll || !e->spin.AfterWrite())
+        return;
+    if (!e->spin_until)
+        spinning_.push_back(e->core->Id());
+    e->spin_until = uv_hrtime() + ReplySpin::kBudgetUs * 1000;
+    if (!uv_is_active(reinterpret_cast<uv_handle_t *>(idle_)))
+        uv_idle_start(idle_, OnSpin);
+}
+
+void Inline::StopSpin(Entry *e)
+{
+    if (!e->spin_until)
+        return;
+    e->spin_until = 0;
+    spinning_.erase(std::find(spinning_.begin(), spinning_.end(), e->core->Id()));
+    if (spinning_.empty())
+        uv_idle_stop(idle_);
+}
+
+void Inline::OnSpin(uv_idle_t *h)
+{
+    Inline *self = static_cast<Inline *>(h->data);
+    uint64_t now = uv_hrtime();
+    std::vector<int32_t> spinning = self->spinning_;
+    for (int32_t id : spinning) {
+        Entry *e = self->Find(id);
+        if (e && now >= e->spin_until) {
+            e->spin.Miss();
+            self->StopSpin(e);
+        }
     }
 }
 
@@ -291,9 +332,13 @@ void Inline::Poll(Entry *e, bool by_timer)
     tmq_tcp *socket = e->core->Socket();
     uint32_t received = socket->received;
     tmq_client_poll(e->core->Engine(), tmq_now_ms());
+    uint32_t bytes = socket->received - received;
+    if (bytes && e->spin_until) {
+        e->spin.Hit();   // the reply came while waiting awake
+        StopSpin(e);
+    }
     if (e->core->CoalescesReads())
-        e->coalescing.AfterPoll(uv_hrtime() / 1000, socket->received - received, by_timer, e->submitted,
-                                e->core->Engine()->inflight);
+        e->coalescing.AfterPoll(uv_hrtime() / 1000, bytes, by_timer, e->submitted, e->core->Engine()->inflight);
     e->submitted = false;
     Watch(e);
 }
@@ -345,6 +390,7 @@ void Inline::Watch(Entry *e)
 
 void Inline::StopWatching(Entry *e)
 {
+    StopSpin(e);
     if (!e->poll)
         return;
     uv_poll_stop(e->poll);
@@ -429,6 +475,8 @@ void Inline::Close(uv_handle_t *h)
         Inline *self = static_cast<Inline *>(h->data);
         if (h->type == UV_POLL)
             delete reinterpret_cast<uv_poll_t *>(h);
+        else if (h->type == UV_IDLE)
+            delete reinterpret_cast<uv_idle_t *>(h);
         else
             delete reinterpret_cast<uv_timer_t *>(h);
         if (--self->closing_ == 0 && self->shut_down_ && self->hook_) {
@@ -457,6 +505,10 @@ void Inline::Shutdown()
     if (flush_) {
         Close(reinterpret_cast<uv_handle_t *>(flush_));
         flush_ = nullptr;
+    }
+    if (idle_) {
+        Close(reinterpret_cast<uv_handle_t *>(idle_));
+        idle_ = nullptr;
     }
     if (async_) {
         napi_async_destroy(env_, async_);

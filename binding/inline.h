@@ -34,6 +34,7 @@
 #include "coalesce.h"
 #include "driver.h"
 #include "events.h"
+#include "spin.h"
 
 namespace tmq_node {
 
@@ -90,6 +91,8 @@ private:
         bool submitted = false;      // an operation was submitted since its last poll
         ReadCoalescing coalescing;   // whether to batch its reads (options.coalesceReads)
         uint32_t mark = 1;           // the socket's receive low-water mark now
+        ReplySpin spin;              // whether to wait for replies awake (options.spinForReplies)
+        uint64_t spin_until = 0;     // uv_hrtime() the wait ends at; 0: not waiting
     };
 
     // Sets up the uv loop, the flush timer, the async context and the
@@ -100,6 +103,12 @@ private:
     static void OnTimer(uv_timer_t *h);
     static void Ready(Entry *e, bool by_timer);
     static void OnFlush(uv_timer_t *h);
+    // The idle handle, while a client waits for a reply: ends the waits
+    // whose budget has passed.
+    static void OnSpin(uv_idle_t *h);
+    // After the client wrote what the application submitted.
+    void MaybeSpin(Entry *e);
+    void StopSpin(Entry *e);
     static void CleanupHook(napi_async_cleanup_hook_handle handle, void *arg);
     // Polls the client (by_timer: because its timer was due), then sets its
     // handles from what the engine wants.
@@ -124,6 +133,8 @@ private:
     napi_env env_ = nullptr;
     uv_loop_t *uv_ = nullptr;
     uv_timer_t *flush_ = nullptr;
+    uv_idle_t *idle_ = nullptr;
+    std::vector<int32_t> spinning_;   // the clients waiting for a reply awake
     bool flush_armed_ = false;
     bool running_ = false;   // inside a libuv callback, before its delivery
     bool delivering_ = false;   // the handler is running

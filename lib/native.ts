@@ -109,6 +109,9 @@ export interface NativeClientOptions {
   /** the inline driver may batch a busy stream's reads (binding/coalesce.h;
    *  default true) */
   coalesceReads?: boolean;
+  /** the inline driver may wait for a reply awake (binding/spin.h; default
+   *  true) */
+  spinForReplies?: boolean;
   /** the offline queue's bounds (binding/offline.h), none when absent: a
    *  publish while not connected beyond them throws (code
    *  TMQ_ERR_QUEUE_FULL, or TMQ_ERR_NOT_CONNECTED for QoS 0 with
@@ -138,11 +141,12 @@ export interface NativeClientOptions {
 export { EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS } from './constants.js';
 
 /** Receives the events of every client of this environment, in order, in
- *  batches from the loop thread: `events` holds EVENT_FIELDS ints per event,
- *  `data` the payloads and SUBACK codes they point into (views into it stay
- *  valid as long as they are referenced), `topics` the distinct topic strings
- *  of the batch (each made once per batch). */
-export type BatchHandler = (events: Int32Array, data: Buffer, topics: string[]) => void;
+ *  batches: `events` holds EVENT_FIELDS ints per event, `data` the payloads
+ *  and SUBACK codes they point into (a plain Uint8Array, often on the same
+ *  ArrayBuffer as `events`; views into it stay valid as long as they are
+ *  referenced), `topics` the distinct topic strings of the batch (each made
+ *  once per batch). */
+export type BatchHandler = (events: Int32Array, data: Uint8Array, topics: string[]) => void;
 
 /** One MQTT client on the environment's engine loop thread. Every method
  *  returns at once; outcomes arrive as events for `id`. Operations carry a

@@ -23,8 +23,10 @@ const listeners = new Map<number, (e: Ev) => void>();
 const batchSizes: number[] = [];
 const batchTopics: number[] = [];
 
-native.setBatchHandler((events, data, topics) => {
+native.setBatchHandler((events, bytes, topics) => {
   expect(events.length % EVENT_FIELDS).toBe(0);
+  expect(Buffer.isBuffer(bytes)).toBe(false);   // a plain Uint8Array (binding/deliver.h)
+  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   batchSizes.push(events.length / EVENT_FIELDS);
   batchTopics.push(topics.length);
   for (let i = 0; i < events.length; i += EVENT_FIELDS) {
@@ -306,7 +308,8 @@ describe('worker threads', () => {
     const native = require(workerData.addon);
     const seen = [];
     let client;
-    native.setBatchHandler((ev, data, topics) => {
+    native.setBatchHandler((ev, bytes, topics) => {
+      const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       for (let i = 0; i < ev.length; i += 6) {
         const kind = ev[i + 1], a = ev[i + 2], b = ev[i + 3], c = ev[i + 4];
         if (kind === 1) {
