@@ -239,6 +239,39 @@ int32_t TokenOf(const tmq_msg *msg)
 
 } // namespace
 
+namespace {
+
+// The free list of Job memory of one thread (Job::operator new/delete).
+struct JobPool {
+    static constexpr size_t kMax = 1024;
+    std::vector<void *> free;
+    ~JobPool()
+    {
+        for (void *p : free)
+            ::operator delete(p);
+    }
+};
+thread_local JobPool job_pool;
+
+} // namespace
+
+void *Job::operator new(size_t size)
+{
+    if (size != sizeof(Job) || job_pool.free.empty())
+        return ::operator new(size);
+    void *p = job_pool.free.back();
+    job_pool.free.pop_back();
+    return p;
+}
+
+void Job::operator delete(void *p)
+{
+    if (job_pool.free.size() < JobPool::kMax)
+        job_pool.free.push_back(p);
+    else
+        ::operator delete(p);
+}
+
 Job::~Job()
 {
     if (queued)
@@ -257,7 +290,7 @@ void Job::AttachProps(const char *block, size_t len)
 {
     if (len == 0)
         return;
-    char *at = data.get() + data_len;
+    char *at = Data() + data_len;
     std::memcpy(at, block, len);
     props.raw = tmq_bin{reinterpret_cast<const uint8_t *>(at), static_cast<uint32_t>(len)};
 }
@@ -466,8 +499,7 @@ JobPtr StoredJob(Core *core, const tmq_fstore_msg &m, int32_t token)
     job->retain = m.retain;
     job->topic_len = m.topic.len;
     job->data_len = m.topic.len + m.payload.len;
-    job->data.reset(new char[job->data_len + m.props.len + 1]);
-    char *at = job->data.get();
+    char *at = job->Reserve(job->data_len + m.props.len + 1);
     std::memcpy(at, m.topic.p, m.topic.len);
     std::memcpy(at + m.topic.len, m.payload.p, m.payload.len);
     std::memcpy(at + job->data_len, m.props.p, m.props.len);
@@ -500,7 +532,7 @@ void Core::Restore(Napi::Env env, int32_t token)
         sent.push_back(std::move(p));
     for (auto &p : sent) {
         JobPtr &job = p.first;
-        const uint8_t *data = reinterpret_cast<const uint8_t *>(job->data.get());
+        const uint8_t *data = reinterpret_cast<const uint8_t *>(job->Data());
         int32_t rc = !offline_.Empty() ? TMQ_ERR_QUEUE_FULL
             : tmq_client_restore(&client_, tmq_bin{data, job->topic_len},
                                  tmq_bin{data + job->topic_len, job->data_len - job->topic_len}, job->qos, job->retain,
@@ -595,7 +627,7 @@ bool Core::TrySubmit(JobPtr &job)
 {
     int32_t rc;
     if (job->kind == Job::kPublish) {
-        const uint8_t *p = reinterpret_cast<const uint8_t *>(job->data.get());
+        const uint8_t *p = reinterpret_cast<const uint8_t *>(job->Data());
         tmq_bin topic{p, job->topic_len};
         tmq_bin payload{p + job->topic_len, job->data_len - job->topic_len};
         rc = tmq_client_publish(&client_, topic, payload, job->qos, job->retain, &job->props, job.get());
@@ -637,7 +669,7 @@ uint32_t Core::PublishSize(const Job &job) const
     pkt.type = TMQ_PUBLISH;
     pkt.version = cfg_.version;
     pkt.id = job.qos ? 1 : 0;
-    const uint8_t *p = reinterpret_cast<const uint8_t *>(job.data.get());
+    const uint8_t *p = reinterpret_cast<const uint8_t *>(job.Data());
     pkt.u.publish.topic = tmq_bin{p, job.topic_len};
     pkt.u.publish.payload = tmq_bin{p + job.topic_len, job.data_len - job.topic_len};
     pkt.u.publish.qos = job.qos;
@@ -847,19 +879,19 @@ Napi::Value ClientWrap::Publish(const Napi::CallbackInfo &info)
     job->qos = qos;
     job->retain = info[3].As<Napi::Boolean>().Value() ? 1 : 0;
     job->data_len = static_cast<uint32_t>(topic_len + payload.Length());
-    job->data.reset(new char[job->data_len + props.len + 1]);
+    job->Reserve(job->data_len + props.len + 1);
     if (topic_bytes)
-        std::memcpy(job->data.get(), info[0].As<Napi::Buffer<char>>().Data(), topic_len);
-    job->topic_len = static_cast<uint32_t>(topic_bytes ? topic_len : Utf8Write(env, info[0], job->data.get(), topic_len));
+        std::memcpy(job->Data(), info[0].As<Napi::Buffer<char>>().Data(), topic_len);
+    job->topic_len = static_cast<uint32_t>(topic_bytes ? topic_len : Utf8Write(env, info[0], job->Data(), topic_len));
     if (payload.Length())
-        std::memcpy(job->data.get() + job->topic_len, payload.Data(), payload.Length());
+        std::memcpy(job->Data() + job->topic_len, payload.Data(), payload.Length());
     job->AttachProps(props.data, props.len);
     if (!core_->Ready())
         job->queued = core_->Offline().Admit(env, qos, core_->PublishSize(*job));   // throws when full
     if (store_ && (qos == 1 || qos == 2)) {
         // in the store before publish() returns; the engine's hooks record the rest
         tmq_fstore_msg m{};
-        m.topic = tmq_bin{reinterpret_cast<const uint8_t *>(job->data.get()), job->topic_len};
+        m.topic = tmq_bin{reinterpret_cast<const uint8_t *>(job->Data()), job->topic_len};
         m.payload = tmq_bin{m.topic.p + job->topic_len, job->data_len - job->topic_len};
         m.props = job->props.raw;
         m.qos = qos;
@@ -910,11 +942,11 @@ JobPtr ClientWrap::Filters(const Napi::CallbackInfo &info, Job::Kind kind, const
     if (total + props.len > UINT32_MAX - 1)
         throw Napi::RangeError::New(env, std::string(m) + ": filters are too large");
     job->data_len = static_cast<uint32_t>(total);
-    job->data.reset(new char[total + props.len + 1]);
+    job->Reserve(total + props.len + 1);
     size_t off = 0;
     for (uint32_t i = 0; i < n; i++) {
-        size_t len = Utf8Write(env, strings[i], job->data.get() + off, lens[i]);
-        job->subs[i].filter = tmq_bin{reinterpret_cast<const uint8_t *>(job->data.get() + off), static_cast<uint32_t>(len)};
+        size_t len = Utf8Write(env, strings[i], job->Data() + off, lens[i]);
+        job->subs[i].filter = tmq_bin{reinterpret_cast<const uint8_t *>(job->Data() + off), static_cast<uint32_t>(len)};
         off += len;
     }
     job->AttachProps(props.data, props.len);

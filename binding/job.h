@@ -34,6 +34,21 @@ struct Job {
     // Copies a property block to data[data_len...] (which has room for it)
     // and points props at it; nothing for an empty block.
     void AttachProps(const char *block, size_t len);
+    // Room for n bytes of data (what Data() then returns): inside the job
+    // when they fit, so a small publish allocates nothing, else on the heap.
+    char *Reserve(size_t n)
+    {
+        heap_.reset(n > kInlineData ? new char[n] : nullptr);
+        return Data();
+    }
+    char *Data() { return heap_ ? heap_.get() : inline_; }
+    const char *Data() const { return heap_ ? heap_.get() : inline_; }
+
+    // Jobs come from a small free list of the thread that frees them (the
+    // publish path makes and drops one per message).
+    static void *operator new(size_t size);
+    static void operator delete(void *p);
+    static constexpr size_t kInlineData = 160;
 
     Kind kind;
     Core *core;                // kAdd: owned by the job until the loop thread adds it
@@ -42,11 +57,16 @@ struct Job {
     uint32_t topic_len = 0;    // publish: data is the topic, then the payload
     uint32_t data_len = 0;     // topic and payload, or the filters (props not counted)
     uint32_t queued = 0;       // publish: bytes the offline queue counts for it (0: none)
-    std::unique_ptr<char[]> data; // (un)subscribe: the filters back to back; then 5.0 properties
     std::vector<tmq_sub> subs; // (un)subscribe: views into data
     tmq_props props{};         // 5.0: a property block at the end of data, or none
     uint64_t seq = 0;          // publish: its sequence number in the client's store (0: not stored)
     uint32_t unwritten = 0;    // QoS 0 publish: its bytes in the core's Unwritten() count
+
+private:
+    // the data (Reserve): publish: the topic, then the payload; (un)subscribe:
+    // the filters back to back; then 5.0 properties
+    std::unique_ptr<char[]> heap_;
+    char inline_[kInlineData];
 };
 
 using JobPtr = std::unique_ptr<Job>;

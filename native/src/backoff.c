@@ -28,7 +28,9 @@ uint32_t tmq_backoff_next(tmq_backoff *b)
 
 uint32_t tmq_backoff_after(tmq_backoff *b, int was_ready, uint32_t lasted_ms)
 {
+    uint32_t delay;
     if (was_ready && lasted_ms >= b->stable_ms)
         tmq_backoff_reset(b);
-    return tmq_backoff_next(b);
+    delay = tmq_backoff_next(b);
+    return delay ? delay : 1u;   /* 0 would retry within the same poll, before the failure is heard */
 }

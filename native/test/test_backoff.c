@@ -68,6 +68,18 @@ TEST(a_stable_connection_starts_over_a_short_or_failed_one_does_not)
     CHECK_EQ(b.ceiling_ms, 450);
 }
 
+TEST(a_reconnect_delay_is_never_zero)
+{
+    tmq_backoff b = make(2, 2, 1, 11);   /* draws of 0, 1 or 2 ms */
+    int i, ones = 0;
+    for (i = 0; i < 300; i++) {
+        uint32_t d = tmq_backoff_after(&b, 0, 0);
+        CHECK(d >= 1 && d <= 2);
+        ones += d == 1;
+    }
+    CHECK(ones > 100);   /* the drawn zeros became 1 */
+}
+
 TEST(large_values_neither_overflow_nor_shrink)
 {
     tmq_backoff b = make(0x80000000u, UINT32_MAX, 4, 99);

@@ -31,7 +31,9 @@ uint32_t tmq_backoff_next(tmq_backoff *b);
 
 /* The delay before reconnecting after a connection lost (was_ready: it had
  * come up, lasted_ms ago) or an attempt that failed: starts over first when
- * the connection lasted stable_ms, then tmq_backoff_next. */
+ * the connection lasted stable_ms, then tmq_backoff_next, but never 0 ms (a
+ * drawn 0 becomes 1): the next attempt always waits for a later poll, so
+ * whoever heard of the failure can act on it first. */
 uint32_t tmq_backoff_after(tmq_backoff *b, int was_ready, uint32_t lasted_ms);
 
 #endif
