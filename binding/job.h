@@ -22,7 +22,7 @@ class Core;
 // A publish, subscribe or unsubscribe job carries its own copy of what the
 // engine sends (the engine does not copy).
 struct Job {
-    enum Kind : uint8_t { kAdd, kConnect, kPublish, kSubscribe, kUnsubscribe, kPing, kCancel, kDisconnect, kClose };
+    enum Kind : uint8_t { kAdd, kConnect, kPublish, kSubscribe, kUnsubscribe, kPing, kCancel, kDisconnect, kReconnect, kClose };
 
     Job(Kind k, Core *c) : kind(k), core(c) {}
     // Gives back what the offline queue counts for it, if anything; a QoS 0
@@ -42,7 +42,8 @@ struct Job {
     uint32_t topic_len = 0;    // publish: data is the topic, then the payload
     uint32_t data_len = 0;     // topic and payload, or the filters (props not counted)
     uint32_t queued = 0;       // publish: bytes the offline queue counts for it (0: none)
-    std::unique_ptr<char[]> data; // (un)subscribe: the filters back to back; then 5.0 properties
+    std::unique_ptr<char[]> data; // (un)subscribe: the filters back to back; then 5.0 properties;
+                                  // kReconnect: the new tmq_backoff's bytes
     std::vector<tmq_sub> subs; // (un)subscribe: views into data
     tmq_props props{};         // 5.0: a property block at the end of data, or none
     uint64_t seq = 0;          // publish: its sequence number in the client's store (0: not stored)
