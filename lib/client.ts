@@ -23,7 +23,7 @@ import { Subscriptions, type SubscribeRequest } from './subscriptions.js';
 import {
   abortReason, checkBool, checkFilter, checkInt, checkQos, checkSignal, checkString, checkTopic, describe,
   isAborted, isList, isPlainObject, offAbort, onAbort, readEntries, readKnownOptions, readList, readOptions, readPublishOptions,
-  toBuffer, type QoS,
+  toBuffer, type PublishOptionValues, type QoS,
 } from './validate.js';
 
 export type { QoS } from './validate.js';
@@ -340,6 +340,9 @@ function v5Properties(version: number, name: string, props: unknown, allowed: re
 /** The signal of an operation's options argument, checked (the options
  *  read once). */
 const operationSignal = (opts: unknown) => checkSignal('options.signal', readOptions('options', opts, SIGNAL_OPTION).signal);
+
+/** publish()'s options as read (readPublishOptions), one object for every call. */
+const PUBLISH_READ: PublishOptionValues = { qos: undefined, retain: undefined, properties: undefined, signal: undefined };
 
 /** The option names each operation reads (readOptions), made once. */
 const SIGNAL_OPTION = ['signal'] as const;
@@ -670,17 +673,18 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  with its reasonCode. */
   publish(topic: string, payload: string | Buffer | Uint8Array, opts?: PublishOptions): Promise<void> {
     try {
-      const o = readPublishOptions(opts);
-      const signal = checkSignal('options.signal', o.signal);
+      readPublishOptions(opts, PUBLISH_READ);
+      const { qos: qosOption, retain: retainOption, properties: propsOption, signal: signalOption } = PUBLISH_READ;
+      const signal = checkSignal('options.signal', signalOption);
       if (topic !== this.#lastTopic) {
         checkTopic('topic', topic);
         this.#lastTopic = topic;
         this.#lastTopicBytes = Buffer.from(topic);
       }
       const body = toBuffer('payload', payload);
-      const qos = checkQos('options.qos', o.qos ?? 0);
-      const retain = checkBool('options.retain', o.retain ?? false);
-      const props = this.#properties('options.properties', o.properties, SENDABLE.publish);
+      const qos = checkQos('options.qos', qosOption ?? 0);
+      const retain = checkBool('options.retain', retainOption ?? false);
+      const props = this.#properties('options.properties', propsOption, SENDABLE.publish);
       const size = publishSize(this.#options.protocolVersion, this.#lastTopicBytes.length, body.length, qos, props);
       this.#checkSize('PUBLISH', size, body.length);
       const n = this.#open('publish');

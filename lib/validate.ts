@@ -97,13 +97,19 @@ export function readOptions<K extends string>(name: string, value: unknown, keys
   return out;
 }
 
-/** publish()'s options, each read once: readOptions with the four names
- *  written out, because this runs on every publish and a loop over names
- *  makes every read a slow generic one. */
-export function readPublishOptions(value: unknown): { qos?: unknown; retain?: unknown; properties?: unknown; signal?: unknown } {
-  if (value === undefined) return NO_OPTIONS;
-  if (value === null || typeof value !== 'object') throw argError('options', `must be an object, not ${describe(value)}`);
-  const o = value as Record<string, unknown>;
+/** What readPublishOptions read. */
+export interface PublishOptionValues { qos: unknown; retain: unknown; properties: unknown; signal: unknown }
+
+/** publish()'s options, each read once, into `out` (the caller's one
+ *  reused object: this runs on every publish, so it neither allocates nor
+ *  loops over names, which would make every read a slow generic one). The
+ *  getters run first and `out` is written last, so a getter that publishes
+ *  cannot mix its options into these; copy them out before running other
+ *  code of the caller's. */
+export function readPublishOptions(value: unknown, out: PublishOptionValues): void {
+  if (value === null || (value !== undefined && typeof value !== 'object'))
+    throw argError('options', `must be an object, not ${describe(value)}`);
+  const o = (value ?? NO_OPTIONS) as Record<string, unknown>;
   let key = 'qos';
   try {
     const qos = o.qos;
@@ -112,7 +118,11 @@ export function readPublishOptions(value: unknown): { qos?: unknown; retain?: un
     key = 'properties';
     const properties = o.properties;
     key = 'signal';
-    return { qos, retain, properties, signal: o.signal };
+    const signal = o.signal;
+    out.qos = qos;
+    out.retain = retain;
+    out.properties = properties;
+    out.signal = signal;
   } catch {
     throw unreadable(`options.${key}`);
   }
