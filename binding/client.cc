@@ -25,7 +25,9 @@ namespace tmq_node {
 // Reads one options object; every error names the option ("options.will.qos").
 class OptionReader {
 public:
-    OptionReader(Napi::Env env, Napi::Value v, std::string path) : env_(env), path_(std::move(path))
+    // `method` names the call in messages (createClient, setReconnect).
+    OptionReader(Napi::Env env, Napi::Value v, std::string path, const char *method = "createClient")
+        : env_(env), path_(std::move(path)), method_(method)
     {
         if (!v.IsObject() || v.IsArray() || v.IsFunction())
             Type("must be an object", "");
@@ -93,7 +95,7 @@ public:
         if (!std::isfinite(d) || std::trunc(d) != d)
             Type(("must be " + range).c_str(), name);
         if (d < 0 || d > max)
-            throw Napi::RangeError::New(env_, "createClient: " + Path(name) + " must be " + range);
+            throw Napi::RangeError::New(env_, method_ + ": " + Path(name) + " must be " + range);
         return static_cast<uint32_t>(d);
     }
 
@@ -120,14 +122,29 @@ public:
 
     [[noreturn]] void Type(const char *what, const char *name) const
     {
-        throw Napi::TypeError::New(env_, "createClient: " + Path(name) + " " + what);
+        throw Napi::TypeError::New(env_, method_ + ": " + Path(name) + " " + what);
     }
 
 private:
     Napi::Env env_;
     std::string path_;
+    std::string method_;
     Napi::Object obj_;
 };
+
+// The reconnect policy's settings (createClient's options, setReconnect's
+// policy): the first delay's ceiling (0: no reconnect), its growth, jitter
+// and when it starts over; its state starts over.
+static tmq_backoff ReadReconnect(const OptionReader &r)
+{
+    tmq_backoff b{};
+    b.base_ms = r.Int("reconnectPeriod", UINT32_MAX);
+    b.max_ms = std::max(r.Int("reconnectMaxPeriod", UINT32_MAX), b.base_ms);
+    b.factor = static_cast<uint16_t>(r.Int("reconnectFactor", UINT16_MAX));
+    b.no_jitter = r.Bool("reconnectJitter") ? 0 : 1;
+    b.stable_ms = r.Int("reconnectResetAfter", UINT32_MAX);
+    return b;
+}
 
 namespace {
 
@@ -355,13 +372,9 @@ void Core::ReadConnect(const OptionReader &r)
         cfg_.connect_props.raw = Bin(connect_props_);
     cfg_.connect_timeout_ms = r.Int("connectTimeout", UINT32_MAX);
     cfg_.max_inflight = static_cast<uint16_t>(r.Int("maxInflight", UINT16_MAX));
-    // reconnect: the first delay's ceiling (0: none), then the engine asks
-    // the policy (OnReconnectDelay) for each delay
-    cfg_.reconnect_delay_ms = r.Int("reconnectPeriod", UINT32_MAX);
-    backoff_.base_ms = cfg_.reconnect_delay_ms;
-    backoff_.max_ms = std::max(r.Int("reconnectMaxPeriod", UINT32_MAX), cfg_.reconnect_delay_ms);
-    backoff_.factor = static_cast<uint16_t>(r.Int("reconnectFactor", UINT16_MAX));
-    backoff_.stable_ms = r.Int("reconnectResetAfter", UINT32_MAX);
+    // reconnect: the engine asks the policy (OnReconnectDelay) whether and
+    // when, so cfg_.reconnect_delay_ms stays unused
+    backoff_ = ReadReconnect(r);
     backoff_.seed = std::random_device{}() | 1u;
     // the offline queue's bounds (none unless given)
     OfflineQueue::Bounds bounds;
@@ -596,6 +609,13 @@ void Core::Handle(JobPtr job)
         if (!closed_)
             tmq_client_disconnect(&client_, 0, tmq_now_ms());   // TMQ_ERR_STATE: already down
         break;
+    case Job::kReconnect:
+        if (!closed_) {
+            tmq_backoff policy;
+            std::memcpy(&policy, job->Data(), sizeof policy);
+            ChangePolicy(policy);
+        }
+        break;
     case Job::kPublish:
     case Job::kSubscribe:
     case Job::kUnsubscribe:
@@ -686,6 +706,17 @@ void Core::RetryWaiting()
             return;
         offline_.PopFront();
     }
+}
+
+void Core::ChangePolicy(const tmq_backoff &policy)
+{
+    uint32_t seed = backoff_.seed;
+    backoff_ = policy;
+    backoff_.seed = seed;
+    tmq_backoff_reset(&backoff_);
+    // off: a wait under way ends too (DISCONNECTED, a Disconnect event with 0)
+    if (!policy.base_ms && tmq_client_state(&client_) == TMQ_STATE_WAITING_RECONNECT)
+        tmq_client_disconnect(&client_, 0, tmq_now_ms());
 }
 
 void Core::Close()
@@ -814,6 +845,7 @@ Napi::Function ClientWrap::Define(Napi::Env env, Driver *driver)
                            InstanceMethod<&ClientWrap::Ping>("ping"),
                            InstanceMethod<&ClientWrap::Cancel>("cancel"),
                            InstanceMethod<&ClientWrap::Disconnect>("disconnect"),
+                           InstanceMethod<&ClientWrap::SetReconnect>("setReconnect"),
                            InstanceMethod<&ClientWrap::CloseClient>("close"),
                            InstanceMethod<&ClientWrap::RefClient>("ref"),
                            InstanceMethod<&ClientWrap::UnrefClient>("unref"),
@@ -985,6 +1017,15 @@ void ClientWrap::Disconnect(const Napi::CallbackInfo &info)
 {
     CheckOpen(info.Env(), "disconnect");
     driver_->Post(NewJob(Job::kDisconnect, core_));
+}
+
+void ClientWrap::SetReconnect(const Napi::CallbackInfo &info)
+{
+    CheckOpen(info.Env(), "setReconnect");
+    tmq_backoff policy = ReadReconnect(OptionReader(info.Env(), info[0], "policy", "setReconnect"));
+    JobPtr job = NewJob(Job::kReconnect, core_);
+    std::memcpy(job->Reserve(sizeof policy), &policy, sizeof policy);
+    driver_->Post(std::move(job));
 }
 
 void ClientWrap::CloseClient(const Napi::CallbackInfo &)

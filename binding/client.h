@@ -131,6 +131,9 @@ private:
     // (size 0: the engine is done with it)
     static uint8_t *GrowRx(tmq_client *c, uint32_t size);
     static const tmq_client_events kEvents;
+    // A live client's new reconnect policy (setReconnect's kReconnect job):
+    // the next delay follows it; turned off, a wait under way ends too.
+    void ChangePolicy(const tmq_backoff &policy);
     // A message or request reached its final event: frees its job.
     void Finished(const tmq_msg *msg);
 
@@ -146,8 +149,9 @@ private:
     bool added_ = false;
     bool closed_ = false;
     tmq_client_config cfg_{};
-    // the reconnect policy: backoff with jitter, starting over after a
-    // connection that lasted backoff_.stable_ms (OnReconnectDelay)
+    // the reconnect policy: backoff with jitter or none, starting over after
+    // a connection that lasted backoff_.stable_ms (OnReconnectDelay); off
+    // while base_ms is 0; setReconnect changes it (ChangePolicy)
     tmq_backoff backoff_{};
     // what cfg_ points into
     std::string host_, client_id_, username_, password_, will_topic_, will_payload_;
@@ -183,6 +187,7 @@ private:
     void Ping(const Napi::CallbackInfo &info);
     void Cancel(const Napi::CallbackInfo &info);
     void Disconnect(const Napi::CallbackInfo &info);
+    void SetReconnect(const Napi::CallbackInfo &info);
     void CloseClient(const Napi::CallbackInfo &info);
     void RefClient(const Napi::CallbackInfo &info);
     void UnrefClient(const Napi::CallbackInfo &info);

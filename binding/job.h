@@ -22,7 +22,7 @@ class Core;
 // A publish, subscribe or unsubscribe job carries its own copy of what the
 // engine sends (the engine does not copy).
 struct Job {
-    enum Kind : uint8_t { kAdd, kConnect, kPublish, kSubscribe, kUnsubscribe, kPing, kCancel, kDisconnect, kClose };
+    enum Kind : uint8_t { kAdd, kConnect, kPublish, kSubscribe, kUnsubscribe, kPing, kCancel, kDisconnect, kReconnect, kClose };
 
     Job(Kind k, Core *c) : kind(k), core(c) {}
     // Gives back what the offline queue counts for it, if anything; a QoS 0
@@ -64,7 +64,8 @@ struct Job {
 
 private:
     // the data (Reserve): publish: the topic, then the payload; (un)subscribe:
-    // the filters back to back; then 5.0 properties
+    // the filters back to back; then 5.0 properties; kReconnect: the new
+    // tmq_backoff's bytes
     std::unique_ptr<char[]> heap_;
     char inline_[kInlineData];
 };

@@ -11,7 +11,7 @@ import { driverFor, type Driver, type DriverName } from './driver.js';
 import { MqttError, argError, engineError, nativeError } from './errors.js';
 import {
   EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, native,
-  type NativeClient, type NativeClientOptions, type NativeStore,
+  type NativeClient, type NativeClientOptions, type NativeStore, type ReconnectPolicy,
 } from './native.js';
 import {
   SENDABLE, decodeProperties, encodeProperties,
@@ -22,7 +22,8 @@ import { FileStore, nativeStore, withStoreDetail } from './store.js';
 import { Subscriptions, type SubscribeRequest } from './subscriptions.js';
 import {
   abortReason, checkBool, checkFilter, checkInt, checkQos, checkSignal, checkString, checkTopic, describe,
-  isAborted, isList, isPlainObject, offAbort, onAbort, readEntries, readList, readOptions, readPublishOptions, toBuffer, type PublishOptionValues, type QoS,
+  isAborted, isList, isPlainObject, offAbort, onAbort, readEntries, readKnownOptions, readList, readOptions, readPublishOptions,
+  toBuffer, type PublishOptionValues, type QoS,
 } from './validate.js';
 
 export type { QoS } from './validate.js';
@@ -64,11 +65,14 @@ export interface MqttClientOptions {
    *  connection that lasted reconnectResetAfter ms (default 10000). A
    *  CONNACK refusing the protocol version, the client id, the credentials
    *  or the authorization stops reconnecting: the same CONNECT would be
-   *  refused again. */
+   *  refused again. reconnectJitter false (default true) waits each
+   *  ceiling itself instead: with reconnectFactor 1, a fixed period. A live
+   *  client changes them with setReconnect(). */
   reconnectPeriod?: number;
   reconnectMaxPeriod?: number;
   reconnectFactor?: number;
   reconnectResetAfter?: number;
+  reconnectJitter?: boolean;
   /** outgoing QoS 1/2 messages in flight at once; 0 leaves only the
    *  broker's 5.0 Receive Maximum. Default: 0 with 5.0; 20 before, where a
    *  broker cannot announce its limit (mosquitto 2.0 acknowledges QoS 2
@@ -345,18 +349,42 @@ const SIGNAL_OPTION = ['signal'] as const;
 const SUBSCRIBE_OPTIONS = ['qos', 'nl', 'rap', 'rh', 'properties', 'signal'] as const;
 const UNSUBSCRIBE_OPTIONS = ['properties', 'signal'] as const;
 
+/** The options of the reconnect policy (options at creation, setReconnect()). */
+const RECONNECT_OPTIONS = [
+  'reconnectPeriod', 'reconnectMaxPeriod', 'reconnectFactor', 'reconnectResetAfter', 'reconnectJitter',
+] as const satisfies readonly (keyof ReconnectPolicy)[];
+
+/** The reconnect options setReconnect() takes; those not given stay. */
+export type ReconnectOptions = Partial<ReconnectPolicy>;
+
 /** The names of MqttClientOptions, each read once from what the caller
  *  gave (readOptions). */
 const CLIENT_OPTIONS = [
   'host', 'port', 'protocol', 'clientId', 'username', 'password', 'keepalive', 'clean', 'protocolVersion', 'will',
   'properties', 'ca', 'cert', 'key', 'passphrase', 'rejectUnauthorized', 'servername', 'ALPNProtocols', 'connectTimeout',
-  'reconnectPeriod', 'reconnectMaxPeriod', 'reconnectFactor', 'reconnectResetAfter', 'maxInflight', 'maxPacketSize',
-  'sendBufferSize', 'resubscribe', 'highWaterMark', 'queueLimit', 'queueByteLimit', 'queueQoSZero', 'store', 'driver',
+  ...RECONNECT_OPTIONS, 'maxInflight', 'maxPacketSize', 'sendBufferSize', 'resubscribe', 'highWaterMark', 'queueLimit', 'queueByteLimit', 'queueQoSZero', 'store', 'driver',
   'coalesceReads', 'spinForReplies',
 ] as const satisfies readonly (keyof MqttClientOptions)[];
 
 /** The options the caller gave, each read once into a plain object. */
 const clientOptions = (options: unknown) => readOptions('options', options, CLIENT_OPTIONS) as MqttClientOptions;
+
+/** The reconnect policy's defaults. */
+const DEFAULT_RECONNECT: ReconnectPolicy = {
+  reconnectPeriod: 1000, reconnectMaxPeriod: 30000, reconnectFactor: 2, reconnectResetAfter: 10000, reconnectJitter: true,
+};
+
+/** Validates the reconnect options of `o` (errors name `name`.option),
+ *  taking those not given from `base`. */
+function reconnectPolicy(name: string, o: ReconnectOptions, base: ReconnectPolicy): ReconnectPolicy {
+  return {
+    reconnectPeriod: checkInt(`${name}.reconnectPeriod`, o.reconnectPeriod ?? base.reconnectPeriod, 0, 2 ** 31 - 1),
+    reconnectMaxPeriod: checkInt(`${name}.reconnectMaxPeriod`, o.reconnectMaxPeriod ?? base.reconnectMaxPeriod, 0, 2 ** 31 - 1),
+    reconnectFactor: checkInt(`${name}.reconnectFactor`, o.reconnectFactor ?? base.reconnectFactor, 1, 100),
+    reconnectResetAfter: checkInt(`${name}.reconnectResetAfter`, o.reconnectResetAfter ?? base.reconnectResetAfter, 0, 2 ** 31 - 1),
+    reconnectJitter: checkBool(`${name}.reconnectJitter`, o.reconnectJitter ?? base.reconnectJitter),
+  };
+}
 
 /** Validates options (read once: clientOptions) and fills in defaults for
  *  the native client. */
@@ -376,10 +404,7 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
     keepalive: checkInt('options.keepalive', o.keepalive ?? 60, 0, 65535),
     connectTimeout: checkInt('options.connectTimeout', o.connectTimeout ?? 30000, 1, 2 ** 31 - 1),
     maxInflight: checkInt('options.maxInflight', o.maxInflight ?? (version === 5 ? 0 : 20), 0, 65535),
-    reconnectPeriod: checkInt('options.reconnectPeriod', o.reconnectPeriod ?? 1000, 0, 2 ** 31 - 1),
-    reconnectMaxPeriod: checkInt('options.reconnectMaxPeriod', o.reconnectMaxPeriod ?? 30000, 0, 2 ** 31 - 1),
-    reconnectFactor: checkInt('options.reconnectFactor', o.reconnectFactor ?? 2, 1, 100),
-    reconnectResetAfter: checkInt('options.reconnectResetAfter', o.reconnectResetAfter ?? 10000, 0, 2 ** 31 - 1),
+    ...reconnectPolicy('options', o, DEFAULT_RECONNECT),
     maxPacketSize: checkInt('options.maxPacketSize', o.maxPacketSize ?? MAX_PACKET, 16, MAX_PACKET),
     sendBufferSize: checkInt('options.sendBufferSize', o.sendBufferSize ?? 2 << 20, 64, MAX_PACKET),
     coalesceReads: checkBool('options.coalesceReads', o.coalesceReads ?? true),
@@ -442,7 +467,7 @@ export interface MqttClientEvents {
 
 /** An MQTT client with typed events (MqttClientEvents). */
 export class MqttClient extends EventEmitter<MqttClientEvents> {
-  readonly options: Readonly<NativeClientOptions>;
+  #options: Readonly<NativeClientOptions>;
   #native: NativeClient | undefined;
   #pending = new Map<number, Pending>();
   #nextToken = 1;
@@ -490,12 +515,33 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   constructor(opts: MqttClientOptions = {}) {
     super();
     const options = clientOptions(opts);
-    this.options = nativeOptions(options);
+    this.#options = nativeOptions(options);
     this.#highWaterMark = checkInt('options.highWaterMark', options.highWaterMark ?? 512 << 10, 0, 2 ** 31 - 1);
     this.#resubscribe = checkBool('options.resubscribe', options.resubscribe ?? true);
     if (options.store !== undefined) nativeStore(options.store);   // throws unless a FileStore
     this.#store = options.store;
     this.#driver = driverFor(options.driver);
+  }
+
+  /** The options, validated and with their defaults (setReconnect() changes
+   *  the reconnect policy's). */
+  get options(): Readonly<NativeClientOptions> {
+    return this.#options;
+  }
+
+  /** Changes the reconnect policy (MqttClientOptions.reconnectPeriod and
+   *  the others; those not given stay) of a client, also a connected one.
+   *  The next delay follows it. reconnectPeriod 0 turns automatic reconnect
+   *  off, and ends a wait for the next attempt: the client is then
+   *  disconnected until connect(). Bad values and unknown names throw an
+   *  MqttError naming them (policy.reconnectPeriod, ...); ERR_CLOSED once
+   *  ended. */
+  setReconnect(policy: ReconnectOptions): void {
+    const o = readKnownOptions('policy', policy, RECONNECT_OPTIONS) as ReconnectOptions;
+    if (isEnded(this.#phase)) throw new MqttError('ERR_CLOSED', 'setReconnect: the client was ended');
+    const next = reconnectPolicy('policy', o, this.#options);
+    this.#options = { ...this.#options, ...next };
+    this.#native?.setReconnect(next);
   }
 
   /** Whether the client is connected (CONNACK received, not yet lost). */
@@ -532,7 +578,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   connectSync(): void {
     // the engine fails the attempt after connectTimeout; the extra second
     // only bounds the wait should its event never come
-    this.awaitSync(this.connect(), this.options.connectTimeout + 1000);
+    this.awaitSync(this.connect(), this.#options.connectTimeout + 1000);
   }
 
   /** Blocks the calling thread as waitSync does until `operation`, a promise
@@ -590,7 +636,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         native.setBatchHandler(dispatch);
         handlerSet = true;
       }
-      this.#native = this.#store ? this.#createWithStore(nativeStore(this.#store)) : createNative(this.#driver, this.options);
+      this.#native = this.#store ? this.#createWithStore(nativeStore(this.#store)) : createNative(this.#driver, this.#options);
       sinks.set(this.#native.id, (events, i, data, topics) => this.#event(events, i, data, topics));
       this.#phase = 'offline';
     }
@@ -604,7 +650,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  for it) is reported through 'error'. Closing leaves them in the store. */
   #createWithStore(store: NativeStore): NativeClient {
     const first = this.#nextToken, count = store.count;
-    const client = createNative(this.#driver, { ...this.options, store, restoreToken: first });
+    const client = createNative(this.#driver, { ...this.#options, store, restoreToken: first });
     const path = this.#store!.path;
     for (let token = first; token < first + count; token++) {
       this.#pending.set(token, {
@@ -639,7 +685,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       const qos = checkQos('options.qos', qosOption ?? 0);
       const retain = checkBool('options.retain', retainOption ?? false);
       const props = this.#properties('options.properties', propsOption, SENDABLE.publish);
-      const size = publishSize(this.options.protocolVersion, this.#lastTopicBytes.length, body.length, qos, props);
+      const size = publishSize(this.#options.protocolVersion, this.#lastTopicBytes.length, body.length, qos, props);
       this.#checkSize('PUBLISH', size, body.length);
       const n = this.#open('publish');
       if (signal && isAborted(signal)) throw aborted(signal);
@@ -665,8 +711,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  ([MQTT-3.2.2-15]); `what` is the packet's kind (and payloadBytes a
    *  PUBLISH's payload size, for the message). */
   #checkSize(what: string, size: number, payloadBytes = 0): void {
-    if (size <= this.options.sendBufferSize && size <= this.#serverMaxPacket) return;   // every publish: no allocation
-    const [limit, by] = size > this.options.sendBufferSize ? [this.options.sendBufferSize, 'options.sendBufferSize']
+    if (size <= this.#options.sendBufferSize && size <= this.#serverMaxPacket) return;   // every publish: no allocation
+    const [limit, by] = size > this.#options.sendBufferSize ? [this.#options.sendBufferSize, 'options.sendBufferSize']
       : [this.#serverMaxPacket, "the broker's Maximum Packet Size"];
     const made = what === 'PUBLISH' ? `payload of ${payloadBytes} bytes makes a ${size}-byte PUBLISH` : `filters make a ${size}-byte ${what}`;
     throw new MqttError('ERR_PACKET_TOO_LARGE', `${made}, more than ${by} (${limit})`);
@@ -698,7 +744,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       if (list.length === 0) throw argError('filters', 'must name at least one filter');
       list.forEach((f, i) => checkFilter(`filters[${i}]`, f));
       const props = this.#properties('options.properties', o.properties, SENDABLE.subscribe);
-      const size = requestSize(this.options.protocolVersion, list, true, props);
+      const size = requestSize(this.#options.protocolVersion, list, true, props);
       this.#checkSize('SUBSCRIBE', size);
       const n = this.#open('subscribe');
       if (signal && isAborted(signal)) throw aborted(signal);
@@ -720,7 +766,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       if (list.length === 0) throw argError('filters', 'must be a string or a non-empty array of strings');
       list.forEach((f, i) => checkFilter(`filters[${i}]`, f));
       const props = this.#properties('options.properties', o.properties, SENDABLE.unsubscribe);
-      const size = requestSize(this.options.protocolVersion, list, false, props);
+      const size = requestSize(this.#options.protocolVersion, list, false, props);
       this.#checkSize('UNSUBSCRIBE', size);
       const n = this.#open('unsubscribe');
       if (signal && isAborted(signal)) throw aborted(signal);
@@ -770,7 +816,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     const nl = checkBool(`${name}.nl`, o.nl ?? false);
     const rap = checkBool(`${name}.rap`, o.rap ?? false);
     const rh = checkInt(`${name}.rh`, o.rh ?? 0, 0, 2);
-    if ((nl || rap || rh !== 0) && this.options.protocolVersion !== 5)
+    if ((nl || rap || rh !== 0) && this.#options.protocolVersion !== 5)
       throw argError(name, 'nl, rap and rh need protocolVersion 5');
     return qos | (nl ? 4 : 0) | (rap ? 8 : 0) | (rh << 4);
   }
@@ -900,7 +946,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
 
   /** An operation's 5.0 property block (see v5Properties). */
   #properties(name: string, props: unknown, allowed: readonly string[]): Buffer | undefined {
-    return v5Properties(this.options.protocolVersion, name, props, allowed);
+    return v5Properties(this.#options.protocolVersion, name, props, allowed);
   }
 
   /** The native client, or an MqttError if the client cannot take operations:

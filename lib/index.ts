@@ -37,7 +37,7 @@ export function matchTopic(filter: string, topic: string): boolean {
 export { MqttClient, connect } from './client.js';
 export type {
   MqttClientOptions, PublishOptions, SubscribeOptions, SubscriptionOptions, UnsubscribeOptions, OperationOptions,
-  MessagesOptions, MessagePacket, ConnackPacket, SubscriptionGrant, QoS, ConnectionState, MqttClientEvents,
+  MessagesOptions, MessagePacket, ConnackPacket, SubscriptionGrant, QoS, ConnectionState, MqttClientEvents, ReconnectOptions,
 } from './client.js';
 export type {
   UserProperties, ConnectProperties, MessageProperties, WillProperties, PublishProperties, SubscribeProperties, UnsubscribeProperties,

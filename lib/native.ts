@@ -75,9 +75,24 @@ export interface NativeStore {
   close(): void;
 }
 
+/** The reconnect policy (native/include/tinymqtt/backoff.h), given at
+ *  creation and by setReconnect. */
+export interface ReconnectPolicy {
+  /** ceiling of the first reconnect delay in ms; 0: no automatic reconnect */
+  reconnectPeriod: number;
+  /** largest ceiling of a reconnect delay, ms */
+  reconnectMaxPeriod: number;
+  /** growth of the ceiling per failed attempt */
+  reconnectFactor: number;
+  /** ms a connection must last for the delays to start over */
+  reconnectResetAfter: number;
+  /** true: each delay drawn below its ceiling; false: the ceiling itself */
+  reconnectJitter: boolean;
+}
+
 /** What a native client connects with. lib/client.ts validates and fills in
  *  defaults before anything reaches the addon. */
-export interface NativeClientOptions {
+export interface NativeClientOptions extends ReconnectPolicy {
   host: string;
   port: number;
   protocolVersion: 3 | 4 | 5;
@@ -94,14 +109,6 @@ export interface NativeClientOptions {
   connectTimeout: number;
   /** outgoing QoS 1/2 window; 0: only the server's Receive Maximum */
   maxInflight: number;
-  /** ceiling of the first reconnect delay in ms; 0: no automatic reconnect */
-  reconnectPeriod: number;
-  /** largest ceiling of a reconnect delay, ms */
-  reconnectMaxPeriod: number;
-  /** growth of the ceiling per failed attempt */
-  reconnectFactor: number;
-  /** ms a connection must last for the delays to start over */
-  reconnectResetAfter: number;
   /** largest incoming packet in bytes (the receive buffer) */
   maxPacketSize: number;
   /** bytes of the send buffer: the largest packet the client can send */
@@ -180,6 +187,10 @@ export interface NativeClient {
   cancel(token: number): void;
   /** Sends DISCONNECT after what is queued, then closes the connection. */
   disconnect(): void;
+  /** Replaces the reconnect policy: the next delay follows it. Turned off
+   *  (reconnectPeriod 0) while waiting to reconnect, the wait ends: a
+   *  State event (DISCONNECTED) and a Disconnect event with error 0. */
+  setReconnect(policy: ReconnectPolicy): void;
   /** Closes at once: operations not yet completed get an Error event
    *  (TMQ_ERR_CLOSED), then a Closed event; the client is gone after it. */
   close(): void;

@@ -14,6 +14,7 @@ import { FakeBroker } from './support/fake-broker.js';
 import { connack, packet, packetId, publish, pubackFor, Type, u16 } from './support/mqtt-bytes.js';
 import { freePort, KEY_PASSPHRASE, USERS } from './support/mosquitto.js';
 import { mosquittoWithWatcher } from './support/mosquitto-watcher.js';
+import { FaultProxy } from './support/proxy.js';
 import { DIST_URL, Script } from './support/script.js';
 import { withWarnings } from './support/warnings.js';
 
@@ -478,6 +479,91 @@ describe('connecting', () => {
     mqttc.close();
     await pause(1300);
     expect(named(events, 'disconnect').length).toBe(1);
+  });
+
+  /** A client through a proxy to mosquitto (the broker that goes away),
+   *  connected, and when each of its events came. */
+  async function behindProxy(): Promise<{ mqttc: LuatosClient; events: LuatosEventArgs[]; at: number[]; proxy: FaultProxy }> {
+    const proxy = await FaultProxy.start(env.broker.port);
+    const mqttc = mqtt.create(null, HOST, proxy.port);
+    const events: LuatosEventArgs[] = [], at: number[] = [];
+    mqttc.on((_client, ...event) => {
+      events.push(event as LuatosEventArgs);
+      at.push(performance.now());
+    });
+    mqttc.connect();
+    await until(events, 'conack');
+    return { mqttc, events, at, proxy };
+  }
+
+  /** The ms between consecutive `disconnect` events. */
+  const gaps = (events: LuatosEventArgs[], at: number[]) => {
+    const times = at.filter((_, i) => events[i][0] === 'disconnect');
+    return times.slice(1).map((t, i) => t - times[i]);
+  };
+
+  it('autoreconn on a live client, the broker gone: every attempt exactly reconnect_time ms after the last (no jitter), and back once it returns', async () => {
+    const { mqttc, events, at, proxy } = await behindProxy();
+    mqttc.autoreconn(true, 1000);   // after connect(): the live client's policy
+    await proxy.stop();   // the connection drops and the broker refuses every attempt
+    await until(events, 'disconnect', 4, 6000);
+    expect(named(events, 'error').slice(0, 3)).toEqual([
+      ['error', 'other', 0, expect.objectContaining({ code: 'ERR_CLOSED' })],   // the connection lost
+      ...Array(2).fill(['error', 'connect', 0, expect.objectContaining({ code: 'ERR_REFUSED' })]),   // each attempt, as connect()'s
+    ]);
+    for (const gap of gaps(events, at)) {   // full jitter would draw most of them well below 1000
+      expect(gap).toBeGreaterThan(990);
+      expect(gap).toBeLessThan(1300);
+    }
+    expect(mqttc.state()).toBe(mqtt.STATE_DISCONNECT);
+    const back = await FaultProxy.start(env.broker.port, proxy.port);
+    await until(events, 'conack', 2, 3000);
+    expect(mqttc.ready()).toBe(true);
+    mqttc.close();
+    await back.stop();
+  });
+
+  it('autoreconn(true, 2000) on a live client: the wait under way keeps its period, the next ones take the new one', async () => {
+    const { mqttc, events, at, proxy } = await behindProxy();
+    mqttc.autoreconn(true, 1000);
+    await proxy.stop();
+    await until(events, 'disconnect');
+    mqttc.autoreconn(true, 2000);
+    await until(events, 'disconnect', 4, 7000);
+    const [first, ...later] = gaps(events, at);
+    expect(first).toBeGreaterThan(990);
+    expect(first).toBeLessThan(1300);
+    for (const gap of later) {
+      expect(gap).toBeGreaterThan(1990);
+      expect(gap).toBeLessThan(2300);
+    }
+    mqttc.close();
+  });
+
+  it('autoreconn(false) on a live client: a lost connection stays lost, and a pending attempt is cancelled', async () => {
+    const { mqttc, events, proxy } = await behindProxy();
+    mqttc.autoreconn(true, 1000);
+    mqttc.autoreconn(false);
+    proxy.cut();
+    await until(events, 'disconnect');
+    await pause(1300);
+    expect(proxy.accepted).toBe(1);
+    expect(mqttc.state()).toBe(mqtt.STATE_DISCONNECT);
+    expect(mqttc.publish('luatos/off', 'x')).toBeUndefined();
+    // on again, connected again, lost again: reconnected; then off while the attempt waits
+    mqttc.autoreconn(true);
+    expect(mqttc.connect()).toBe(true);
+    await until(events, 'conack', 2);
+    proxy.cut();
+    await until(events, 'disconnect', 2);
+    mqttc.autoreconn(false);
+    await pause(3300);
+    expect(proxy.accepted).toBe(2);
+    expect(named(events, 'conack').length).toBe(2);
+    expect(mqttc.connect()).toBe(true);   // connect() still works after
+    await until(events, 'conack', 3);
+    mqttc.close();
+    await proxy.stop();
   });
 
   it('keepalive: 240 by default, raised to 15, lowered to 600; an options object works', async () => {

@@ -52,7 +52,7 @@ class Probe {
   constructor(port: number, options: Partial<NativeClientOptions> = {}) {
     this.client = native.createClient({
       host: '127.0.0.1', port, protocolVersion: 5, clientId: '', clean: true, keepalive: 30,
-      connectTimeout: 5000, maxInflight: 0, reconnectPeriod: 0, reconnectMaxPeriod: 0, reconnectFactor: 2, reconnectResetAfter: 0, maxPacketSize: 1 << 20, sendBufferSize: 1 << 18, ...options,
+      connectTimeout: 5000, maxInflight: 0, reconnectPeriod: 0, reconnectMaxPeriod: 0, reconnectFactor: 2, reconnectResetAfter: 0, reconnectJitter: true, maxPacketSize: 1 << 20, sendBufferSize: 1 << 18, ...options,
     });
     listeners.set(this.client.id, (e) => {
       this.events.push(e);
@@ -220,7 +220,7 @@ describe('a native client', () => {
   it('throws a TypeError naming the option for a wrong or missing option', () => {
     const good: NativeClientOptions = {
       host: '127.0.0.1', port: broker.port, protocolVersion: 4, clientId: 'x', clean: true, keepalive: 0,
-      connectTimeout: 1000, maxInflight: 0, reconnectPeriod: 0, reconnectMaxPeriod: 0, reconnectFactor: 2, reconnectResetAfter: 0, maxPacketSize: 4096, sendBufferSize: 4096,
+      connectTimeout: 1000, maxInflight: 0, reconnectPeriod: 0, reconnectMaxPeriod: 0, reconnectFactor: 2, reconnectResetAfter: 0, reconnectJitter: true, maxPacketSize: 4096, sendBufferSize: 4096,
     };
     const create = native.createClient as (o: unknown) => NativeClient;
     const cases: Array<[unknown, RegExp]> = [
@@ -328,7 +328,7 @@ describe('worker threads', () => {
       }
     });
     client = native.createClient({ host: '127.0.0.1', port: workerData.port, protocolVersion: 5, clientId: '',
-      clean: true, keepalive: 30, connectTimeout: 5000, maxInflight: 0, reconnectPeriod: 0, reconnectMaxPeriod: 0, reconnectFactor: 2, reconnectResetAfter: 0, maxPacketSize: 65536, sendBufferSize: 65536 });
+      clean: true, keepalive: 30, connectTimeout: 5000, maxInflight: 0, reconnectPeriod: 0, reconnectMaxPeriod: 0, reconnectFactor: 2, reconnectResetAfter: 0, reconnectJitter: true, maxPacketSize: 65536, sendBufferSize: 65536 });
     client.connect();`;
 
   function runWorker(stay = false): { worker: Worker; result: Promise<{ message: unknown; exitCode: number }> } {
@@ -372,7 +372,7 @@ describe('process lifetime', () => {
         for (let i = 0; i < ev.length; i += 6) on(ev[i + 1], ev[i + 2]);
       });
       client = native.createClient({ host: '127.0.0.1', port: ${broker.port}, protocolVersion: 4, clientId: '',
-        clean: true, keepalive: 30, connectTimeout: 5000, maxInflight: 0, reconnectPeriod: 0, reconnectMaxPeriod: 0, reconnectFactor: 2, reconnectResetAfter: 0, maxPacketSize: 65536, sendBufferSize: 65536 });
+        clean: true, keepalive: 30, connectTimeout: 5000, maxInflight: 0, reconnectPeriod: 0, reconnectMaxPeriod: 0, reconnectFactor: 2, reconnectResetAfter: 0, reconnectJitter: true, maxPacketSize: 65536, sendBufferSize: 65536 });
       client.connect();
       ${body}`;
   }

@@ -54,7 +54,7 @@ describe('mosquitto restarted in the middle of a stream', () => {
   const CYCLES = 10;
   const PER_CYCLE = 2000;
   /** quick automatic reconnection, set explicitly rather than left to the defaults */
-  const RECONNECT = { reconnectPeriod: 50, reconnectMaxPeriod: 200, reconnectFactor: 2, reconnectResetAfter: 1000 };
+  const RECONNECT = { reconnectPeriod: 50, reconnectMaxPeriod: 200, reconnectFactor: 2, reconnectResetAfter: 1000, reconnectJitter: true };
 
   /** Stops the broker with `signal` in the middle of a stream and starts it
    *  again. Resolves with the payloads whose loss is the broker's: those it

@@ -61,6 +61,7 @@ describe('options', () => {
     ['connectTimeout zero', { connectTimeout: 0 }, ['ERR_INVALID_ARG', 'options.connectTimeout']],
     ['maxInflight negative', { maxInflight: -1 }, ['ERR_INVALID_ARG', 'options.maxInflight']],
     ['reconnectPeriod negative', { reconnectPeriod: -1 }, ['ERR_INVALID_ARG', 'options.reconnectPeriod']],
+    ['reconnectJitter type', { reconnectJitter: 'no' }, ['ERR_INVALID_ARG', 'options.reconnectJitter']],
     ['maxPacketSize too small', { maxPacketSize: 15 }, ['ERR_INVALID_ARG', 'options.maxPacketSize']],
     ['maxPacketSize too large', { maxPacketSize: 268435461 }, ['ERR_INVALID_ARG', 'options.maxPacketSize']],
     ['clean type', { clean: 'yes' }, ['ERR_INVALID_ARG', 'options.clean']],
@@ -231,6 +232,21 @@ describe('the client\'s state', () => {
     expectRefusal(await refusal(() => c.connect()), ['ERR_CLOSED', 'connect']);
     for (const call of [() => c.subscribe('a'), () => c.unsubscribe('a'), () => c.publish('a', 'x')])
       expectRefusal(await refusal(call), ['ERR_CLOSED', 'the client was ended']);
+  });
+
+  it('setReconnect: refuses bad values and unknown names, naming them; keeps what it was not given; ERR_CLOSED after end', async () => {
+    const c = await connect(plain());
+    for (const [policy, expected] of [
+      [{ reconnectPeriod: -1 }, ['ERR_INVALID_ARG', 'policy.reconnectPeriod']],
+      [{ reconnectFactor: 0 }, ['ERR_INVALID_ARG', 'policy.reconnectFactor']],
+      [{ reconnectJitter: 1 }, ['ERR_INVALID_ARG', 'policy.reconnectJitter']],
+      [{ period: 1000 }, ['ERR_INVALID_ARG', 'policy has unknown fields period']],
+      [null, ['ERR_INVALID_ARG', 'policy must be an object']],
+    ] as const) expectRefusal(captureThrow(() => c.setReconnect(policy as never)), expected as unknown as Refusal);
+    c.setReconnect({ reconnectPeriod: 2500, reconnectJitter: false });
+    expect(c.options).toMatchObject({ reconnectPeriod: 2500, reconnectJitter: false, reconnectMaxPeriod: 30000, reconnectFactor: 2 });
+    await c.end();
+    expectRefusal(captureThrow(() => c.setReconnect({ reconnectPeriod: 0 })), ['ERR_CLOSED', 'setReconnect']);
   });
 
   // connect() on a connected client must settle (it rejects with ERR_STATE)

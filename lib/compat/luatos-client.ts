@@ -1,7 +1,7 @@
 // The LuatOS `mqttc` object that mqtt.create() returns: its methods over one
 // core client, its events delivered to the one `on(cb)` callback on the Node
 // event loop.
-import { MqttClient, MqttError, type MessagePacket, type MqttClientOptions, type QoS } from '../index.js';
+import { MqttClient, MqttError, type MessagePacket, type MqttClientOptions, type QoS, type ReconnectOptions } from '../index.js';
 import {
   checkBool, checkFilter, checkInt, checkQos, checkString, checkTopic, isList, isPlainObject, readEntries, readList, toBuffer,
 } from '../validate.js';
@@ -58,11 +58,13 @@ export class LuatosClient {
   #callback: LuatosCallback | undefined;
   #debug = false;
   #reconnect = { enabled: false, ms: DEFAULT_RECONNECT_MS };
-  #timer: NodeJS.Timeout | undefined;
   /** the core client of the current connection; a new one after disconnect() */
   #core: MqttClient | undefined;
-  /** a connection attempt is under way */
+  /** a connection attempt of connect() is under way (its promise settles it) */
   #starting = false;
+  /** an automatic attempt of the core client is under way (its 'reconnect'
+   *  event; a 'connect' or 'error' event ends it) */
+  #retrying = false;
   #closed = false;
   readonly #ids = new MessageIds();
 
@@ -128,14 +130,19 @@ export class LuatosClient {
   /** `mqttc:autoreconn(reconnect, reconnect_time)`: reconnect automatically
    *  after a failed attempt or a lost connection, every reconnect_time ms
    *  ("默认3000ms"; LuatOS raises less than 1000 to 1000). A fixed period, as
-   *  documented; takes effect at once. Not after disconnect() or close(). */
+   *  documented: the core client's reconnect policy with factor 1 and no
+   *  jitter. Also on a live client: a new period applies from the next
+   *  wait, and autoreconn(false) cancels a pending attempt. As every core
+   *  client, it stops after a CONNACK refusing the client id, the
+   *  credentials or the authorization (the same CONNECT would be refused
+   *  again). Not after disconnect() or close(). */
   autoreconn(...args: [reconnect?: boolean, reconnect_time?: number]
     | [options: { reconnect?: boolean; reconnect_time?: number }]): void {
     const o = trailing('autoreconn', args, ['reconnect', 'reconnect_time']);
     const enabled = o.reconnect === undefined ? this.#reconnect.enabled : checkBool('reconnect', o.reconnect);
     const ms = checkInt('reconnect_time', o.reconnect_time ?? DEFAULT_RECONNECT_MS, 0, 2 ** 31 - 1);
     this.#reconnect = { enabled, ms: enabled ? Math.max(MIN_RECONNECT_MS, ms) : ms };
-    if (!enabled) this.#stopReconnecting();
+    this.#core?.setReconnect(this.#policy());
   }
 
   /** `mqttc:connect()`: starts connecting; "本函数仅代表发起成功, 后续仍需根据ready
@@ -147,8 +154,7 @@ export class LuatosClient {
    *  without a user name (ERR_PASSWORD). Throws for an rxSize the core client
    *  refuses (under 16; the error names options.maxPacketSize). */
   connect(): boolean {
-    if (this.#closed || this.#starting || this.#core?.connected) return false;
-    this.#stopReconnecting();
+    if (this.#closed || this.#starting || this.#retrying || this.#core?.connected) return false;
     this.#start(this.#core ?? this.#newCore());
     return true;
   }
@@ -159,10 +165,9 @@ export class LuatosClient {
    *  closed. */
   disconnect(): boolean {
     if (this.#closed) return false;
-    this.#stopReconnecting();
     const core = this.#core;
     this.#core = undefined;
-    this.#starting = false;
+    this.#starting = this.#retrying = false;
     if (core) void core.end();
     return true;
   }
@@ -251,7 +256,7 @@ export class LuatosClient {
    *  connection attempt under way (the core queues it). */
   #operable(): MqttClient | undefined {
     if (this.#closed || !this.#core) return undefined;
-    return this.#starting || this.#core.connected ? this.#core : undefined;
+    return this.#starting || this.#retrying || this.#core.connected ? this.#core : undefined;
   }
 
   /** A core client with the current settings and this client's listeners. */
@@ -264,27 +269,35 @@ export class LuatosClient {
       clientId: s.clientId,
       clean: s.clean,
       keepalive: s.keepalive,
-      reconnectPeriod: 0,   // autoreconn() reconnects, with LuatOS's fixed period
+      ...this.#policy(),
       driver: 'thread',     // as every embedded API (common-umqtt-pika-connection.ts)
       ...(s.username ? { username: s.username } : {}),
       ...(s.password ? { password: s.password } : {}),
       ...(s.will ? { will: s.will } : {}),
     });
-    core.on('connect', () => this.#emit('conack'));
+    core.on('connect', () => {
+      this.#retrying = false;
+      this.#emit('conack');
+    });
     core.on('message', (topic, payload, packet) => this.#emit('recv', topic, payload.toString(), metasOf(payload, packet)));
     core.on('pong', () => this.#emit('pong'));
-    core.on('error', (e) => this.#emit('error', 'other', 0, e));
-    core.on('offline', () => {
-      this.#emit('disconnect');
-      if (core === this.#core) this.#scheduleReconnect();
+    core.on('reconnect', () => {
+      if (core === this.#core && !this.#starting) this.#retrying = true;   // not connect() starting it at once
     });
+    core.on('error', (e) => {
+      if (!this.#retrying) return this.#emit('error', 'other', 0, e);
+      this.#retrying = false;   // the automatic attempt failed, as #start's do
+      this.#emit(...connectFailure(e));
+      this.#emit('disconnect');
+    });
+    core.on('offline', () => this.#emit('disconnect'));
     this.#core = core;
     return core;
   }
 
   /** One connection attempt of `core`; a failure is an `error` and a
-   *  `disconnect` event, and with autoreconn another attempt later; an
-   *  attempt disconnect() gave up is a `disconnect` event. */
+   *  `disconnect` event, and with autoreconn the core client tries again
+   *  later; an attempt disconnect() gave up is a `disconnect` event. */
   #start(core: MqttClient): void {
     this.#starting = true;
     core.connect().then(() => {
@@ -297,23 +310,14 @@ export class LuatosClient {
       this.#starting = false;
       this.#emit(...connectFailure(e));
       this.#emit('disconnect');
-      this.#scheduleReconnect();
     });
   }
 
-  #scheduleReconnect(): void {
-    if (!this.#reconnect.enabled || this.#closed) return;
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      const core = this.#core;
-      if (core && !core.connected && !this.#starting) this.#start(core);
-    }, this.#reconnect.ms);
-  }
-
-  #stopReconnecting(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+  /** autoreconn()'s setting as the core client's reconnect policy: every
+   *  delay the period itself, or none. */
+  #policy(): Required<ReconnectOptions> {
+    const { enabled, ms } = this.#reconnect;
+    return { reconnectPeriod: enabled ? ms : 0, reconnectMaxPeriod: ms, reconnectFactor: 1, reconnectResetAfter: 0, reconnectJitter: false };
   }
 
   /** An operation of `core` failed after its call returned: an `error` event

@@ -1,4 +1,4 @@
-/* Reconnect delays: exponential backoff with full jitter (backoff.h). */
+/* Reconnect delays: exponential backoff, with full jitter or none (backoff.h). */
 #include "tinymqtt/backoff.h"
 
 void tmq_backoff_reset(tmq_backoff *b)
@@ -19,9 +19,11 @@ static uint32_t next_random(tmq_backoff *b)
 
 uint32_t tmq_backoff_next(tmq_backoff *b)
 {
-    uint32_t ceiling = b->ceiling_ms ? b->ceiling_ms : b->base_ms;
-    uint32_t delay = ceiling == UINT32_MAX ? next_random(b) : next_random(b) % (ceiling + 1u);
+    uint32_t ceiling = b->ceiling_ms ? b->ceiling_ms : b->base_ms, delay;
     uint64_t grown = (uint64_t)ceiling * (b->factor ? b->factor : 1u);
+    if (!b->base_ms)
+        return TMQ_RECONNECT_NEVER;
+    delay = b->no_jitter ? ceiling : ceiling == UINT32_MAX ? next_random(b) : next_random(b) % (ceiling + 1u);
     b->ceiling_ms = grown > b->max_ms ? (b->max_ms > ceiling ? b->max_ms : ceiling) : (uint32_t)grown;
     return delay;
 }

@@ -223,17 +223,18 @@ static void rx_reset(tmq_client *c)
 }
 
 #if TMQ_WITH_RECONNECT_POLICY
-/* Before the state changes on a lost connection: the delay of the wait that
- * may follow, from the policy (told whether the connection had come up and
- * for how long) or the configuration. */
-static void ask_reconnect_delay(tmq_client *c, uint32_t now)
+/* Before the state changes on a lost connection that may be followed by a
+ * wait: whether it is, and its delay, from the policy (told whether the
+ * connection had come up and for how long) or the configuration. */
+static int wants_reconnect(tmq_client *c, uint32_t now)
 {
     c->reconnect_ms = c->ev->reconnect_delay ? c->ev->reconnect_delay(c, c->state == TMQ_STATE_READY, now - c->t_state)
-                                             : c->cfg->reconnect_delay_ms;
+                      : c->cfg->reconnect_delay_ms ? c->cfg->reconnect_delay_ms : TMQ_RECONNECT_NEVER;
+    return c->reconnect_ms != TMQ_RECONNECT_NEVER;
 }
 #define reconnect_delay(c) ((c)->reconnect_ms)
 #else
-#define ask_reconnect_delay(c, now) ((void)(now))
+#define wants_reconnect(c, now) ((void)(now), (c)->cfg->reconnect_delay_ms != 0)
 #define reconnect_delay(c) ((c)->cfg->reconnect_delay_ms)
 #endif
 
@@ -249,10 +250,9 @@ static void lost(tmq_client *c, int err, const tmq_packet *pkt, uint32_t now)
     c->inflight = 0;
     tmq_session_each(c, requeue_written, 0);
     c->send_off = 0;
-    ask_reconnect_delay(c, now);
     /* the state first: the disconnect callback sees where the client is now */
-    set_state(c, c->cfg->reconnect_delay_ms && !c->closing && !refused_for_good(err) ? TMQ_STATE_WAITING_RECONNECT
-                                                                             : TMQ_STATE_DISCONNECTED, now);
+    set_state(c, !c->closing && !refused_for_good(err) && wants_reconnect(c, now) ? TMQ_STATE_WAITING_RECONNECT
+                                                                                : TMQ_STATE_DISCONNECTED, now);
     c->closing = CLOSING_NONE;
     if (c->ev->disconnect)
         c->ev->disconnect(c, err, pkt);

@@ -1,6 +1,7 @@
 /* Reconnect delays (tinymqtt/backoff.h): ceilings grow by the factor up to
- * the maximum, every delay is within its ceiling, the jitter spreads, and a
- * reset starts over. */
+ * the maximum, every delay is within its ceiling, the jitter spreads, a
+ * reset starts over, no_jitter waits the ceilings themselves and a base of 0
+ * never reconnects. */
 #include "harness.h"
 #include "tinymqtt/backoff.h"
 
@@ -10,6 +11,7 @@ static tmq_backoff make(uint32_t base, uint32_t max, uint16_t factor, uint32_t s
     b.base_ms = base;
     b.max_ms = max;
     b.factor = factor;
+    b.no_jitter = 0;
     b.stable_ms = 1000;
     b.ceiling_ms = 0;
     b.seed = seed;
@@ -90,4 +92,34 @@ TEST(large_values_neither_overflow_nor_shrink)
     b = make(500, 100, 2, 5);   /* a maximum below the base keeps the base */
     CHECK(tmq_backoff_next(&b) <= 500);
     CHECK_EQ(b.ceiling_ms, 500);
+}
+
+/* LuatOS's autoreconn: factor 1 and no jitter is a fixed period. */
+TEST(no_jitter_waits_each_ceiling_and_factor_1_a_fixed_period)
+{
+    tmq_backoff b = make(100, 1000, 2, 3);
+    static const uint32_t ceilings[] = {100, 200, 400, 800, 1000, 1000};
+    unsigned i;
+    b.no_jitter = 1;
+    for (i = 0; i < sizeof ceilings / sizeof ceilings[0]; i++)
+        CHECK_EQ(tmq_backoff_next(&b), ceilings[i]);
+    b = make(3000, 3000, 1, 3);
+    b.no_jitter = 1;
+    for (i = 0; i < 5; i++)
+        CHECK_EQ(tmq_backoff_after(&b, i & 1, 10), 3000);
+}
+
+/* A live client's policy changed between delays: off, then a new period
+ * that the next delay follows once reset. */
+TEST(a_base_of_0_never_reconnects_and_a_changed_policy_applies_after_reset)
+{
+    tmq_backoff b = make(1000, 1000, 1, 3);
+    b.no_jitter = 1;
+    CHECK_EQ(tmq_backoff_next(&b), 1000);
+    b.base_ms = 0;
+    CHECK_EQ(tmq_backoff_next(&b), TMQ_RECONNECT_NEVER);
+    CHECK_EQ(tmq_backoff_after(&b, 1, 5000), TMQ_RECONNECT_NEVER);
+    b.base_ms = b.max_ms = 2500;
+    tmq_backoff_reset(&b);
+    CHECK_EQ(tmq_backoff_next(&b), 2500);
 }

@@ -35,3 +35,33 @@ TEST(reconnect_delay_event_gives_each_delay)
     CHECK_EQ(asked_was_ready, 0);
     CHECK_EQ(tmq_client_timeout(&F.c, F.now), 700);
 }
+
+static uint32_t never(tmq_client *c, int was_ready, uint32_t lasted_ms)
+{
+    (void)c;
+    (void)was_ready;
+    (void)lasted_ms;
+    return TMQ_RECONNECT_NEVER;
+}
+
+/* With the event set the policy alone decides: TMQ_RECONNECT_NEVER stays
+ * DISCONNECTED though cfg asks for a delay, and a delay reconnects though
+ * cfg has none (a live client's policy turned off and on). */
+TEST(the_policy_decides_whether_to_reconnect)
+{
+    CHECK_EQ(setup(TMQ_V311), TMQ_OK);
+    F.cfg.reconnect_delay_ms = 2000;
+    F.ev.reconnect_delay = never;
+    CHECK_EQ(connect_ready(0), 0);
+    F.pipe.peer_closed = 1;
+    CHECK_EQ(poll_at(F.now + 10), TMQ_STATE_DISCONNECTED);
+    CHECK_EQ(tmq_client_timeout(&F.c, F.now), UINT32_MAX);
+    F.pipe.peer_closed = 0;
+    F.cfg.reconnect_delay_ms = 0;
+    F.ev.reconnect_delay = on_reconnect_delay;
+    F.now += 20;
+    CHECK_EQ(connect_ready(0), 0);
+    F.pipe.peer_closed = 1;
+    CHECK_EQ(poll_at(F.now + 30), TMQ_STATE_WAITING_RECONNECT);
+    CHECK_EQ(tmq_client_timeout(&F.c, F.now), 300);
+}

@@ -60,7 +60,8 @@ typedef struct tmq_client_config {
                                    * dead within 1.5 keepalives of the last packet received */
     uint16_t max_inflight;        /* outgoing QoS 1/2 window; 0 means only the server's Receive Maximum */
     uint32_t reconnect_delay_ms;  /* 0: no automatic reconnect; else the delay before each
-                                   * attempt, unless ev->reconnect_delay gives it. A CONNACK refusing the
+                                   * attempt. Unused when ev->reconnect_delay is set: the
+                                   * policy decides both. A CONNACK refusing the
                                    * version, client id, credentials or authorization
                                    * ends reconnecting (DISCONNECTED): the same
                                    * settings would be refused again; so does an
@@ -171,7 +172,8 @@ typedef struct tmq_client_mem {
  *   reconnect_delay (TMQ_WITH_RECONNECT_POLICY, optional): the reconnect policy. Asked once as the
  *               client starts waiting to reconnect (before its state event),
  *               with whether the connection had come up (READY) and for how
- *               long; returns the delay in ms. NULL: cfg->reconnect_delay_ms.
+ *               long; returns the delay in ms, or TMQ_RECONNECT_NEVER to stay
+ *               DISCONNECTED. NULL: cfg->reconnect_delay_ms.
  *               tinymqtt/backoff.h has one (tmq_backoff_after). */
 typedef struct tmq_client_events {
     void (*connack)(struct tmq_client *c, const tmq_packet *connack);
@@ -187,6 +189,9 @@ typedef struct tmq_client_events {
     uint32_t (*reconnect_delay)(struct tmq_client *c, int was_ready, uint32_t lasted_ms);
 #endif
 } tmq_client_events;
+
+/* What the reconnect_delay event returns for "do not reconnect". */
+#define TMQ_RECONNECT_NEVER UINT32_MAX
 
 /* The client. Allocate it anywhere (static, stack of a task, inside a
  * binding object); treat the fields as private. */
