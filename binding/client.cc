@@ -154,9 +154,14 @@ constexpr uint16_t kQos2Ids = 65535;        // incoming QoS 2 ids: every packet 
 constexpr uint16_t kAssignedId = 1024;      // 5.0: room for a server-assigned client id
 // MQTT's largest packet: a 268,435,455-byte remaining length and its 5-byte header.
 constexpr uint32_t kMaxPacket = 268435460;
-// The receive buffer kept with the client; a larger packet (up to
-// maxPacketSize) gets a heap buffer of its own for as long as it is handled.
-constexpr uint32_t kRxBuffer = 64 * 1024;
+// The receive buffer the engine reads into: with the block's header and the
+// front of the send buffer it fills the block's first page, the one page an
+// idle client touches (its CONNECT and PINGREQs, its CONNACK and PINGRESPs).
+constexpr uint32_t kRxBuffer = 3 * 1024;
+// A packet larger than that is read into the block's packet buffer, which
+// no idle client touches; a packet larger still (up to maxPacketSize) gets a
+// heap buffer of its own for as long as it is handled.
+constexpr uint32_t kPacketBuffer = 64 * 1024;
 
 // An Error for options the engine or the TLS port refuses, with the engine's
 // code name as `code`.
@@ -448,15 +453,20 @@ std::optional<Core::TlsOptions> Core::ReadTls(const OptionReader &r)
 // CONNECT) and the first of rx (its CONNACK).
 tmq_client_mem Core::LayOut(uint32_t max_packet, uint32_t send_buffer)
 {
+    // rx, tx, the packet buffer, then what only traffic touches: message
+    // slots, QoS 2 ids, assigned id
     const uint32_t rx_cap = std::min(max_packet, kRxBuffer);
-    const size_t rx_at = send_buffer, msgs_at = (rx_at + rx_cap + 7) & ~size_t(7);
+    const size_t tx_at = rx_cap, packet_at = tx_at + send_buffer;
+    packet_rx_cap_ = std::min(max_packet, kPacketBuffer);
+    const size_t msgs_at = (packet_at + packet_rx_cap_ + 7) & ~size_t(7);
     const size_t qos2_at = msgs_at + sizeof(tmq_msg) * kMsgSlots, assigned_at = qos2_at + sizeof(uint16_t) * kQos2Ids;
     memory_.reset(new uint8_t[assigned_at + kAssignedId]);
     uint8_t *base = memory_.get();
+    packet_rx_ = base + packet_at;
     tmq_client_mem mem{};
-    mem.tx = base;
+    mem.tx = base + tx_at;
     mem.tx_cap = send_buffer;
-    mem.rx = base + rx_at;
+    mem.rx = base;
     mem.rx_cap = rx_cap;
     mem.rx_grow = &Core::GrowRx;
     mem.rx_max = max_packet;
@@ -731,8 +741,9 @@ void Core::Close()
     added_ = false;
     Io()->base.ops->close(&Io()->base);   // TLS closes the TCP connection under it
     tmq_client_abandon(&client_);         // Error TMQ_ERR_CLOSED for each, in order
-    for (const JobPtr &job : offline_.TakeAll())
-        driver_->Emit(id_, kError, TMQ_ERR_CLOSED, job->token);
+    if (std::unique_ptr<OfflineQueue::Jobs> jobs = offline_.TakeAll())
+        for (const JobPtr &job : *jobs)
+            driver_->Emit(id_, kError, TMQ_ERR_CLOSED, job->token);
 }
 
 void Core::Finished(const tmq_msg *msg)
@@ -752,7 +763,10 @@ const tmq_client_events Core::kEvents = {
 uint8_t *Core::GrowRx(tmq_client *c, uint32_t size)
 {
     Core *k = Of(c);
-    k->big_rx_.reset(size ? new (std::nothrow) uint8_t[size] : nullptr);
+    k->big_rx_.reset();
+    if (size <= k->packet_rx_cap_)
+        return size ? k->packet_rx_ : nullptr;
+    k->big_rx_.reset(new (std::nothrow) uint8_t[size]);
     return k->big_rx_.get();
 }
 

@@ -127,7 +127,7 @@ private:
     static void OnState(tmq_client *c, tmq_state state);
     // The reconnect policy the engine asks (tinymqtt/backoff.h).
     static uint32_t OnReconnectDelay(tmq_client *c, int was_ready, uint32_t lasted_ms);
-    // tmq_client_mem.rx_grow: a heap buffer for one packet larger than rx
+    // tmq_client_mem.rx_grow: a buffer for one packet larger than rx
     // (size 0: the engine is done with it)
     static uint8_t *GrowRx(tmq_client *c, uint32_t size);
     static const tmq_client_events kEvents;
@@ -156,9 +156,13 @@ private:
     // what cfg_ points into
     std::string host_, client_id_, username_, password_, will_topic_, will_payload_;
     std::string connect_props_, will_props_;
-    // the engine's memory: message slots, QoS 2 ids, assigned id, tx, rx
+    // the engine's memory: rx, tx, packet buffer, message slots, QoS 2 ids,
+    // assigned id (LayOut)
     std::unique_ptr<uint8_t[]> memory_;
-    // the buffer GrowRx lent for a packet larger than rx, while in use
+    // what GrowRx lends for a packet larger than rx: the block's packet
+    // buffer, or for a packet larger than that a heap buffer while in use
+    uint8_t *packet_rx_ = nullptr;
+    uint32_t packet_rx_cap_ = 0;
     std::unique_ptr<uint8_t[]> big_rx_;
     // operations not yet handed to the engine, in submission order: made
     // while not connected (from which kCancel withdraws), or refused with

@@ -36,21 +36,23 @@ uint32_t OfflineQueue::Admit(Napi::Env env, uint8_t qos, uint32_t packet)
     return static_cast<uint32_t>(std::min<uint64_t>(entry, UINT32_MAX));
 }
 
-JobPtr OfflineQueue::Withdraw(int32_t token)
+void OfflineQueue::Push(JobPtr job)
 {
-    auto it = std::find_if(jobs_.begin(), jobs_.end(), [&](const JobPtr &j) { return j->token == token; });
-    if (it == jobs_.end())
-        return nullptr;
-    JobPtr job = std::move(*it);
-    jobs_.erase(it);
-    return job;
+    if (!jobs_)
+        jobs_ = std::make_unique<Jobs>();
+    jobs_->push_back(std::move(job));
 }
 
-std::deque<JobPtr> OfflineQueue::TakeAll()
+JobPtr OfflineQueue::Withdraw(int32_t token)
 {
-    std::deque<JobPtr> jobs;
-    jobs.swap(jobs_);
-    return jobs;
+    if (!jobs_)
+        return nullptr;
+    auto it = std::find_if(jobs_->begin(), jobs_->end(), [&](const JobPtr &j) { return j->token == token; });
+    if (it == jobs_->end())
+        return nullptr;
+    JobPtr job = std::move(*it);
+    jobs_->erase(it);
+    return job;
 }
 
 } // namespace tmq_node

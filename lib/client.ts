@@ -240,6 +240,9 @@ type EventSink = (events: Int32Array, i: number, data: Buffer, topics: string[])
 /** Each open client's event sink, by native client id: how the batch
  *  dispatcher reaches a client without a public method. */
 const sinks = new Map<number, EventSink>();
+/** The UTF-8 form of no topic yet (publish() replaces it, never writes to it):
+ *  one for every client. */
+const NO_BYTES = Buffer.alloc(0);
 let handlerSet = false;
 
 /** Routes a batch of engine events to the clients they belong to. */
@@ -469,7 +472,9 @@ export interface MqttClientEvents {
 export class MqttClient extends EventEmitter<MqttClientEvents> {
   #options: Readonly<NativeClientOptions>;
   #native: NativeClient | undefined;
-  #pending = new Map<number, Pending>();
+  /** operations waiting for their event, by token (made by the first one:
+   *  an idle client has none) */
+  #pending: Map<number, Pending> | undefined;
   #nextToken = 1;
   /** where the client is in its life (Phase) */
   #phase: Phase = 'idle';
@@ -490,7 +495,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   /** the last topic publish() validated, and its UTF-8 form: a stream of
    *  publishes to one topic checks and converts it once */
   #lastTopic: string | undefined;
-  #lastTopicBytes = Buffer.alloc(0);
+  #lastTopicBytes = NO_BYTES;
   /** 5.0: the Maximum Packet Size of the broker's CONNACK */
   #serverMaxPacket = MAX_PACKET;
   /** reconnect attempts since the last CONNACK, and the delay before the next */
@@ -501,7 +506,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #subscriptions = new Subscriptions();
   #resubscribe: boolean;
   /** tokens of ping() calls waiting for PINGRESP */
-  #pings: number[] = [];
+  #pings: number[] | undefined;
   /** events this client has had (waitSync watches it) */
   #events = 0;
   /** events that arrived after a CONNACK and wait until the caller of
@@ -653,7 +658,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     const client = createNative(this.#driver, { ...this.#options, store, restoreToken: first });
     const path = this.#store!.path;
     for (let token = first; token < first + count; token++) {
-      this.#pending.set(token, {
+      this.#wait(token, {
         resolve: () => undefined,
         reject: (e) => {
           const err = e instanceof MqttError ? e : new MqttError('ERR_STORE', String(e));
@@ -700,7 +705,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         return DONE;
       }
       if (qos === 0) this.#awaitingWrite.push(token);
-      return this.#track(signal, (p) => this.#pending.set(token, qos === 0 ? { ...p, awaitsWrite: true } : p), token) as Promise<void>;
+      return this.#track(signal, (p) => this.#wait(token, qos === 0 ? { ...p, awaitsWrite: true } : p), token) as Promise<void>;
     } catch (e) {
       return failed(nativeError(e));
     }
@@ -751,7 +756,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       const token = this.#nextToken++;
       n.subscribe(list, options, token, props);
       const request: SubscribeRequest = { filters: list, options, props };
-      return this.#track(signal, (p) => this.#pending.set(token, { ...p, request }), token) as Promise<SubscriptionGrant[]>;
+      return this.#track(signal, (p) => this.#wait(token, { ...p, request }), token) as Promise<SubscriptionGrant[]>;
     } catch (e) {
       return failed(e);
     }
@@ -772,7 +777,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       if (signal && isAborted(signal)) throw aborted(signal);
       const token = this.#nextToken++;
       n.unsubscribe(list, token, props);
-      return this.#track(signal, (p) => this.#pending.set(token, { ...p, filters: list }), token) as Promise<void>;
+      return this.#track(signal, (p) => this.#wait(token, { ...p, filters: list }), token) as Promise<void>;
     } catch (e) {
       return failed(e);
     }
@@ -788,7 +793,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     for (const request of this.#subscriptions.requests()) {
       const token = this.#nextToken++;
       this.#native!.subscribe(request.filters, request.options, token, request.props);
-      this.#pending.set(token, { resolve: () => undefined, reject: (e) => this.#report(e as MqttError), request });
+      this.#wait(token, { resolve: () => undefined, reject: (e) => this.#report(e as MqttError), request });
     }
   }
 
@@ -801,7 +806,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       if (signal && isAborted(signal)) throw aborted(signal);
       const token = this.#nextToken++;
       n.ping(token);
-      return this.#track(signal, (p) => { this.#pending.set(token, p); this.#pings.push(token); }, token) as Promise<void>;
+      return this.#track(signal, (p) => { this.#wait(token, p); (this.#pings ??= []).push(token); }, token) as Promise<void>;
     } catch (e) {
       return failed(e);
     }
@@ -855,7 +860,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
 
   /** While ending: DISCONNECT once no operation is pending. */
   #disconnectWhenIdle(): void {
-    if (this.#phase !== 'ending' || this.#pending.size > 0 || this.#accepted.size > 0) return;
+    if (this.#phase !== 'ending' || (this.#pending?.size ?? 0) > 0 || this.#accepted.size > 0) return;
     this.#phase = 'disconnecting';
     this.#native!.disconnect();
   }
@@ -991,9 +996,14 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     }), outcome);
   }
 
+  /** Registers the operation `token` until its event (#settle). */
+  #wait(token: number, p: Pending): void {
+    (this.#pending ??= new Map()).set(token, p);
+  }
+
   #settle(token: number): Pending | undefined {
-    const p = this.#pending.get(token);
-    this.#pending.delete(token);
+    const p = this.#pending?.get(token);
+    this.#pending?.delete(token);
     if (p?.awaitsWrite) this.#awaitingWrite.take(token);
     else if (!p) this.#accepted.take(token);
     this.#disconnectWhenIdle();
@@ -1134,7 +1144,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
 
   /** PINGRESP: settles every ping() waiting. */
   #onPong(): void {
-    for (const token of this.#pings.splice(0)) this.#settle(token)?.resolve(undefined);
+    const pings = this.#pings;
+    this.#pings = undefined;
+    for (const token of pings ?? []) this.#settle(token)?.resolve(undefined);
     this.emit('pong');
   }
 
@@ -1183,8 +1195,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     this.#phase = 'closed';
     const closed = new MqttError('ERR_CLOSED', 'the client was closed');
     const unwritten = this.#closedUnwritten + this.#accepted.size;
-    for (const p of this.#pending.values()) p.reject(closed);
-    this.#pending.clear();
+    const pending = this.#pending;
+    this.#pending = undefined;
+    for (const p of pending?.values() ?? []) p.reject(closed);
     this.#accepted.clear();
     this.#awaitingWrite.clear();
     if (unwritten > 0)

@@ -14,32 +14,33 @@ export interface SubscribeRequest {
 /** The filters granted and not unsubscribed since, with how each was asked
  *  for. */
 export class Subscriptions {
-  #granted = new Map<string, { byte: number; props: Buffer | undefined }>();
+  /** made by the first filter granted: a client that subscribes to nothing has none */
+  #granted: Map<string, { byte: number; props: Buffer | undefined }> | undefined;
 
   /** How many filters are held. */
   get size(): number {
-    return this.#granted.size;
+    return this.#granted?.size ?? 0;
   }
 
   /** Keeps what the broker granted of `request` (a SUBACK code below 0x80
    *  for the filter at the same index) and forgets what it refused. */
   answered(request: SubscribeRequest, codes: Uint8Array): void {
     request.filters.forEach((filter, k) => {
-      if (codes[k] < 0x80) this.#granted.set(filter, { byte: request.options[k], props: request.props });
-      else this.#granted.delete(filter);
+      if (codes[k] < 0x80) (this.#granted ??= new Map()).set(filter, { byte: request.options[k], props: request.props });
+      else this.#granted?.delete(filter);
     });
   }
 
   /** Forgets unsubscribed filters. */
   unsubscribed(filters: readonly string[]): void {
-    for (const filter of filters) this.#granted.delete(filter);
+    for (const filter of filters) this.#granted?.delete(filter);
   }
 
   /** The SUBSCRIBEs that restore every filter held: one per property block,
    *  so one per subscribe() call that gave properties. */
   requests(): SubscribeRequest[] {
     const byProps = new Map<Buffer | undefined, SubscribeRequest>();
-    for (const [filter, { byte, props }] of this.#granted) {
+    for (const [filter, { byte, props }] of this.#granted ?? []) {
       let request = byProps.get(props);
       if (!request) byProps.set(props, request = { filters: [], options: [], props });
       request.filters.push(filter);

@@ -183,6 +183,20 @@ describe('large messages into a kept session (mosquitto resends what it could no
     }
   });
 
+  it('receives messages on each side of the 3 KiB receive buffer and the 64 KiB packet buffer, in order', async () => {
+    const topic = 'large/sizes';
+    const sub = await connect({ host: '127.0.0.1', port: broker.port });
+    await sub.subscribe(topic, { qos: 1 });
+    const sizes = [10, 3000, 3100, 20000, 65000, 65600, 70000, 3000, 10];
+    const arriving = nextMessages(sub, sizes.length, 10000);
+    const pub = await connect({ host: '127.0.0.1', port: broker.port });
+    const payloads = sizes.map((n, i) => Buffer.alloc(n, i + 1));
+    await Promise.all(payloads.map((p) => pub.publish(topic, p, { qos: 1 })));
+    expect((await arriving).map((m) => m.payload)).toEqual(payloads);
+    await pub.end();
+    await sub.end();
+  });
+
   it('3.1.1 with maxPacketSize set: one ERR_PACKET_TOO_LARGE, no reconnect loop; 5.0: announced, so the broker never sends it', async () => {
     const topic = 'large/limited';
     const limited = (protocolVersion: 4 | 5) => connect({

@@ -345,7 +345,9 @@ static void complete_written(tmq_client *c, tmq_msg *m, int unused)
         finish(c, m, TMQ_OK, 0);
 }
 
-/* Writes what the transport takes; completes QoS 0 messages now on the wire. */
+/* Writes what the transport takes; completes QoS 0 messages now on the wire.
+ * A send buffer written out starts over at its front, so packets keep to the
+ * memory already used instead of walking through all of tx_cap. */
 static void flush(tmq_client *c, uint32_t now)
 {
     while (c->tx_off < c->tx_len) {
@@ -360,6 +362,8 @@ static void flush(tmq_client *c, uint32_t now)
         c->tx_done += (uint32_t)n;
         c->t_tx = now;
     }
+    if (c->tx_off == c->tx_len)
+        c->tx_off = c->tx_len = 0;
     tmq_session_each(c, complete_written, 0);
 }
 

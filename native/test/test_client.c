@@ -468,6 +468,22 @@ TEST(reads_pause_while_acks_cannot_be_written)
     }
 }
 
+TEST(written_send_buffer_starts_over_at_its_front)
+{
+    int i;
+    CHECK_EQ(setup(TMQ_V311), TMQ_OK);
+    CHECK_EQ(connect_ready(0), 0);
+    CHECK_EQ(F.c.tx_len, 0u);
+    /* ten times the 512-byte send buffer, every packet written at its front */
+    for (i = 0; i < 400; i++) {
+        CHECK_EQ(publish("topic", "payload", 0, 0), TMQ_OK);
+        CHECK_EQ(F.c.tx_off, 0u);
+        CHECK_EQ(F.c.tx_len, 0u);
+        CHECK_EQ(broker_pop(), TMQ_PUBLISH);
+    }
+    CHECK_EQ(F.sents, 400);
+}
+
 TEST(abandon_fails_everything_pending)
 {
     int a = 1, b = 2;
