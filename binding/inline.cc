@@ -133,7 +133,7 @@ void Inline::Kick(Core *core)
     e->submitted = true;
     // outside a libuv callback: a JS call; its events wait for the flush
     if (++e->unflushed >= kFlushEvery && !running_) {
-        Poll(e);
+        Poll(e, false, true);
         ScheduleFlush();   // the poll's events
         return;
     }
@@ -230,7 +230,7 @@ void Inline::RunKicked()
     for (int32_t id : kicked) {
         Entry *e = Find(id);
         if (e && e->kicked) {
-            Poll(e);
+            Poll(e, false, true);
             MaybeSpin(e);
         }
     }
@@ -325,13 +325,16 @@ size_t Inline::WaitEvents(Napi::Env env, uint32_t timeout_ms)
     return Finish(true);
 }
 
-void Inline::Poll(Entry *e, bool by_timer)
+void Inline::Poll(Entry *e, bool by_timer, bool to_write)
 {
     e->kicked = false;
     e->unflushed = 0;
     tmq_tcp *socket = e->core->Socket();
     uint32_t received = socket->received;
+    // a recv that would find nothing costs a system call per write
+    socket->skip_recv = to_write && e->poll && !e->renew;
     tmq_client_poll(e->core->Engine(), tmq_now_ms());
+    socket->skip_recv = 0;
     uint32_t bytes = socket->received - received;
     if (bytes && e->spin_until) {
         e->spin.Hit();   // the reply came while waiting awake

@@ -110,9 +110,11 @@ private:
     void MaybeSpin(Entry *e);
     void StopSpin(Entry *e);
     static void CleanupHook(napi_async_cleanup_hook_handle handle, void *arg);
-    // Polls the client (by_timer: because its timer was due), then sets its
+    // Polls the client (by_timer: because its timer was due; to_write:
+    // because the application submitted work, so its socket is not read,
+    // libuv's poll handle tells when it has something), then sets its
     // handles from what the engine wants.
-    void Poll(Entry *e, bool by_timer = false);
+    void Poll(Entry *e, bool by_timer = false, bool to_write = false);
     void Watch(Entry *e);
     void StopWatching(Entry *e);
     // Polls the clients whose work was kicked.

@@ -45,6 +45,8 @@ typedef struct tmq_tcp {
     tmq_posix_io io;
     tmq_tcp_options opt;
     uint32_t received;   /* bytes recv returned since init (wraps): drivers pace their reads by it */
+    uint8_t skip_recv;   /* set by a driver whose poller would report a readable socket anyway: the
+                          * next recv returns TMQ_IO_AGAIN without a system call and clears it */
     struct tmq_tcp_resolve *resolve;  /* private: resolution and address list in progress */
 } tmq_tcp;
 

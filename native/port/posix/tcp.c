@@ -502,8 +502,10 @@ static int32_t tcp_recv(tmq_transport *base, uint8_t *buf, uint32_t len)
         return TMQ_ERR_CLOSED;
     if (len > INT32_MAX)
         len = INT32_MAX;
-    if (len == 0)
+    if (len == 0 || t->skip_recv) {
+        t->skip_recv = 0;
         return TMQ_IO_AGAIN;
+    }
     do n = recv(t->io.fd, buf, len, 0); while (n < 0 && errno == EINTR);
     if (n > 0) {
         t->received += (uint32_t)n;
