@@ -15,6 +15,10 @@
 //   batch, right after it, through the environment's batch handler. Events
 //   made by a JS call (a refused publish, a close) wait for that timer: none
 //   is delivered inside the call that caused it.
+// - What the handlers (and their microtasks) submitted is written right
+//   after them, in the same callback, so a reply's round trip starts there.
+// - A busy incoming stream is read in batches (coalesce.h), and a client
+//   whose replies come back fast waits for them awake (spin.h).
 // - Keepalive and acknowledgements need the JS thread to turn: a busy JS
 //   thread delays them (the loop thread driver does not).
 // - unref() unrefs the client's handles; a closed client has none.
