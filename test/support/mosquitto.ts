@@ -102,8 +102,9 @@ function makeUsers(dir: string): { passwords: string; acl: string } {
 
 /** Starts mosquitto (anonymous plain, TLS and mutual-TLS listeners, a
  *  password listener and an ACL listener) and waits until it accepts
- *  connections. */
-export async function startMosquitto(): Promise<Broker> {
+ *  connections. `general` lines go into its configuration before the
+ *  listeners. */
+export async function startMosquitto(general: string[] = []): Promise<Broker> {
   if (!existsSync(MOSQUITTO)) throw new Error(`${MOSQUITTO} not found: install the Debian package mosquitto (scripts/bootstrap)`);
   const ports = [];
   for (let i = 0; i < 5; i++) ports.push(await freePort());
@@ -115,7 +116,7 @@ export async function startMosquitto(): Promise<Broker> {
   const tls = [`cafile ${dir}/ca.pem`, `certfile ${dir}/server.pem`, `keyfile ${dir}/server.key`];
   // per_listener_settings: each listener has its own authentication and ACL
   writeFileSync(conf, [
-    'per_listener_settings true', 'persistence false', ...(process.getuid?.() === 0 ? ['user root'] : []),
+    'per_listener_settings true', 'persistence false', ...(process.getuid?.() === 0 ? ['user root'] : []), ...general,
     `listener ${port} 127.0.0.1`, 'allow_anonymous true',
     `listener ${tlsPort} 127.0.0.1`, 'allow_anonymous true', ...tls,
     `listener ${mtlsPort} 127.0.0.1`, 'allow_anonymous true', ...tls, 'require_certificate true',
