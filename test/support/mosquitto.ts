@@ -33,8 +33,38 @@ export interface Broker {
 /** The passphrase of certs.clientKeyEncrypted. */
 export const KEY_PASSPHRASE = 'tinymqtt-key-pass';
 
-/** A free TCP port on 127.0.0.1 (bound, read back, released). */
-export function freePort(): Promise<number> {
+/** The kernel's range of ephemeral ports, from which it picks the local port
+ *  of every outgoing connection. */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low > 0 && high >= low) return [low, high];
+  } catch { /* not Linux */ }
+  return [32768, 60999];
+}
+
+/** Whether a server can listen on 127.0.0.1:port now (bound, then released). */
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** A free TCP port on 127.0.0.1 (bound, released), outside the ephemeral
+ *  range: a port taken from that range (listen on port 0) can become the
+ *  local port of any outgoing connection before the broker binds it, and
+ *  the broker then fails with "Address already in use" (seen under load,
+ *  while other tests connected hundreds of clients). */
+export async function freePort(): Promise<number> {
+  const [low] = ephemeralRange();
+  const first = 1024 + Math.floor((low - 1024) / 3);   // the upper two thirds of the ports below the range
+  for (let i = 0; low - first >= 1000 && i < 100; i++) {
+    const port = first + Math.floor(Math.random() * (low - first));
+    if (await bindable(port)) return port;
+  }
+  // no room below the range: one the kernel picks
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -102,8 +132,9 @@ function makeUsers(dir: string): { passwords: string; acl: string } {
 
 /** Starts mosquitto (anonymous plain, TLS and mutual-TLS listeners, a
  *  password listener and an ACL listener) and waits until it accepts
- *  connections. */
-export async function startMosquitto(): Promise<Broker> {
+ *  connections. `general` lines go into its configuration before the
+ *  listeners. */
+export async function startMosquitto(general: string[] = []): Promise<Broker> {
   if (!existsSync(MOSQUITTO)) throw new Error(`${MOSQUITTO} not found: install the Debian package mosquitto (scripts/bootstrap)`);
   const ports = [];
   for (let i = 0; i < 5; i++) ports.push(await freePort());
@@ -115,7 +146,7 @@ export async function startMosquitto(): Promise<Broker> {
   const tls = [`cafile ${dir}/ca.pem`, `certfile ${dir}/server.pem`, `keyfile ${dir}/server.key`];
   // per_listener_settings: each listener has its own authentication and ACL
   writeFileSync(conf, [
-    'per_listener_settings true', 'persistence false', ...(process.getuid?.() === 0 ? ['user root'] : []),
+    'per_listener_settings true', 'persistence false', ...(process.getuid?.() === 0 ? ['user root'] : []), ...general,
     `listener ${port} 127.0.0.1`, 'allow_anonymous true',
     `listener ${tlsPort} 127.0.0.1`, 'allow_anonymous true', ...tls,
     `listener ${mtlsPort} 127.0.0.1`, 'allow_anonymous true', ...tls, 'require_certificate true',

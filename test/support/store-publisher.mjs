@@ -4,7 +4,9 @@
 // with a fixed client id and a persistent session. Where it starts comes
 // from the store alone: publish() records a message before it returns, so
 // every number below nextSequence - 1 was handed over and is either stored
-// (connect() sends it again, first) or delivered.
+// (connect() sends it again, first) or delivered. A total of Infinity
+// publishes until the process is killed: a publisher that is to be killed
+// must not be able to finish first.
 //   node store-publisher.mjs <port> <store path> <qos> <total> <client id> <topic> <fsync>
 // Prints one JSON line once connected ({ restored, from }); exits 0 when all
 // is acknowledged, 2 on any error.
