@@ -357,8 +357,10 @@ const RECONNECT_OPTIONS = [
   'reconnectPeriod', 'reconnectMaxPeriod', 'reconnectFactor', 'reconnectResetAfter', 'reconnectJitter',
 ] as const satisfies readonly (keyof ReconnectPolicy)[];
 
-/** The reconnect options setReconnect() takes; those not given stay. */
-export type ReconnectOptions = Partial<ReconnectPolicy>;
+/** The reconnect options setReconnect() takes (as MqttClientOptions names
+ *  them); those not given stay. */
+export type ReconnectOptions = Pick<MqttClientOptions,
+  'reconnectPeriod' | 'reconnectMaxPeriod' | 'reconnectFactor' | 'reconnectResetAfter' | 'reconnectJitter'>;
 
 /** The names of MqttClientOptions, each read once from what the caller
  *  gave (readOptions). */
