@@ -320,10 +320,16 @@ describe('each reconnect knob through a broker restart', () => {
     });
     expect(mqttc.connect()).toBe(true);
     await until(() => events.includes('suback'), 5000, 'the first suback');
+    const stopping = performance.now();
     await broker.restart('SIGTERM');
     await until(() => events.filter((e) => e === 'suback').length === 2, 6000, `conack and suback after the restart: ${events.join(', ')}`);
     expect(events.filter((e) => e !== 'error')).toEqual(['conack', 'suback', 'disconnect', 'conack', 'suback']);
-    expect(at.conack - at.disconnect).toBeGreaterThanOrEqual(990);   // the documented fixed period (a lower bound)
+    // the documented fixed period, from the loss the engine saw, which is
+    // after the broker was told to stop: a lower bound a loaded process
+    // cannot break (its 'disconnect' event may be seen late; the engine's
+    // clock counts whole milliseconds)
+    expect(at.conack - stopping).toBeGreaterThanOrEqual(999);
+    expect(at.conack).toBeGreaterThan(at.disconnect);
     expect(mqttc.ready()).toBe(true);
     const id = mqttc.publish(topic, 'after the restart', 1);
     await until(() => received.includes('after the restart') && events.includes('sent'), 5000, `sent and recv: ${events.join(', ')}`);
