@@ -7,7 +7,7 @@
 // shared between the client and the broker that wakes it, while decoding
 // and delivering a 64-byte message costs well under 1 µs. A subscriber that
 // keeps up with a stream wakes for almost every message (bench/README.md,
-// "Read coalescing", has the measurements).
+// "Where the time went", has the measurements).
 //
 // How: the socket's receive low-water mark (tmq_tcp_set_rcvlowat) keeps
 // poll quiet until `Mark()` bytes are queued, and a timer reads anyway at

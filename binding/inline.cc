@@ -261,9 +261,10 @@ void Inline::OnSpin(uv_idle_t *h)
 {
     Inline *self = static_cast<Inline *>(h->data);
     uint64_t now = uv_hrtime();
-    std::vector<int32_t> spinning = self->spinning_;
-    for (int32_t id : spinning) {
-        Entry *e = self->Find(id);
+    // runs on every loop turn while a client waits: no copy of the list;
+    // backwards, so StopSpin's erase moves only entries already seen
+    for (size_t i = self->spinning_.size(); i-- > 0;) {
+        Entry *e = self->Find(self->spinning_[i]);
         if (e && now >= e->spin_until) {
             e->spin.Miss();
             self->StopSpin(e);

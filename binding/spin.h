@@ -6,7 +6,7 @@
 //
 // Why: on the project's machines a sleep and wake-up in epoll_wait adds
 // 15-20 µs to a round trip through the broker of about 60 µs
-// (bench/README.md, "Waiting for replies"). What it costs is CPU while
+// (bench/README.md, "Where the time went"). What it costs is CPU while
 // waiting, so only while replies come that fast: a wait that ends without
 // data lowers the client's score, and at zero the client only tries again
 // once in kProbeEvery writes. Pure logic: the driver runs the idle handle.
