@@ -128,6 +128,17 @@ void broker_send(uint8_t type, uint16_t id, uint8_t reason)
     pipe_push_packet(&F.pipe, &p, F.c.version);
 }
 
+void one_user_property(tmq_prop *user, tmq_props *props)
+{
+    memset(user, 0, sizeof *user);
+    user->id = TMQ_PROP_USER;
+    user->str = BIN("k");
+    user->val = BIN("v");
+    memset(props, 0, sizeof *props);
+    props->list = user;
+    props->count = 1;
+}
+
 void broker_connack_props(const tmq_prop *props, uint16_t count)
 {
     tmq_packet ack;

@@ -52,6 +52,10 @@ void broker_send(uint8_t type, uint16_t id, uint8_t reason);
 /* The broker sends an accepted 5.0 CONNACK carrying these properties. */
 void broker_connack_props(const tmq_prop *props, uint16_t count);
 
+/* Makes *props a 5.0 property block of one User Property, k=v, held in
+ * *user (both the caller's). */
+void one_user_property(tmq_prop *user, tmq_props *props);
+
 /* The broker sends a PUBLISH. */
 void broker_publish(const char *topic, const char *payload, uint8_t qos, uint16_t id, uint8_t dup);
 

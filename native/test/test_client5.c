@@ -216,13 +216,7 @@ TEST(v5_requests_over_the_server_maximum_are_refused_unsent)
     static const tmq_sub sub = {{(const uint8_t *)"aaaaaaaaaaaaaaaaaaaa", 20}, 1};
     tmq_prop user;
     tmq_props props;
-    memset(&user, 0, sizeof user);
-    user.id = TMQ_PROP_USER;
-    user.str = BIN("k");
-    user.val = BIN("v");
-    memset(&props, 0, sizeof props);
-    props.list = &user;
-    props.count = 1;
+    one_user_property(&user, &props);
     CHECK_EQ(setup(TMQ_V5), TMQ_OK);
     CHECK_EQ(connect_sent(), 0);
     CHECK_EQ(answer_with_max_packet(27), 0);

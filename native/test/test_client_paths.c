@@ -625,13 +625,7 @@ TEST(v5_publish_properties_go_out_as_given)
     tmq_props props;
     CHECK_EQ(setup(TMQ_V5), TMQ_OK);
     CHECK_EQ(connect_ready(0), 0);
-    memset(&user, 0, sizeof user);
-    user.id = TMQ_PROP_USER;
-    user.str = BIN("k");
-    user.val = BIN("v");
-    memset(&props, 0, sizeof props);
-    props.list = &user;
-    props.count = 1;
+    one_user_property(&user, &props);
     CHECK_EQ(then_poll(tmq_client_publish(&F.c, BIN("t"), BIN("hi"), 0, 1, &props, NULL)), 0);
     CHECK_EQ(broker_pop(), TMQ_PUBLISH);
     CHECK_MEM(F.raw, sizeof want, want, sizeof want);
