@@ -1,6 +1,8 @@
 /* The session with the engine's client API (client_session.h) over TCP on
  * lwIP (tinymqtt/lwip_tcp.h), through the board's LAN9118 Ethernet
- * controller. The network is the test's own: the broker at 10.77.0.1, this
+ * controller; built with FW_TLS, over TLS on that TCP connection
+ * (tinymqtt/device_tls.h), verifying the broker's certificate against the
+ * test's CA compiled into the image. The network is the test's own: the broker at 10.77.0.1, this
  * board at 10.77.0.N, N being the last byte of the MAC address QEMU gives
  * the controller, so boards running at once differ by their MAC alone.
  * lwIP runs with no operating system: the main loop polls the controller
@@ -17,7 +19,21 @@
 #include "tinymqtt/lwip_tcp.h"
 
 #define BROKER "10.77.0.1"
+
+#if FW_TLS
+#include "mbedtls/memory_buffer_alloc.h"
+#include "test_ca.h"
+#include "tinymqtt/device_tls.h"
+#define BROKER_PORT 8883
+#define BROKER_NAME "tinymqtt-test-broker" /* in the broker's certificate */
+#define PROGRAM "tinymqtt client over lwIP and TLS, "
+#define TLS_POOL_SIZE (40u * 1024u)
+static unsigned char tls_pool[TLS_POOL_SIZE]; /* mbedtls's allocator: the session and its records */
+static tmq_device_tls tls;
+#else
 #define BROKER_PORT 1883
+#define PROGRAM "tinymqtt client over lwIP, "
+#endif
 
 static struct netif nif;
 static tmq_lwip_tcp tcp;
@@ -56,11 +72,23 @@ static void idle(tmq_client *c)
     cpu_irq_enable();
 }
 
+/* The transport the client runs over: TCP, or TLS over it. */
+static tmq_transport *link_up(void)
+{
+    tmq_lwip_tcp_init(&tcp);
+#if FW_TLS
+    mbedtls_memory_buffer_alloc_init(tls_pool, sizeof tls_pool);
+    if (tmq_device_tls_init(&tls, &tcp.base, fw_test_ca, fw_test_ca_len, BROKER_NAME) != TMQ_OK)
+        session_fail("tmq_device_tls_init", tls.mbed_err);
+    return &tls.base;
+#else
+    return &tcp.base;
+#endif
+}
+
 int main(void)
 {
     clock_init();
     network_up();
-    tmq_lwip_tcp_init(&tcp);
-    return client_session_run("tinymqtt client over lwIP, " CLIENT_SESSION_MQTT, &tcp.base, BROKER, BROKER_PORT,
-                              idle);
+    return client_session_run(PROGRAM CLIENT_SESSION_MQTT, link_up(), BROKER, BROKER_PORT, idle);
 }
