@@ -55,15 +55,18 @@ function(fw_net_images)
   add_library(mps2_net OBJECT
     mps2/lan9118.c  # the Ethernet controller as an lwIP netif
     lwip/port.c     # what lwIP asks of the platform: sys_now, LWIP_RAND, assertions
+    examples/lwip_net.c # lwIP up at the test network's address, and the main loop's idle step
   )
-  target_include_directories(mps2_net PRIVATE mps2)
+  target_include_directories(mps2_net PRIVATE mps2 examples)
   target_compile_options(mps2_net PRIVATE ${FW_FLAGS})
-  target_link_libraries(mps2_net PUBLIC lwip)
-  fw_image(lwip-client "lwip_client.c;client_session.c" "tinymqtt_lwip;mps2_net;tinymqtt")
+  target_link_libraries(mps2_net PUBLIC lwip tinymqtt_lwip)
+  fw_image(lwip-client "lwip_client.c;client_session.c;session.c" "mps2_net;tinymqtt_lwip;tinymqtt")
+  # a dropped link: keepalive, reconnect, resend with DUP
+  fw_image(lwip-reconnect "lwip_reconnect.c" "mps2_net;tinymqtt_lwip;tinymqtt")
   # the same over TLS: the CA compiled in, entropy from the board, a larger
   # stack for mbedtls's elliptic curve arithmetic
-  fw_image(lwip-tls-client "lwip_client.c;client_session.c"
-    "tinymqtt_device_tls;tinymqtt_lwip;mps2_net;mbedtls_device;tinymqtt")
+  fw_image(lwip-tls-client "lwip_client.c;client_session.c;session.c"
+    "mps2_net;tinymqtt_device_tls;tinymqtt_lwip;mbedtls_device;tinymqtt")
   target_sources(lwip-tls-client PRIVATE mps2/entropy.c ${CMAKE_CURRENT_BINARY_DIR}/test_ca.c)
   target_include_directories(lwip-tls-client PRIVATE examples)
   target_compile_definitions(lwip-tls-client PRIVATE FW_TLS=1)
