@@ -47,6 +47,7 @@ static tmq_client_config cfg = {
 static tmq_client client;
 static tmq_lwip_tcp tcp;
 static char id[64], topic1[96], topic2[96];
+static tmq_bin topics[2]; /* topic1 and topic2 as the client takes them */
 static enum phase phase = CONNECTING;
 static uint32_t t_phase, completed;
 
@@ -60,14 +61,6 @@ static void enter(enum phase p)
 {
     phase = p;
     t_phase = clock_ms();
-}
-
-static tmq_bin text(const char *s)
-{
-    tmq_bin b;
-    b.p = (const uint8_t *)s;
-    b.len = (uint32_t)strlen(s);
-    return b;
 }
 
 static void on_connack(tmq_client *c, const tmq_packet *connack)
@@ -113,7 +106,8 @@ static void on_sent(tmq_client *c, const tmq_msg *m, uint8_t reason)
 static void on_error(tmq_client *c, int err, const tmq_msg *m)
 {
     (void)c;
-    (void)m;
+    if (m)
+        log_fmt("reconnect: message %u failed\n", (unsigned)m->id);
     fail("client error", err);
 }
 
@@ -129,8 +123,8 @@ static int step(uint32_t now)
         fail("timed out", (int)phase);
     if (phase == DROPPING && now - t_phase >= PUBLISH_AFTER_MS) {
         tmq_bin p = {(const uint8_t *)payload, sizeof payload - 1};
-        if (tmq_client_publish(&client, text(topic1), p, 1, 0, 0, 0) < 0 ||
-            tmq_client_publish(&client, text(topic2), p, 2, 0, 0, 0) < 0)
+        if (tmq_client_publish(&client, topics[0], p, 1, 0, 0, 0) < 0 ||
+            tmq_client_publish(&client, topics[1], p, 2, 0, 0, 0) < 0)
             fail("publishing", 0);
         log_fmt("reconnect: published QoS 1 and QoS 2 into the dropped link\n");
         enter(PUBLISHED);
@@ -146,6 +140,7 @@ static int step(uint32_t now)
 /* The client id from the semihosting command line, and the topics. */
 static void names(void)
 {
+    tmq_bin t1 = {(const uint8_t *)topic1, 0}, t2 = {(const uint8_t *)topic2, 0};
     if (semihost_cmdline(id, sizeof id) <= 0 || strpbrk(id, " /+#") || strlen(id) > 40)
         strcpy(id, "tinymqtt-fw-reconnect");
     strcpy(topic1, "tinymqtt/fw/");
@@ -153,6 +148,12 @@ static void names(void)
     strcpy(topic2, topic1);
     strcat(topic1, "/drop1");
     strcat(topic2, "/drop2");
+    t1.len = (uint32_t)strlen(topic1);
+    t2.len = (uint32_t)strlen(topic2);
+    topics[0] = t1;
+    topics[1] = t2;
+    cfg.connect.client_id.p = (const uint8_t *)id;
+    cfg.connect.client_id.len = (uint32_t)strlen(id);
 }
 
 int main(void)
@@ -163,7 +164,6 @@ int main(void)
     log_fmt("tinymqtt reconnect over lwIP, MQTT 3.1.1: client id %s\n", id);
     lwip_net_up();
     tmq_lwip_tcp_init(&tcp);
-    cfg.connect.client_id = text(id);
     rc = tmq_client_init(&client, &cfg, &events, &mem, &tcp.base);
     if (rc == TMQ_OK)
         rc = tmq_client_connect(&client, clock_ms());
