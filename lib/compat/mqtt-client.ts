@@ -434,7 +434,10 @@ function call<A extends unknown[]>(callback: (...args: A) => void, ...args: A): 
  *  when nobody listens: never dropped. */
 function deliver<T>(operation: Promise<T>, callback: ((error?: Error, value?: T) => void) | undefined, client: MqttClient, what: string): void {
   operation.then(
-    (value) => { if (callback) call(callback, undefined, value); },
+    (value) => {
+      if (callback && value === undefined) call(callback, undefined);   // end() and QoS 0: the error only, as in MQTT.js
+      else if (callback) call(callback, undefined, value);
+    },
     (error: MqttError) => {
       if (callback) call(callback, error);
       else if (client.listenerCount('error') > 0) client.emit('error', error);
