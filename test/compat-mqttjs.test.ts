@@ -412,7 +412,7 @@ describe('events', () => {
 describe('stricter than MQTT.js', () => {
   it('a wildcard in a publish topic, a null payload, dup and unknown options go to the callback as MqttErrors', async () => {
     const client = await connected();
-    const cases: Array<[(cb: (e?: Error) => void) => void, string]> = [
+    const cases: Array<[(cb: (e?: Error | null) => void) => void, string]> = [
       [(cb) => client.publish('a/+', 'x', cb), 'ERR_INVALID_TOPIC'],
       [(cb) => client.publish('a/b', null as never, cb), 'ERR_INVALID_ARG'],
       [(cb) => client.publish('a/b', 'x', { dup: true }, cb), 'ERR_INVALID_ARG'],
@@ -422,7 +422,7 @@ describe('stricter than MQTT.js', () => {
       [(cb) => client.unsubscribe([], cb), 'ERR_INVALID_ARG'],
     ];
     for (const [call, code] of cases) {
-      const { cb, called } = callback<[Error?]>();
+      const { cb, called } = callback<[(Error | null)?]>();
       call(cb);
       expect((await called)[0], code).toMatchObject({ code });
     }
