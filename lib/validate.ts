@@ -88,7 +88,9 @@ export function describe(value: unknown): string {
 export function readOptions<K extends string>(name: string, value: unknown, keys: readonly K[], known: readonly string[] = keys): Partial<Record<K, unknown>> {
   if (value === undefined) return NO_OPTIONS;
   if (typeof value === 'function') throw callbackError(name);
-  if (value === null || typeof value !== 'object') throw argError(name, `must be an object, not ${describe(value)}`);
+  // an array or bytes are no options (and listing their keys could take long)
+  if (value === null || typeof value !== 'object' || isList(value) || ArrayBuffer.isView(value))
+    throw argError(name, `must be an object, not ${describe(value)}`);
   refuseUnknown(name, value, known);
   const out: Partial<Record<K, unknown>> = {};
   // the argument's name is only built for an error: this runs on every publish
