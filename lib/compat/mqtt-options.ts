@@ -1,7 +1,7 @@
 // MQTT.js's connection options (IClientOptions) and URL, turned into the
 // core client's options. Names the two share pass through as they are;
 // those that differ are mapped here; what this layer takes for itself
-// (manualConnect, protocolId) is taken out. Every other name goes to the
+// (manualConnect, protocolId, autoUseTopicAlias) is taken out. Every other name goes to the
 // core client unchanged, whose own check refuses what it does not know
 // (lib/client.ts keeps the one list of option names).
 import { parseUrl, type MqttClientOptions } from '../client.js';
@@ -26,10 +26,11 @@ export interface IClientOptions extends Omit<MqttClientOptions, 'protocol' | 're
   protocolId?: 'MQTT' | 'MQIsdp';
   /** do not connect until client.connect() (default false) */
   manualConnect?: boolean;
-  /** 5.0 topic aliases and enhanced authentication: handed to the core
-   *  client under these names */
-  topicAliasMaximum?: number;
+  /** reuse a topic alias once the broker knows it: what the core client
+   *  does with a publish's properties.topicAlias, so taken and nothing more */
   autoUseTopicAlias?: boolean;
+  /** 5.0: handed to the core client under these names (automatic topic
+   *  aliases; MQTT.js's AUTH packet) */
   autoAssignTopicAlias?: boolean;
   authPacket?: Record<string, unknown>;
 }
@@ -55,7 +56,8 @@ export function resolveOptions(url: unknown, options: unknown): ResolvedOptions 
   if (options !== undefined && !isPlainObject(options)) throw argError('options', `must be an object, not ${describe(options)}`);
   const fromUrl = typeof url === 'string' ? parseUrl(url.replace(/^(tcp|ssl|tls):/, (_, p: string) => `${PROTOCOL_ALIASES[p]}:`)) : {};
   const given = { ...fromUrl, ...Object.fromEntries(options === undefined ? [] : readEntries('options', options)) } as IClientOptions;
-  const { manualConnect, protocolId, ...rest } = given;
+  const { manualConnect, protocolId, autoUseTopicAlias, ...rest } = given;
+  if (autoUseTopicAlias !== undefined) checkBool('options.autoUseTopicAlias', autoUseTopicAlias);
   const core = { ...rest } as MqttClientOptions & Record<string, unknown>;
   if (typeof rest.protocol === 'string' && rest.protocol in PROTOCOL_ALIASES) core.protocol = PROTOCOL_ALIASES[rest.protocol];
   checkProtocolId(protocolId, rest.protocolVersion);
