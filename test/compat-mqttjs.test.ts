@@ -181,6 +181,53 @@ describe('connect', () => {
   });
 });
 
+describe('options', () => {
+  it('TLS: mqtts:// and ssl:// with ca, the TLS options by their names', async () => {
+    const { tlsPort, certs } = env.broker;
+    for (const target of [`mqtts://127.0.0.1:${tlsPort}`, `ssl://127.0.0.1:${tlsPort}`]) {
+      const client = connect(target, { ca: certs.ca, servername: 'localhost', rejectUnauthorized: true });
+      await nextEvent(client, 'connect');
+      expect(client.options.protocol).toBe('mqtts');
+      await client.endAsync();
+    }
+    const untrusted = connect({ host: '127.0.0.1', port: tlsPort, protocol: 'tls', ca: certs.wrongCa, reconnectPeriod: 0 });
+    const [error] = await nextEvent(untrusted, 'error') as [MqttError];
+    expect(error.code).toBe('ERR_TLS_VERIFY');
+    await untrusted.endAsync();
+  });
+
+  it('queueQoSZero false refuses a QoS 0 publish while offline; true (the default) sends it once connected', async () => {
+    const port = await freePort();
+    const strict = connect(`mqtt://127.0.0.1:${port}`, { queueQoSZero: false, reconnectPeriod: 50 });
+    strict.on('error', () => {});
+    await nextEvent(strict, 'offline');
+    const { cb, called } = callback<[Error?]>();
+    strict.publish('mqttjs/q0', 'x', cb);
+    expect((await called)[0]).toMatchObject({ code: 'ERR_NOT_CONNECTED' });
+    await strict.endAsync();
+    await env.watcher.subscribe('mqttjs/q0');
+    const client = connect(url(), { manualConnect: true });
+    client.connect();
+    const got = nextMessages(env.watcher, 1);
+    client.publish('mqttjs/q0', 'queued before the CONNACK');
+    expect((await got)[0].payload.toString()).toBe('queued before the CONNACK');
+    await client.endAsync();
+  });
+
+  it('servers reach the core client: a failover list, or its refusal naming options.servers until it has one', async () => {
+    let client: MqttClient;
+    try {
+      client = connect({ servers: [{ host: '127.0.0.1', port: env.broker.port }] });
+    } catch (e) {
+      expect(e).toMatchObject({ code: 'ERR_INVALID_ARG' });
+      expect((e as Error).message).toMatch(/^options\.servers /);
+      return;
+    }
+    await nextEvent(client, 'connect');
+    await client.endAsync();
+  });
+});
+
 describe('operations', () => {
   it('publish: callback at QoS 0, on PUBACK and on PUBCOMP; publishAsync gives the packet', async () => {
     const client = await connected();
