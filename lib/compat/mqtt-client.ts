@@ -241,7 +241,8 @@ export class MqttClient extends EventEmitter<MqttClientEventCallbacks> {
     const ended = this.#core.end({ ...options, force });
     this.disconnecting = true;
     this.reconnecting = false;
-    if (!this.#started) ended.then(() => this.#ended(this.#core));   // a client never started has no events
+    const core = this.#core;
+    if (!this.#started) ended.then(() => this.#ended(core), () => {});   // a client never started has no events; a refusal is the caller's
     return ended.catch((e: unknown) => {
       if ((e as MqttError).code === 'ERR_INVALID_ARG') this.disconnecting = false;   // refused before anything changed
       throw e;
@@ -394,7 +395,7 @@ function endArguments(force: unknown, options: unknown, callback: unknown): [boo
   const args = [force, options, callback].filter((a) => a !== undefined && a !== null);
   let i = 0;
   const f = typeof args[i] === 'boolean' ? args[i++] as boolean : false;
-  const o = isPlainObject(args[i]) ? args[i++] as Record<string, unknown> : {};
+  const o = isPlainObject(args[i]) ? Object.fromEntries(readEntries('options', args[i++] as object)) : {};
   const cb = typeof args[i] === 'function' ? args[i++] as DoneCallback : undefined;
   if (i < args.length) throw argError('end\'s arguments', `must be (force?: boolean, options?: object, callback?: function), not ${describe(args[i])} in place ${i + 1}`);
   return [f, o, cb];
