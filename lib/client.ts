@@ -21,7 +21,7 @@ import {
 import { FileStore, nativeStore, withStoreDetail } from './store.js';
 import { Subscriptions, type SubscribeRequest } from './subscriptions.js';
 import {
-  abortReason, checkBool, checkFilter, checkInt, checkQos, checkSignal, checkString, checkTopic, describe,
+  abortReason, checkArgumentCount, checkBool, checkFilter, checkInt, checkQos, checkSignal, checkString, checkTopic, describe,
   isAborted, isList, isPlainObject, offAbort, onAbort, readEntries, readKnownOptions, readList, readOptions, readPublishOptions,
   toBuffer, type PublishOptionValues, type QoS,
 } from './validate.js';
@@ -31,6 +31,8 @@ export type { QoS } from './validate.js';
 /** Connection options; names follow MQTT.js where the concept is the same. */
 export interface MqttClientOptions {
   host?: string;
+  /** MQTT.js's other name for host (giving both, they must agree) */
+  hostname?: string;
   port?: number;
   /** 'mqtts' for TLS (default 'mqtt') */
   protocol?: 'mqtt' | 'mqtts';
@@ -73,6 +75,13 @@ export interface MqttClientOptions {
   reconnectFactor?: number;
   reconnectResetAfter?: number;
   reconnectJitter?: boolean;
+  /** connect() (and the connect() function) go on through failed attempts,
+   *  as MQTT.js does, instead of rejecting with the first one's error: each
+   *  failure is an 'error' event, and connect() settles once connected, or
+   *  rejects when the client stops trying (a CONNACK refusing it for good),
+   *  is ended, or its signal aborts. Needs automatic reconnect
+   *  (reconnectPeriod above 0). Default false. */
+  retryFirstConnect?: boolean;
   /** outgoing QoS 1/2 messages in flight at once; 0 leaves only the
    *  broker's 5.0 Receive Maximum. Default: 0 with 5.0; 20 before, where a
    *  broker cannot announce its limit (mosquitto 2.0 acknowledges QoS 2
@@ -351,6 +360,7 @@ const PUBLISH_READ: PublishOptionValues = { qos: undefined, retain: undefined, p
 const SIGNAL_OPTION = ['signal'] as const;
 const SUBSCRIBE_OPTIONS = ['qos', 'nl', 'rap', 'rh', 'properties', 'signal'] as const;
 const UNSUBSCRIBE_OPTIONS = ['properties', 'signal'] as const;
+const SUBSCRIPTION_KEYS = ['qos', 'nl', 'rap', 'rh'] as const;
 
 /** The options of the reconnect policy (options at creation, setReconnect()). */
 const RECONNECT_OPTIONS = [
@@ -365,9 +375,9 @@ export type ReconnectOptions = Pick<MqttClientOptions,
 /** The names of MqttClientOptions, each read once from what the caller
  *  gave (readOptions). */
 const CLIENT_OPTIONS = [
-  'host', 'port', 'protocol', 'clientId', 'username', 'password', 'keepalive', 'clean', 'protocolVersion', 'will',
+  'host', 'hostname', 'port', 'protocol', 'clientId', 'username', 'password', 'keepalive', 'clean', 'protocolVersion', 'will',
   'properties', 'ca', 'cert', 'key', 'passphrase', 'rejectUnauthorized', 'servername', 'ALPNProtocols', 'connectTimeout',
-  ...RECONNECT_OPTIONS, 'maxInflight', 'maxPacketSize', 'sendBufferSize', 'resubscribe', 'highWaterMark', 'queueLimit', 'queueByteLimit', 'queueQoSZero', 'store', 'driver',
+  ...RECONNECT_OPTIONS, 'retryFirstConnect', 'maxInflight', 'maxPacketSize', 'sendBufferSize', 'resubscribe', 'highWaterMark', 'queueLimit', 'queueByteLimit', 'queueQoSZero', 'store', 'driver',
   'coalesceReads', 'spinForReplies',
 ] as const satisfies readonly (keyof MqttClientOptions)[];
 
@@ -400,8 +410,10 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
   const version = o.protocolVersion ?? 4;
   if (version !== 3 && version !== 4 && version !== 5)
     throw argError('options.protocolVersion', `must be 3, 4 or 5, not ${describe(version)}`);
+  if (o.host !== undefined && o.hostname !== undefined && o.host !== o.hostname)
+    throw argError('options.hostname', `names another host than options.host (${describe(o.hostname)}, ${describe(o.host)})`);
   const out: NativeClientOptions = {
-    host: checkString('options.host', o.host ?? 'localhost'),
+    host: checkString(o.host === undefined && o.hostname !== undefined ? 'options.hostname' : 'options.host', o.host ?? o.hostname ?? 'localhost'),
     port: checkInt('options.port', o.port ?? (tls ? 8883 : 1883), 1, 65535),
     protocolVersion: version,
     clientId: checkString('options.clientId', o.clientId ?? `tinymqtt_${Math.random().toString(16).slice(2, 10)}`),
@@ -518,11 +530,17 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #closedUnwritten = 0;
   #store: FileStore | undefined;
   #driver: Driver;
+  /** options.retryFirstConnect */
+  #retryFirstConnect: boolean;
 
   constructor(opts: MqttClientOptions = {}) {
     super();
+    checkArgumentCount('new MqttClient', arguments, 1);
     const options = clientOptions(opts);
     this.#options = nativeOptions(options);
+    this.#retryFirstConnect = checkBool('options.retryFirstConnect', options.retryFirstConnect ?? false);
+    if (this.#retryFirstConnect && this.#options.reconnectPeriod === 0)
+      throw argError('options.retryFirstConnect', 'needs automatic reconnect, but options.reconnectPeriod is 0');
     this.#highWaterMark = checkInt('options.highWaterMark', options.highWaterMark ?? 512 << 10, 0, 2 ** 31 - 1);
     this.#resubscribe = checkBool('options.resubscribe', options.resubscribe ?? true);
     if (options.store !== undefined) nativeStore(options.store);   // throws unless a FileStore
@@ -544,6 +562,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  MqttError naming them (policy.reconnectPeriod, ...); ERR_CLOSED once
    *  ended. */
   setReconnect(policy: ReconnectOptions): void {
+    checkArgumentCount('setReconnect', arguments, 1);
     const o = readKnownOptions('policy', policy, RECONNECT_OPTIONS) as ReconnectOptions;
     if (isEnded(this.#phase)) throw new MqttError('ERR_CLOSED', 'setReconnect: the client was ended');
     const next = reconnectPolicy('policy', o, this.#options);
@@ -572,6 +591,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  flight (or starts the next at once) and settles with it. */
   connect(opts: OperationOptions = {}): Promise<void> {
     try {
+      checkArgumentCount('connect', arguments, 1);
       return this.#startConnect(operationSignal(opts));
     } catch (e) {
       return failed(e);
@@ -680,6 +700,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  with its reasonCode. */
   publish(topic: string, payload: string | Buffer | Uint8Array, opts?: PublishOptions): Promise<void> {
     try {
+      if (arguments.length > 3) checkArgumentCount('publish', arguments, 3);
       readPublishOptions(opts, PUBLISH_READ);
       const { qos: qosOption, retain: retainOption, properties: propsOption, signal: signalOption } = PUBLISH_READ;
       const signal = checkSignal('options.signal', signalOption);
@@ -731,12 +752,13 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  refused ones with their code >= 0x80); the others are subscribed. */
   subscribe(filters: string | string[] | Record<string, QoS | SubscriptionOptions>, opts: SubscribeOptions = {}): Promise<SubscriptionGrant[]> {
     try {
+      checkArgumentCount('subscribe', arguments, 2);
       const o = readOptions('options', opts, SUBSCRIBE_OPTIONS);
       const signal = checkSignal('options.signal', o.signal);
       let list: string[], options: number[];
       if (typeof filters === 'string' || isList(filters)) {
         list = typeof filters === 'string' ? [filters] : readList('filters', filters) as string[];
-        const byte = this.#subscriptionByte('options', o);
+        const byte = this.#subscriptionByte('options', o, SUBSCRIBE_OPTIONS);
         options = list.map(() => byte);
       } else if (isPlainObject(filters)) {
         const entries = readEntries('filters', filters);
@@ -767,6 +789,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   /** Unsubscribes from one filter or several. */
   unsubscribe(filters: string | string[], opts: UnsubscribeOptions = {}): Promise<void> {
     try {
+      checkArgumentCount('unsubscribe', arguments, 2);
       const o = readOptions('options', opts, UNSUBSCRIBE_OPTIONS);
       const signal = checkSignal('options.signal', o.signal);
       const list = typeof filters === 'string' ? [filters] : isList(filters) ? readList('filters', filters) as string[] : [];
@@ -803,6 +826,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  next PINGRESP, rejects with ERR_STATE when not connected. */
   ping(opts: OperationOptions = {}): Promise<void> {
     try {
+      checkArgumentCount('ping', arguments, 1);
       const signal = operationSignal(opts);
       const n = this.#open('ping');
       if (signal && isAborted(signal)) throw aborted(signal);
@@ -816,9 +840,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
 
   /** A SUBSCRIBE options byte: QoS, and the 5.0 bits No Local, Retain As
    *  Published and Retain Handling (refused before 5.0). */
-  #subscriptionByte(name: string, value: unknown): number {
+  #subscriptionByte(name: string, value: unknown, known: readonly string[] = SUBSCRIPTION_KEYS): number {
     if (value === null || typeof value !== 'object') throw argError(name, 'must be a QoS or an object of subscription options');
-    const o = readOptions(name, value, ['qos', 'nl', 'rap', 'rh']);
+    const o = readOptions(name, value, SUBSCRIPTION_KEYS, known);
     const qos = checkQos(`${name}.qos`, o.qos ?? 0);
     const nl = checkBool(`${name}.nl`, o.nl ?? false);
     const rap = checkBool(`${name}.rap`, o.rap ?? false);
@@ -837,6 +861,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   end(opts: { force?: boolean } = {}): Promise<void> {
     let force: boolean;
     try {
+      checkArgumentCount('end', arguments, 1);
       force = checkBool('options.force', readOptions('options', opts, ['force']).force ?? false);
     } catch (e) {
       return failed(e);
@@ -890,6 +915,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  when given), as an async iterator; it ends when the client closes or its
    *  signal aborts. Subscribing is separate: call subscribe() as well. */
   messages(filter?: string, opts: MessagesOptions = {}): AsyncIterableIterator<MessagePacket> {
+    checkArgumentCount('messages', arguments, 2);
     if (filter !== undefined) checkFilter('filter', filter);
     const o = readOptions('options', opts, ['highWaterMark', 'signal']);
     const limit = checkInt('options.highWaterMark', o.highWaterMark ?? 10000, 1, 2 ** 31 - 1);
@@ -1165,7 +1191,12 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     if (error !== 0) {
       const why = reasonString(props);
       const err = withStoreDetail(engineError(error, why ? `connection (the broker says: ${why})` : 'connection', reasonCode || undefined), this.#store);
-      if (p) p.reject(err);
+      // the engine set its state first: waiting to reconnect, or stopped
+      if (p && this.#retryFirstConnect && this.#state === STATE_WAITING_RECONNECT) {
+        this.#connecting = p;
+        this.#report(err);
+      }
+      else if (p) p.reject(err);
       else this.#report(err);
     }
     if (wasConnected) this.emit('offline');
@@ -1253,11 +1284,22 @@ export function urlOptions(url: string, name: string): { options: MqttClientOpti
   return { options, path: decodeURIComponent(u.pathname.slice(1)) };
 }
 
+/** The options of an mqtt:// or mqtts:// URL (protocol, host, port, user
+ *  name, password), for `new MqttClient({ ...parseUrl(url), clientId })`.
+ *  Anything else is an MqttError (ERR_INVALID_ARG) naming the argument
+ *  `url`. */
+export function parseUrl(url: string): MqttClientOptions {
+  if (typeof url !== 'string') throw argError('url', `must be a string, not ${describe(url)}`);
+  return urlOptions(url, 'url').options;
+}
+
 /** Connects to `url` ('mqtt://host:1883', 'mqtts://user:pass@host') or with
  *  options, and resolves to a connected client. When the first attempt
  *  fails the client is closed (it does not go on reconnecting) and the
- *  promise rejects with the attempt's error. */
+ *  promise rejects with the attempt's error; with options.retryFirstConnect
+ *  it goes on trying, and rejects only when the client stops trying. */
 export async function connect(url: string | MqttClientOptions, options: MqttClientOptions = {}): Promise<MqttClient> {
+  checkArgumentCount('connect', arguments, typeof url === 'string' ? 2 : 1);
   const opts = typeof url === 'string' ? { ...clientOptions(options), ...urlOptions(url, 'url').options } : url;
   const client = new MqttClient(opts);
   try {

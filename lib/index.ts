@@ -34,7 +34,7 @@ export function matchTopic(filter: string, topic: string): boolean {
   return native.topicMatch(filter, topic);
 }
 
-export { MqttClient, connect } from './client.js';
+export { MqttClient, connect, parseUrl } from './client.js';
 export type {
   MqttClientOptions, PublishOptions, SubscribeOptions, SubscriptionOptions, UnsubscribeOptions, OperationOptions,
   MessagesOptions, MessagePacket, ConnackPacket, SubscriptionGrant, QoS, ConnectionState, MqttClientEvents, ReconnectOptions,

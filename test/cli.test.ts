@@ -231,17 +231,17 @@ describe('tinymqtt bench', () => {
 });
 
 describe('tinymqtt demo', () => {
-  const APIS = ['Core API', 'PikaPython', 'MicroPython umqtt.simple', 'QuecPython umqtt', 'LuatOS', 'Zerynth'];
+  const APIS = ['Core API', 'MQTT.js', 'PikaPython', 'MicroPython umqtt.simple', 'QuecPython umqtt', 'LuatOS', 'Zerynth'];
 
-  it('walks the core API and the five embedded APIs through its own broker: each publishes and receives', async () => {
+  it('walks the core API, MQTT.js\'s and the five embedded APIs through its own broker: each publishes and receives', async () => {
     const run = await cli(['demo']);
     expect(run).toMatchObject({ code: 0, stderr: '' });
     const out = run.stdout;
     expect(out).toMatch(/^tinymqtt demo: an MQTT broker \(aedes\) runs in this process at mqtt:\/\/127\.0\.0\.1:\d+/);
-    for (const [title, from] of [['Core API', "'tinymqtt'"], ['PikaPython', "'tinymqtt/pika'"], ['MicroPython umqtt.simple', "'tinymqtt/umqtt'"],
+    for (const [title, from] of [['Core API', "'tinymqtt'"], ['MQTT.js', "'tinymqtt/mqtt'"], ['PikaPython', "'tinymqtt/pika'"], ['MicroPython umqtt.simple', "'tinymqtt/umqtt'"],
       ['QuecPython umqtt', "'tinymqtt/umqtt'"], ['LuatOS', "'tinymqtt/luatos'"], ['Zerynth', "'tinymqtt/zerynth'"]])
       expect(out).toMatch(new RegExp(`\\n${title} +import .* from ${from}\\n`));
-    for (const received of ["<- message demo/core/qos2 'hello at QoS 2' at QoS 2", "evt.msg 'hello from PikaPython'",
+    for (const received of ["<- message demo/core/qos2 'hello at QoS 2' at QoS 2", "'message' event: demo/mqttjs 'hello from MQTT.js' qos 1", "evt.msg 'hello from PikaPython'",
       "msg 'hello from MicroPython'", "msg 'hello from QuecPython'", "recv 'demo/luatos' 'hello from LuatOS' qos 1",
       "message.payload 'hello from Zerynth'"])
       expect(out).toContain(received);
