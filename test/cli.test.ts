@@ -118,7 +118,7 @@ describe('tinymqtt pub and sub', () => {
       [['pub', '-t', 'a', '-m', 'x', '--cert', 'c.pem'], /--cert and --key go together/],
       [['sub', '-t', 'a', '--bogus'], /Unknown option '--bogus'/],
       [['pub', '-L', 'not a url', '-m', 'x'], /-L is not a URL/],
-      [['pub', '-L', 'http://127.0.0.1/t', '-m', 'x'], /-L must start with mqtt:\/\/ or mqtts:\/\//],
+      [['pub', '-L', 'http://127.0.0.1/t', '-m', 'x'], /-L must start with mqtt:\/\/, mqtts:\/\/, ws:\/\/ or wss:\/\//],
       [['frobnicate'], /unknown command 'frobnicate'/],
       [['bench', '-n', '0'], /-n must be an integer from 1 to 10000000, not '0'/],
       [['bench', '-s', '2000000'], /-s must be an integer from 0 to 1048576/],
