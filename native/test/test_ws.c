@@ -90,6 +90,16 @@ static int open_ws(void)
     return 0;
 }
 
+/* Where text first occurs in p[0..n), or -1. */
+static int32_t find(const uint8_t *p, uint32_t n, const char *text)
+{
+    uint32_t len = (uint32_t)strlen(text), at;
+    for (at = 0; at + len <= n; at++)
+        if (memcmp(p + at, text, len) == 0)
+            return (int32_t)at;
+    return -1;
+}
+
 /* ---- SHA-1 and base64 ---------------------------------------------------- */
 
 static void hex(const uint8_t *p, uint32_t n, char *out)
@@ -594,7 +604,7 @@ TEST(client_session_over_websocket)
     tmq_client_config cfg;
     tmq_client_events ev;
     tmq_client_mem mem;
-    uint32_t at = 0;
+    int32_t at;
     memset(&cfg, 0, sizeof cfg);
     memset(&ev, 0, sizeof ev);
     memset(&mem, 0, sizeof mem);
@@ -615,13 +625,100 @@ TEST(client_session_over_websocket)
     PUSH(OK_RESPONSE);
     CHECK_EQ(tmq_client_poll(&c, 2), TMQ_STATE_MQTT_CONNECTING);
     tmq_client_poll(&c, 3);
-    while (at + 4 <= P.out_len && memcmp(P.out + at, "\r\n\r\n", 4) != 0) /* the request's end */
-        at++;
-    CHECK(at + 4 <= P.out_len);
-    at += 4;
-    CHECK_EQ(unmask_all(P.out + at, P.out_len - at, payload), (int32_t)sizeof connect_311);
+    at = find(P.out, P.out_len, "\r\n\r\n") + 4; /* the request's end */
+    CHECK(at >= 4);
+    CHECK_EQ(unmask_all(P.out + at, P.out_len - (uint32_t)at, payload), (int32_t)sizeof connect_311);
     CHECK_MEM(payload, sizeof connect_311, connect_311, sizeof connect_311);
     PUSH("\x02\x01\x20\x80\x03\x02\x00\x00"); /* CONNACK in two fragments */
     CHECK_EQ(tmq_client_poll(&c, 4), TMQ_STATE_READY);
     CHECK_EQ(connacks, 1);
+}
+
+static const char *proto_value, *host_value;
+static void odd_strings(tmq_ws_config *c)
+{
+    c->protocol = proto_value;
+    c->host = host_value;
+}
+
+TEST(subprotocol_and_host_are_checked_and_used)
+{
+    static const char want[] = "Sec-WebSocket-Protocol: mqttv3.1\r\n";
+    proto_value = "mqtt v3";
+    host_value = NULL;
+    CHECK_EQ(setup(odd_strings), TMQ_ERR_ARG);
+    proto_value = "";
+    CHECK_EQ(setup(odd_strings), TMQ_ERR_ARG);
+    proto_value = NULL;
+    host_value = "a b";
+    CHECK_EQ(setup(odd_strings), TMQ_ERR_ARG);
+    bad_path = NULL;
+    bad_headers = "X-Bell: \a\r\n";
+    CHECK_EQ(setup(bad_strings), TMQ_ERR_ARG);
+    proto_value = "mqttv3.1";
+    host_value = NULL;
+    CHECK_EQ(setup(odd_strings), TMQ_OK);
+    CHECK_EQ(T()->ops->connect(T(), "h", 1), TMQ_IO_HANDSHAKING);
+    CHECK(find(P.out, P.out_len, want) > 0);
+    PUSH("HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " SAMPLE_ACCEPT
+         "\r\nSec-WebSocket-Protocol: mqttv3.1\r\n\r\n");
+    CHECK_EQ(T()->ops->connect(T(), "h", 1), TMQ_OK);
+    CHECK_EQ(T()->ops->connect(T(), "h", 1), TMQ_OK); /* open: nothing more to do */
+}
+
+TEST(lower_transport_results_pass_through)
+{
+    uint8_t buf[8];
+    /* a failing connect, and one still in progress */
+    CHECK_EQ(setup(NULL), TMQ_OK);
+    P.connect_error = TMQ_ERR_REFUSED;
+    CHECK_EQ(T()->ops->connect(T(), "h", 1), TMQ_ERR_REFUSED);
+    CHECK_EQ(T()->ops->send(T(), buf, 1), TMQ_ERR_REFUSED);
+    T()->ops->close(T());
+    CHECK_EQ(T()->ops->send(T(), buf, 1), TMQ_ERR_CLOSED);
+    CHECK_EQ(setup(NULL), TMQ_OK);
+    P.handshake_steps = 1;
+    CHECK_EQ(T()->ops->connect(T(), "h", 1), TMQ_IO_HANDSHAKING);
+    /* a request that cannot be written yet: send and recv wait */
+    P.write_blocked = 1;
+    CHECK_EQ(T()->ops->connect(T(), "h", 1), TMQ_IO_HANDSHAKING);
+    CHECK(tmq_ws_wants_write(&W));
+    CHECK_EQ(T()->ops->send(T(), buf, 1), TMQ_IO_AGAIN);
+    CHECK_EQ(T()->ops->recv(T(), buf, 1), TMQ_IO_AGAIN);
+    P.write_blocked = 0;
+    CHECK_EQ(T()->ops->connect(T(), "h", 1), TMQ_IO_HANDSHAKING);
+    CHECK(!tmq_ws_wants_write(&W));
+    /* the server goes away while the request is written */
+    CHECK_EQ(setup(NULL), TMQ_OK);
+    P.connect_steps = 1;
+    CHECK_EQ(T()->ops->connect(T(), "h", 1), TMQ_IO_CONNECTING);
+    P.connected = 1;
+    P.peer_closed = 1;
+    CHECK_EQ(T()->ops->connect(T(), "h", 1), TMQ_ERR_CLOSED);
+    /* an open connection: the peer's end, a failing write */
+    CHECK_EQ(open_ws(), 0);
+    PUSH("\x8A\x01p\x82\x01z"); /* an unasked pong is ignored */
+    CHECK_EQ(T()->ops->recv(T(), buf, sizeof buf), 1);
+    CHECK_EQ(buf[0], 'z');
+    P.peer_closed = 1;
+    CHECK_EQ(T()->ops->recv(T(), buf, sizeof buf), TMQ_ERR_CLOSED);
+    CHECK_EQ(T()->ops->send(T(), buf, 1), TMQ_ERR_CLOSED);
+    CHECK_EQ(open_ws(), 0);
+    P.peer_closed = 1;
+    CHECK_EQ(T()->ops->send(T(), buf, 1), TMQ_ERR_CLOSED);
+}
+
+TEST(a_pong_owed_waits_for_the_frame_in_progress)
+{
+    CHECK_EQ(open_ws(), 0);
+    P.write_blocked = 1;
+    CHECK_EQ(T()->ops->send(T(), (const uint8_t *)"Hello", 5), TMQ_IO_AGAIN);
+    PUSH("\x89\x01!");
+    CHECK_EQ(T()->ops->recv(T(), P.in + 100, 4), TMQ_IO_AGAIN);
+    P.write_blocked = 0;
+    CHECK_EQ(T()->ops->send(T(), (const uint8_t *)"Hello", 5), 5);
+    CHECK_EQ(P.out_len, 11 + 7); /* the frame, then the pong */
+    CHECK_EQ(P.out[0], 0x82);
+    CHECK_EQ(P.out[11], 0x8A);
+    CHECK_EQ(P.out[17] ^ P.out[13], '!');
 }
