@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, MqttClient, MqttError, type MqttClientOptions } from '../lib/index.js';
 import { startAedesWs, type AedesWsBroker } from './support/aedes-ws.js';
 import { nextMessages, pollUntil } from './support/events.js';
-import { makeCerts, type Certs } from './support/mosquitto.js';
+import { KEY_PASSPHRASE, makeCerts, type Certs } from './support/mosquitto.js';
 import { connack, publish, Type } from './support/mqtt-bytes.js';
 import { frame, startWsFake, upgradeResponse, type WsFake, type WsFakeConnection } from './support/ws-fake.js';
 
@@ -74,6 +74,17 @@ describe('against aedes over ws and wss', () => {
     expect(plain.paths.at(-1)).toBe('/mqtt');
     expect(headers).toMatchObject({ host: `127.0.0.1:${plain.port}`, authorization: 'Bearer t0ken', 'sec-websocket-protocol': 'mqtt' });
     expect(await outcome({ protocol: 'ws', port: plain.port, path: '/elsewhere' })).toMatch(/^ERR_WS_HANDSHAKE: .*HTTP 400/);
+  });
+
+  it('wss with a client certificate, its key encrypted, to a server that requires one', async () => {
+    const mutual = await startAedesWs({ tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.ca } });
+    try {
+      const wss = { protocol: 'wss' as const, port: mutual.port, ca: certs.ca, host: 'localhost' };
+      expect(await outcome({ ...wss, cert: certs.clientCert, key: certs.clientKeyEncrypted, passphrase: KEY_PASSPHRASE })).toBe('connected');
+      expect(await outcome(wss)).toMatch(/^ERR_TLS/);   // no certificate: the server ends the handshake
+    } finally {
+      await mutual.stop();
+    }
   });
 
   it('wss refuses an unknown CA and a wrong host name (ERR_TLS_VERIFY), as mqtts does', async () => {

@@ -18,10 +18,12 @@ export interface AedesWsBroker {
 }
 
 /** Starts aedes behind a WebSocket server on `path` (others are refused
- *  with 400 by ws); with `tls` ({ cert, key } PEM) over https. */
-export async function startAedesWs(options: { path?: string; tls?: { cert: string; key: string } } = {}): Promise<AedesWsBroker> {
+ *  with 400 by ws); with `tls` ({ cert, key } PEM) over https, and with
+ *  its `ca` too, requiring a client certificate signed by it. */
+export async function startAedesWs(options: { path?: string; tls?: { cert: string; key: string; ca?: string } } = {}): Promise<AedesWsBroker> {
   const aedes = await Aedes.createBroker();
-  const server: Server = options.tls ? createHttpsServer(options.tls) : createHttpServer();
+  const { tls } = options;
+  const server: Server = tls ? createHttpsServer({ ...tls, requestCert: !!tls.ca, rejectUnauthorized: !!tls.ca }) : createHttpServer();
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     sockets.add(s);

@@ -3,8 +3,12 @@
 #define _GNU_SOURCE
 #include "tinymqtt/ws_posix.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 static tmq_ws_posix *of(tmq_transport *t)
 {
@@ -19,20 +23,49 @@ static void sync_io(tmq_ws_posix *p)
     p->io.want_write = (uint8_t)(p->lower->want_write || tmq_ws_wants_write(&p->ws));
 }
 
-/* tmq_ws_random_fn: bytes from a pool refilled from getrandom, so a frame's
- * masking key does not cost a system call. */
+/* Fills buf from the kernel: getrandom, else /dev/urandom (a kernel without
+ * getrandom, a seccomp filter refusing it). Should both fail, the clock's
+ * nanoseconds stir what is there: masking keys then only vary, as RFC 6455
+ * asks of them, without being strong. */
+static void refill(uint8_t *buf, size_t size)
+{
+    size_t got = 0, i;
+    int fd;
+    while (got < size) {
+        ssize_t r = getrandom(buf + got, size - got, 0);
+        if (r > 0)
+            got += (size_t)r;
+        else if (errno != EINTR)
+            break;
+    }
+    if (got == size)
+        return;
+    fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    while (fd >= 0 && got < size) {
+        ssize_t r = read(fd, buf + got, size - got);
+        if (r > 0)
+            got += (size_t)r;
+        else if (r == 0 || errno != EINTR)
+            break;
+    }
+    if (fd >= 0)
+        close(fd);
+    for (i = got; i < size; i++) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        buf[i] = (uint8_t)(buf[i] * 31u + (uint32_t)ts.tv_nsec + i);
+    }
+}
+
+/* tmq_ws_random_fn: bytes from a pool refilled from the kernel, so a
+ * frame's masking key does not cost a system call. */
 static void kernel_random(void *ctx, uint8_t *out, uint32_t len)
 {
     tmq_ws_posix *p = ctx;
     while (len) {
         uint32_t n;
         if (p->pool_off == sizeof p->pool) {
-            size_t got = 0;
-            while (got < sizeof p->pool) {
-                ssize_t r = getrandom(p->pool + got, sizeof p->pool - got, 0);
-                if (r > 0)
-                    got += (size_t)r;
-            }
+            refill(p->pool, sizeof p->pool);
             p->pool_off = 0;
         }
         n = (uint32_t)(sizeof p->pool - p->pool_off);
