@@ -1,6 +1,6 @@
-/* libFuzzer target: the WebSocket transport (tinymqtt/ws.h) over a scripted
- * lower transport that hands out the input a few bytes at a time. The first
- * byte picks what the rest is:
+/* libFuzzer target: the WebSocket transport (tinymqtt/ws.h) over the tests'
+ * memory pipe (../pipe.h), which hands it the server's bytes a few at a
+ * time. The first byte picks what they are:
  *   0: the server's upgrade response (then frames, if it was accepted);
  *   1: frames after an accepted upgrade;
  *   2: a payload the target frames itself, fragmenting it and putting pings
@@ -10,59 +10,32 @@
  * and unchanged. */
 #include <stdlib.h>
 #include <string.h>
+#include "../pipe.h"
 #include "tinymqtt/ws.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define WIRE_CAP 16384
 
-/* The lower transport: `wire` is read `step` bytes at a time once `ready`
- * (nothing has come before), then it is closed. */
+/* What the server sends: handed to the pipe `step` bytes at a time, each
+ * time the transport has read everything, then the pipe is closed. */
 typedef struct {
-    tmq_transport base;
     uint8_t wire[WIRE_CAP];
     uint32_t len, off, step;
-    int ready;
 } script;
 
-static int s_connect(tmq_transport *t, const char *host, uint16_t port)
+/* Gives the pipe the next step of the wire; 0 when there is no more. */
+static int next_step(script *s, tmq_pipe *p)
 {
-    (void)t;
-    (void)host;
-    (void)port;
-    return TMQ_OK;
-}
-
-static int32_t s_send(tmq_transport *t, const uint8_t *buf, uint32_t len)
-{
-    (void)t;
-    (void)buf;
-    return (int32_t)len;
-}
-
-static int32_t s_recv(tmq_transport *t, uint8_t *buf, uint32_t len)
-{
-    script *s = (script *)t;
-    uint32_t n = s->len - s->off;
-    if (!s->ready)
-        return TMQ_IO_AGAIN;
-    if (n == 0)
-        return TMQ_ERR_CLOSED;
-    if (n > s->step)
-        n = s->step;
-    if (n > len)
-        n = len;
-    memcpy(buf, s->wire + s->off, n);
+    uint32_t n = s->len - s->off < s->step ? s->len - s->off : s->step;
+    if (n == 0) {
+        p->peer_closed = 1;
+        return 0;
+    }
+    pipe_push(p, s->wire + s->off, n);
     s->off += n;
-    return (int32_t)n;
+    return 1;
 }
-
-static void s_close(tmq_transport *t)
-{
-    (void)t;
-}
-
-static const tmq_transport_ops script_ops = {s_connect, s_send, s_recv, s_close};
 
 static void zeros(void *ctx, uint8_t *out, uint32_t len)
 {
@@ -122,11 +95,12 @@ static void frame_payload(script *s, const uint8_t *ctl, uint32_t nctl, const ui
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static script s;
+    static tmq_pipe pipe;
     static uint8_t tx[512], rx[256], out[WIRE_CAP];
     tmq_ws_config cfg;
     tmq_ws w;
     uint32_t got = 0, chunk;
-    int r, mode, rounds = 0;
+    int r, mode;
     if (size < 2 || size > 8192)
         return 0;
     mode = data[0] % 3;
@@ -138,11 +112,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.rx_cap = sizeof rx;
     cfg.random = zeros;
     cfg.max_frame = 4096;
-    s.base.ops = &script_ops;
+    pipe_init(&pipe);
     s.len = s.off = 0;
-    s.ready = 0;
     s.step = (uint32_t)(data[1] >> 6) * 5 + 1;
-    if (tmq_ws_init(&w, &s.base, &cfg) != TMQ_OK)
+    if (tmq_ws_init(&w, &pipe.base, &cfg) != TMQ_OK)
         abort();
     r = w.base.ops->connect(&w.base, "h", 1); /* the request goes out: w.accept is known */
     if (r != TMQ_IO_HANDSHAKING)
@@ -157,10 +130,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             frame_payload(&s, data + 2, (uint32_t)(size - 2) / 4, data + 2 + (size - 2) / 4,
                           (uint32_t)(size - 2) - (uint32_t)(size - 2) / 4);
     }
-    s.ready = 1;
     do
         r = w.base.ops->connect(&w.base, "h", 1);
-    while (r == TMQ_IO_HANDSHAKING && rounds++ < 10000);
+    while (r == TMQ_IO_HANDSHAKING && next_step(&s, &pipe));
+    if (r == TMQ_IO_HANDSHAKING)
+        r = w.base.ops->connect(&w.base, "h", 1); /* the pipe closed: an error now */
     if (r != TMQ_OK) {
         if (mode != 0 || r >= 0)
             abort(); /* a good response refused, or a result that is not an error */
@@ -168,6 +142,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     for (;;) {
         int32_t n = w.base.ops->recv(&w.base, out + got, chunk < sizeof out - got ? chunk : (uint32_t)(sizeof out - got));
+        if (n == TMQ_IO_AGAIN && next_step(&s, &pipe))
+            continue;
         if (n <= 0 || got + (uint32_t)n == sizeof out)
             break;
         if ((uint32_t)n > chunk)
