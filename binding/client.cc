@@ -512,8 +512,10 @@ void Core::StartWs(Napi::Env env, const OptionReader &r)
     WsLink::Options o{w.Text("path"), w.Text("host"), w.Text("headers")};
     ws_.reset(new WsLink());
     int rc = ws_->Start(o, tls_on_ ? &tls_.io : &tcp_.io);
-    if (rc != TMQ_OK)
+    if (rc != TMQ_OK) {
+        ws_.reset();   // the client is closed over what is left: TLS or TCP
         Refused(env, "options.ws refused", rc);
+    }
 }
 
 namespace {

@@ -74,6 +74,8 @@ describe('against aedes over ws and wss', () => {
     expect(plain.paths.at(-1)).toBe('/mqtt');
     expect(headers).toMatchObject({ host: `127.0.0.1:${plain.port}`, authorization: 'Bearer t0ken', 'sec-websocket-protocol': 'mqtt' });
     expect(await outcome({ protocol: 'ws', port: plain.port, path: '/elsewhere' })).toMatch(/^ERR_WS_HANDSHAKE: .*HTTP 400/);
+    // a Host header the engine refuses to write (a space in the name)
+    expect(await outcome({ protocol: 'ws', port: plain.port, host: 'bad host' })).toMatch(/^ERR_INVALID_ARG: options.ws refused/);
   });
 
   it('wss with a client certificate, its key encrypted, to a server that requires one', async () => {
