@@ -55,7 +55,7 @@ export const CASES = [
     name: 'ws', measure: throughput, impls: IMPLEMENTATIONS.filter((impl) => impl.id !== 'libmosquitto'),
     full: { qos: 0, size: 64, count: 100_000, warmup: 10_000, window: 1000, ws: true, repeats: 5, deadline: 60_000 },
     quick: { qos: 0, size: 64, count: 10_000, warmup: 1_000, window: 1000, ws: true, repeats: 1, deadline: 30_000 },
-    metrics: [rate('ws.rate', 'QoS 0 64 B over WebSockets end to end')],
+    metrics: [rate('ws.rate', 'QoS 0 64 B over WebSockets end to end'), ...cpuMetrics('ws', 'QoS 0 over WebSockets')],
   },
   {
     name: 'latency', measure: latency, impls: IMPLEMENTATIONS,
