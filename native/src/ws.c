@@ -92,7 +92,7 @@ static int flush_control(tmq_ws *w)
     }
     if (w->pong_due) {
         w->pong_due = 0;
-        frame(w, OP_PONG, w->pong, w->pong_len);
+        frame(w, OP_PONG, w->ctl, w->ctl_len);
         return flush(w);
     }
     return TMQ_OK;
@@ -189,20 +189,15 @@ static int frame_done(tmq_ws *w)
         w->in_message = !w->fin;
         return TMQ_OK;
     case OP_PING:
-        memcpy(w->pong, w->ctl, w->ctl_len);
-        w->pong_len = w->ctl_len;
-        w->pong_due = 1;
-        break;
+        w->pong_due = 1; /* the payload stays in ctl until the pong is framed */
+        return TMQ_OK;
     case OP_CLOSE:
         w->close_code = w->ctl_len >= 2 ? (uint16_t)(w->ctl[0] << 8 | w->ctl[1]) : 1005;
         w->close_due = 1;
-        w->ctl_len = 0;
         return w->in_message || w->pkt_stage || w->pkt_left ? TMQ_ERR_WS_CLOSE_MID_PACKET : TMQ_ERR_CLOSED;
     default: /* pong: nothing to do */
-        break;
+        return TMQ_OK;
     }
-    w->ctl_len = 0;
-    return TMQ_OK;
 }
 
 /* Starts the frame whose header is whole in w->hdr. */
@@ -214,6 +209,13 @@ static int frame_start(tmq_ws *w)
         return r;
     w->opcode = w->hdr[0] & 0x0F;
     w->fin = w->hdr[0] >> 7;
+    if (w->opcode == OP_PING || w->opcode == OP_CLOSE) {
+        /* its payload takes ctl: a pong still owed is for an older ping,
+         * which needs none once this one is answered (RFC 6455 5.5.3), and a
+         * close ends the connection */
+        w->pong_due = 0;
+        w->ctl_len = 0;
+    }
     w->left = len;
     w->in_payload = 1;
     w->hdr_len = 0;
@@ -238,14 +240,14 @@ static uint32_t parse(tmq_ws *w, uint8_t *buf, uint32_t n)
             continue;
         }
         take = n - r < w->left ? n - r : w->left;
-        if (w->opcode & 8) {
-            memcpy(w->ctl + w->ctl_len, buf + r, take);
-            w->ctl_len = (uint8_t)(w->ctl_len + take);
-        } else {
+        if (!(w->opcode & 8)) {
             if (out != r)
                 memmove(buf + out, buf + r, take);
             track(w, buf + out, take);
             out += take;
+        } else if (w->opcode != OP_PONG) { /* an unasked pong's payload is skipped */
+            memcpy(w->ctl + w->ctl_len, buf + r, take);
+            w->ctl_len = (uint8_t)(w->ctl_len + take);
         }
         r += take;
         w->left -= take;
@@ -266,7 +268,7 @@ static void reset(tmq_ws *w)
     w->tx_len = w->tx_off = w->tx_payload = 0;
     w->rx_len = w->rx_off = 0;
     w->hdr_len = w->in_payload = w->in_message = 0;
-    w->ctl_len = w->pong_len = w->pong_due = w->close_due = 0;
+    w->ctl_len = w->pong_due = w->close_due = 0;
     w->pkt_stage = 0;
     w->pkt_left = 0;
 }

@@ -722,3 +722,18 @@ TEST(a_pong_owed_waits_for_the_frame_in_progress)
     CHECK_EQ(P.out[11], 0x8A);
     CHECK_EQ(P.out[17] ^ P.out[13], '!');
 }
+
+TEST(only_the_latest_ping_is_answered_and_a_pong_keeps_nothing)
+{
+    CHECK_EQ(open_ws(), 0);
+    P.write_blocked = 1;
+    PUSH("\x89\x03one\x8A\x03xyz\x89\x03two\x8A\x02zz");
+    CHECK_EQ(T()->ops->recv(T(), P.in + 200, 8), TMQ_IO_AGAIN);
+    P.write_blocked = 0;
+    CHECK_EQ(T()->ops->recv(T(), P.in + 200, 8), TMQ_IO_AGAIN);
+    CHECK_EQ(P.out_len, 9); /* one pong, for "two" */
+    CHECK_EQ(P.out[0], 0x8A);
+    CHECK_EQ(P.out[6] ^ P.out[2], 't');
+    CHECK_EQ(P.out[7] ^ P.out[3], 'w');
+    CHECK_EQ(P.out[8] ^ P.out[4], 'o');
+}

@@ -102,11 +102,9 @@ typedef struct tmq_ws {
     uint8_t in_payload;
     uint8_t in_message;   /* a fragmented data message is open */
     uint32_t left;        /* payload bytes of the current frame still to come */
-    uint8_t ctl[125];     /* a control frame's payload */
+    uint8_t ctl[125];     /* the payload of a ping (that of the pong owed) or a close */
     uint8_t ctl_len;
-    uint8_t pong[125];    /* a pong owed, and its payload */
-    uint8_t pong_len;
-    uint8_t pong_due;
+    uint8_t pong_due;     /* a pong owed, with ctl's payload */
     uint8_t close_due;    /* a close frame owed (the answer to the server's) */
     /* MQTT packet boundaries in the payload (a close inside a packet) */
     uint8_t pkt_stage;    /* 0: next byte starts a packet, 1-4: length bytes read */
