@@ -20,6 +20,7 @@ import {
 } from './properties.js';
 import { FileStore, nativeStore, withStoreDetail } from './store.js';
 import { Subscriptions, type SubscribeRequest } from './subscriptions.js';
+import { upgradeRefusal, webSocketOptions, type WebSocketOptions } from './ws.js';
 import {
   abortReason, checkArgumentCount, checkBool, checkFilter, checkInt, checkQos, checkSignal, checkString, checkTopic, describe,
   isAborted, isList, isPlainObject, offAbort, onAbort, readEntries, readKnownOptions, readList, readOptions, readPublishOptions,
@@ -34,8 +35,13 @@ export interface MqttClientOptions {
   /** MQTT.js's other name for host (giving both, they must agree) */
   hostname?: string;
   port?: number;
-  /** 'mqtts' for TLS (default 'mqtt') */
-  protocol?: 'mqtt' | 'mqtts';
+  /** 'mqtts' for TLS, 'ws' for MQTT over WebSockets, 'wss' for it over TLS
+   *  (default 'mqtt'). Every TLS option applies to 'wss' as to 'mqtts'. */
+  protocol?: 'mqtt' | 'mqtts' | 'ws' | 'wss';
+  /** ws and wss: the HTTP path of the upgrade request (default '/mqtt') */
+  path?: string;
+  /** ws and wss: extra request headers (lib/ws.ts) */
+  wsOptions?: WebSocketOptions;
   clientId?: string;
   username?: string;
   password?: string | Buffer;
@@ -375,7 +381,7 @@ export type ReconnectOptions = Pick<MqttClientOptions,
 /** The names of MqttClientOptions, each read once from what the caller
  *  gave (readOptions). */
 const CLIENT_OPTIONS = [
-  'host', 'hostname', 'port', 'protocol', 'clientId', 'username', 'password', 'keepalive', 'clean', 'protocolVersion', 'will',
+  'host', 'hostname', 'port', 'protocol', 'path', 'wsOptions', 'clientId', 'username', 'password', 'keepalive', 'clean', 'protocolVersion', 'will',
   'properties', 'ca', 'cert', 'key', 'passphrase', 'rejectUnauthorized', 'servername', 'ALPNProtocols', 'connectTimeout',
   ...RECONNECT_OPTIONS, 'retryFirstConnect', 'maxInflight', 'maxPacketSize', 'sendBufferSize', 'resubscribe', 'highWaterMark', 'queueLimit', 'queueByteLimit', 'queueQoSZero', 'store', 'driver',
   'coalesceReads', 'spinForReplies',
@@ -404,9 +410,9 @@ function reconnectPolicy(name: string, o: ReconnectOptions, base: ReconnectPolic
 /** Validates options (read once: clientOptions) and fills in defaults for
  *  the native client. */
 function nativeOptions(o: MqttClientOptions): NativeClientOptions {
-  const tls = o.protocol === 'mqtts';
-  if (o.protocol !== undefined && o.protocol !== 'mqtt' && !tls)
-    throw argError('options.protocol', `must be 'mqtt' or 'mqtts', not ${describe(o.protocol)}`);
+  const tls = o.protocol === 'mqtts' || o.protocol === 'wss', ws = o.protocol === 'ws' || o.protocol === 'wss';
+  if (o.protocol !== undefined && o.protocol !== 'mqtt' && !tls && !ws)
+    throw argError('options.protocol', `must be 'mqtt', 'mqtts', 'ws' or 'wss', not ${describe(o.protocol)}`);
   const version = o.protocolVersion ?? 4;
   if (version !== 3 && version !== 4 && version !== 5)
     throw argError('options.protocolVersion', `must be 3, 4 or 5, not ${describe(version)}`);
@@ -414,7 +420,7 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
     throw argError('options.hostname', `names another host than options.host (${describe(o.hostname)}, ${describe(o.host)})`);
   const out: NativeClientOptions = {
     host: checkString(o.host === undefined && o.hostname !== undefined ? 'options.hostname' : 'options.host', o.host ?? o.hostname ?? 'localhost'),
-    port: checkInt('options.port', o.port ?? (tls ? 8883 : 1883), 1, 65535),
+    port: checkInt('options.port', o.port ?? (ws ? (tls ? 443 : 80) : tls ? 8883 : 1883), 1, 65535),
     protocolVersion: version,
     clientId: checkString('options.clientId', o.clientId ?? `tinymqtt_${Math.random().toString(16).slice(2, 10)}`),
     clean: checkBool('options.clean', o.clean ?? true),
@@ -429,6 +435,7 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
     queueByteLimit: checkInt('options.queueByteLimit', o.queueByteLimit ?? 256 << 20, 0, 2 ** 31 - 1),
     queueQoSZero: checkBool('options.queueQoSZero', o.queueQoSZero ?? true),
   };
+  if (ws) out.ws = webSocketOptions(o.path, o.wsOptions, out.host, out.port, tls);
   if (o.queueLimit !== undefined) out.queueLimit = checkInt('options.queueLimit', o.queueLimit, 0, 2 ** 31 - 1);
   if (o.username !== undefined) out.username = checkString('options.username', o.username);
   if (o.password !== undefined) out.password = toBuffer('options.password', o.password);
@@ -1189,8 +1196,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     const p = this.#connecting;
     this.#connecting = undefined;
     if (error !== 0) {
-      const why = reasonString(props);
-      const err = withStoreDetail(engineError(error, why ? `connection (the broker says: ${why})` : 'connection', reasonCode || undefined), this.#store);
+      const why = reasonString(props), refusal = upgradeRefusal(error, reasonCode);
+      const what = refusal ?? (why ? `connection (the broker says: ${why})` : 'connection');
+      const err = withStoreDetail(engineError(error, what, refusal ? undefined : reasonCode || undefined), this.#store);
       // the engine set its state first: waiting to reconnect, or stopped
       if (p && this.#retryFirstConnect && this.#state === STATE_WAITING_RECONNECT) {
         this.#connecting = p;
@@ -1265,9 +1273,14 @@ function settleSuback(p: Pending, filters: string[], codes: Uint8Array, why: str
   p.reject(err);
 }
 
-/** The options an mqtt:// or mqtts:// URL gives (protocol, host, port, user
- *  name, password) and its path without the leading '/' (decoded; '' when
- *  none). Errors are MqttErrors naming the argument `name`. */
+/** The protocol of each URL scheme. */
+const URL_PROTOCOLS: Record<string, MqttClientOptions['protocol']> = { 'mqtt:': 'mqtt', 'mqtts:': 'mqtts', 'ws:': 'ws', 'wss:': 'wss' };
+
+/** The options an mqtt://, mqtts://, ws:// or wss:// URL gives (protocol,
+ *  host, port, user name, password; for ws and wss the request path with
+ *  its query, '/mqtt' when the URL has none but '/') and, for mqtt and
+ *  mqtts, its path without the leading '/' (decoded; '' when none). Errors
+ *  are MqttErrors naming the argument `name`. */
 export function urlOptions(url: string, name: string): { options: MqttClientOptions; path: string } {
   let u: URL;
   try {
@@ -1275,23 +1288,28 @@ export function urlOptions(url: string, name: string): { options: MqttClientOpti
   } catch {
     throw argError(name, `is not a URL: ${url}`);
   }
-  if (u.protocol !== 'mqtt:' && u.protocol !== 'mqtts:')
-    throw argError(name, `must start with mqtt:// or mqtts://, not ${u.protocol}//`);
-  const options: MqttClientOptions = { protocol: u.protocol === 'mqtts:' ? 'mqtts' : 'mqtt', host: u.hostname.replace(/^\[|\]$/g, '') };
+  const protocol = URL_PROTOCOLS[u.protocol];
+  if (!protocol) throw argError(name, `must start with mqtt://, mqtts://, ws:// or wss://, not ${u.protocol}//`);
+  const options: MqttClientOptions = { protocol, host: u.hostname.replace(/^\[|\]$/g, '') };
   if (u.port) options.port = Number(u.port);
   if (u.username) options.username = decodeURIComponent(u.username);
   if (u.password) options.password = decodeURIComponent(u.password);
+  if (protocol === 'ws' || protocol === 'wss') {
+    if (u.pathname !== '/' || u.search) options.path = u.pathname + u.search;
+    return { options, path: '' };
+  }
   return { options, path: decodeURIComponent(u.pathname.slice(1)) };
 }
 
-/** The options of an mqtt:// or mqtts:// URL (protocol, host, port, user
- *  name, password), for `new MqttClient({ ...parseUrl(url), clientId })`.
- *  Anything else is an MqttError (ERR_INVALID_ARG) naming the argument
- *  `url`. */
+/** The options of an mqtt://, mqtts://, ws:// or wss:// URL (protocol,
+ *  host, port, user name, password, and for ws/wss the path), for
+ *  `new MqttClient({ ...parseUrl(url), clientId })`. Anything else is an
+ *  MqttError (ERR_INVALID_ARG) naming the argument `url`. */
 export function parseUrl(url: string): MqttClientOptions {
   if (typeof url !== 'string') throw argError('url', `must be a string, not ${describe(url)}`);
   return urlOptions(url, 'url').options;
 }
+
 
 /** Connects to `url` ('mqtt://host:1883', 'mqtts://user:pass@host') or with
  *  options, and resolves to a connected client. When the first attempt

@@ -44,6 +44,7 @@ export type {
   ServerProperties,
 } from './properties.js';
 export type { DriverName } from './driver.js';
+export type { WebSocketOptions } from './ws.js';
 export { MqttError } from './errors.js';
 export { FileStore } from './store.js';
 export type { FileStoreOptions, FsyncPolicy, StoredMessage } from './store.js';
