@@ -160,13 +160,14 @@ describe('retryFirstConnect', () => {
 });
 
 describe('parseUrl', () => {
-  it('gives the options of an mqtt:// or mqtts:// URL for new MqttClient()', async () => {
+  it('gives the options of an mqtt://, mqtts://, ws:// or wss:// URL for new MqttClient()', async () => {
     expect(parseUrl('mqtts://us%40er:p%3Ass@broker.example')).toEqual({ protocol: 'mqtts', host: 'broker.example', username: 'us@er', password: 'p:ss' });
+    expect(parseUrl('wss://broker.example/ws?token=1')).toEqual({ protocol: 'wss', host: 'broker.example', path: '/ws?token=1' });
     expect(parseUrl('mqtt://[::1]:1884')).toEqual({ protocol: 'mqtt', host: '::1', port: 1884 });
     const client = new MqttClient({ ...parseUrl(`mqtt://${HOST}:${env.broker.port}`), clientId: 'parsed' });
     await client.connect();
     await client.end();
-    expect((await refusal(() => parseUrl('http://x'))).message).toContain('url must start with mqtt:// or mqtts://');
+    expect((await refusal(() => parseUrl('http://x'))).message).toContain('url must start with mqtt://, mqtts://, ws:// or wss://');
     expect((await refusal(() => parseUrl('not a url'))).code).toBe('ERR_INVALID_ARG');
     expect((await refusal(() => parseUrl(42 as never))).message).toBe('url must be a string, not 42');
   });
