@@ -25,6 +25,8 @@ export class AckTap {
    *  PUBLISH under an id that had no exchange open (its first, or one after
    *  the client's PUBCOMP closed the last, or after a session was lost) */
   readonly exchanges = new Map<string, number>();
+  /** payloads (as text) of every QoS 1/2 PUBLISH the broker sent the client */
+  readonly fromBroker = new Set<string>();
   /** payloads (as text) of the client's QoS 1/2 PUBLISHes, in the order of
    *  their first transmission (its own order, whatever the broker does) */
   readonly firstSent: string[] = [];
@@ -119,18 +121,21 @@ export class AckTap {
     }
   }
 
-  /** PUBACK or PUBREC: the broker took the message with that id. A QoS 2
-   *  PUBLISH: a new exchange unless one is open under its id. A CONNACK
+  /** PUBACK or PUBREC: the broker took the message with that id. A QoS 1/2
+   *  PUBLISH: recorded; at QoS 2 a new exchange unless one is open under its id. A CONNACK
    *  without a session: no exchange is open any more. */
   #fromBroker(p: Buffer): void {
     const type = p[0] >> 4;
     if (type === Type.PUBACK || type === Type.PUBREC) {
       const sent = this.#inFlight.get(packetId(p));
       if (sent !== undefined) this.acknowledged.add(sent);
-    } else if (type === Type.PUBLISH && qos(p) === 2 && !this.#incoming.has(packetId(p))) {
-      this.#incoming.add(packetId(p));
+    } else if (type === Type.PUBLISH && qos(p) > 0) {
       const text = payload(p);
-      this.exchanges.set(text, (this.exchanges.get(text) ?? 0) + 1);
+      this.fromBroker.add(text);
+      if (qos(p) === 2 && !this.#incoming.has(packetId(p))) {
+        this.#incoming.add(packetId(p));
+        this.exchanges.set(text, (this.exchanges.get(text) ?? 0) + 1);
+      }
     } else if (type === Type.CONNACK && (p[2] & 1) === 0) {
       this.#incoming.clear();
     }
