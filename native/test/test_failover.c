@@ -107,6 +107,17 @@ static tmq_state settle(void)
     return s;
 }
 
+/* Connects with every server down; returns the state once the round is over. */
+static tmq_state connect_all_down(void)
+{
+    T.down[0] = servers[0].port;
+    T.down[1] = servers[1].port;
+    T.down[2] = servers[2].port;
+    if (tmq_client_connect(&F.c, F.now) != TMQ_OK)
+        return (tmq_state)-1;
+    return settle();
+}
+
 /* A list without memory for it is refused. */
 TEST(a_count_without_a_list_is_refused)
 {
@@ -145,11 +156,7 @@ TEST(a_round_tries_the_servers_in_order)
 TEST(the_delay_comes_between_rounds)
 {
     CHECK_EQ(setup_list(1000, 1), TMQ_OK);
-    T.down[0] = 1001;
-    T.down[1] = 1002;
-    T.down[2] = 1003;
-    CHECK_EQ(tmq_client_connect(&F.c, F.now), TMQ_OK);
-    CHECK_EQ(settle(), TMQ_STATE_WAITING_RECONNECT);
+    CHECK_EQ(connect_all_down(), TMQ_STATE_WAITING_RECONNECT);
     CHECK(!tmq_client_failing_over(&F.c));
     CHECK_EQ(T.attempts, 3);
     CHECK_EQ(policy_asked, 1);
@@ -199,11 +206,7 @@ TEST(a_silent_server_is_left_after_the_connect_timeout)
 TEST(without_reconnect_a_connect_tries_each_server_once)
 {
     CHECK_EQ(setup_list(0, 0), TMQ_OK);
-    T.down[0] = 1001;
-    T.down[1] = 1002;
-    T.down[2] = 1003;
-    CHECK_EQ(tmq_client_connect(&F.c, F.now), TMQ_OK);
-    CHECK_EQ(settle(), TMQ_STATE_DISCONNECTED);
+    CHECK_EQ(connect_all_down(), TMQ_STATE_DISCONNECTED);
     CHECK_EQ(T.attempts, 3);
     CHECK_EQ(F.disconnects, 3);
 }
