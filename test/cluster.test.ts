@@ -138,6 +138,7 @@ async function stream(library: string, make: typeof tinymqtt): Promise<Result> {
           await cluster.kill(node);
           kills++;
           restarting = new Promise((r) => setTimeout(r, 300)).then(() => cluster.startNode(node));
+          restarting.catch(() => undefined);   // its failure is thrown where it is awaited
         }
       }
       const p = k % 2 === 0 ? pub.publish(t1, `a${n1++}`, 1) : pub.publish(t2, `b${n2++}`, 2);

@@ -10,8 +10,9 @@ import { freePort } from './mosquitto.js';
 
 const REDIS = '/usr/bin/redis-server';
 const NODE = fileURLToPath(new URL('./cluster-node.mjs', import.meta.url));
-/** Longest wait for a process to come up. */
-const START_MS = 10000;
+/** Longest wait for a process to come up (an aedes node on a loaded
+ *  machine has been seen to take over 10 s). */
+const START_MS = 30000;
 
 /** Resolves once 127.0.0.1:port accepts a connection, polling for `ms`. */
 async function accepting(port: number, ms: number): Promise<boolean> {
@@ -28,14 +29,23 @@ async function accepting(port: number, ms: number): Promise<boolean> {
   return false;
 }
 
-/** A child process and what it wrote to stderr. */
-interface Child { proc: ChildProcess; stderr: string; exited: Promise<void> }
+/** A child process, what it wrote to stderr, and whether it said "ready". */
+interface Child { proc: ChildProcess; stderr: string; exited: Promise<void>; ready: Promise<boolean> }
 
 function spawnChild(cmd: string, args: string[]): Child {
   const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const child: Child = { proc, stderr: '', exited: new Promise((resolve) => proc.once('exit', () => resolve())) };
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  let stdout = '';
+  const ready = new Promise<boolean>((resolve) => {
+    proc.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (stdout.includes('ready\n')) resolve(true);
+    });
+    void exited.then(() => resolve(false));
+    setTimeout(() => resolve(false), START_MS).unref();
+  });
+  const child: Child = { proc, stderr: '', exited, ready };
   proc.stderr!.on('data', (d: Buffer) => (child.stderr += d.toString()));
-  proc.stdout!.resume();
   return child;
 }
 
@@ -69,11 +79,14 @@ export class AedesCluster {
     return cluster;
   }
 
-  /** Starts node i (again) on its port; resolves once it accepts connections. */
+  /** Starts node i (again) on its port; resolves once it listens. */
   async startNode(i: number): Promise<void> {
     const node = spawnChild(process.execPath, [NODE, String(this.redisPort), String(this.ports[i]), `node${i}`]);
     this.#nodes[i] = node;
-    if (!(await accepting(this.ports[i], START_MS))) throw new Error(`aedes node ${i} did not start: ${node.stderr}`);
+    if (!(await node.ready)) {
+      const why = node.proc.exitCode !== null ? `exited with ${node.proc.exitCode}` : `not listening after ${START_MS} ms`;
+      throw new Error(`aedes node ${i} did not start (${why}): ${node.stderr}`);
+    }
   }
 
   /** SIGKILLs node i and waits until it is gone. */
