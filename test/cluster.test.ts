@@ -88,12 +88,17 @@ interface Result {
   library: string;
   published: number;
   rejected: number;
-  /** outOfOrder: first copies the subscriber got after a higher number's (the cluster's order);
-   *  sentOutOfOrder: the publisher's first transmissions out of order (its own) */
-  qos1: { missing: number; clusterLost: number; clientLost: number; duplicated: number; outOfOrder: number; sentOutOfOrder: number };
+  /** outOfOrder: first copies the subscriber got after a higher number's;
+   *  brokerOutOfOrder: the same in the order the broker first sent them (the
+   *  cluster's order); sentOutOfOrder: the publisher's first transmissions
+   *  out of order (its own) */
+  qos1: {
+    missing: number; clusterLost: number; clientLost: number; duplicated: number;
+    outOfOrder: number; brokerOutOfOrder: number; sentOutOfOrder: number;
+  };
   qos2: {
     missing: number; clusterLost: number; clientLost: number; clientDuplicated: number; brokerDuplicated: number;
-    outOfOrder: number; sentOutOfOrder: number;
+    outOfOrder: number; brokerOutOfOrder: number; sentOutOfOrder: number;
   };
   kills: number;
   seconds: number;
@@ -160,20 +165,30 @@ async function stream(library: string, make: typeof tinymqtt): Promise<Result> {
     const clusterLost = missing.filter((n) => pubTap.acknowledged.has(`${prefix}${n}`)).length;
     return { missing: missing.length, clusterLost, clientLost: missing.length - clusterLost };
   };
-  // the publisher's own order: its first transmission of each message
-  const sentOutOfOrder = (prefix: string) => {
-    const order = pubTap.firstSent.filter((t) => t[0] === prefix).map((t) => Number(t.slice(1)));
-    return order.filter((n, i) => i > 0 && n < order[i - 1]).length;
+  // first transmissions after a higher number's: the publisher's (its own
+  // order) and the broker's to the subscriber (the cluster's)
+  const breaks = (firsts: Iterable<string>, prefix: string) => {
+    let highest = -1, out = 0;
+    for (const t of firsts) {
+      if (t[0] !== prefix) continue;
+      const n = Number(t.slice(1));
+      if (n < highest) out++;
+      else highest = n;
+    }
+    return out;
   };
   // a QoS 2 copy beyond the exchanges the broker started with that message is the client's
   const repeated2 = q2.repeated();
   const clientDuplicated = repeated2.filter(([n, copies]) => copies > (subTap.exchanges.get(`b${n}`) ?? 0)).length;
   return {
     library, published: n1 + n2, rejected, kills,
-    qos1: { ...lost(q1, n1, 'a'), duplicated: q1.duplicated, outOfOrder: q1.outOfOrder, sentOutOfOrder: sentOutOfOrder('a') },
+    qos1: {
+      ...lost(q1, n1, 'a'), duplicated: q1.duplicated,
+      outOfOrder: q1.outOfOrder, brokerOutOfOrder: breaks(subTap.fromBroker, 'a'), sentOutOfOrder: breaks(pubTap.firstSent, 'a'),
+    },
     qos2: {
       ...lost(q2, n2, 'b'), clientDuplicated, brokerDuplicated: repeated2.length - clientDuplicated,
-      outOfOrder: q2.outOfOrder, sentOutOfOrder: sentOutOfOrder('b'),
+      outOfOrder: q2.outOfOrder, brokerOutOfOrder: breaks(subTap.fromBroker, 'b'), sentOutOfOrder: breaks(pubTap.firstSent, 'b'),
     },
     seconds: Math.round((performance.now() - started) / 100) / 10,
   };
