@@ -1300,8 +1300,10 @@ export function urlOptions(url: string, name: string): { options: MqttClientOpti
   return { options, path: decodeURIComponent(u.pathname.slice(1)) };
 }
 
-/** Connects to `url` ('mqtt://host:1883', 'mqtts://user:pass@host') or with
- *  options, and resolves to a connected client. When the first attempt
+/** Connects to `url` ('mqtt://host:1883', 'mqtts://user:pass@host'), to a
+ *  list of URLs (a cluster's nodes, tried in order as options.servers: one
+ *  protocol, the credentials of the first) or with options, and resolves to
+ *  a connected client. When the first attempt
  *  fails the client is closed (it does not go on reconnecting) and the
  *  promise rejects with the attempt's error. */
 export async function connect(url: string | string[] | MqttClientOptions, options: MqttClientOptions = {}): Promise<MqttClient> {

@@ -14,7 +14,7 @@ export interface ServerAddress {
 }
 
 /** Most servers a list may hold (the engine counts them in a byte). */
-export const MAX_SERVERS = 255;
+const MAX_SERVERS = 255;
 
 /** Validates options.servers (`name`): a list of 1 to 255 `{ host, port,
  *  protocol? }`, each protocol the client's (`protocol`); the port defaults
