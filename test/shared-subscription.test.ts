@@ -1,8 +1,9 @@
 // Shared subscriptions: four consumers subscribed to $share/g/<topic> split
 // one QoS 1 stream, each message going to one of them, and when one of them
 // dies mid-stream its share moves to the others. On mosquitto (2.0 has
-// shared subscriptions; aedes, the cluster of cluster.test.ts, has none: it
-// takes $share/g/t for a plain filter that matches no topic).
+// shared subscriptions; aedes, the cluster of cluster.test.ts, has none: 1.x
+// grants $share/g/t and treats it as a plain filter, so messages to t never
+// reach it).
 //
 // The consumers use clean sessions, so the broker ends the dead consumer's
 // subscription with its connection. What the broker had sent it and it never

@@ -81,15 +81,16 @@ export class AckTap {
     }
     this.relayed++;
     const broker = tcpConnect(target, '127.0.0.1');
-    const drop = () => {
-      client.destroy();
-      broker.destroy();
-      this.#sockets.delete(client);
-      this.#sockets.delete(broker);
-    };
-    for (const s of [client, broker]) {
+    // when one side goes away the other still gets what was relayed to it,
+    // then the end, as over a direct connection to a broker that died
+    const pairs: [Socket, Socket][] = [[client, broker], [broker, client]];
+    for (const [s, other] of pairs) {
       this.#sockets.add(s);
-      s.on('error', drop).on('close', drop);
+      s.on('error', () => s.destroy());
+      s.on('close', () => {
+        this.#sockets.delete(s);
+        other.end();
+      });
     }
     this.#relay(client, broker, (p) => this.#fromClient(p));
     this.#relay(broker, client, (p) => this.#fromBroker(p));
