@@ -102,11 +102,11 @@ interface Result {
    *  cluster's order); sentOutOfOrder: the publisher's first transmissions
    *  out of order (its own) */
   qos1: {
-    missing: number; clusterLost: number; clientLost: number; duplicated: number;
+    missing: number; clusterLost: number; clientLost: number; sentToSubscriber: number; duplicated: number;
     outOfOrder: number; brokerOutOfOrder: number; sentOutOfOrder: number;
   };
   qos2: {
-    missing: number; clusterLost: number; clientLost: number; clientDuplicated: number; brokerDuplicated: number;
+    missing: number; clusterLost: number; clientLost: number; sentToSubscriber: number; clientDuplicated: number; brokerDuplicated: number;
     outOfOrder: number; brokerOutOfOrder: number; sentOutOfOrder: number;
   };
   kills: number;
@@ -174,10 +174,14 @@ async function stream(library: string, make: typeof tinymqtt): Promise<Result> {
   await pub.end();
   await subTap.stop();
   await pubTap.stop();
+  // missing: acknowledged to the publisher (the cluster's to deliver) or not
+  // (the client's); of those, how many the broker did send the subscriber
+  // (which then never acknowledged them: the broker's to send again)
   const lost = (tally: StreamTally, total: number, prefix: string) => {
     const missing = tally.missing(0, total);
     const clusterLost = missing.filter((n) => pubTap.acknowledged.has(`${prefix}${n}`)).length;
-    return { missing: missing.length, clusterLost, clientLost: missing.length - clusterLost };
+    const sentToSubscriber = missing.filter((n) => subTap.fromBroker.has(`${prefix}${n}`)).length;
+    return { missing: missing.length, clusterLost, clientLost: missing.length - clusterLost, sentToSubscriber };
   };
   // first transmissions after a higher number's: the publisher's (its own
   // order) and the broker's to the subscriber (the cluster's)
