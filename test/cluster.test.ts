@@ -53,6 +53,16 @@ interface StreamClient {
   end(): Promise<void>;
 }
 
+/** The client's CONNACKs from now on (its reconnects), counted. */
+function countReconnects(client: { on(event: 'connect', fn: (connack: { sessionPresent: boolean }) => void): unknown }) {
+  const reconnects = { total: 0, sessionPresent: 0 };
+  client.on('connect', ({ sessionPresent }) => {
+    reconnects.total++;
+    if (sessionPresent) reconnects.sessionPresent++;
+  });
+  return reconnects;
+}
+
 /** A tinymqtt client on the node list. */
 async function tinymqtt(clientId: string, ports: number[]): Promise<StreamClient> {
   const c = new MqttClient({
@@ -61,10 +71,8 @@ async function tinymqtt(clientId: string, ports: number[]): Promise<StreamClient
   });
   c.on('error', () => undefined);   // each failed node is reported; the stream's results are what count
   await c.connect();
-  const reconnects = { total: 0, sessionPresent: 0 };
-  c.on('connect', ({ sessionPresent }) => { reconnects.total++; if (sessionPresent) reconnects.sessionPresent++; });
   return {
-    reconnects,
+    reconnects: countReconnects(c),
     publish: (t, p, qos) => c.publish(t, p, { qos }),
     subscribe: (f, qos) => c.subscribe(f, { qos }),
     onMessage: (fn) => c.on('message', fn),
@@ -80,10 +88,8 @@ async function mqttjs(clientId: string, ports: number[]): Promise<StreamClient> 
     keepalive: 10, connectTimeout: 3000,
   });
   c.on('error', () => undefined);
-  const reconnects = { total: 0, sessionPresent: 0 };
-  c.on('connect', ({ sessionPresent }) => { reconnects.total++; if (sessionPresent) reconnects.sessionPresent++; });
   return {
-    reconnects,
+    reconnects: countReconnects(c),
     publish: (t, p, qos) => c.publishAsync(t, p, { qos }),
     subscribe: (f, qos) => c.subscribeAsync(f, { qos }),
     onMessage: (fn) => c.on('message', fn),
