@@ -8,6 +8,7 @@ import { FILE_LIMIT } from './file_limit.mjs';
 import { IMPLEMENTATIONS, byId } from './implementations.mjs';
 import { idle } from './measure/idle.mjs';
 import { latency } from './measure/latency.mjs';
+import { CONSUMERS, shared } from './measure/shared.mjs';
 import { throughput } from './measure/throughput.mjs';
 
 // A metric: `key` names a figure of the measure's result; a label may be a
@@ -83,6 +84,16 @@ export const CASES = [
     full: { qos: 1, size: 1 << 20, count: 100, warmup: 10, window: 10, repeats: 5, deadline: 60_000 },
     quick: { qos: 1, size: 1 << 20, count: 10, warmup: 2, window: 10, repeats: 1, deadline: 30_000 },
     metrics: [{ id: 'large.rate', label: '1 MiB QoS 1 end to end', unit: 'MB/s', better: 'higher', key: 'mbPerSec' }],
+  },
+  {
+    // QoS 1 consumers splitting one stream through $share/bench/...: 1, 2
+    // and 4 consumer processes (measure/shared.mjs). Not run by default.
+    name: 'shared', measure: shared, impls: [byId('tinymqtt'), byId('mqttjs'), byId('libmosquitto')], optional: true,
+    full: { qos: 1, size: 64, count: 50_000, window: 100, repeats: 3, deadline: 60_000 },
+    quick: { qos: 1, size: 64, count: 5_000, window: 100, repeats: 1, deadline: 30_000 },
+    metrics: CONSUMERS.map((n) => ({
+      ...rate(`shared.rate${n}`, `QoS 1 64 B, ${n} shared-subscription consumer${n > 1 ? 's' : ''}`), key: `rate${n}`,
+    })),
   },
   {
     // One destination port offers one client address about 28,000 ephemeral

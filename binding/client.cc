@@ -355,6 +355,7 @@ void Core::ReadConnect(const OptionReader &r)
     host_ = r.Text("host");
     cfg_.host = host_.c_str();
     cfg_.port = static_cast<uint16_t>(r.Int("port", UINT16_MAX));
+    ReadServers(r);
     cfg_.version = static_cast<uint8_t>(r.Int("protocolVersion", UINT8_MAX));
     client_id_ = r.String("clientId");
     conn.client_id = Bin(client_id_);   // views into the core's own copies
@@ -396,6 +397,28 @@ void Core::ReadConnect(const OptionReader &r)
         coalesce_reads_ = r.Bool("coalesceReads");
     if (r.Has("spinForReplies"))
         spin_for_replies_ = r.Bool("spinForReplies");
+}
+
+void Core::ReadServers(const OptionReader &r)
+{
+    if (!r.Has("servers"))
+        return;
+    Napi::Value v = r.Get("servers");
+    if (!v.IsArray() || v.As<Napi::Array>().Length() == 0 || v.As<Napi::Array>().Length() > UINT8_MAX)
+        r.Type("must be an array of 1 to 255 servers", "servers");
+    Napi::Array list = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); i++) {
+        OptionReader s(r.Env(), list.Get(i), r.Path("servers") + "[" + std::to_string(i) + "]");
+        server_hosts_.push_back(s.Text("host"));
+        tmq_server server{};
+        server.port = static_cast<uint16_t>(s.Int("port", UINT16_MAX));
+        servers_.push_back(server);
+    }
+    // the strings are in place now: the vector no longer grows
+    for (size_t i = 0; i < servers_.size(); i++)
+        servers_[i].host = server_hosts_[i].c_str();
+    cfg_.servers = servers_.data();
+    cfg_.server_count = static_cast<uint8_t>(servers_.size());
 }
 
 int32_t Core::ReadStore(Napi::Env env, const OptionReader &r)
@@ -853,7 +876,8 @@ void Core::OnState(tmq_client *c, tmq_state state)
     Core *k = Of(c);
     k->ready_.store(state == TMQ_STATE_READY, std::memory_order_relaxed);
     uint32_t delay = state == TMQ_STATE_WAITING_RECONNECT ? c->reconnect_ms : 0;
-    k->driver_->Emit(k->id_, kState, state, static_cast<int32_t>(std::min<uint32_t>(delay, INT32_MAX)));
+    k->driver_->Emit(k->id_, kState, state, static_cast<int32_t>(std::min<uint32_t>(delay, INT32_MAX)),
+                     tmq_client_server_index(c), tmq_client_failing_over(c));
 }
 
 uint32_t Core::OnReconnectDelay(tmq_client *c, int was_ready, uint32_t lasted_ms)

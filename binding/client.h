@@ -105,6 +105,8 @@ private:
         std::vector<std::string> alpn;
     };
     void ReadConnect(const OptionReader &r);
+    // options.servers (a list tried in order), if given.
+    void ReadServers(const OptionReader &r);
     int32_t ReadStore(Napi::Env env, const OptionReader &r);
     static std::optional<TlsOptions> ReadTls(const OptionReader &r);
     tmq_client_mem LayOut(uint32_t max_packet, uint32_t send_buffer);
@@ -160,6 +162,9 @@ private:
     // what cfg_ points into
     std::string host_, client_id_, username_, password_, will_topic_, will_payload_;
     std::string connect_props_, will_props_;
+    // options.servers: their hosts, and the list cfg_.servers points at
+    std::vector<std::string> server_hosts_;
+    std::vector<tmq_server> servers_;
     // the engine's memory: rx, tx, packet buffer, message slots, QoS 2 ids,
     // assigned id (LayOut)
     std::unique_ptr<uint8_t[]> memory_;

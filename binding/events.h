@@ -44,7 +44,9 @@ enum EventKind : int32_t {
                       // CONNACK's return code, or 0,
                       // c/d: property block offset/length in `data` (a 5.0 DISCONNECT or CONNACK)
     kError = 8,       // a: engine error code, b: token of the operation it fails (0: the connection)
-    kState = 9,       // a: the tmq_state now, b: the reconnect delay in ms (WAITING_RECONNECT)
+    kState = 9,       // a: the tmq_state now, b: the reconnect delay in ms (WAITING_RECONNECT),
+                      // c: the index in options.servers of the server in use or tried,
+                      // d: 1 while waiting to try the next server of a round (failover)
     kClosed = 10,     // the native client is closed: no more events for it
     kWritten = 11,    // a: token: QoS 0 publishes are written up to this one, in order (the
                       // inline driver sends one for several)

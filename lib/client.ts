@@ -21,6 +21,7 @@ import {
 import { FileStore, nativeStore, withStoreDetail } from './store.js';
 import { Subscriptions, type SubscribeRequest } from './subscriptions.js';
 import { upgradeRefusal, webSocketOptions, type WebSocketOptions } from './ws.js';
+import { serverList, urlListOptions, type ServerAddress, type ServerOption } from './servers.js';
 import {
   abortReason, checkArgumentCount, checkBool, checkFilter, checkInt, checkQos, checkSignal, checkString, checkTopic, describe,
   isAborted, isList, isPlainObject, offAbort, onAbort, readEntries, readKnownOptions, readList, readOptions, readPublishOptions,
@@ -35,6 +36,12 @@ export interface MqttClientOptions {
   /** MQTT.js's other name for host (giving both, they must agree) */
   hostname?: string;
   port?: number;
+  /** a list of servers (a broker cluster's nodes), used instead of host and
+   *  port: each connect and each reconnect round tries them in order, the
+   *  next at once when an attempt fails, and the reconnect delay comes only
+   *  between rounds. All use `protocol`. `client.server` and the 'connect'
+   *  event say which one the client is on. */
+  servers?: ServerOption[];
   /** 'mqtts' for TLS, 'ws' for MQTT over WebSockets, 'wss' for it over TLS
    *  (default 'mqtt'). Every TLS option applies to 'wss' as to 'mqtts'. */
   protocol?: 'mqtt' | 'mqtts' | 'ws' | 'wss';
@@ -203,6 +210,8 @@ export interface MessagePacket {
 /** The 'connect' event's argument. */
 export interface ConnackPacket {
   sessionPresent: boolean;
+  /** the server this connection is to (options.servers, or host and port) */
+  server: ServerAddress;
   reasonCode: number;
   /** 5.0: the CONNACK's properties, when it had any */
   properties?: ServerProperties;
@@ -381,7 +390,7 @@ export type ReconnectOptions = Pick<MqttClientOptions,
 /** The names of MqttClientOptions, each read once from what the caller
  *  gave (readOptions). */
 const CLIENT_OPTIONS = [
-  'host', 'hostname', 'port', 'protocol', 'path', 'wsOptions', 'clientId', 'username', 'password', 'keepalive', 'clean', 'protocolVersion', 'will',
+  'host', 'hostname', 'port', 'servers', 'protocol', 'path', 'wsOptions', 'clientId', 'username', 'password', 'keepalive', 'clean', 'protocolVersion', 'will',
   'properties', 'ca', 'cert', 'key', 'passphrase', 'rejectUnauthorized', 'servername', 'ALPNProtocols', 'connectTimeout',
   ...RECONNECT_OPTIONS, 'retryFirstConnect', 'maxInflight', 'maxPacketSize', 'sendBufferSize', 'resubscribe', 'highWaterMark', 'queueLimit', 'queueByteLimit', 'queueQoSZero', 'store', 'driver',
   'coalesceReads', 'spinForReplies',
@@ -436,6 +445,8 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
     queueQoSZero: checkBool('options.queueQoSZero', o.queueQoSZero ?? true),
   };
   if (ws) out.ws = webSocketOptions(o.path, o.wsOptions, out.host, out.port, tls);
+  const servers = serverList('options.servers', o.servers, o.protocol ?? 'mqtt');
+  if (servers) out.servers = servers.map(({ host, port }) => ({ host, port }));
   if (o.queueLimit !== undefined) out.queueLimit = checkInt('options.queueLimit', o.queueLimit, 0, 2 ** 31 - 1);
   if (o.username !== undefined) out.username = checkString('options.username', o.username);
   if (o.password !== undefined) out.password = toBuffer('options.password', o.password);
@@ -479,6 +490,15 @@ export interface MqttClientEvents {
   error: [error: MqttError];
   /** the connection was lost */
   offline: [];
+  /** after a 'connect' without clean session (clean: false) the server had
+   *  no session for the client (a failover to a node that does not share
+   *  it, or a broker that lost it): what the broker held for the client is
+   *  gone. What the client does about it follows the usual rules
+   *  (lib/README.md, "Failover"): the subscriptions are made again when
+   *  `resubscribed` (options.resubscribe), unacknowledged QoS 1/2 publishes
+   *  are sent again as new messages, and a QoS 2 publish the lost session
+   *  had acknowledged with PUBREC counts as delivered */
+  sessionLost: [info: { server: ServerAddress; resubscribed: boolean }];
   /** an automatic reconnect attempt starts: the how-many-th since the last
    *  connection, after how long a wait (ms) */
   reconnect: [info: { attempt: number; delay: number }];
@@ -522,6 +542,12 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   /** reconnect attempts since the last CONNACK, and the delay before the next */
   #attempts = 0;
   #reconnectDelay = 0;
+  /** the index in the server list of the server in use or tried (-1: none
+   *  yet), and whether the engine is about to try the next one of a round */
+  #serverIndex = -1;
+  #failingOver = false;
+  /** a CONNACK has come with clean: false: the client has had a session */
+  #hadSession = false;
   /** the subscriptions granted and not unsubscribed, restored after a
    *  reconnect without the session (options.resubscribe) */
   #subscriptions = new Subscriptions();
@@ -575,6 +601,15 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     const next = reconnectPolicy('policy', o, this.#options);
     this.#options = { ...this.#options, ...next };
     this.#native?.setReconnect(next);
+  }
+
+  /** The server the client is connected to, or was last trying; undefined
+   *  before the first attempt. */
+  get server(): ServerAddress | undefined {
+    if (this.#serverIndex < 0) return undefined;
+    const o = this.#options;
+    const protocol = o.tls ? 'mqtts' : 'mqtt';
+    return o.servers ? { ...o.servers[this.#serverIndex], protocol } : { host: o.host, port: o.port, protocol };
   }
 
   /** Whether the client is connected (CONNACK received, not yet lost). */
@@ -1117,7 +1152,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       case EventKind.Pong: return this.#onPong();
       case EventKind.Disconnect: return this.#onDisconnect(a, b, data.subarray(c, c + d));
       case EventKind.Error: return this.#onError(a, b);
-      case EventKind.State: return this.#onState(a, b);
+      case EventKind.State: return this.#onState(a, b, c, d);
       case EventKind.Closed: return this.#onClosed();
     }
   }
@@ -1131,13 +1166,18 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     const p = this.#connecting;
     this.#connecting = undefined;
     p?.resolve(undefined);
-    const connack: ConnackPacket = { sessionPresent, reasonCode };
+    const server = this.server!;
+    const connack: ConnackPacket = { sessionPresent, server, reasonCode };
     if (props.length > 0) connack.properties = decodeProperties(props) as ServerProperties;
     this.#serverMaxPacket = connack.properties?.maximumPacketSize ?? MAX_PACKET;
     // held subscriptions come from an earlier connection: this is a reconnection
-    if (this.#subscriptions.size > 0 && !sessionPresent && this.#resubscribe && this.#phase === 'connected') this.#restoreSubscriptions();
+    const resubscribed = this.#subscriptions.size > 0 && !sessionPresent && this.#resubscribe && this.#phase === 'connected';
+    if (resubscribed) this.#restoreSubscriptions();
+    const lost = this.#hadSession && !sessionPresent;
+    this.#hadSession = !this.#options.clean;
     this.#hold();
     this.emit('connect', connack);
+    if (lost) this.emit('sessionLost', { server, resubscribed });
   }
 
   /** A PUBLISH: the payload is `length` bytes at `offset` in `data`, `flags`
@@ -1193,11 +1233,14 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     const wasConnected = isConnected(this.#phase);
     if (this.#phase === 'connected') this.#phase = 'offline';
     else if (wasConnected) this.#close();   // ending: lost before it finished
-    const p = this.#connecting;
-    this.#connecting = undefined;
+    // a failed attempt the engine follows with the next server of the list:
+    // connect() waits for the round's outcome
+    const p = this.#failingOver ? undefined : this.#connecting;
+    if (p) this.#connecting = undefined;
     if (error !== 0) {
       const why = reasonString(props), refusal = upgradeRefusal(error, reasonCode);
-      const what = refusal ?? (why ? `connection (the broker says: ${why})` : 'connection');
+      const at = this.#options.servers ? ` to ${this.server!.host}:${this.server!.port}` : '';
+      const what = refusal ?? (why ? `connection${at} (the broker says: ${why})` : `connection${at}`);
       const err = withStoreDetail(engineError(error, what, refusal ? undefined : reasonCode || undefined), this.#store);
       // the engine set its state first: waiting to reconnect, or stopped
       if (p && this.#retryFirstConnect && this.#state === STATE_WAITING_RECONNECT) {
@@ -1221,8 +1264,12 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   }
 
   /** The engine's connection state changed; `delay` is the wait before the
-   *  next attempt when it is waiting to reconnect. */
-  #onState(state: number, delay: number): void {
+   *  next attempt when it is waiting to reconnect, `server` the index of the
+   *  server in use or tried, `failingOver` 1 when the wait is for the next
+   *  server of a round. */
+  #onState(state: number, delay: number, server: number, failingOver: number): void {
+    this.#serverIndex = server;
+    this.#failingOver = failingOver === 1;
     if (state === STATE_WAITING_RECONNECT) this.#reconnectDelay = delay;
     if (state === STATE_TCP_CONNECTING && this.#state === STATE_WAITING_RECONNECT)
       this.emit('reconnect', { attempt: ++this.#attempts, delay: this.#reconnectDelay });
@@ -1310,15 +1357,18 @@ export function parseUrl(url: string): MqttClientOptions {
   return urlOptions(url, 'url').options;
 }
 
-
-/** Connects to `url` ('mqtt://host:1883', 'mqtts://user:pass@host') or with
- *  options, and resolves to a connected client. When the first attempt
- *  fails the client is closed (it does not go on reconnecting) and the
- *  promise rejects with the attempt's error; with options.retryFirstConnect
- *  it goes on trying, and rejects only when the client stops trying. */
-export async function connect(url: string | MqttClientOptions, options: MqttClientOptions = {}): Promise<MqttClient> {
-  checkArgumentCount('connect', arguments, typeof url === 'string' ? 2 : 1);
-  const opts = typeof url === 'string' ? { ...clientOptions(options), ...urlOptions(url, 'url').options } : url;
+/** Connects to `url` ('mqtt://host:1883', 'mqtts://user:pass@host'), to a
+ *  list of URLs (a cluster's nodes, tried in order as options.servers: one
+ *  protocol, the credentials of the first) or with options, and resolves to
+ *  a connected client. When the first attempt fails the client is closed
+ *  (it does not go on reconnecting) and the promise rejects with the
+ *  attempt's error; with options.retryFirstConnect it goes on trying, and
+ *  rejects only when the client stops trying. */
+export async function connect(url: string | string[] | MqttClientOptions, options: MqttClientOptions = {}): Promise<MqttClient> {
+  checkArgumentCount('connect', arguments, typeof url === 'string' || isList(url) ? 2 : 1);
+  const opts = typeof url === 'string' ? { ...clientOptions(options), ...urlOptions(url, 'url').options }
+    : isList(url) ? { ...clientOptions(options), ...urlListOptions('url', readList('url', url).map((u, i) => urlOptions(checkString(`url[${i}]`, u), `url[${i}]`).options)) }
+    : url;
   const client = new MqttClient(opts);
   try {
     await client.connect();

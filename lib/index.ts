@@ -35,6 +35,7 @@ export function matchTopic(filter: string, topic: string): boolean {
 }
 
 export { MqttClient, connect, parseUrl } from './client.js';
+export type { ServerAddress, ServerOption } from './servers.js';
 export type {
   MqttClientOptions, PublishOptions, SubscribeOptions, SubscriptionOptions, UnsubscribeOptions, OperationOptions,
   MessagesOptions, MessagePacket, ConnackPacket, SubscriptionGrant, QoS, ConnectionState, MqttClientEvents, ReconnectOptions,

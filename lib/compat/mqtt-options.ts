@@ -13,7 +13,7 @@ export interface IServer { host: string; port?: number; protocol?: IClientOption
 
 /** MQTT.js's connection options. The core client's own options (lib/README.md)
  *  are taken too, by their names. */
-export interface IClientOptions extends Omit<MqttClientOptions, 'protocol' | 'retryFirstConnect'> {
+export interface IClientOptions extends Omit<MqttClientOptions, 'protocol' | 'retryFirstConnect' | 'servers'> {
   /** 'mqtt' (also 'tcp') or 'mqtts' (also 'ssl', 'tls'); 'ws' and 'wss'
    *  go to the core client, which refuses them until it speaks WebSocket */
   protocol?: 'mqtt' | 'mqtts' | 'tcp' | 'ssl' | 'tls' | 'ws' | 'wss';

@@ -238,8 +238,53 @@ static int wants_reconnect(tmq_client *c, uint32_t now)
 #define reconnect_delay(c) ((c)->cfg->reconnect_delay_ms)
 #endif
 
+#if TMQ_WITH_FAILOVER
+/* Before the state changes on a lost connection: whether a failed attempt
+ * (not a lost READY connection) moves on to the next server of the round,
+ * at once and without asking the policy. */
+static int fail_over(tmq_client *c, int err)
+{
+    c->failover = !c->closing && !refused_for_good(err) && c->state != TMQ_STATE_READY &&
+                  c->server + 1u < c->cfg->server_count;
+#if TMQ_WITH_RECONNECT_POLICY
+    if (c->failover)
+        c->reconnect_ms = 0; /* what the state event reports */
+#endif
+    return c->failover;
+}
+
+/* The wait of WAITING_RECONNECT: none before the next server of a round. */
+#define wait_ms(c) ((c)->failover ? 0u : reconnect_delay(c))
+
+/* The host and port of the server to try (the list's, else cfg's). */
+static const char *server_host(const tmq_client *c)
+{
+    return c->cfg->server_count ? c->cfg->servers[c->server].host : c->cfg->host;
+}
+
+static uint16_t server_port(const tmq_client *c)
+{
+    return c->cfg->server_count ? c->cfg->servers[c->server].port : c->cfg->port;
+}
+
+/* Picks the server of an attempt: the next one of the round after a failed
+ * attempt, else the first (a new round). */
+static void pick_server(tmq_client *c)
+{
+    c->server = c->failover ? (uint8_t)(c->server + 1u) : 0u;
+    c->failover = 0;
+}
+#else
+#define fail_over(c, err) ((void)(err), 0)
+#define wait_ms(c) reconnect_delay(c)
+#define server_host(c) ((c)->cfg->host)
+#define server_port(c) ((c)->cfg->port)
+#define pick_server(c) ((void)(c))
+#endif
+
 /* Ends the connection: closes the transport, keeps every message for the
- * next connect, and reports why. Reconnects later when configured to,
+ * next connect, and reports why. Moves on to the next server of a list
+ * after a failed attempt; otherwise reconnects later when configured to,
  * unless closing or refused for good. */
 static void lost(tmq_client *c, int err, const tmq_packet *pkt, uint32_t now)
 {
@@ -251,8 +296,8 @@ static void lost(tmq_client *c, int err, const tmq_packet *pkt, uint32_t now)
     tmq_session_each(c, requeue_written, 0);
     c->send_off = 0;
     /* the state first: the disconnect callback sees where the client is now */
-    set_state(c, !c->closing && !refused_for_good(err) && wants_reconnect(c, now) ? TMQ_STATE_WAITING_RECONNECT
-                                                                                : TMQ_STATE_DISCONNECTED, now);
+    set_state(c, fail_over(c, err) || (!c->closing && !refused_for_good(err) && wants_reconnect(c, now))
+                     ? TMQ_STATE_WAITING_RECONNECT : TMQ_STATE_DISCONNECTED, now);
     c->closing = CLOSING_NONE;
     if (c->ev->disconnect)
         c->ev->disconnect(c, err, pkt);
@@ -801,7 +846,7 @@ static int connect_props_ok(const tmq_client *c)
 /* Drives the transport's connect; queues CONNECT once it is up. */
 static void progress_connect(tmq_client *c, uint32_t now)
 {
-    int rc = c->transport->ops->connect(c->transport, c->cfg->host, c->cfg->port);
+    int rc = c->transport->ops->connect(c->transport, server_host(c), server_port(c));
     if (rc == TMQ_IO_CONNECTING || rc == TMQ_IO_HANDSHAKING) {
         set_state(c, rc == TMQ_IO_CONNECTING ? TMQ_STATE_TCP_CONNECTING : TMQ_STATE_TLS_HANDSHAKING, now);
         return;
@@ -834,6 +879,7 @@ static void start_connect(tmq_client *c, uint32_t now)
     if (TMQ_WITH_V5 && c->mem.aliases) /* topic aliases live for one connection */
         memset(c->mem.aliases, 0, (uint32_t)c->mem.alias_max * c->mem.alias_len);
     c->t_conn = now; /* the connect timeout covers transport and CONNACK */
+    pick_server(c);  /* before the state event: the port may switch transports there */
     set_state(c, TMQ_STATE_TCP_CONNECTING, now);
     progress_connect(c, now);
 }
@@ -847,6 +893,10 @@ int tmq_client_init(tmq_client *c, const tmq_client_config *cfg, const tmq_clien
     if (!cfg || !mem || !transport || !mem->tx || !mem->rx || !mem->msgs || !mem->msg_cap ||
         mem->msg_cap == 0xFFFFu || !mem->qos2 || !mem->qos2_cap || mem->tx_cap < 32 || mem->rx_cap < 16)
         return TMQ_ERR_ARG;
+#if TMQ_WITH_FAILOVER
+    if (cfg->server_count && !cfg->servers)
+        return TMQ_ERR_ARG;
+#endif
     c->version = cfg->version ? cfg->version : TMQ_V311; /* checked by encoding CONNECT below */
     c->cfg = cfg;
     c->ev = ev ? ev : &none;
@@ -1004,7 +1054,7 @@ static int timer(const tmq_client *c, uint32_t *since, uint32_t *ms)
     switch (c->state) {
     case TMQ_STATE_WAITING_RECONNECT:
         *since = c->t_state;
-        *ms = reconnect_delay(c);
+        *ms = wait_ms(c);
         return 1;
     case TMQ_STATE_TCP_CONNECTING:
     case TMQ_STATE_TLS_HANDSHAKING:
@@ -1099,6 +1149,18 @@ tmq_state tmq_client_state(const tmq_client *c)
 {
     return (tmq_state)c->state;
 }
+
+#if TMQ_WITH_FAILOVER
+uint8_t tmq_client_server_index(const tmq_client *c)
+{
+    return c->server;
+}
+
+int tmq_client_failing_over(const tmq_client *c)
+{
+    return c->state == TMQ_STATE_WAITING_RECONNECT && c->failover;
+}
+#endif
 
 #if TMQ_WITH_STORE
 void tmq_client_set_store(tmq_client *c, tmq_store *store)

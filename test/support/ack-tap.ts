@@ -8,21 +8,32 @@
 // tell a copy the client delivered twice within one exchange from one the
 // broker sent again as new after the client had completed it (PUBCOMP). It can
 // also turn new connections away (closed at once) while a test arranges what
-// the publisher should find when it comes back.
+// the publisher should find when it comes back. One tap may relay to several
+// brokers (the nodes of a cluster), a port for each, with one record for
+// the client wherever it connects.
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { packetId, splitPackets, Type } from './mqtt-bytes.js';
 
 export class AckTap {
+  /** the port relaying to the first (or only) target */
   readonly port: number;
+  /** the port relaying to each target, in order */
+  readonly ports: number[];
   /** payloads (as text) the broker acknowledged so far */
   readonly acknowledged = new Set<string>();
   /** payload (as text) -> QoS 2 exchanges the broker started with it: a
    *  PUBLISH under an id that had no exchange open (its first, or one after
    *  the client's PUBCOMP closed the last, or after a session was lost) */
   readonly exchanges = new Map<string, number>();
+  /** payloads (as text) of every QoS 1/2 PUBLISH the broker sent the client */
+  readonly fromBroker = new Set<string>();
+  /** payloads (as text) of the client's QoS 1/2 PUBLISHes, in the order of
+   *  their first transmission (its own order, whatever the broker does) */
+  readonly firstSent: string[] = [];
   /** connections accepted and passed on */
   relayed = 0;
-  #server: Server;
+  #sent = new Set<string>();
+  #servers: Server[];
   #sockets = new Set<Socket>();
   #open = true;
   /** packet id -> payload of the last QoS 1/2 PUBLISH the client sent with it */
@@ -30,17 +41,24 @@ export class AckTap {
   /** ids of the broker's QoS 2 PUBLISHes the client has not completed (no PUBCOMP yet) */
   #incoming = new Set<number>();
 
-  private constructor(server: Server, port: number) {
-    this.#server = server;
-    this.port = port;
+  private constructor(servers: Server[]) {
+    this.#servers = servers;
+    this.ports = servers.map((s) => (s.address() as { port: number }).port);
+    this.port = this.ports[0];
   }
 
   /** A relay on a free port of 127.0.0.1 to 127.0.0.1:target. */
-  static async start(target: number): Promise<AckTap> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const tap = new AckTap(server, (server.address() as { port: number }).port);
-    server.on('connection', (client) => tap.#accept(client, target));
+  static start(target: number): Promise<AckTap> {
+    return AckTap.startEach([target]);
+  }
+
+  /** Relays on a free port of 127.0.0.1 to each 127.0.0.1:target (tap.ports
+   *  in the same order), recording one client's traffic through all. */
+  static async startEach(targets: number[]): Promise<AckTap> {
+    const servers = targets.map(() => createServer());
+    for (const server of servers) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const tap = new AckTap(servers);
+    servers.forEach((server, i) => server.on('connection', (client) => tap.#accept(client, targets[i])));
     return tap;
   }
 
@@ -53,7 +71,7 @@ export class AckTap {
   /** Closes every connection and stops listening. */
   async stop(): Promise<void> {
     for (const s of this.#sockets) s.destroy();
-    await new Promise((resolve) => this.#server.close(resolve));
+    await Promise.all(this.#servers.map((server) => new Promise((resolve) => server.close(resolve))));
   }
 
   #accept(client: Socket, target: number): void {
@@ -63,15 +81,16 @@ export class AckTap {
     }
     this.relayed++;
     const broker = tcpConnect(target, '127.0.0.1');
-    const drop = () => {
-      client.destroy();
-      broker.destroy();
-      this.#sockets.delete(client);
-      this.#sockets.delete(broker);
-    };
-    for (const s of [client, broker]) {
+    // when one side goes away the other still gets what was relayed to it,
+    // then the end, as over a direct connection to a broker that died
+    const pairs: [Socket, Socket][] = [[client, broker], [broker, client]];
+    for (const [s, other] of pairs) {
       this.#sockets.add(s);
-      s.on('error', drop).on('close', drop);
+      s.on('error', () => s.destroy());
+      s.on('close', () => {
+        this.#sockets.delete(s);
+        other.end();
+      });
     }
     this.#relay(client, broker, (p) => this.#fromClient(p));
     this.#relay(broker, client, (p) => this.#fromBroker(p));
@@ -93,21 +112,31 @@ export class AckTap {
   #fromClient(p: Buffer): void {
     const type = p[0] >> 4;
     if (type === Type.PUBCOMP) this.#incoming.delete(packetId(p));
-    else if (type === Type.PUBLISH && qos(p) > 0) this.#inFlight.set(packetId(p), payload(p));
+    else if (type === Type.PUBLISH && qos(p) > 0) {
+      const text = payload(p);
+      this.#inFlight.set(packetId(p), text);
+      if (!this.#sent.has(text)) {
+        this.#sent.add(text);
+        this.firstSent.push(text);
+      }
+    }
   }
 
-  /** PUBACK or PUBREC: the broker took the message with that id. A QoS 2
-   *  PUBLISH: a new exchange unless one is open under its id. A CONNACK
+  /** PUBACK or PUBREC: the broker took the message with that id. A QoS 1/2
+   *  PUBLISH: recorded; at QoS 2 a new exchange unless one is open under its id. A CONNACK
    *  without a session: no exchange is open any more. */
   #fromBroker(p: Buffer): void {
     const type = p[0] >> 4;
     if (type === Type.PUBACK || type === Type.PUBREC) {
       const sent = this.#inFlight.get(packetId(p));
       if (sent !== undefined) this.acknowledged.add(sent);
-    } else if (type === Type.PUBLISH && qos(p) === 2 && !this.#incoming.has(packetId(p))) {
-      this.#incoming.add(packetId(p));
+    } else if (type === Type.PUBLISH && qos(p) > 0) {
       const text = payload(p);
-      this.exchanges.set(text, (this.exchanges.get(text) ?? 0) + 1);
+      this.fromBroker.add(text);
+      if (qos(p) === 2 && !this.#incoming.has(packetId(p))) {
+        this.#incoming.add(packetId(p));
+        this.exchanges.set(text, (this.exchanges.get(text) ?? 0) + 1);
+      }
     } else if (type === Type.CONNACK && (p[2] & 1) === 0) {
       this.#incoming.clear();
     }

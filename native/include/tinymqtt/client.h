@@ -12,7 +12,8 @@
  * Build options (compile definitions, default 0):
  *   TMQ_WITH_STORE   persistence hooks (tinymqtt/store.h)
  *   TMQ_WITH_RX_GROW receive memory on demand (tmq_client_mem.rx_grow)
- *   TMQ_WITH_RECONNECT_POLICY  the reconnect_delay event (a reconnect policy) */
+ *   TMQ_WITH_RECONNECT_POLICY  the reconnect_delay event (a reconnect policy)
+ *   TMQ_WITH_FAILOVER a list of servers tried in order (tmq_client_config.servers) */
 #ifndef TINYMQTT_CLIENT_H
 #define TINYMQTT_CLIENT_H
 
@@ -27,6 +28,9 @@
 #ifndef TMQ_WITH_RECONNECT_POLICY
 #define TMQ_WITH_RECONNECT_POLICY 0
 #endif
+#ifndef TMQ_WITH_FAILOVER
+#define TMQ_WITH_FAILOVER 0
+#endif
 struct tmq_client;
 
 /* Connection states, in the order a connection goes through them. */
@@ -38,6 +42,20 @@ typedef enum tmq_state {
     TMQ_STATE_READY,
     TMQ_STATE_WAITING_RECONNECT  /* lost the connection; reconnects after a delay */
 } tmq_state;
+
+#if TMQ_WITH_FAILOVER
+/* One server of a failover list (tmq_client_config.servers). host is a
+ * caller-owned string that must outlive the client. kind is the port
+ * layer's own value (which transport the server needs: plain, TLS, ...);
+ * the engine only keeps it for the port, which reads it from the state
+ * event of TMQ_STATE_TCP_CONNECTING (tmq_client_server_index), delivered
+ * before the transport's connect is called for that server. */
+typedef struct tmq_server {
+    const char *host;
+    uint16_t port;
+    uint8_t kind;
+} tmq_server;
+#endif
 
 /* What to connect with. `connect` holds what CONNECT carries (client id,
  * user name, password, will, keepalive, clean); its strings are
@@ -68,6 +86,20 @@ typedef struct tmq_client_config {
                                    * incoming packet larger than the client accepts
                                    * (TMQ_ERR_TOO_LARGE), which a kept session would
                                    * bring back on every reconnect */
+#if TMQ_WITH_FAILOVER
+    const tmq_server *servers;    /* NULL, or server_count servers used instead of host and
+                                   * port: a round tries them in order, the next at once
+                                   * when an attempt fails (transport, connect timeout or a
+                                   * CONNACK refusal that is not for good), and only a
+                                   * round that failed on every server waits the reconnect
+                                   * delay (the policy is asked once per round). Every
+                                   * connect, and every reconnect after a delay, starts a
+                                   * round with servers[0]. Without automatic reconnect,
+                                   * tmq_client_connect still tries each server once. The
+                                   * step to the next server is a WAITING_RECONNECT with
+                                   * delay 0 and a disconnect event with the failure */
+    uint8_t server_count;         /* at most 255 */
+#endif
 } tmq_client_config;
 
 /* Most properties a 5.0 CONNECT may list in cfg->connect_props.list. */
@@ -222,6 +254,10 @@ typedef struct tmq_client {
 #if TMQ_WITH_STORE
     struct tmq_store *store;      /* persistence hooks, or NULL (tmq_client_set_store) */
 #endif
+#if TMQ_WITH_FAILOVER
+    uint8_t server;               /* index in cfg->servers of the server in use or being tried */
+    uint8_t failover;             /* nonzero while waiting to try the next server of a round */
+#endif
     void *user;                   /* the caller's context, free for it to use */
 } tmq_client;
 
@@ -297,5 +333,16 @@ int tmq_client_wants_write(const tmq_client *c);
 
 /* The connection state. */
 tmq_state tmq_client_state(const tmq_client *c);
+
+#if TMQ_WITH_FAILOVER
+/* The index in cfg->servers of the server the client is connected to or
+ * trying (0 without a list): set before the state event of
+ * TMQ_STATE_TCP_CONNECTING, kept until the next attempt. */
+uint8_t tmq_client_server_index(const tmq_client *c);
+
+/* Nonzero while the client waits (WAITING_RECONNECT, no delay) to try the
+ * next server of the current round, rather than for a reconnect delay. */
+int tmq_client_failing_over(const tmq_client *c);
+#endif
 
 #endif

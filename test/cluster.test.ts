@@ -1,0 +1,241 @@
+// Failover across a real broker cluster: three aedes nodes, each in its own
+// process, sharing sessions and routing messages through one Redis
+// (support/cluster.ts). A subscriber and a publisher with persistent
+// sessions and the node list stream numbered QoS 1 and QoS 2 messages while
+// the node they use is SIGKILLed (and started again) twice per cycle (both
+// nodes when the two clients are on different ones).
+// tinymqtt and MQTT.js run the same stream on the same cluster, one after
+// the other, and both results are printed.
+//
+// Each client's traffic passes through an AckTap with a port per node, which
+// tells the broker's doing from the client's on the wire: a message the
+// broker acknowledged (PUBACK, PUBREC) and never delivered is the cluster's
+// loss; a QoS 2 message the subscriber got more often than the broker
+// started an exchange with it (a PUBLISH under an id not open) is the
+// client's duplicate, while a new exchange for a message already completed
+// is the broker's. The test fails only on the client's faults; the broker's
+// are printed (aedes writes PUBACK before it stores the message, and a node
+// killed between the two loses it).
+//
+// The issue asks for 10 cycles of 2,000 messages; aedes over Redis takes
+// about that long per cycle that it does not fit the suite's minute, so the
+// default is CLUSTER_CYCLES=2 of CLUSTER_MESSAGES=1000 (each half QoS 1,
+// half QoS 2); set both for the full run.
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MqttClient } from '../lib/index.js';
+import { AckTap } from './support/ack-tap.js';
+import { AedesCluster } from './support/cluster.js';
+import { pollUntil } from './support/events.js';
+import { StreamTally } from './support/stream-tally.js';
+
+const CYCLES = Number(process.env.CLUSTER_CYCLES ?? 2);
+const MESSAGES = Number(process.env.CLUSTER_MESSAGES ?? 1000);
+/** publishes awaited at once by the publisher */
+const WINDOW = 50;
+/** how long the subscriber may take to receive the rest after the last
+ *  publish settled, and the quiet time after which nothing more is awaited
+ *  (what the cluster lost never comes) */
+const DRAIN_MS = 15000;
+const QUIET_MS = 2000;
+/** each library's bound: about 6 ms a message was measured, so this is ample */
+const TEST_MS = 60000 + CYCLES * MESSAGES * 20;
+
+/** What the stream needs of a client library. */
+interface StreamClient {
+  publish(topic: string, payload: string, qos: 1 | 2): Promise<unknown>;
+  subscribe(filter: string, qos: 1 | 2): Promise<unknown>;
+  onMessage(fn: (topic: string, payload: Buffer) => void): void;
+  /** the port of the node the client is on now */
+  port(): number | undefined;
+  /** CONNACKs after the first, and how many of them had Session Present */
+  reconnects: { total: number; sessionPresent: number };
+  end(): Promise<void>;
+}
+
+/** The client's CONNACKs from now on (its reconnects), counted. */
+function countReconnects(client: { on(event: 'connect', fn: (connack: { sessionPresent: boolean }) => void): unknown }) {
+  const reconnects = { total: 0, sessionPresent: 0 };
+  client.on('connect', ({ sessionPresent }) => {
+    reconnects.total++;
+    if (sessionPresent) reconnects.sessionPresent++;
+  });
+  return reconnects;
+}
+
+/** A tinymqtt client on the node list. */
+async function tinymqtt(clientId: string, ports: number[]): Promise<StreamClient> {
+  const c = new MqttClient({
+    servers: ports.map((port) => ({ host: '127.0.0.1', port })), clientId, clean: false, reconnectPeriod: 100,
+    reconnectMaxPeriod: 500, keepalive: 10, connectTimeout: 3000,
+  });
+  c.on('error', () => undefined);   // each failed node is reported; the stream's results are what count
+  await c.connect();
+  return {
+    reconnects: countReconnects(c),
+    publish: (t, p, qos) => c.publish(t, p, { qos }),
+    subscribe: (f, qos) => c.subscribe(f, { qos }),
+    onMessage: (fn) => c.on('message', fn),
+    port: () => c.server?.port,
+    end: () => c.end({ force: true }),
+  };
+}
+
+/** An MQTT.js client on the node list (its `servers` option). */
+async function mqttjs(clientId: string, ports: number[]): Promise<StreamClient> {
+  const c = await mqtt.connectAsync({
+    servers: ports.map((port) => ({ host: '127.0.0.1', port })), clientId, clean: false, reconnectPeriod: 100,
+    keepalive: 10, connectTimeout: 3000,
+  });
+  c.on('error', () => undefined);
+  return {
+    reconnects: countReconnects(c),
+    publish: (t, p, qos) => c.publishAsync(t, p, { qos }),
+    subscribe: (f, qos) => c.subscribeAsync(f, { qos }),
+    onMessage: (fn) => c.on('message', fn),
+    port: () => c.options.port,
+    end: () => c.endAsync(true),
+  };
+}
+
+/** What one library did on the cluster. */
+interface Result {
+  library: string;
+  published: number;
+  rejected: number;
+  /** outOfOrder: first copies the subscriber got after a higher number's;
+   *  brokerOutOfOrder: the same in the order the broker first sent them (the
+   *  cluster's order); sentOutOfOrder: the publisher's first transmissions
+   *  out of order (its own) */
+  qos1: {
+    missing: number; clusterLost: number; clientLost: number; sentToSubscriber: number; duplicated: number;
+    outOfOrder: number; brokerOutOfOrder: number; sentOutOfOrder: number;
+  };
+  qos2: {
+    missing: number; clusterLost: number; clientLost: number; sentToSubscriber: number; clientDuplicated: number; brokerDuplicated: number;
+    outOfOrder: number; brokerOutOfOrder: number; sentOutOfOrder: number;
+  };
+  kills: number;
+  /** the subscriber's and the publisher's reconnects with Session Present
+   *  (aedes reports it only for a client with subscriptions) */
+  sessionPresent: { subscriber: string; publisher: string };
+  seconds: number;
+}
+
+let cluster: AedesCluster;
+const results: Result[] = [];
+beforeAll(async () => { cluster = await AedesCluster.start(3); }, 30000);
+afterAll(async () => {
+  await cluster?.stop();
+  for (const r of results) console.log(`cluster ${r.library}: ${JSON.stringify(r)}`);
+});
+
+/** The QoS 1 and QoS 2 numbered streams through the cluster with two kills
+ *  per cycle of the node the publisher is on. */
+async function stream(library: string, make: typeof tinymqtt): Promise<Result> {
+  const started = performance.now();
+  const subTap = await AckTap.startEach(cluster.ports);
+  const pubTap = await AckTap.startEach(cluster.ports);
+  const tag = `${library}-${Date.now()}`;
+  const sub = await make(`sub-${tag}`, subTap.ports);
+  const pub = await make(`pub-${tag}`, pubTap.ports);
+  const [t1, t2] = [`cl/${tag}/q1`, `cl/${tag}/q2`];
+  const q1 = new StreamTally(), q2 = new StreamTally();
+  let lastArrival = performance.now();
+  // payloads are a0, a1, ... (QoS 1) and b0, b1, ... (QoS 2): distinct on the wire
+  sub.onMessage((topic, payload) => {
+    lastArrival = performance.now();
+    (topic === t1 ? q1 : topic === t2 ? q2 : undefined)?.add(Number(payload.subarray(1).toString()));
+  });
+  await sub.subscribe(t1, 1);
+  await sub.subscribe(t2, 2);
+  const pending = new Set<Promise<unknown>>();
+  let rejected = 0, kills = 0, n1 = 0, n2 = 0;
+  let restarting: Promise<void> = Promise.resolve();
+  for (let cycle = 0; cycle < CYCLES; cycle++) {
+    for (let k = 0; k < MESSAGES; k++) {
+      if (k === Math.floor(MESSAGES / 3) || k === Math.floor((2 * MESSAGES) / 3)) {
+        await restarting;   // the nodes killed last are back: a round always finds one
+        // the publisher's node and the subscriber's, when they are apart (the
+        // third node stays up)
+        const nodes = [...new Set([pubTap.ports.indexOf(pub.port() ?? -1), subTap.ports.indexOf(sub.port() ?? -1)])].filter((i) => i >= 0);
+        for (const node of nodes) await cluster.kill(node);
+        kills += nodes.length;
+        restarting = new Promise((r) => setTimeout(r, 300)).then(async () => {
+          for (const node of nodes) await cluster.startNode(node);
+        });
+        restarting.catch(() => undefined);   // its failure is thrown where it is awaited
+      }
+      const p = k % 2 === 0 ? pub.publish(t1, `a${n1++}`, 1) : pub.publish(t2, `b${n2++}`, 2);
+      const tracked: Promise<unknown> = p.catch(() => { rejected++; }).finally(() => pending.delete(tracked));
+      pending.add(tracked);
+      if (pending.size >= WINDOW) await Promise.race(pending);
+    }
+  }
+  await Promise.all(pending);
+  await restarting;
+  await pollUntil(() => (q1.missing(0, n1).length === 0 && q2.missing(0, n2).length === 0) ||
+    performance.now() - lastArrival > QUIET_MS, DRAIN_MS);
+  await sub.end();
+  await pub.end();
+  await subTap.stop();
+  await pubTap.stop();
+  // missing: acknowledged to the publisher (the cluster's to deliver) or not
+  // (the client's); of those, how many the broker did send the subscriber
+  // (which then never acknowledged them: the broker's to send again)
+  const lost = (tally: StreamTally, total: number, prefix: string) => {
+    const missing = tally.missing(0, total);
+    const clusterLost = missing.filter((n) => pubTap.acknowledged.has(`${prefix}${n}`)).length;
+    const sentToSubscriber = missing.filter((n) => subTap.fromBroker.has(`${prefix}${n}`)).length;
+    return { missing: missing.length, clusterLost, clientLost: missing.length - clusterLost, sentToSubscriber };
+  };
+  // first transmissions after a higher number's: the publisher's (its own
+  // order) and the broker's to the subscriber (the cluster's)
+  const breaks = (firsts: Iterable<string>, prefix: string) => {
+    let highest = -1, out = 0;
+    for (const t of firsts) {
+      if (t[0] !== prefix) continue;
+      const n = Number(t.slice(1));
+      if (n < highest) out++;
+      else highest = n;
+    }
+    return out;
+  };
+  // a QoS 2 copy beyond the exchanges the broker started with that message is the client's
+  const repeated2 = q2.repeated();
+  const clientDuplicated = repeated2.filter(([n, copies]) => copies > (subTap.exchanges.get(`b${n}`) ?? 0)).length;
+  return {
+    library, published: n1 + n2, rejected, kills,
+    sessionPresent: {
+      subscriber: `${sub.reconnects.sessionPresent} of ${sub.reconnects.total}`,
+      publisher: `${pub.reconnects.sessionPresent} of ${pub.reconnects.total}`,
+    },
+    qos1: {
+      ...lost(q1, n1, 'a'), duplicated: q1.duplicated,
+      outOfOrder: q1.outOfOrder, brokerOutOfOrder: breaks(subTap.fromBroker, 'a'), sentOutOfOrder: breaks(pubTap.firstSent, 'a'),
+    },
+    qos2: {
+      ...lost(q2, n2, 'b'), clientDuplicated, brokerDuplicated: repeated2.length - clientDuplicated,
+      outOfOrder: q2.outOfOrder, brokerOutOfOrder: breaks(subTap.fromBroker, 'b'), sentOutOfOrder: breaks(pubTap.firstSent, 'b'),
+    },
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+  };
+}
+
+describe('a cluster of three aedes nodes over Redis, the node in use SIGKILLed twice per cycle', () => {
+  it(`tinymqtt: ${CYCLES} cycles of ${MESSAGES} messages, every publish settles, nothing of the client's lost or duplicated`, async () => {
+    const r = await stream('tinymqtt', tinymqtt);
+    results.push(r);
+    expect(r.kills).toBeGreaterThanOrEqual(2 * CYCLES);
+    expect(r.rejected).toBe(0);
+    expect(r.qos1.clientLost).toBe(0);
+    expect(r.qos2.clientLost).toBe(0);
+    expect(r.qos2.clientDuplicated).toBe(0);
+    expect(r.qos1.sentOutOfOrder).toBe(0);
+    expect(r.qos2.sentOutOfOrder).toBe(0);
+  }, TEST_MS);
+
+  it('MQTT.js on the same cluster (measured, printed; not asserted)', async () => {
+    results.push(await stream('mqtt.js', mqttjs));
+  }, TEST_MS);
+});
