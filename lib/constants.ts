@@ -59,6 +59,7 @@ export const TMQ_ERR_QOS_NOT_SUPPORTED = -52;
 export const TMQ_ERR_RETAIN_NOT_SUPPORTED = -53;
 export const TMQ_ERR_STORE = -54;
 export const TMQ_ERR_SESSION_PRESENT = -55;
+export const TMQ_ERR_TOPIC_ALIAS = -56;
 
 /** Client states: enum tmq_state, native/include/tinymqtt/client.h. */
 export const TMQ_STATE_DISCONNECTED = 0;

@@ -65,7 +65,8 @@ enum tmq_err {
     TMQ_ERR_QOS_NOT_SUPPORTED = -52,  /* QoS above the server's Maximum QoS */
     TMQ_ERR_RETAIN_NOT_SUPPORTED = -53, /* retain while the server has Retain Available 0 */
     TMQ_ERR_STORE = -54,          /* the persistence store could not read or write (tinymqtt/store.h) */
-    TMQ_ERR_SESSION_PRESENT = -55 /* 5.0 CONNACK: Session Present 1 in answer to Clean Start 1 */
+    TMQ_ERR_SESSION_PRESENT = -55,/* 5.0 CONNACK: Session Present 1 in answer to Clean Start 1 */
+    TMQ_ERR_TOPIC_ALIAS = -56     /* 5.0 PUBLISH: Topic Alias above the server's Topic Alias Maximum */
 };
 
 /* Returns the constant name of an error code ("TMQ_ERR_UTF8"), or "TMQ_ERR_UNKNOWN".
