@@ -254,6 +254,9 @@ static void lost(tmq_client *c, int err, const tmq_packet *pkt, uint32_t now)
     set_state(c, !c->closing && !refused_for_good(err) && wants_reconnect(c, now) ? TMQ_STATE_WAITING_RECONNECT
                                                                                 : TMQ_STATE_DISCONNECTED, now);
     c->closing = CLOSING_NONE;
+#if TMQ_WITH_V5
+    c->close_props = 0; /* the caller's, until this disconnect event */
+#endif
     if (c->ev->disconnect)
         c->ev->disconnect(c, err, pkt);
 }
@@ -1102,8 +1105,7 @@ static void step_closing(tmq_client *c, uint32_t now)
         lost(c, TMQ_OK, 0, now);
 }
 
-/* Starts a requested disconnect (tmq_client_disconnect and _with). */
-static int request_close(tmq_client *c, uint8_t reason, uint32_t now_ms)
+int tmq_client_disconnect(tmq_client *c, uint8_t reason, uint32_t now_ms)
 {
     if (c->state == TMQ_STATE_DISCONNECTED)
         return TMQ_ERR_STATE;
@@ -1114,14 +1116,6 @@ static int request_close(tmq_client *c, uint8_t reason, uint32_t now_ms)
     else
         lost(c, TMQ_OK, 0, now_ms);
     return TMQ_OK;
-}
-
-int tmq_client_disconnect(tmq_client *c, uint8_t reason, uint32_t now_ms)
-{
-#if TMQ_WITH_V5
-    c->close_props = 0;
-#endif
-    return request_close(c, reason, now_ms);
 }
 
 #if TMQ_WITH_V5
@@ -1146,7 +1140,7 @@ int tmq_client_disconnect_with(tmq_client *c, uint8_t reason, const tmq_props *p
         c->close_props = 0;
         return (int)n;
     }
-    return request_close(c, reason, now_ms);
+    return tmq_client_disconnect(c, reason, now_ms);
 }
 
 int tmq_client_auth(tmq_client *c, uint8_t reason, const tmq_props *props)

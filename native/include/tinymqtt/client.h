@@ -151,8 +151,10 @@ typedef struct tmq_client_mem {
     uint16_t assigned_cap;
     uint8_t *aliases;             /* incoming topic aliases: alias_max slots of alias_len bytes */
     uint16_t alias_max, alias_len; /* each slot holds a 2-byte length and the topic */
+#if TMQ_WITH_V5
     uint8_t *out_aliases;         /* outgoing topic aliases: out_alias_max slots of out_alias_len bytes */
     uint16_t out_alias_max, out_alias_len; /* as aliases; a longer topic is sent in full */
+#endif
 #if TMQ_WITH_RX_GROW
     /* optional (NULL: rx is all there is) */
     uint8_t *(*rx_grow)(struct tmq_client *c, uint32_t size);
