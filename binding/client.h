@@ -125,6 +125,8 @@ private:
     static void OnDisconnect(tmq_client *c, int err, const tmq_packet *pkt);
     static void OnError(tmq_client *c, int err, const tmq_msg *msg);
     static void OnState(tmq_client *c, tmq_state state);
+    // 5.0: an AUTH from the server, for JS to answer (NativeClient.auth).
+    static void OnAuth(tmq_client *c, const tmq_packet *pkt);
     // The reconnect policy the engine asks (tinymqtt/backoff.h).
     static uint32_t OnReconnectDelay(tmq_client *c, int was_ready, uint32_t lasted_ms);
     // tmq_client_mem.rx_grow: a buffer for one packet larger than rx
@@ -136,6 +138,11 @@ private:
     void ChangePolicy(const tmq_backoff &policy);
     // A message or request reached its final event: frees its job.
     void Finished(const tmq_msg *msg);
+    // A kDisconnect job: DISCONNECT with its reason and 5.0 properties (kept
+    // in close_props_ until sent), or plain.
+    void Disconnect(const Job &job);
+    // A kAuth job: an AUTH with its reason and properties.
+    void Auth(const Job &job);
 
     Driver *driver_;
     int32_t id_;
@@ -156,6 +163,12 @@ private:
     // what cfg_ points into
     std::string host_, client_id_, username_, password_, will_topic_, will_payload_;
     std::string connect_props_, will_props_;
+    // 5.0: the properties of a requested DISCONNECT, and its view of them
+    std::string close_props_;
+    tmq_props close_block_{};
+    // 5.0: the incoming topic alias table, when CONNECT announces a Topic
+    // Alias Maximum (tmq_client_mem.aliases)
+    std::unique_ptr<uint8_t[]> in_aliases_;
     // the engine's memory: rx, tx, packet buffer, message slots, QoS 2 ids,
     // assigned id (LayOut)
     std::unique_ptr<uint8_t[]> memory_;
@@ -191,6 +204,7 @@ private:
     void Ping(const Napi::CallbackInfo &info);
     void Cancel(const Napi::CallbackInfo &info);
     void Disconnect(const Napi::CallbackInfo &info);
+    void Auth(const Napi::CallbackInfo &info);
     void SetReconnect(const Napi::CallbackInfo &info);
     void CloseClient(const Napi::CallbackInfo &info);
     void RefClient(const Napi::CallbackInfo &info);

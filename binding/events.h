@@ -48,6 +48,7 @@ enum EventKind : int32_t {
     kClosed = 10,     // the native client is closed: no more events for it
     kWritten = 11,    // a: token: QoS 0 publishes are written up to this one, in order (the
                       // inline driver sends one for several)
+    kAuth = 12,       // a: the 5.0 AUTH's reason code, c/d: property block offset/length in `data`
 };
 
 // Ints per event in a batch: client id, kind, a, b, c, d.

@@ -38,10 +38,12 @@ export { MqttClient, connect } from './client.js';
 export type {
   MqttClientOptions, PublishOptions, SubscribeOptions, SubscriptionOptions, UnsubscribeOptions, OperationOptions,
   MessagesOptions, MessagePacket, ConnackPacket, SubscriptionGrant, QoS, ConnectionState, MqttClientEvents, ReconnectOptions,
+  EndOptions,
 } from './client.js';
+export type { AuthPacket, AuthAnswer, AuthHandler } from './auth.js';
 export type {
   UserProperties, ConnectProperties, MessageProperties, WillProperties, PublishProperties, SubscribeProperties, UnsubscribeProperties,
-  ServerProperties,
+  ServerProperties, DisconnectProperties, AuthProperties,
 } from './properties.js';
 export type { DriverName } from './driver.js';
 export { MqttError } from './errors.js';
