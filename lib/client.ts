@@ -23,6 +23,7 @@ import {
   type SubscribeProperties, type UnsubscribeProperties, type WillProperties,
 } from './properties.js';
 import { FileStore, nativeStore, withStoreDetail } from './store.js';
+import { caText } from './tls-ca.js';
 import { Subscriptions, type SubscribeRequest } from './subscriptions.js';
 import {
   abortReason, checkBool, checkFilter, checkInt, checkQos, checkSignal, checkString, checkTopic, describe,
@@ -58,8 +59,12 @@ export interface MqttClientOptions {
    *  answers each AUTH challenge of the broker, during connect() and
    *  reauthenticate() */
   handleAuth?: AuthHandler;
+  /** TLS: the trusted CAs: PEM text (one or more certificates) or a Buffer
+   *  of it, an array of those (as Node's tls), or the path of a directory of
+   *  certificate files (.pem, .crt, .cer and OpenSSL's hashed names); by
+   *  default the system's store */
+  ca?: string | Buffer | Array<string | Buffer>;
   /** TLS: PEM text */
-  ca?: string | Buffer;
   cert?: string | Buffer;
   key?: string | Buffer;
   passphrase?: string;
@@ -461,7 +466,7 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
   }
   if (tls) {
     out.tls = { rejectUnauthorized: checkBool('options.rejectUnauthorized', o.rejectUnauthorized ?? true) };
-    const ca = pemText('options.ca', o.ca), cert = pemText('options.cert', o.cert);
+    const ca = caText('options.ca', o.ca), cert = pemText('options.cert', o.cert);
     const key = pemText('options.key', o.key);
     if (ca !== undefined) out.tls.ca = ca;
     if (cert !== undefined) out.tls.cert = cert;
