@@ -872,9 +872,30 @@ void Core::OnPong(tmq_client *c)
     k->driver_->Emit(k->id_, kPong);
 }
 
+std::string Core::FailureDetail(int err) const
+{
+    char reason[128], text[256];
+    size_t r = 0, n = 0;
+    if (tls_on_ && (err == TMQ_ERR_TLS || err == TMQ_ERR_TLS_VERIFY)) {
+        r = tmq_tls_reason(&tls_, reason, sizeof reason);
+        n = tmq_tls_describe(&tls_, text, sizeof text);
+    } else if (err != TMQ_OK) {
+        n = tmq_tcp_describe(&tcp_, text, sizeof text);
+    }
+    if (r && n)
+        return std::string(reason, r) + " (" + std::string(text, n) + ")";
+    return r ? std::string(reason, r) : std::string(text, n);
+}
+
 void Core::OnDisconnect(tmq_client *c, int err, const tmq_packet *pkt)
 {
     Core *k = Of(c);
+    if (!pkt) {   // not the broker's refusal: the transport may say why
+        std::string detail = k->FailureDetail(err);
+        if (!detail.empty())
+            k->driver_->EmitProps(k->id_, kFailure, err, 0,
+                                  Bytes{reinterpret_cast<const uint8_t *>(detail.data()), static_cast<uint32_t>(detail.size())});
+    }
     // the 5.0 reason code, or a 3.x CONNACK's return code
     int32_t reason = pkt && (k->cfg_.version == TMQ_V5 || pkt->type == TMQ_CONNACK) ? pkt->reason : 0;
     k->driver_->EmitProps(k->id_, kDisconnect, err, reason, pkt ? PropsOf(pkt) : Bytes{});

@@ -143,6 +143,9 @@ private:
     void Disconnect(const Job &job);
     // A kAuth job: an AUTH with its reason and properties.
     void Auth(const Job &job);
+    // The transport's one-line reason for a failure with engine error err
+    // (the OS error, the resolver's answer, the TLS reason), or "".
+    std::string FailureDetail(int err) const;
 
     Driver *driver_;
     int32_t id_;

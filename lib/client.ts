@@ -24,6 +24,7 @@ import {
 } from './properties.js';
 import { FileStore, nativeStore, withStoreDetail } from './store.js';
 import { caText } from './tls-ca.js';
+import { connectionError } from './connect-errors.js';
 import { Subscriptions, type SubscribeRequest } from './subscriptions.js';
 import {
   abortReason, checkBool, checkFilter, checkInt, checkQos, checkSignal, checkString, checkTopic, describe,
@@ -516,8 +517,12 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   /** end()'s promise and its operation, settled by the Closed event */
   #ended: Promise<void> | undefined;
   #endOperation: Pending | undefined;
-  /** the engine's connection state (tmq_state) */
+  /** the engine's connection state (tmq_state), and the one before it (where
+   *  a connection that just ended was: the step a timeout cut short) */
   #state = STATE_DISCONNECTED;
+  #stateBefore = STATE_DISCONNECTED;
+  /** the transport's reason for the failure the next Disconnect event reports */
+  #failureDetail = '';
   #highWaterMark: number;
   /** QoS 0 publishes resolved on acceptance and not yet written, in order:
    *  token and bytes (a later failure goes to 'error') */
@@ -1188,6 +1193,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       case EventKind.State: return this.#onState(a, b);
       case EventKind.Closed: return this.#onClosed();
       case EventKind.Auth: return this.#onAuth(a, data.subarray(c, c + d));
+      case EventKind.Failure: this.#failureDetail = data.toString('utf8', c, c + d); return;
     }
   }
 
@@ -1275,9 +1281,14 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       this.#settle(this.#reauth.token)?.reject(engineError(error || ERR_CLOSED_CODE, 'reauthenticate: the connection ended'));
       this.#reauth = undefined;
     }
+    const detail = this.#failureDetail;
+    this.#failureDetail = '';
     if (error !== 0) {
-      const why = reasonString(props);
-      const err = withStoreDetail(engineError(error, why ? `connection (the broker says: ${why})` : 'connection', reasonCode || undefined), this.#store);
+      const err = withStoreDetail(connectionError({
+        host: this.#options.host, port: this.#options.port, error, reasonCode, version: this.#options.protocolVersion,
+        wasConnected, state: this.#stateBefore, connectTimeout: this.#options.connectTimeout, detail,
+        reasonString: reasonString(props),
+      }), this.#store);
       if (p) p.reject(err);
       else this.#report(err);
     }
@@ -1335,6 +1346,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     if (state === STATE_WAITING_RECONNECT) this.#reconnectDelay = delay;
     if (state === STATE_TCP_CONNECTING && this.#state === STATE_WAITING_RECONNECT)
       this.emit('reconnect', { attempt: ++this.#attempts, delay: this.#reconnectDelay });
+    this.#stateBefore = this.#state;
     this.#state = state;
   }
 

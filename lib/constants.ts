@@ -93,6 +93,8 @@ export const enum EventKind {
   Written = 11,     // a: token: QoS 0 publishes are written up to this one, in order (the
                     // inline driver sends one for several)
   Auth = 12,        // a: the 5.0 AUTH's reason code, c/d: property block offset/length in `data`
+  Failure = 13,     // a: engine error code, c/d: offset/length in `data` of the transport's one-line
+                    // reason (OS error, resolver, TLS); comes just before the Disconnect it explains
 }
 
 /** Ints per event in a batch: client id, kind, a, b, c, d (kEventFields,
