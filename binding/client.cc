@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -359,7 +360,7 @@ std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Driver *d
     }
     if (tls)
         k->StartTls(env, *tls);
-    int rc = tmq_client_init(&k->client_, &k->cfg_, &kEvents, &mem, &k->Io()->base);
+    int rc = tmq_client_init(&k->client_, &k->cfg_, k->log_packets_ ? &kLoggedEvents : &kEvents, &mem, &k->Io()->base);
     if (rc != TMQ_OK)
         Refused(env, "options refused", rc);
     k->client_.user = k.get();
@@ -417,6 +418,8 @@ void Core::ReadConnect(const OptionReader &r)
         coalesce_reads_ = r.Bool("coalesceReads");
     if (r.Has("spinForReplies"))
         spin_for_replies_ = r.Bool("spinForReplies");
+    if (r.Has("logPackets"))
+        log_packets_ = r.Bool("logPackets");
 }
 
 int32_t Core::ReadStore(Napi::Env env, const OptionReader &r)
@@ -813,7 +816,13 @@ void Core::Finished(const tmq_msg *msg)
 const tmq_client_events Core::kEvents = {
     &Core::OnConnack, &Core::OnMessage, &Core::OnSent, &Core::OnSuback, &Core::OnUnsuback,
     &Core::OnPong,    &Core::OnDisconnect, &Core::OnError, &Core::OnState,   &Core::OnReconnectDelay,
-    &Core::OnAuth,
+    &Core::OnAuth,    nullptr,
+};
+
+const tmq_client_events Core::kLoggedEvents = {
+    &Core::OnConnack, &Core::OnMessage, &Core::OnSent, &Core::OnSuback, &Core::OnUnsuback,
+    &Core::OnPong,    &Core::OnDisconnect, &Core::OnError, &Core::OnState,   &Core::OnReconnectDelay,
+    &Core::OnAuth,    &Core::OnPacket,
 };
 
 uint8_t *Core::GrowRx(tmq_client *c, uint32_t size)
@@ -915,6 +924,54 @@ void Core::OnState(tmq_client *c, tmq_state state)
     k->ready_.store(state == TMQ_STATE_READY, std::memory_order_relaxed);
     uint32_t delay = state == TMQ_STATE_WAITING_RECONNECT ? c->reconnect_ms : 0;
     k->driver_->Emit(k->id_, kState, state, static_cast<int32_t>(std::min<uint32_t>(delay, INT32_MAX)));
+}
+
+// A packet as one line of the debug log: direction, type, what identifies it.
+static std::string PacketLine(int out, const tmq_packet *p, uint32_t len)
+{
+    static const char *const kNames[] = {"?", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL",
+                                         "PUBCOMP", "SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ",
+                                         "PINGRESP", "DISCONNECT", "AUTH"};
+    std::string s = out ? "out " : "in ";
+    s += kNames[p->type & 15];
+    char buf[96] = "";
+    switch (p->type) {
+    case TMQ_CONNECT:
+        s += " client id '" + std::string(reinterpret_cast<const char *>(p->u.connect.client_id.p), p->u.connect.client_id.len) + "'";
+        std::snprintf(buf, sizeof buf, " clean=%u keepalive=%u", p->u.connect.clean, p->u.connect.keepalive);
+        break;
+    case TMQ_CONNACK:
+        std::snprintf(buf, sizeof buf, " session present=%u reason=0x%02x", p->session_present, p->reason);
+        break;
+    case TMQ_PUBLISH: {
+        const tmq_publish &m = p->u.publish;
+        std::snprintf(buf, sizeof buf, " id=%u qos=%u%s%s", p->id, m.qos, m.retain ? " retain" : "", m.dup ? " dup" : "");
+        s += buf;
+        s += m.topic.len ? " topic '" + std::string(reinterpret_cast<const char *>(m.topic.p), m.topic.len) + "'" : " (topic alias)";
+        std::snprintf(buf, sizeof buf, " payload %u bytes", m.payload.len);
+        break;
+    }
+    case TMQ_PUBACK: case TMQ_PUBREC: case TMQ_PUBREL: case TMQ_PUBCOMP:
+    case TMQ_SUBSCRIBE: case TMQ_SUBACK: case TMQ_UNSUBSCRIBE: case TMQ_UNSUBACK:
+        std::snprintf(buf, sizeof buf, " id=%u", p->id);
+        break;
+    case TMQ_DISCONNECT: case TMQ_AUTH:
+        if (p->version == TMQ_V5)
+            std::snprintf(buf, sizeof buf, " reason=0x%02x", p->reason);
+        break;
+    default:
+        break;
+    }
+    s += buf;
+    std::snprintf(buf, sizeof buf, " (%u bytes)", len);
+    return s + buf;
+}
+
+void Core::OnPacket(tmq_client *c, int out, const tmq_packet *pkt, uint32_t len)
+{
+    Core *k = Of(c);
+    std::string line = PacketLine(out, pkt, len);
+    k->driver_->EmitProps(k->id_, kPacket, 0, 0, Bytes{reinterpret_cast<const uint8_t *>(line.data()), static_cast<uint32_t>(line.size())});
 }
 
 void Core::OnAuth(tmq_client *c, const tmq_packet *pkt)

@@ -125,6 +125,8 @@ private:
     static void OnDisconnect(tmq_client *c, int err, const tmq_packet *pkt);
     static void OnError(tmq_client *c, int err, const tmq_msg *msg);
     static void OnState(tmq_client *c, tmq_state state);
+    // options.logPackets: every packet in and out, as a Packet event.
+    static void OnPacket(tmq_client *c, int out, const tmq_packet *pkt, uint32_t len);
     // 5.0: an AUTH from the server, for JS to answer (NativeClient.auth).
     static void OnAuth(tmq_client *c, const tmq_packet *pkt);
     // The reconnect policy the engine asks (tinymqtt/backoff.h).
@@ -133,6 +135,8 @@ private:
     // (size 0: the engine is done with it)
     static uint8_t *GrowRx(tmq_client *c, uint32_t size);
     static const tmq_client_events kEvents;
+    // kEvents and OnPacket: a logging client's (the others pay nothing)
+    static const tmq_client_events kLoggedEvents;
     // A live client's new reconnect policy (setReconnect's kReconnect job):
     // the next delay follows it; turned off, a wait under way ends too.
     void ChangePolicy(const tmq_backoff &policy);
@@ -156,6 +160,7 @@ private:
     bool tls_on_ = false;
     bool coalesce_reads_ = true;
     bool spin_for_replies_ = true;
+    bool log_packets_ = false;
     bool added_ = false;
     bool closed_ = false;
     tmq_client_config cfg_{};

@@ -25,6 +25,7 @@ import {
 import { FileStore, nativeStore, withStoreDetail } from './store.js';
 import { caText } from './tls-ca.js';
 import { connectionError } from './connect-errors.js';
+import { logFor, type LogFunction } from './log.js';
 import { Subscriptions, type SubscribeRequest } from './subscriptions.js';
 import {
   abortReason, checkBool, checkFilter, checkInt, checkQos, checkSignal, checkString, checkTopic, describe,
@@ -60,6 +61,12 @@ export interface MqttClientOptions {
    *  answers each AUTH challenge of the broker, during connect() and
    *  reauthenticate() */
   handleAuth?: AuthHandler;
+  /** the debug log: packets in and out, connection attempts, reconnects and
+   *  their delays, one line each: a function that takes the line, true
+   *  (stderr), or false (off). By default it is on when the DEBUG
+   *  environment variable names tinymqtt (`DEBUG=tinymqtt`, `DEBUG=*`).
+   *  Off, it costs nothing. */
+  log?: LogFunction | boolean;
   /** TLS: the trusted CAs: PEM text (one or more certificates) or a Buffer
    *  of it, an array of those (as Node's tls), or the path of a directory of
    *  certificate files (.pem, .crt, .cer and OpenSSL's hashed names); by
@@ -394,7 +401,7 @@ export type ReconnectOptions = Pick<MqttClientOptions,
  *  gave (readOptions). */
 const CLIENT_OPTIONS = [
   'host', 'port', 'protocol', 'clientId', 'username', 'password', 'keepalive', 'clean', 'protocolVersion', 'will',
-  'properties', 'autoAssignTopicAlias', 'handleAuth', 'ca', 'cert', 'key', 'passphrase', 'rejectUnauthorized', 'servername', 'ALPNProtocols', 'connectTimeout',
+  'properties', 'autoAssignTopicAlias', 'handleAuth', 'log', 'ca', 'cert', 'key', 'passphrase', 'rejectUnauthorized', 'servername', 'ALPNProtocols', 'connectTimeout',
   ...RECONNECT_OPTIONS, 'maxInflight', 'maxPacketSize', 'sendBufferSize', 'resubscribe', 'highWaterMark', 'queueLimit', 'queueByteLimit', 'queueQoSZero', 'store', 'driver',
   'coalesceReads', 'spinForReplies',
 ] as const satisfies readonly (keyof MqttClientOptions)[];
@@ -563,13 +570,16 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #handleAuth: AuthHandler | undefined;
   #reauth: { token: number; pending: Pending } | undefined;
   #authFailure: MqttError | undefined;
+  /** the debug log, when on (options.log, DEBUG) */
+  #log: LogFunction | undefined;
   /** end()'s 5.0 DISCONNECT reason and properties, when given */
   #disconnect: { reason: number; props: Buffer | undefined } | undefined;
 
   constructor(opts: MqttClientOptions = {}) {
     super();
     const options = clientOptions(opts);
-    this.#options = nativeOptions(options);
+    this.#log = logFor('options.log', options.log);
+    this.#options = this.#log ? { ...nativeOptions(options), logPackets: true } : nativeOptions(options);
     this.#highWaterMark = checkInt('options.highWaterMark', options.highWaterMark ?? 512 << 10, 0, 2 ** 31 - 1);
     this.#resubscribe = checkBool('options.resubscribe', options.resubscribe ?? true);
     if (options.store !== undefined) nativeStore(options.store);   // throws unless a FileStore
@@ -1194,6 +1204,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       case EventKind.Closed: return this.#onClosed();
       case EventKind.Auth: return this.#onAuth(a, data.subarray(c, c + d));
       case EventKind.Failure: this.#failureDetail = data.toString('utf8', c, c + d); return;
+      case EventKind.Packet: return this.#logLine(data.toString('utf8', c, c + d));
     }
   }
 
@@ -1289,6 +1300,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
         wasConnected, state: this.#stateBefore, connectTimeout: this.#options.connectTimeout, detail,
         reasonString: reasonString(props),
       }), this.#store);
+      if (this.#log) this.#logLine(err.message);
       if (p) p.reject(err);
       else this.#report(err);
     }
@@ -1346,8 +1358,21 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     if (state === STATE_WAITING_RECONNECT) this.#reconnectDelay = delay;
     if (state === STATE_TCP_CONNECTING && this.#state === STATE_WAITING_RECONNECT)
       this.emit('reconnect', { attempt: ++this.#attempts, delay: this.#reconnectDelay });
+    if (this.#log) this.#logState(state, delay);
     this.#stateBefore = this.#state;
     this.#state = state;
+  }
+
+  /** A line of the debug log, with the broker's address. */
+  #logLine(text: string): void {
+    this.#log?.(`${this.#options.host}:${this.#options.port} ${text}`);
+  }
+
+  /** Logs a state change: connecting, a reconnect's wait, disconnected. */
+  #logState(state: number, delay: number): void {
+    if (state === STATE_WAITING_RECONNECT) this.#logLine(`reconnecting in ${delay} ms (attempt ${this.#attempts + 1})`);
+    else if (state === STATE_TCP_CONNECTING) this.#logLine(this.#attempts ? `reconnect attempt ${this.#attempts}` : 'connecting');
+    else if (state === STATE_DISCONNECTED) this.#logLine('disconnected');
   }
 
   /** The native client is closed: everything pending rejects with

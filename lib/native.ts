@@ -126,6 +126,9 @@ export interface NativeClientOptions extends ReconnectPolicy {
   /** the inline driver may wait for a reply awake (binding/spin.h; default
    *  true) */
   spinForReplies?: boolean;
+  /** Packet events (a line of text per packet in and out) for the debug
+   *  log; off by default, and then the engine reports no packets */
+  logPackets?: boolean;
   /** the offline queue's bounds (binding/offline.h), none when absent: a
    *  publish while not connected beyond them throws (code
    *  TMQ_ERR_QUEUE_FULL, or TMQ_ERR_NOT_CONNECTED for QoS 0 with

@@ -88,6 +88,11 @@ static int32_t queue_packet(tmq_client *c, tmq_packet *pkt)
         return c->tx_len ? TMQ_ERR_WOULD_BLOCK : TMQ_ERR_TOO_LARGE;
     if (n > 0)
         c->tx_len += (uint32_t)n;
+#if TMQ_WITH_PACKET_HOOK
+    /* not tmq_client_init's trial CONNECT (DISCONNECTED): only what a connection sends */
+    if (n > 0 && c->ev->packet && c->state != TMQ_STATE_DISCONNECTED)
+        c->ev->packet(c, 1, pkt, (uint32_t)n);
+#endif
     return n;
 }
 
@@ -770,6 +775,10 @@ static void on_packet(tmq_client *c, const uint8_t *bytes, uint32_t len, uint32_
         fail(c, rc, TMQ_RC_MALFORMED_PACKET, now);
         return;
     }
+#if TMQ_WITH_PACKET_HOOK
+    if (c->ev->packet)
+        c->ev->packet(c, 0, &pkt, len);
+#endif
     if (pkt.type != TMQ_CONNACK && !(TMQ_WITH_V5 && pkt.type == TMQ_AUTH) && c->state != TMQ_STATE_READY) {
         fail(c, TMQ_ERR_PROTOCOL_VIOLATION, TMQ_RC_PROTOCOL_ERROR, now);
         return;

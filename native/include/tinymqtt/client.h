@@ -12,7 +12,8 @@
  * Build options (compile definitions, default 0):
  *   TMQ_WITH_STORE   persistence hooks (tinymqtt/store.h)
  *   TMQ_WITH_RX_GROW receive memory on demand (tmq_client_mem.rx_grow)
- *   TMQ_WITH_RECONNECT_POLICY  the reconnect_delay event (a reconnect policy) */
+ *   TMQ_WITH_RECONNECT_POLICY  the reconnect_delay event (a reconnect policy)
+ *   TMQ_WITH_PACKET_HOOK  the packet event (every packet in and out, for logs) */
 #ifndef TINYMQTT_CLIENT_H
 #define TINYMQTT_CLIENT_H
 
@@ -26,6 +27,9 @@
 #endif
 #ifndef TMQ_WITH_RECONNECT_POLICY
 #define TMQ_WITH_RECONNECT_POLICY 0
+#endif
+#ifndef TMQ_WITH_PACKET_HOOK
+#define TMQ_WITH_PACKET_HOOK 0
 #endif
 struct tmq_client;
 
@@ -192,7 +196,11 @@ typedef struct tmq_client_mem {
  *               authentication the CONNECT's Authentication Method (or a
  *               re-authentication) started; answer with tmq_client_auth.
  *               NULL, or no Authentication Method in CONNECT: an AUTH is a
- *               protocol violation. */
+ *               protocol violation.
+ *   packet (TMQ_WITH_PACKET_HOOK, optional): every packet of a connection,
+ *               out (nonzero: just queued to send, `len` bytes) or in (just
+ *               received and decoded, before it is handled); pkt is a view
+ *               valid during the call. For logs: NULL costs nothing. */
 typedef struct tmq_client_events {
     void (*connack)(struct tmq_client *c, const tmq_packet *connack);
     void (*message)(struct tmq_client *c, const tmq_packet *publish);
@@ -208,6 +216,9 @@ typedef struct tmq_client_events {
 #endif
 #if TMQ_WITH_V5
     void (*auth)(struct tmq_client *c, const tmq_packet *auth);
+#endif
+#if TMQ_WITH_PACKET_HOOK
+    void (*packet)(struct tmq_client *c, int out, const tmq_packet *pkt, uint32_t len);
 #endif
 } tmq_client_events;
 
