@@ -8,16 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttClient, MqttError, type MqttClientOptions } from '../lib/index.js';
 import { startMosquitto, type Broker } from './support/mosquitto.js';
 
+/** The test's own directory, for the CA directories it makes. */
+const dir = mkdtempSync(path.join(tmpdir(), 'tinymqtt-ca-'));
 let broker: Broker;
-let dir: string;
-beforeAll(async () => {
-  broker = await startMosquitto();
-  dir = mkdtempSync(path.join(tmpdir(), 'tinymqtt-ca-'));
-});
-afterAll(async () => {
-  await broker?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+beforeAll(async () => { broker = await startMosquitto(); });
+afterAll(async () => { await broker?.stop(); rmSync(dir, { recursive: true, force: true }); });
 
 /** 'connected', or the code connect() (or the constructor) failed with. */
 async function outcome(ca: unknown): Promise<string> {

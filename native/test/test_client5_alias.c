@@ -50,13 +50,7 @@ static int topic_is(const char *topic)
 TEST(v5_caller_alias_sends_the_topic_once_per_connection)
 {
     tmq_prop a;
-    tmq_props props;
-    memset(&a, 0, sizeof a);
-    a.id = TMQ_PROP_TOPIC_ALIAS;
-    a.num = 2;
-    memset(&props, 0, sizeof props);
-    props.list = &a;
-    props.count = 1;
+    tmq_props props = one_number_property(&a, TMQ_PROP_TOPIC_ALIAS, 2);
     CHECK_EQ(ready_with_aliases(5, 0), 0);
     CHECK_EQ(sent_alias("sensors/a", &props), 2);
     CHECK(topic_is("sensors/a"));
@@ -94,13 +88,7 @@ TEST(v5_caller_alias_sends_the_topic_once_per_connection)
 TEST(v5_caller_alias_above_the_server_maximum_fails_the_message)
 {
     tmq_prop a;
-    tmq_props props;
-    memset(&a, 0, sizeof a);
-    a.id = TMQ_PROP_TOPIC_ALIAS;
-    a.num = 3;
-    memset(&props, 0, sizeof props);
-    props.list = &a;
-    props.count = 1;
+    tmq_props props = one_number_property(&a, TMQ_PROP_TOPIC_ALIAS, 3);
     CHECK_EQ(ready_with_aliases(2, 0), 0);
     then_poll(tmq_client_publish(&F.c, BIN("t"), BIN("x"), 1, 0, &props, &a));
     CHECK_EQ(F.errors, 1);

@@ -143,30 +143,17 @@ TEST(v5_auth_needs_a_connection_and_5_0)
     CHECK_EQ(tmq_client_disconnect_with(&F.c, 0, 0, F.now), TMQ_ERR_VERSION);
 }
 
-/* Properties of one Session Expiry Interval, secs. */
-static tmq_props expiry(tmq_prop *p, uint32_t secs)
-{
-    tmq_props props;
-    memset(p, 0, sizeof *p);
-    p->id = TMQ_PROP_SESSION_EXPIRY;
-    p->num = secs;
-    memset(&props, 0, sizeof props);
-    props.list = p;
-    props.count = 1;
-    return props;
-}
-
 TEST(v5_disconnect_with_properties_changes_session_expiry)
 {
     tmq_prop asked, later;
     tmq_props connect_props, props;
     tmq_prop p;
     CHECK_EQ(setup(TMQ_V5), TMQ_OK);
-    connect_props = expiry(&asked, 60);
+    connect_props = one_number_property(&asked, TMQ_PROP_SESSION_EXPIRY, 60);
     F.cfg.connect_props = connect_props;
     CHECK_EQ(tmq_client_init(&F.c, &F.cfg, &F.ev, &F.mem, &F.pipe.base), TMQ_OK);
     CHECK_EQ(connect_ready(0), 0);
-    props = expiry(&later, 0);
+    props = one_number_property(&later, TMQ_PROP_SESSION_EXPIRY, 0);
     CHECK_EQ(tmq_client_disconnect_with(&F.c, 0x04, &props, F.now), TMQ_OK);
     poll_at(F.now);
     CHECK_EQ(tmq_client_state(&F.c), TMQ_STATE_DISCONNECTED);
@@ -189,9 +176,9 @@ TEST(v5_disconnect_refuses_expiry_when_connect_asked_none_and_bad_properties)
     tmq_props props;
     CHECK_EQ(setup(TMQ_V5), TMQ_OK);
     CHECK_EQ(connect_ready(0), 0);
-    props = expiry(&later, 30);
+    props = one_number_property(&later, TMQ_PROP_SESSION_EXPIRY, 30);
     CHECK_EQ(tmq_client_disconnect_with(&F.c, 0, &props, F.now), TMQ_ERR_ARG);
-    props = expiry(&bad, 0);
+    props = one_number_property(&bad, TMQ_PROP_SESSION_EXPIRY, 0);
     bad.id = TMQ_PROP_TOPIC_ALIAS; /* not a DISCONNECT property */
     bad.num = 1;
     CHECK_EQ(tmq_client_disconnect_with(&F.c, 0, &props, F.now), TMQ_ERR_PROP_PACKET);
