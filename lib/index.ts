@@ -41,6 +41,7 @@ export type {
   EndOptions,
 } from './client.js';
 export type { AuthPacket, AuthAnswer, AuthHandler } from './auth.js';
+export type { LogFunction } from './log.js';
 export type {
   UserProperties, ConnectProperties, MessageProperties, WillProperties, PublishProperties, SubscribeProperties, UnsubscribeProperties,
   ServerProperties, DisconnectProperties, AuthProperties,
