@@ -570,6 +570,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #handleAuth: AuthHandler | undefined;
   #reauth: { token: number; pending: Pending } | undefined;
   #authFailure: MqttError | undefined;
+  /** connections ended so far (Disconnect events): tells one connection's
+   *  late AUTH answer from the next connection's */
+  #connections = 0;
   /** the debug log, when on (options.log, DEBUG) */
   #log: LogFunction | undefined;
   /** end()'s 5.0 DISCONNECT reason and properties, when given */
@@ -1278,6 +1281,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  closes; otherwise the engine reconnects or stops by itself. */
   #onDisconnect(error: number, reasonCode: number, props: Buffer): void {
     const wasConnected = isConnected(this.#phase);
+    this.#connections++;
     if (this.#phase === 'connected') this.#phase = 'offline';
     else if (wasConnected) this.#close();   // ending: lost before it finished
     const p = this.#connecting;
@@ -1319,13 +1323,14 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       if (reauth) this.#settle(reauth.token)?.resolve(undefined);
       return;
     }
-    const native = this.#native!;
+    const native = this.#native!, connection = this.#connections;
     const answered = this.#handleAuth
       ? answerChallenge(this.#handleAuth, this.#authMethod!, packet)
       : Promise.reject(new MqttError('ERR_AUTH', 'the broker sent an AUTH challenge and options.handleAuth is not set'));
     answered.then((block) => {
-      if (this.#native === native && this.#phase !== 'closing' && this.#phase !== 'closed') native.auth(AUTH_CONTINUE, undefined, block);
-    }, (err: MqttError) => this.#giveUpAuth(err));
+      // only on the connection that asked (a late answer must not reach the next one)
+      if (this.#connections === connection && this.#phase !== 'closing' && this.#phase !== 'closed') native.auth(AUTH_CONTINUE, undefined, block);
+    }, (err: MqttError) => { if (this.#connections === connection) this.#giveUpAuth(err); });
   }
 
   /** Ends the connection whose authentication the client could not go on
