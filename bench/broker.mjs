@@ -3,12 +3,14 @@
 // destination ports) and a TLS listener (certificates made with openssl at
 // start); its config and certificates in a temp dir made here and removed by
 // stop(), started from a shell with a raised open-file limit.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { processCpuUs } from './cpu.mjs';
 import { FILE_LIMIT, withFileLimit } from './file_limit.mjs';
+import { startWsBroker } from './ws_broker.mjs';
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
 const HOST = '127.0.0.1';
@@ -90,22 +92,14 @@ function writeConfig(dir, ports, tlsPort, certificates) {
   return file;
 }
 
-const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
-
-/** User plus system CPU time of process `pid` so far, in microseconds
- *  (/proc/PID/stat, clock-tick resolution). */
-function processCpuUs(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND) * 1e6;   // utime, stime
-}
-
 /** Starts mosquitto and resolves once every listener accepts connections, to
  *  { port, ports, tlsPort, caFile, cpuUs(), stop() }: `ports` are the
  *  `listeners` plain listeners' (`port` the first), `tlsPort` and `caFile`
  *  (the CA's PEM file) are there when `tls`; cpuUs() is the broker's CPU
- *  time so far. It runs with an open-file limit of `fileLimit`, or the hard
- *  limit when that is lower (file_limit.mjs). */
-export async function startBroker({ listeners = 1, tls = false, fileLimit = FILE_LIMIT } = {}) {
+ *  time so far; with `ws`, `ws` is aedes over WebSockets beside it
+ *  (ws_broker.mjs: { port, cpuUs() }). It runs with an open-file limit of
+ *  `fileLimit`, or the hard limit when that is lower (file_limit.mjs). */
+export async function startBroker({ listeners = 1, tls = false, ws = false, fileLimit = FILE_LIMIT } = {}) {
   if (!existsSync(MOSQUITTO))
     throw new Error(`${MOSQUITTO} not found: install the Debian package mosquitto (scripts/bootstrap)`);
   const ports = await freePorts(listeners + (tls ? 1 : 0));
@@ -146,5 +140,7 @@ export async function startBroker({ listeners = 1, tls = false, fileLimit = FILE
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return { port: ports[0], ports, tlsPort, caFile: certificates?.caFile, cpuUs: () => processCpuUs(proc.pid), stop };
+  const wsBroker = ws ? await startWsBroker().catch(async (error) => { await stop(); throw error; }) : undefined;
+  const stopAll = async () => { await wsBroker?.stop(); await stop(); };
+  return { port: ports[0], ports, tlsPort, caFile: certificates?.caFile, ws: wsBroker, cpuUs: () => processCpuUs(proc.pid), stop: stopAll };
 }

@@ -2,7 +2,7 @@
 // --quick), for which implementations, and the metrics it reports. Counts
 // are messages (or round trips, or clients); windows are publishes not yet
 // completed; deadlines are per client process, in ms. Parameters the broker
-// must provide for: `tls` (its TLS listener), `listeners` (plain listeners to
+// must provide for: `tls` (its TLS listener), `ws` (aedes over WebSockets beside it), `listeners` (plain listeners to
 // spread clients over), `fileLimit` (open files of broker and client).
 import { FILE_LIMIT } from './file_limit.mjs';
 import { IMPLEMENTATIONS, byId } from './implementations.mjs';
@@ -47,6 +47,15 @@ export const CASES = [
     full: { qos: 1, size: 64, count: 50_000, warmup: 5_000, window: 100, tls: true, repeats: 5, deadline: 60_000 },
     quick: { qos: 1, size: 64, count: 5_000, warmup: 500, window: 100, tls: true, repeats: 1, deadline: 30_000 },
     metrics: [rate('qos1tls.rate', 'QoS 1 64 B over TLS end to end'), ...cpuMetrics('qos1tls', 'QoS 1 over TLS')],
+  },
+  {
+    // qos0 over ws:// to aedes behind the ws package (ws_server.mjs): mosquitto
+    // 2.0.11 of Debian has no WebSocket listener, and libmosquitto no
+    // WebSocket client, so tinymqtt against MQTT.js only
+    name: 'ws', measure: throughput, impls: IMPLEMENTATIONS.filter((impl) => impl.id !== 'libmosquitto'),
+    full: { qos: 0, size: 64, count: 100_000, warmup: 10_000, window: 1000, ws: true, repeats: 5, deadline: 60_000 },
+    quick: { qos: 0, size: 64, count: 10_000, warmup: 1_000, window: 1000, ws: true, repeats: 1, deadline: 30_000 },
+    metrics: [rate('ws.rate', 'QoS 0 64 B over WebSockets end to end'), ...cpuMetrics('ws', 'QoS 0 over WebSockets')],
   },
   {
     name: 'latency', measure: latency, impls: IMPLEMENTATIONS,
@@ -101,6 +110,7 @@ export function brokerOptions(cases, quick) {
   return {
     listeners: Math.max(1, ...params.map((p) => p.listeners ?? 1)),
     tls: params.some((p) => p.tls),
+    ws: params.some((p) => p.ws),
     fileLimit: Math.max(FILE_LIMIT, ...params.map((p) => p.fileLimit ?? 0)),
   };
 }

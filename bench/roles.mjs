@@ -60,11 +60,11 @@ class Interval {
   }
 }
 
-/** Options of a measuring client: its window, room for the payload, and the
- *  CA file when it connects over TLS. */
+/** Options of a measuring client: its window, room for the payload, the CA
+ *  file when it connects over TLS, and `ws` (1) when over WebSockets. */
 const clientOptions = (p, name) => ({
   port: p.port, clientId: `${name}-${process.pid}`, maxInflight: p.window ?? 0,
-  maxPacketSize: Math.max(1 << 20, (p.size ?? 0) + 1024), cafile: p.cafile,
+  maxPacketSize: Math.max(1 << 20, (p.size ?? 0) + 1024), cafile: p.cafile, ws: p.ws,
 });
 
 /** Receives warmup + count messages on `topic` at `qos`. */

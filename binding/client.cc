@@ -360,6 +360,8 @@ std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Driver *d
     }
     if (tls)
         k->StartTls(env, *tls);
+    if (r.Has("ws"))
+        k->StartWs(env, r);
     int rc = tmq_client_init(&k->client_, &k->cfg_, k->log_packets_ ? &kLoggedEvents : &kEvents, &mem, &k->Io()->base);
     if (rc != TMQ_OK)
         Refused(env, "options refused", rc);
@@ -532,6 +534,18 @@ void Core::StartTls(Napi::Env env, const TlsOptions &t)
         Refused(env, "options.tls refused", rc, why);
     }
     tls_on_ = true;
+}
+
+void Core::StartWs(Napi::Env env, const OptionReader &r)
+{
+    OptionReader w(env, r.Get("ws"), "options.ws");
+    WsLink::Options o{w.Text("path"), w.Text("host"), w.Text("headers")};
+    ws_.reset(new WsLink());
+    int rc = ws_->Start(o, tls_on_ ? &tls_.io : &tcp_.io);
+    if (rc != TMQ_OK) {
+        ws_.reset();   // the client is closed over what is left: TLS or TCP
+        Refused(env, "options.ws refused", rc);
+    }
 }
 
 namespace {
@@ -907,6 +921,8 @@ void Core::OnDisconnect(tmq_client *c, int err, const tmq_packet *pkt)
     }
     // the 5.0 reason code, or a 3.x CONNACK's return code
     int32_t reason = pkt && (k->cfg_.version == TMQ_V5 || pkt->type == TMQ_CONNACK) ? pkt->reason : 0;
+    if (err == TMQ_ERR_WS_HANDSHAKE && k->ws_)
+        reason = k->ws_->HttpStatus();   // the refusal's HTTP status
     k->driver_->EmitProps(k->id_, kDisconnect, err, reason, pkt ? PropsOf(pkt) : Bytes{});
 }
 

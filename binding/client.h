@@ -23,6 +23,7 @@ extern "C" {
 #include "job.h"
 #include "offline.h"
 #include "store.h"
+#include "ws.h"
 
 namespace tmq_node {
 
@@ -55,8 +56,8 @@ public:
     bool SyncsEachRound() const { return store_ && store_->policy == TMQ_FSYNC_BATCH; }
     // What the driver runs: the engine client and its transport.
     tmq_client *Engine() { return &client_; }
-    tmq_posix_io *Io() { return tls_on_ ? &tls_.io : &tcp_.io; }
-    // The TCP connection under the transport (TLS or not).
+    tmq_posix_io *Io() { return ws_ ? ws_->Io() : tls_on_ ? &tls_.io : &tcp_.io; }
+    // The TCP connection under the transport (TLS, WebSocket or not).
     tmq_tcp *Socket() { return &tcp_; }
     // options.coalesceReads: the inline driver may batch a busy stream's
     // reads (coalesce.h).
@@ -108,6 +109,7 @@ private:
     static std::optional<TlsOptions> ReadTls(const OptionReader &r);
     tmq_client_mem LayOut(uint32_t max_packet, uint32_t send_buffer);
     void StartTls(Napi::Env env, const TlsOptions &tls);
+    void StartWs(Napi::Env env, const OptionReader &r);
     void Submit(JobPtr job);
     bool TrySubmit(JobPtr &job);
     // The one hand-over of a job to the engine and back: when the engine
@@ -158,6 +160,8 @@ private:
     tmq_tcp tcp_{};
     tmq_tls tls_{};
     bool tls_on_ = false;
+    // ws:// and wss:// (options.ws): over tls_ or tcp_
+    std::unique_ptr<WsLink> ws_;
     bool coalesce_reads_ = true;
     bool spin_for_replies_ = true;
     bool log_packets_ = false;

@@ -27,8 +27,9 @@ import { caText } from './tls-ca.js';
 import { connectionError } from './connect-errors.js';
 import { logFor, type LogFunction } from './log.js';
 import { Subscriptions, type SubscribeRequest } from './subscriptions.js';
+import { upgradeRefusal, webSocketOptions, type WebSocketOptions } from './ws.js';
 import {
-  abortReason, checkBool, checkFilter, checkInt, checkQos, checkSignal, checkString, checkTopic, describe,
+  abortReason, checkArgumentCount, checkBool, checkFilter, checkInt, checkQos, checkSignal, checkString, checkTopic, describe,
   isAborted, isList, isPlainObject, offAbort, onAbort, readEntries, readKnownOptions, readList, readOptions, readPublishOptions,
   toBuffer, type PublishOptionValues, type QoS,
 } from './validate.js';
@@ -38,9 +39,16 @@ export type { QoS } from './validate.js';
 /** Connection options; names follow MQTT.js where the concept is the same. */
 export interface MqttClientOptions {
   host?: string;
+  /** MQTT.js's other name for host (giving both, they must agree) */
+  hostname?: string;
   port?: number;
-  /** 'mqtts' for TLS (default 'mqtt') */
-  protocol?: 'mqtt' | 'mqtts';
+  /** 'mqtts' for TLS, 'ws' for MQTT over WebSockets, 'wss' for it over TLS
+   *  (default 'mqtt'). Every TLS option applies to 'wss' as to 'mqtts'. */
+  protocol?: 'mqtt' | 'mqtts' | 'ws' | 'wss';
+  /** ws and wss: the HTTP path of the upgrade request (default '/mqtt') */
+  path?: string;
+  /** ws and wss: extra request headers (lib/ws.ts) */
+  wsOptions?: WebSocketOptions;
   clientId?: string;
   username?: string;
   password?: string | Buffer;
@@ -98,6 +106,13 @@ export interface MqttClientOptions {
   reconnectFactor?: number;
   reconnectResetAfter?: number;
   reconnectJitter?: boolean;
+  /** connect() (and the connect() function) go on through failed attempts,
+   *  as MQTT.js does, instead of rejecting with the first one's error: each
+   *  failure is an 'error' event, and connect() settles once connected, or
+   *  rejects when the client stops trying (a CONNACK refusing it for good),
+   *  is ended, or its signal aborts. Needs automatic reconnect
+   *  (reconnectPeriod above 0). Default false. */
+  retryFirstConnect?: boolean;
   /** outgoing QoS 1/2 messages in flight at once; 0 leaves only the
    *  broker's 5.0 Receive Maximum. Default: 0 with 5.0; 20 before, where a
    *  broker cannot announce its limit (mosquitto 2.0 acknowledges QoS 2
@@ -386,6 +401,7 @@ const SIGNAL_OPTION = ['signal'] as const;
 const SUBSCRIBE_OPTIONS = ['qos', 'nl', 'rap', 'rh', 'properties', 'signal'] as const;
 const UNSUBSCRIBE_OPTIONS = ['properties', 'signal'] as const;
 const END_OPTIONS = ['force', 'reasonCode', 'properties'] as const;
+const SUBSCRIPTION_KEYS = ['qos', 'nl', 'rap', 'rh'] as const;
 
 /** The options of the reconnect policy (options at creation, setReconnect()). */
 const RECONNECT_OPTIONS = [
@@ -400,9 +416,9 @@ export type ReconnectOptions = Pick<MqttClientOptions,
 /** The names of MqttClientOptions, each read once from what the caller
  *  gave (readOptions). */
 const CLIENT_OPTIONS = [
-  'host', 'port', 'protocol', 'clientId', 'username', 'password', 'keepalive', 'clean', 'protocolVersion', 'will',
+  'host', 'hostname', 'port', 'protocol', 'path', 'wsOptions', 'clientId', 'username', 'password', 'keepalive', 'clean', 'protocolVersion', 'will',
   'properties', 'autoAssignTopicAlias', 'handleAuth', 'log', 'ca', 'cert', 'key', 'passphrase', 'rejectUnauthorized', 'servername', 'ALPNProtocols', 'connectTimeout',
-  ...RECONNECT_OPTIONS, 'maxInflight', 'maxPacketSize', 'sendBufferSize', 'resubscribe', 'highWaterMark', 'queueLimit', 'queueByteLimit', 'queueQoSZero', 'store', 'driver',
+  ...RECONNECT_OPTIONS, 'retryFirstConnect', 'maxInflight', 'maxPacketSize', 'sendBufferSize', 'resubscribe', 'highWaterMark', 'queueLimit', 'queueByteLimit', 'queueQoSZero', 'store', 'driver',
   'coalesceReads', 'spinForReplies',
 ] as const satisfies readonly (keyof MqttClientOptions)[];
 
@@ -429,15 +445,17 @@ function reconnectPolicy(name: string, o: ReconnectOptions, base: ReconnectPolic
 /** Validates options (read once: clientOptions) and fills in defaults for
  *  the native client. */
 function nativeOptions(o: MqttClientOptions): NativeClientOptions {
-  const tls = o.protocol === 'mqtts';
-  if (o.protocol !== undefined && o.protocol !== 'mqtt' && !tls)
-    throw argError('options.protocol', `must be 'mqtt' or 'mqtts', not ${describe(o.protocol)}`);
+  const tls = o.protocol === 'mqtts' || o.protocol === 'wss', ws = o.protocol === 'ws' || o.protocol === 'wss';
+  if (o.protocol !== undefined && o.protocol !== 'mqtt' && !tls && !ws)
+    throw argError('options.protocol', `must be 'mqtt', 'mqtts', 'ws' or 'wss', not ${describe(o.protocol)}`);
   const version = o.protocolVersion ?? 4;
   if (version !== 3 && version !== 4 && version !== 5)
     throw argError('options.protocolVersion', `must be 3, 4 or 5, not ${describe(version)}`);
+  if (o.host !== undefined && o.hostname !== undefined && o.host !== o.hostname)
+    throw argError('options.hostname', `names another host than options.host (${describe(o.hostname)}, ${describe(o.host)})`);
   const out: NativeClientOptions = {
-    host: checkString('options.host', o.host ?? 'localhost'),
-    port: checkInt('options.port', o.port ?? (tls ? 8883 : 1883), 1, 65535),
+    host: checkString(o.host === undefined && o.hostname !== undefined ? 'options.hostname' : 'options.host', o.host ?? o.hostname ?? 'localhost'),
+    port: checkInt('options.port', o.port ?? (ws ? (tls ? 443 : 80) : tls ? 8883 : 1883), 1, 65535),
     protocolVersion: version,
     clientId: checkString('options.clientId', o.clientId ?? `tinymqtt_${Math.random().toString(16).slice(2, 10)}`),
     clean: checkBool('options.clean', o.clean ?? true),
@@ -452,6 +470,7 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
     queueByteLimit: checkInt('options.queueByteLimit', o.queueByteLimit ?? 256 << 20, 0, 2 ** 31 - 1),
     queueQoSZero: checkBool('options.queueQoSZero', o.queueQoSZero ?? true),
   };
+  if (ws) out.ws = webSocketOptions(o.path, o.wsOptions, out.host, out.port, tls);
   if (o.queueLimit !== undefined) out.queueLimit = checkInt('options.queueLimit', o.queueLimit, 0, 2 ** 31 - 1);
   if (o.username !== undefined) out.username = checkString('options.username', o.username);
   if (o.password !== undefined) out.password = toBuffer('options.password', o.password);
@@ -577,12 +596,18 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #log: LogFunction | undefined;
   /** end()'s 5.0 DISCONNECT reason and properties, when given */
   #disconnect: { reason: number; props: Buffer | undefined } | undefined;
+  /** options.retryFirstConnect */
+  #retryFirstConnect: boolean;
 
   constructor(opts: MqttClientOptions = {}) {
     super();
+    checkArgumentCount('new MqttClient', arguments, 1);
     const options = clientOptions(opts);
     this.#log = logFor('options.log', options.log);
     this.#options = this.#log ? { ...nativeOptions(options), logPackets: true } : nativeOptions(options);
+    this.#retryFirstConnect = checkBool('options.retryFirstConnect', options.retryFirstConnect ?? false);
+    if (this.#retryFirstConnect && this.#options.reconnectPeriod === 0)
+      throw argError('options.retryFirstConnect', 'needs automatic reconnect, but options.reconnectPeriod is 0');
     this.#highWaterMark = checkInt('options.highWaterMark', options.highWaterMark ?? 512 << 10, 0, 2 ** 31 - 1);
     this.#resubscribe = checkBool('options.resubscribe', options.resubscribe ?? true);
     if (options.store !== undefined) nativeStore(options.store);   // throws unless a FileStore
@@ -616,6 +641,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  MqttError naming them (policy.reconnectPeriod, ...); ERR_CLOSED once
    *  ended. */
   setReconnect(policy: ReconnectOptions): void {
+    checkArgumentCount('setReconnect', arguments, 1);
     const o = readKnownOptions('policy', policy, RECONNECT_OPTIONS) as ReconnectOptions;
     if (isEnded(this.#phase)) throw new MqttError('ERR_CLOSED', 'setReconnect: the client was ended');
     const next = reconnectPolicy('policy', o, this.#options);
@@ -644,6 +670,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  flight (or starts the next at once) and settles with it. */
   connect(opts: OperationOptions = {}): Promise<void> {
     try {
+      checkArgumentCount('connect', arguments, 1);
       return this.#startConnect(operationSignal(opts));
     } catch (e) {
       return failed(e);
@@ -752,6 +779,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  with its reasonCode. */
   publish(topic: string, payload: string | Buffer | Uint8Array, opts?: PublishOptions): Promise<void> {
     try {
+      if (arguments.length > 3) checkArgumentCount('publish', arguments, 3);
       readPublishOptions(opts, PUBLISH_READ);
       const { qos: qosOption, retain: retainOption, properties: propsOption, signal: signalOption } = PUBLISH_READ;
       const signal = checkSignal('options.signal', signalOption);
@@ -803,12 +831,13 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  refused ones with their code >= 0x80); the others are subscribed. */
   subscribe(filters: string | string[] | Record<string, QoS | SubscriptionOptions>, opts: SubscribeOptions = {}): Promise<SubscriptionGrant[]> {
     try {
+      checkArgumentCount('subscribe', arguments, 2);
       const o = readOptions('options', opts, SUBSCRIBE_OPTIONS);
       const signal = checkSignal('options.signal', o.signal);
       let list: string[], options: number[];
       if (typeof filters === 'string' || isList(filters)) {
         list = typeof filters === 'string' ? [filters] : readList('filters', filters) as string[];
-        const byte = this.#subscriptionByte('options', o);
+        const byte = this.#subscriptionByte('options', o, SUBSCRIBE_OPTIONS);
         options = list.map(() => byte);
       } else if (isPlainObject(filters)) {
         const entries = readEntries('filters', filters);
@@ -839,6 +868,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   /** Unsubscribes from one filter or several. */
   unsubscribe(filters: string | string[], opts: UnsubscribeOptions = {}): Promise<void> {
     try {
+      checkArgumentCount('unsubscribe', arguments, 2);
       const o = readOptions('options', opts, UNSUBSCRIBE_OPTIONS);
       const signal = checkSignal('options.signal', o.signal);
       const list = typeof filters === 'string' ? [filters] : isList(filters) ? readList('filters', filters) as string[] : [];
@@ -875,6 +905,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  next PINGRESP, rejects with ERR_STATE when not connected. */
   ping(opts: OperationOptions = {}): Promise<void> {
     try {
+      checkArgumentCount('ping', arguments, 1);
       const signal = operationSignal(opts);
       const n = this.#open('ping');
       if (signal && isAborted(signal)) throw aborted(signal);
@@ -888,9 +919,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
 
   /** A SUBSCRIBE options byte: QoS, and the 5.0 bits No Local, Retain As
    *  Published and Retain Handling (refused before 5.0). */
-  #subscriptionByte(name: string, value: unknown): number {
+  #subscriptionByte(name: string, value: unknown, known: readonly string[] = SUBSCRIPTION_KEYS): number {
     if (value === null || typeof value !== 'object') throw argError(name, 'must be a QoS or an object of subscription options');
-    const o = readOptions(name, value, ['qos', 'nl', 'rap', 'rh']);
+    const o = readOptions(name, value, SUBSCRIPTION_KEYS, known);
     const qos = checkQos(`${name}.qos`, o.qos ?? 0);
     const nl = checkBool(`${name}.nl`, o.nl ?? false);
     const rap = checkBool(`${name}.rap`, o.rap ?? false);
@@ -912,6 +943,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   end(opts: EndOptions = {}): Promise<void> {
     let force: boolean, disconnect: { reason: number; props: Buffer | undefined } | undefined;
     try {
+      checkArgumentCount('end', arguments, 1);
       const o = readOptions('options', opts, END_OPTIONS);
       force = checkBool('options.force', o.force ?? false);
       disconnect = this.#disconnectFields(o.reasonCode, o.properties);
@@ -1009,6 +1041,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  when given), as an async iterator; it ends when the client closes or its
    *  signal aborts. Subscribing is separate: call subscribe() as well. */
   messages(filter?: string, opts: MessagesOptions = {}): AsyncIterableIterator<MessagePacket> {
+    checkArgumentCount('messages', arguments, 2);
     if (filter !== undefined) checkFilter('filter', filter);
     const o = readOptions('options', opts, ['highWaterMark', 'signal']);
     const limit = checkInt('options.highWaterMark', o.highWaterMark ?? 10000, 1, 2 ** 31 - 1);
@@ -1299,13 +1332,19 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     const detail = this.#failureDetail;
     this.#failureDetail = '';
     if (error !== 0) {
-      const err = withStoreDetail(connectionError({
+      const refusal = upgradeRefusal(error, reasonCode);
+      const err = withStoreDetail(refusal ? engineError(error, refusal) : connectionError({
         host: this.#options.host, port: this.#options.port, error, reasonCode, version: this.#options.protocolVersion,
         wasConnected, state: this.#stateBefore, connectTimeout: this.#options.connectTimeout, detail,
         reasonString: reasonString(props),
       }), this.#store);
       if (this.#log) this.#logLine(err.message);
-      if (p) p.reject(err);
+      // the engine set its state first: waiting to reconnect, or stopped
+      if (p && this.#retryFirstConnect && this.#state === STATE_WAITING_RECONNECT) {
+        this.#connecting = p;
+        this.#report(err);
+      }
+      else if (p) p.reject(err);
       else this.#report(err);
     }
     if (wasConnected) this.emit('offline');
@@ -1424,9 +1463,14 @@ function settleSuback(p: Pending, filters: string[], codes: Uint8Array, why: str
   p.reject(err);
 }
 
-/** The options an mqtt:// or mqtts:// URL gives (protocol, host, port, user
- *  name, password) and its path without the leading '/' (decoded; '' when
- *  none). Errors are MqttErrors naming the argument `name`. */
+/** The protocol of each URL scheme. */
+const URL_PROTOCOLS: Record<string, MqttClientOptions['protocol']> = { 'mqtt:': 'mqtt', 'mqtts:': 'mqtts', 'ws:': 'ws', 'wss:': 'wss' };
+
+/** The options an mqtt://, mqtts://, ws:// or wss:// URL gives (protocol,
+ *  host, port, user name, password; for ws and wss the request path with
+ *  its query, '/mqtt' when the URL has none but '/') and, for mqtt and
+ *  mqtts, its path without the leading '/' (decoded; '' when none). Errors
+ *  are MqttErrors naming the argument `name`. */
 export function urlOptions(url: string, name: string): { options: MqttClientOptions; path: string } {
   let u: URL;
   try {
@@ -1434,20 +1478,36 @@ export function urlOptions(url: string, name: string): { options: MqttClientOpti
   } catch {
     throw argError(name, `is not a URL: ${url}`);
   }
-  if (u.protocol !== 'mqtt:' && u.protocol !== 'mqtts:')
-    throw argError(name, `must start with mqtt:// or mqtts://, not ${u.protocol}//`);
-  const options: MqttClientOptions = { protocol: u.protocol === 'mqtts:' ? 'mqtts' : 'mqtt', host: u.hostname.replace(/^\[|\]$/g, '') };
+  const protocol = URL_PROTOCOLS[u.protocol];
+  if (!protocol) throw argError(name, `must start with mqtt://, mqtts://, ws:// or wss://, not ${u.protocol}//`);
+  const options: MqttClientOptions = { protocol, host: u.hostname.replace(/^\[|\]$/g, '') };
   if (u.port) options.port = Number(u.port);
   if (u.username) options.username = decodeURIComponent(u.username);
   if (u.password) options.password = decodeURIComponent(u.password);
+  if (protocol === 'ws' || protocol === 'wss') {
+    if (u.pathname !== '/' || u.search) options.path = u.pathname + u.search;
+    return { options, path: '' };
+  }
   return { options, path: decodeURIComponent(u.pathname.slice(1)) };
 }
+
+/** The options of an mqtt://, mqtts://, ws:// or wss:// URL (protocol,
+ *  host, port, user name, password, and for ws/wss the path), for
+ *  `new MqttClient({ ...parseUrl(url), clientId })`. Anything else is an
+ *  MqttError (ERR_INVALID_ARG) naming the argument `url`. */
+export function parseUrl(url: string): MqttClientOptions {
+  if (typeof url !== 'string') throw argError('url', `must be a string, not ${describe(url)}`);
+  return urlOptions(url, 'url').options;
+}
+
 
 /** Connects to `url` ('mqtt://host:1883', 'mqtts://user:pass@host') or with
  *  options, and resolves to a connected client. When the first attempt
  *  fails the client is closed (it does not go on reconnecting) and the
- *  promise rejects with the attempt's error. */
+ *  promise rejects with the attempt's error; with options.retryFirstConnect
+ *  it goes on trying, and rejects only when the client stops trying. */
 export async function connect(url: string | MqttClientOptions, options: MqttClientOptions = {}): Promise<MqttClient> {
+  checkArgumentCount('connect', arguments, typeof url === 'string' ? 2 : 1);
   const opts = typeof url === 'string' ? { ...clientOptions(options), ...urlOptions(url, 'url').options } : url;
   const client = new MqttClient(opts);
   try {

@@ -59,7 +59,16 @@ export const TMQ_ERR_QOS_NOT_SUPPORTED = -52;
 export const TMQ_ERR_RETAIN_NOT_SUPPORTED = -53;
 export const TMQ_ERR_STORE = -54;
 export const TMQ_ERR_SESSION_PRESENT = -55;
-export const TMQ_ERR_TOPIC_ALIAS = -56;
+export const TMQ_ERR_WS_HANDSHAKE = -56;
+export const TMQ_ERR_WS_RESPONSE = -57;
+export const TMQ_ERR_WS_ACCEPT = -58;
+export const TMQ_ERR_WS_MASKED = -59;
+export const TMQ_ERR_WS_FRAME_SIZE = -60;
+export const TMQ_ERR_WS_TEXT = -61;
+export const TMQ_ERR_WS_CLOSE_MID_PACKET = -62;
+export const TMQ_ERR_WS_OPCODE = -63;
+export const TMQ_ERR_WS_FRAME = -64;
+export const TMQ_ERR_TOPIC_ALIAS = -65;
 
 /** Client states: enum tmq_state, native/include/tinymqtt/client.h. */
 export const TMQ_STATE_DISCONNECTED = 0;

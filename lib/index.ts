@@ -34,7 +34,7 @@ export function matchTopic(filter: string, topic: string): boolean {
   return native.topicMatch(filter, topic);
 }
 
-export { MqttClient, connect } from './client.js';
+export { MqttClient, connect, parseUrl } from './client.js';
 export type {
   MqttClientOptions, PublishOptions, SubscribeOptions, SubscriptionOptions, UnsubscribeOptions, OperationOptions,
   MessagesOptions, MessagePacket, ConnackPacket, SubscriptionGrant, QoS, ConnectionState, MqttClientEvents, ReconnectOptions,
@@ -47,6 +47,7 @@ export type {
   ServerProperties, DisconnectProperties, AuthProperties,
 } from './properties.js';
 export type { DriverName } from './driver.js';
+export type { WebSocketOptions } from './ws.js';
 export { MqttError } from './errors.js';
 export { FileStore } from './store.js';
 export type { FileStoreOptions, FsyncPolicy, StoredMessage } from './store.js';

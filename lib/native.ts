@@ -2,6 +2,7 @@
 // addon through `native`; lib/compat/ never imports this file.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { NativeWebSocketOptions } from './ws.js';
 
 /** What the addon (binding/addon.cc) exports. */
 export interface Native {
@@ -141,6 +142,8 @@ export interface NativeClientOptions extends ReconnectPolicy {
    *  at pending()[i] with token restoreToken + i */
   store?: NativeStore;
   restoreToken?: number;
+  /** present: MQTT over WebSockets (tinymqtt/ws_posix.h over TLS or TCP) */
+  ws?: NativeWebSocketOptions;
   /** present: TLS (tmq_tls over tmq_tcp) */
   tls?: {
     ca?: string;          // PEM text

@@ -81,10 +81,17 @@ export function describe(value: unknown): string {
 
 /** The options `keys` of the options argument `name`, each read once (so a
  *  getter runs once): none for undefined; an MqttError naming the argument
- *  for anything but an object, or an option whose getter throws. */
-export function readOptions<K extends string>(name: string, value: unknown, keys: readonly K[]): Partial<Record<K, unknown>> {
+ *  for anything but an object (a function: see callbackError), an option
+ *  whose getter throws, or an option of its own not among `known` (by
+ *  default `keys`) whose value is not undefined: JavaScript callers have no
+ *  type checker to catch a misspelt or missing option. */
+export function readOptions<K extends string>(name: string, value: unknown, keys: readonly K[], known: readonly string[] = keys): Partial<Record<K, unknown>> {
   if (value === undefined) return NO_OPTIONS;
-  if (value === null || typeof value !== 'object') throw argError(name, `must be an object, not ${describe(value)}`);
+  if (typeof value === 'function') throw callbackError(name);
+  // an array or bytes are no options (and listing their keys could take long)
+  if (value === null || typeof value !== 'object' || isList(value) || ArrayBuffer.isView(value))
+    throw argError(name, `must be an object, not ${describe(value)}`);
+  refuseUnknown(name, value, known);
   const out: Partial<Record<K, unknown>> = {};
   // the argument's name is only built for an error: this runs on every publish
   for (const key of keys) {
@@ -97,6 +104,44 @@ export function readOptions<K extends string>(name: string, value: unknown, keys
   return out;
 }
 
+/** An MqttError naming the first own option of `value` that is not among
+ *  `known` and is not undefined. */
+function refuseUnknown(name: string, value: object, known: readonly string[]): void {
+  for (const key of readKeys(name, value)) {
+    if (known.includes(key)) continue;
+    if (readProperty(`${name}.${key}`, value, key) === undefined) continue;
+    throw argError(`${name}.${key}`, `is not an option here (the options are ${known.join(', ')})`);
+  }
+}
+
+/** The own enumerable keys of `value`, or an MqttError naming `name` when
+ *  listing them throws (a proxy's trap). */
+function readKeys(name: string, value: object): string[] {
+  try {
+    return Object.keys(value);
+  } catch {
+    throw unreadable(name);
+  }
+}
+
+/** The error for a function given where the core API takes none: its
+ *  methods return promises, and MQTT.js's callback style is tinymqtt/mqtt's. */
+export function callbackError(name: string): MqttError {
+  return argError(name, "is a function, but the core API takes no callbacks: its methods return promises (for MQTT.js's callbacks, import from 'tinymqtt/mqtt')");
+}
+
+/** Refuses an argument past those a core method takes (`args` is the
+ *  method's arguments, `count` how many it takes): a function with
+ *  callbackError, anything else but undefined as an argument it does not
+ *  take. */
+export function checkArgumentCount(method: string, args: ArrayLike<unknown>, count: number): void {
+  for (let i = count; i < args.length; i++) {
+    const extra = args[i];
+    if (typeof extra === 'function') throw callbackError(`${method}'s argument ${i + 1}`);
+    if (extra !== undefined) throw argError(`${method}'s argument ${i + 1}`, `is not taken (${method} takes ${count}), not ${describe(extra)}`);
+  }
+}
+
 /** What readPublishOptions read. */
 export interface PublishOptionValues { qos: unknown; retain: unknown; properties: unknown; signal: unknown }
 
@@ -107,6 +152,7 @@ export interface PublishOptionValues { qos: unknown; retain: unknown; properties
  *  cannot mix its options into these; copy them out before running other
  *  code of the caller's. */
 export function readPublishOptions(value: unknown, out: PublishOptionValues): void {
+  if (typeof value === 'function') throw callbackError('options');
   if (value === null || (value !== undefined && typeof value !== 'object'))
     throw argError('options', `must be an object, not ${describe(value)}`);
   const o = (value ?? NO_OPTIONS) as Record<string, unknown>;
@@ -182,13 +228,7 @@ export function readList(name: string, list: readonly unknown[]): unknown[] {
 /** The own enumerable entries of the object `value`, each read once, or an
  *  MqttError naming `name` when reading them throws. */
 export function readEntries(name: string, value: object): [string, unknown][] {
-  let keys: string[];
-  try {
-    keys = Object.keys(value);
-  } catch {
-    throw unreadable(name);
-  }
-  return keys.map((k) => [k, readProperty(`${name}.${k}`, value, k)]);
+  return readKeys(name, value).map((k) => [k, readProperty(`${name}.${k}`, value, k)]);
 }
 
 /** Whether `value` is a plain object ({...} or Object.create(null)), the

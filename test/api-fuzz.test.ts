@@ -1,14 +1,16 @@
 // A seeded, bounded fuzz of the public API against a real mosquitto: tens of
-// thousands of calls of the core client and the four embedded APIs with wrong
+// thousands of calls of the core client, the four embedded APIs and MQTT.js's with wrong
 // types, huge and invalid values (null-prototype objects, throwing getters,
 // proxies, symbols, bigints, NaN, huge strings and buffers, look-alike and
-// aborted signals). Every call must return, or fail with an MqttError; none
+// aborted signals). Every call must return, or fail with an MqttError (thrown,
+// rejected, or handed to its callback or the 'error' event); none
 // may crash the process, leave a rejection unhandled or hang; and afterwards
 // the connections are still up and the QoS 1 messages queued and published
 // before the fuzz have all arrived. FUZZ_SEED=n repeats a run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, MqttClient, MqttError } from '../lib/index.js';
 import { mqtt } from '../lib/compat/luatos.js';
+import mqttjs from '../lib/compat/mqtt.js';
 import { MQTT } from '../lib/compat/pika.js';
 import { MQTTClient } from '../lib/compat/umqtt.js';
 import { Client as ZerynthClient, PUBLISH } from '../lib/compat/zerynth.js';
@@ -142,6 +144,11 @@ describe('the public API under fuzzing', () => {
     zerynth.on(PUBLISH, () => {});
     zerynth.loop();
     expect(await pollUntil(() => luatos.ready(), 3000)).toBe(true);
+    const mq = mqttjs.connect(url, { clientId: 'fuzz-mqttjs' });
+    mq.on('error', (e) => judge('mqttjs error event', e));
+    expect(await pollUntil(() => mq.connected, 3000)).toBe(true);
+    /** A callback for the MQTT.js layer that judges the error it gets. */
+    const mqCallback = (name: string) => pick([undefined, value(), (e?: unknown) => { if (e) judge(`${name} callback`, e); }]);
 
     /** A time limit for a blocking call: a fuzzed value, but at most 50 ms
      *  (a valid long wait is not a hang). */
@@ -196,6 +203,15 @@ describe('the public API under fuzzing', () => {
       ['zerynth.publish', () => zerynth.publish(pick(['fuzz/t', value()]) as string, value() as never, ...(args(2) as []))],
       ['zerynth.subscribe', () => zerynth.subscribe(pick([[['fuzz/t', 1]], [[value(), value()]], value()]) as never)],
       ['zerynth.unsubscribe', () => zerynth.unsubscribe(pick([['fuzz/t'], [value()], value()]) as never)],
+      ['mqttjs connect()', () => mqttjs.connect(pick([url, value()]) as never, value() as never).on('error', () => {}).end(true)],
+      ['mqttjs.publish', () => mq.publish(pick(['fuzz/t', value()]) as string, pick(['p', value()]) as string, value() as never, mqCallback('mqttjs.publish') as never)],
+      ['mqttjs.publishAsync', () => mq.publishAsync(pick(['fuzz/t', value()]) as string, pick(['p', value()]) as string, value() as never)],
+      ['mqttjs.subscribe', () => mq.subscribe(pick(['fuzz/t', value()]) as string, value() as never, mqCallback('mqttjs.subscribe') as never)],
+      ['mqttjs.subscribeAsync', () => mq.subscribeAsync(pick(['fuzz/t', value()]) as string, value() as never)],
+      ['mqttjs.unsubscribe', () => mq.unsubscribe(pick(['fuzz/t', value()]) as string, value() as never, mqCallback('mqttjs.unsubscribe') as never)],
+      ['mqttjs.unsubscribeAsync', () => mq.unsubscribeAsync(pick(['fuzz/t', value()]) as string, value() as never)],
+      ['mqttjs.removeOutgoingMessage', () => mq.removeOutgoingMessage(pick([mq.getLastMessageId(), value()]) as number)],
+      ['mqttjs spare end()', () => mqttjs.connect(url, { manualConnect: true }).end(value() as never, value() as never, mqCallback('mqttjs end') as never)],
     ];
 
     /** Records a failure that is not an MqttError. */
@@ -241,12 +257,13 @@ describe('the public API under fuzzing', () => {
     expect(umqtt.get_mqttsta()).toBe(0);
     expect(pika.client.connected).toBe(true);
     expect(luatos.ready()).toBe(true);
+    expect(mq.connected).toBe(true);
     expect(findings).toEqual([]);
 
     umqtt.disconnect();
     pika.disconnect();
     luatos.close();
     zerynth.disconnect();
-    await Promise.all([core.end(), peer.end()]);
+    await Promise.all([core.end(), peer.end(), mq.endAsync()]);
   });
 });

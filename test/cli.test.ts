@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../lib/index.js';
 import { packageRoot } from '../lib/native.js';
+import { startAedesWs } from './support/aedes-ws.js';
 import { nextMessages } from './support/events.js';
 import { freePort, startMosquitto, USERS, type Broker } from './support/mosquitto.js';
 
@@ -82,6 +83,21 @@ describe('tinymqtt pub and sub', () => {
     expect(refused.stderr).toMatch(/could not connect to 127\.0\.0\.1:\d+: ERR_CONNACK_NOT_AUTHORIZED/);
   });
 
+  it('speaks MQTT over WebSockets with -L ws://host:port/path (the topic by -t)', async () => {
+    const ws = await startAedesWs({ path: '/cli' });
+    try {
+      const url = `ws://127.0.0.1:${ws.port}/cli`;
+      expect(await cli(['pub', '-L', url, '-t', 'cli/ws', '-m', 'via ws', '-r'])).toMatchObject({ code: 0, stderr: '' });
+      expect((await cli(['sub', '-L', url, '-t', 'cli/ws', '-C', '1'])).stdout).toBe('via ws\n');
+      expect(ws.paths).toEqual(['/cli', '/cli']);
+      const refused = await cli(['pub', '-L', `ws://127.0.0.1:${ws.port}/other`, '-t', 'x', '-m', 'x']);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/ERR_WS_HANDSHAKE/);
+    } finally {
+      await ws.stop();
+    }
+  });
+
   it('connects over TLS with --cafile, and refuses an unverified server without it', async () => {
     const ca = path.join(dir, 'ca.pem');
     writeFileSync(ca, broker.certs.ca);
@@ -118,7 +134,7 @@ describe('tinymqtt pub and sub', () => {
       [['pub', '-t', 'a', '-m', 'x', '--cert', 'c.pem'], /--cert and --key go together/],
       [['sub', '-t', 'a', '--bogus'], /Unknown option '--bogus'/],
       [['pub', '-L', 'not a url', '-m', 'x'], /-L is not a URL/],
-      [['pub', '-L', 'http://127.0.0.1/t', '-m', 'x'], /-L must start with mqtt:\/\/ or mqtts:\/\//],
+      [['pub', '-L', 'http://127.0.0.1/t', '-m', 'x'], /-L must start with mqtt:\/\/, mqtts:\/\/, ws:\/\/ or wss:\/\//],
       [['frobnicate'], /unknown command 'frobnicate'/],
       [['bench', '-n', '0'], /-n must be an integer from 1 to 10000000, not '0'/],
       [['bench', '-s', '2000000'], /-s must be an integer from 0 to 1048576/],
@@ -231,17 +247,17 @@ describe('tinymqtt bench', () => {
 });
 
 describe('tinymqtt demo', () => {
-  const APIS = ['Core API', 'PikaPython', 'MicroPython umqtt.simple', 'QuecPython umqtt', 'LuatOS', 'Zerynth'];
+  const APIS = ['Core API', 'MQTT.js', 'PikaPython', 'MicroPython umqtt.simple', 'QuecPython umqtt', 'LuatOS', 'Zerynth'];
 
-  it('walks the core API and the five embedded APIs through its own broker: each publishes and receives', async () => {
+  it('walks the core API, MQTT.js\'s and the five embedded APIs through its own broker: each publishes and receives', async () => {
     const run = await cli(['demo']);
     expect(run).toMatchObject({ code: 0, stderr: '' });
     const out = run.stdout;
     expect(out).toMatch(/^tinymqtt demo: an MQTT broker \(aedes\) runs in this process at mqtt:\/\/127\.0\.0\.1:\d+/);
-    for (const [title, from] of [['Core API', "'tinymqtt'"], ['PikaPython', "'tinymqtt/pika'"], ['MicroPython umqtt.simple', "'tinymqtt/umqtt'"],
+    for (const [title, from] of [['Core API', "'tinymqtt'"], ['MQTT.js', "'tinymqtt/mqtt'"], ['PikaPython', "'tinymqtt/pika'"], ['MicroPython umqtt.simple', "'tinymqtt/umqtt'"],
       ['QuecPython umqtt', "'tinymqtt/umqtt'"], ['LuatOS', "'tinymqtt/luatos'"], ['Zerynth', "'tinymqtt/zerynth'"]])
       expect(out).toMatch(new RegExp(`\\n${title} +import .* from ${from}\\n`));
-    for (const received of ["<- message demo/core/qos2 'hello at QoS 2' at QoS 2", "evt.msg 'hello from PikaPython'",
+    for (const received of ["<- message demo/core/qos2 'hello at QoS 2' at QoS 2", "'message' event: demo/mqttjs 'hello from MQTT.js' qos 1", "evt.msg 'hello from PikaPython'",
       "msg 'hello from MicroPython'", "msg 'hello from QuecPython'", "recv 'demo/luatos' 'hello from LuatOS' qos 1",
       "message.payload 'hello from Zerynth'"])
       expect(out).toContain(received);

@@ -32,7 +32,7 @@ function run(file: string): Promise<{ code: number | null; out: string }> {
 
 describe('examples', () => {
   it('has one example per API', () => {
-    expect(examples).toEqual(['core.mjs', 'luatos.mjs', 'pika.mjs', 'umqtt.mjs', 'zerynth.mjs']);
+    expect(examples).toEqual(['core.mjs', 'luatos.mjs', 'mqtt.mjs', 'pika.mjs', 'umqtt.mjs', 'zerynth.mjs']);
   });
 
   it('the README shows each one verbatim', () => {

@@ -89,7 +89,7 @@ describe('the packed tarball', () => {
   it('holds dist/, the prebuild, the license, the changelog and what a build from source needs, and nothing else', () => {
     const files = run('tar', ['-tzf', tarball], work).stdout.trim().split('\n').map((f) => f.replace(/^package\//, ''));
     for (const f of ['package.json', 'LICENSE', 'CHANGELOG.md', 'README.md', PREBUILD, 'dist/index.js', 'dist/index.d.ts',
-      'dist/cli/main.js', 'dist/compat/pika.d.ts', 'CMakeLists.txt', 'binding/CMakeLists.txt', 'binding/exports.map',
+      'dist/cli/main.js', 'dist/compat/pika.d.ts', 'dist/compat/mqtt.d.ts', 'CMakeLists.txt', 'binding/CMakeLists.txt', 'binding/exports.map',
       'binding/addon.cc', 'native/CMakeLists.txt', 'native/src/client.c', 'native/include/tinymqtt/client.h',
       'native/port/mbedtls/tls.c', 'native/examples/tmq_pub.c'])
       expect(files).toContain(f);
@@ -123,6 +123,7 @@ import { MQTT } from 'tinymqtt/pika';
 import { MQTTClient } from 'tinymqtt/umqtt';
 import { mqtt } from 'tinymqtt/luatos';
 import { Client } from 'tinymqtt/zerynth';
+import mqttjs, { connectAsync } from 'tinymqtt/mqtt';
 // @ts-expect-error connect() resolves to a client
 export const core: Promise<number> = connect('mqtt://127.0.0.1:1');
 export const isError = (e: unknown): e is MqttError => e instanceof MqttError;
@@ -134,6 +135,10 @@ export const umqtt: number = new MQTTClient('id', '127.0.0.1');
 export const luatos: number = mqtt.create(null, '127.0.0.1', 1883);
 // @ts-expect-error a client is not a number
 export const zerynth: number = new Client('id');
+// @ts-expect-error a client is not a number
+export const mqttjsClient: number = mqttjs.connect('mqtt://127.0.0.1:1', { manualConnect: true });
+// @ts-expect-error connectAsync() resolves to a client
+export const mqttjsAsync: Promise<number> = connectAsync('mqtt://127.0.0.1:1');
 `;
     expect(typeCheckAsConsumer(project, body)).toEqual({ output: '', status: 0 });
   });

@@ -6,9 +6,10 @@ import { connectAsync } from 'mqtt';
 import { benchClient } from './interface.mjs';
 
 /** A connected client with the benchmark's interface; over TLS, verifying
- *  the server with the CA in PEM file `cafile`, if given. */
-export async function open({ port, clientId, cafile }) {
-  const url = `${cafile ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`;
+ *  the server with the CA in PEM file `cafile`, if given; over WebSockets
+ *  (ws://, path /mqtt) when `ws` is 1. */
+export async function open({ port, clientId, cafile, ws }) {
+  const url = ws ? `ws://127.0.0.1:${port}/mqtt` : `${cafile ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`;
   const tls = cafile ? { ca: readFileSync(cafile) } : {};
   const client = await connectAsync(url, { clientId, protocolVersion: 4, reconnectPeriod: 0, ...tls });
   return benchClient(client, 'close', {

@@ -5,9 +5,10 @@ import { connect } from '../../dist/index.js';
 import { benchClient } from './interface.mjs';
 
 /** A connected client with the benchmark's interface, on the given driver;
- *  over TLS, verifying the server with the CA in PEM file `cafile`, if given. */
-export async function openWith(driver, { port, clientId, maxInflight, maxPacketSize, cafile }) {
-  const tls = cafile ? { protocol: 'mqtts', ca: readFileSync(cafile) } : {};
+ *  over TLS, verifying the server with the CA in PEM file `cafile`, if given;
+ *  over WebSockets (ws://, path /mqtt) when `ws` is 1. */
+export async function openWith(driver, { port, clientId, maxInflight, maxPacketSize, cafile, ws }) {
+  const tls = cafile ? { protocol: 'mqtts', ca: readFileSync(cafile) } : ws ? { protocol: 'ws' } : {};
   const client = await connect({ host: '127.0.0.1', port, clientId, maxInflight, maxPacketSize, driver, ...tls });
   return benchClient(client, 'offline', {
     publish: (topic, payload, qos) => client.publish(topic, payload, { qos }),

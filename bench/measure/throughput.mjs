@@ -1,7 +1,8 @@
 // End-to-end throughput: a subscriber process and a publisher process of one
 // implementation on one topic, the subscriber ready before the publisher
 // starts; the rate is what the subscriber received over its measured interval.
-// With `tls` both connect to the broker's TLS listener and verify it with its CA.
+// With `tls` both connect to the broker's TLS listener and verify it with its CA;
+// with `ws` both connect over ws:// to aedes (broker.ws), whose CPU is counted instead.
 import { performance } from 'node:perf_hooks';
 import { startClient } from '../child.mjs';
 
@@ -9,8 +10,9 @@ import { startClient } from '../child.mjs';
  *  subCpuUsPerMsg, brokerCpuUsPerMsg, brokerBusy }; the broker's figures
  *  cover the whole run, warm-up included (brokerBusy: share of one core from
  *  the subscriber's ready line to the end). */
-export async function throughput(impl, p, { port, broker, topic }) {
-  const server = p.tls ? { port: broker.tlsPort, cafile: broker.caFile } : { port };
+export async function throughput(impl, p, { port, broker: mosquitto, topic }) {
+  const broker = p.ws ? mosquitto.ws : mosquitto;
+  const server = p.tls ? { port: broker.tlsPort, cafile: broker.caFile } : p.ws ? { port: broker.port, ws: 1 } : { port };
   const common = { ...server, topic, qos: p.qos, size: p.size, count: p.count, warmup: p.warmup, deadline: p.deadline };
   const sub = startClient(impl, 'sub', common);
   let pub;

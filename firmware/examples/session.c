@@ -7,7 +7,6 @@
 #include "log.h"
 #include "semihost.h"
 #include "startup.h"
-#include "uart.h"
 
 #define ID_MAX 48
 #define TOPIC_MAX (sizeof "tinymqtt/fw//" + ID_MAX + 8)
@@ -103,7 +102,7 @@ int session_step_begins(uint32_t now_ms)
         return 0;
     s.begun = 1;
     s.t_step = now_ms;
-    s.reads_before = uart_read_count();
+    s.reads_before = session_link_reads();
     return 1;
 }
 
@@ -166,7 +165,7 @@ void session_received(const uint8_t *topic, uint32_t topic_len, const uint8_t *p
 /* Nonzero when the current step has seen all it needs. */
 static int step_done(uint32_t now_ms)
 {
-    uint32_t reads = uart_read_count() - s.reads_before;
+    uint32_t reads = session_link_reads() - s.reads_before;
     switch (s.step) {
     case STEP_CONNECT:
         return s.connack;
@@ -177,10 +176,11 @@ static int step_done(uint32_t now_ms)
             session_fail("PINGRESP before the keepalive interval", (int)(now_ms - s.t_step));
         return s.pong;
     case STEP_LARGE:
-        if (s.complete && s.echoed && reads < 2)
-            session_fail("the large message came in one UART burst", (int)reads);
+        if (s.complete && s.echoed && reads < session_link_min_reads)
+            session_fail("the large message came in fewer reads than the link allows", (int)reads);
         if (s.complete && s.echoed)
-            log_fmt("  %u payload bytes each way, received in %u UART reads\n", SESSION_LARGE, (unsigned)reads);
+            log_fmt("  %u payload bytes each way, received in %u %s reads\n", SESSION_LARGE, (unsigned)reads,
+                    session_link_name);
         return s.complete && s.echoed;
     case STEP_UNSUBSCRIBE:
         return s.unsuback && s.complete;

@@ -49,6 +49,15 @@ typedef struct session_msg {
     uint8_t qos;
 } session_msg;
 
+/* Supplied by the program, about its link to the broker: its name in the
+ * log ("UART", "TCP"), how many reads from it have delivered bytes so far,
+ * and the fewest reads the large message may arrive in (2 on a UART, which
+ * passes a byte at a time, so the engine must join the packet from parts;
+ * 1 where the stack may hold the whole message). */
+extern const char session_link_name[];
+extern const uint32_t session_link_min_reads;
+uint32_t session_link_reads(void);
+
 /* Starts the session at STEP_CONNECT; program names the example in the log.
  * Returns the client id (a static string). */
 const char *session_start(const char *program, uint32_t now_ms);

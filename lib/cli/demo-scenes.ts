@@ -17,10 +17,11 @@ export const STEP_MS = 5000;
 /** What a scene gets: the broker and the narrator. */
 export interface Stage { broker: EmbeddedBroker; say: Narrator }
 
-const quote = (s: string) => `'${s}'`;
+/** `s` in single quotes, as the scenes print strings. */
+export const quote = (s: string) => `'${s}'`;
 
 /** A promise of what `arm` resolves, failing the demo after STEP_MS. */
-function within<T>(say: Narrator, what: string, arm: (resolve: (value: T) => void) => void): Promise<T> {
+export function within<T>(say: Narrator, what: string, arm: (resolve: (value: T) => void) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(say.failure(`${what} did not happen within ${STEP_MS} ms`, EXIT.timeout)), STEP_MS);
     arm((value) => { clearTimeout(timer); resolve(value); });

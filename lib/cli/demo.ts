@@ -1,8 +1,9 @@
-// tinymqtt demo: starts the embedded broker and walks through the core API
-// and the five embedded APIs publishing and receiving, printing what
-// happens. Needs no broker installed; ends by itself.
+// tinymqtt demo: starts the embedded broker and walks through the core API,
+// MQTT.js's API and the five embedded APIs publishing and receiving,
+// printing what happens. Needs no broker installed; ends by itself.
 import { parseArgs } from 'node:util';
 import { Narrator } from './demo-narrator.js';
+import { mqttjsScene } from './demo-scene-mqttjs.js';
 import { coreScene, luatosScene, pikaScene, STEP_MS, umqttScene, zerynthScene, type Stage } from './demo-scenes.js';
 import { startEmbeddedBroker } from './embedded-broker.js';
 import { EXIT } from './options.js';
@@ -16,7 +17,9 @@ what it returned, and each message and callback as it happens:
 
   1. the core API (import { connect } from 'tinymqtt'): connect, subscribe,
      publish at QoS 0, 1 and 2, receive through messages(), end;
-  2. then each embedded API subscribing, publishing and receiving a message
+  2. MQTT.js's API (import mqtt from 'tinymqtt/mqtt'): connect, then the
+     'connect' event, subscribe and publish callbacks, 'message', endAsync;
+  3. then each embedded API subscribing, publishing and receiving a message
      in its own style: PikaPython (tinymqtt/pika), MicroPython and QuecPython
      umqtt (tinymqtt/umqtt), LuatOS (tinymqtt/luatos), Zerynth
      (tinymqtt/zerynth).
@@ -39,6 +42,7 @@ const FLAGS = { json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
 /** The scenes in order: each runs, then its section is verified. */
 const SCENES: Array<(stage: Stage) => void | Promise<void>> = [
   coreScene,
+  mqttjsScene,
   pikaScene,
   (stage) => umqttScene(stage, 'MicroPython'),
   (stage) => umqttScene(stage, 'QuecPython'),

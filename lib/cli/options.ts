@@ -40,7 +40,8 @@ export const CONNECTION_FLAGS = {
 export const CONNECTION_HELP = `Connection:
   -h, --host HOST         broker host (default localhost)
   -p, --port PORT         broker port (default 1883, or 8883 with TLS)
-  -L, --url URL           mqtt[s]://[user[:password]@]host[:port]/topic instead of -h -p -u -P -t
+  -L, --url URL           mqtt[s]://[user[:password]@]host[:port]/topic instead of -h -p -u -P -t,
+                          or ws[s]://[user[:password]@]host[:port][/path] (MQTT over WebSockets; topic by -t)
   -i, --id ID             client id (default: a random one)
   -u, --username USER     user name
   -P, --pw PASSWORD       password
@@ -98,7 +99,8 @@ export function clientOptions(flags: Flags): { options: MqttClientOptions; qos: 
     if (!version) throw new CliError(`-V must be mqttv31, mqttv311 or mqttv5, not '${v}'`, EXIT.usage);
     options.protocolVersion = version;
   }
-  if (flags.cafile !== undefined || flags.cert !== undefined || flags.insecure) options.protocol = 'mqtts';
+  if (flags.cafile !== undefined || flags.cert !== undefined || flags.insecure)
+    options.protocol = options.protocol === 'ws' || options.protocol === 'wss' ? 'wss' : 'mqtts';
   if (flags.cafile !== undefined) options.ca = readPem('--cafile', flags.cafile);
   if ((flags.cert === undefined) !== (flags.key === undefined)) throw new CliError('--cert and --key go together', EXIT.usage);
   if (flags.cert !== undefined) options.cert = readPem('--cert', flags.cert);

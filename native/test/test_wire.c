@@ -94,6 +94,9 @@ TEST(strerror_names_every_code)
     CHECK(!strcmp(tmq_strerror(TMQ_ERR_RETAIN_NOT_SUPPORTED), "TMQ_ERR_RETAIN_NOT_SUPPORTED"));
     CHECK(!strcmp(tmq_strerror(TMQ_ERR_STORE), "TMQ_ERR_STORE"));
     CHECK(!strcmp(tmq_strerror(TMQ_ERR_SESSION_PRESENT), "TMQ_ERR_SESSION_PRESENT"));
+    CHECK(!strcmp(tmq_strerror(TMQ_ERR_WS_HANDSHAKE), "TMQ_ERR_WS_HANDSHAKE"));
+    CHECK(!strcmp(tmq_strerror(TMQ_ERR_WS_FRAME), "TMQ_ERR_WS_FRAME"));
+    CHECK(!strcmp(tmq_strerror(TMQ_ERR_TOPIC_ALIAS), "TMQ_ERR_TOPIC_ALIAS"));
     CHECK(!strcmp(tmq_strerror(TMQ_ERR_TOPIC_ALIAS - 1), "TMQ_ERR_UNKNOWN"));
     CHECK(!strcmp(tmq_strerror(-99), "TMQ_ERR_UNKNOWN"));
     CHECK(!strcmp(tmq_strerror(1), "TMQ_ERR_UNKNOWN"));

@@ -20,7 +20,11 @@ export const USERS = { alice: 'alice-secret', bob: 'bob-secret' } as const;
 export const ACL_OPEN = 'acl/open';
 export const ACL_READ_ONLY = 'acl/read-only';
 
-export interface Certs { ca: string; wrongCa: string; clientCert: string; clientKey: string; clientKeyEncrypted: string }
+export interface Certs {
+  ca: string; wrongCa: string; clientCert: string; clientKey: string; clientKeyEncrypted: string;
+  /** the server's (CN localhost, SANs localhost and 127.0.0.1), for servers a test runs itself */
+  serverCert: string; serverKey: string;
+}
 export interface Broker {
   port: number;
   tlsPort: number;      // TLS, server certificate for localhost and 127.0.0.1
@@ -83,8 +87,8 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-/** A CA, a wrong CA, a server certificate and a client certificate (EC P-256), with openssl. */
-function makeCerts(dir: string): Certs {
+/** A CA, a wrong CA, a server certificate and a client certificate (EC P-256), with openssl, in `dir`. */
+export function makeCerts(dir: string): Certs {
   const cnf = path.join(dir, 'openssl.cnf');
   writeFileSync(cnf, [
     '[req]', 'distinguished_name = dn', 'prompt = no', '[dn]', 'CN = tinymqtt-test',
@@ -111,7 +115,7 @@ function makeCerts(dir: string): Certs {
   const read = (name: string) => readFileSync(f(name), 'utf8');
   return {
     ca: read('ca.pem'), wrongCa: read('wrong.pem'), clientCert: read('client.pem'), clientKey: read('client.key'),
-    clientKeyEncrypted: read('client_enc.key'),
+    clientKeyEncrypted: read('client_enc.key'), serverCert: read('server.pem'), serverKey: read('server.key'),
   };
 }
 

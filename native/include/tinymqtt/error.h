@@ -66,7 +66,18 @@ enum tmq_err {
     TMQ_ERR_RETAIN_NOT_SUPPORTED = -53, /* retain while the server has Retain Available 0 */
     TMQ_ERR_STORE = -54,          /* the persistence store could not read or write (tinymqtt/store.h) */
     TMQ_ERR_SESSION_PRESENT = -55,/* 5.0 CONNACK: Session Present 1 in answer to Clean Start 1 */
-    TMQ_ERR_TOPIC_ALIAS = -56     /* 5.0 PUBLISH: Topic Alias above the server's Topic Alias Maximum */
+    /* the WebSocket transport (tinymqtt/ws.h) */
+    TMQ_ERR_WS_HANDSHAKE = -56,   /* the server answered the upgrade with an HTTP status other than 101 (tmq_ws_http_status) */
+    TMQ_ERR_WS_RESPONSE = -57,    /* upgrade response malformed, over the buffer, without Upgrade/Connection, or with another subprotocol or an extension */
+    TMQ_ERR_WS_ACCEPT = -58,      /* Sec-WebSocket-Accept missing or not the one the key gives */
+    TMQ_ERR_WS_MASKED = -59,      /* a masked frame from the server */
+    TMQ_ERR_WS_FRAME_SIZE = -60,  /* a frame length over the limit, or a 64-bit length past 32 bits */
+    TMQ_ERR_WS_TEXT = -61,        /* a text frame (MQTT travels in binary frames) */
+    TMQ_ERR_WS_CLOSE_MID_PACKET = -62, /* a close frame with an MQTT packet or a fragmented message incomplete */
+    TMQ_ERR_WS_OPCODE = -63,      /* a reserved opcode */
+    TMQ_ERR_WS_FRAME = -64,       /* reserved bits, a length not in its shortest form, a fragmented or over-long
+                                   * control frame, a continuation with no message, a message inside a message */
+    TMQ_ERR_TOPIC_ALIAS = -65     /* 5.0 PUBLISH: Topic Alias above the server's Topic Alias Maximum */
 };
 
 /* Returns the constant name of an error code ("TMQ_ERR_UTF8"), or "TMQ_ERR_UNKNOWN".
