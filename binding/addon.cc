@@ -46,6 +46,7 @@ public:
             InstanceMethod("checkTopic", &Addon::CheckTopic),
             InstanceMethod("checkFilter", &Addon::CheckFilter),
             InstanceMethod("topicMatch", &Addon::TopicMatch),
+            InstanceMethod("checkDisconnect", &Addon::CheckDisconnect),
             InstanceMethod("waitEvents", &Addon::WaitEvents),
             InstanceMethod("waitInlineEvents", &Addon::WaitInlineEvents),
             InstanceValue("NativeStore", StoreWrap::Define(env)),
@@ -141,6 +142,27 @@ private:
             return Napi::Boolean::New(env, false);
         return Napi::Boolean::New(env, tmq_topic_match(reinterpret_cast<const uint8_t *>(f.data()), static_cast<uint32_t>(f.size()),
                                                        reinterpret_cast<const uint8_t *>(t.data()), static_cast<uint32_t>(t.size())) != 0);
+    }
+
+    // checkDisconnect(reason, properties?): whether a 5.0 DISCONNECT with this
+    // reason code and property block (a Buffer) is valid, by the engine's
+    // encoder: 0, else the engine error code (TMQ_ERR_REASON, ...).
+    Napi::Value CheckDisconnect(const Napi::CallbackInfo &info)
+    {
+        Napi::Env env = info.Env();
+        if (info.Length() < 1 || !info[0].IsNumber() || (!info[1].IsUndefined() && !info[1].IsBuffer()))
+            throw Napi::TypeError::New(env, "checkDisconnect: reason must be a number, properties a Buffer or undefined");
+        uint32_t reason = info[0].As<Napi::Number>().Uint32Value();
+        tmq_packet pkt{};
+        pkt.type = TMQ_DISCONNECT;
+        pkt.version = TMQ_V5;
+        pkt.reason = static_cast<uint8_t>(reason);
+        if (info[1].IsBuffer()) {
+            Napi::Buffer<uint8_t> b = info[1].As<Napi::Buffer<uint8_t>>();
+            pkt.props.raw = tmq_bin{b.Data(), static_cast<uint32_t>(b.Length())};
+        }
+        int32_t n = reason > 0xFF ? TMQ_ERR_REASON : tmq_encode(nullptr, 0, &pkt);
+        return Napi::Number::New(env, n < 0 ? n : 0);
     }
 
     Napi::Value Check(const Napi::CallbackInfo &info, int (*rule)(const uint8_t *, uint32_t))

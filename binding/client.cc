@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -152,6 +153,16 @@ namespace {
 constexpr uint16_t kMsgSlots = 1024;        // operations from submission to their final event
 constexpr uint16_t kQos2Ids = 65535;        // incoming QoS 2 ids: every packet id, so no server can overrun it
 constexpr uint16_t kAssignedId = 1024;      // 5.0: room for a server-assigned client id
+// 5.0 outgoing topic aliases the client keeps (a server may allow more: an
+// alias beyond these goes out with its topic every time), each a 2-byte
+// length and a topic of up to 256 bytes (a longer topic gets no alias).
+constexpr uint16_t kOutAliases = 64;
+constexpr uint16_t kOutAliasSlot = 2 + 256;
+// 5.0 incoming topic aliases: at most this many (options.properties.
+// topicAliasMaximum), each a 2-byte length and a topic of up to 1 KiB (a
+// server aliasing a longer topic ends the connection: TMQ_ERR_TOO_LARGE).
+constexpr uint32_t kInAliasesMax = 256;
+constexpr uint16_t kInAliasSlot = 2 + 1024;
 // MQTT's largest packet: a 268,435,455-byte remaining length and its 5-byte header.
 constexpr uint32_t kMaxPacket = 268435460;
 // The receive buffer the engine reads into: with the block's header and the
@@ -336,11 +347,22 @@ std::unique_ptr<Core> Core::Create(Napi::Env env, Napi::Value options, Driver *d
     uint32_t send_buffer = r.Int("sendBufferSize", kMaxPacket);
     std::optional<TlsOptions> tls = ReadTls(r);
     tmq_client_mem mem = k->LayOut(max_packet, send_buffer);
+    tmq_prop aliases;
+    if (k->cfg_.version == TMQ_V5 && tmq_props_get(&k->cfg_.connect_props, TMQ_PROP_TOPIC_ALIAS_MAXIMUM, &aliases) &&
+        aliases.num) {
+        if (aliases.num > kInAliasesMax)
+            throw Napi::RangeError::New(env, "createClient: options.properties.topicAliasMaximum must be at most " +
+                                                 std::to_string(kInAliasesMax));
+        k->in_aliases_.reset(new uint8_t[aliases.num * kInAliasSlot]);
+        mem.aliases = k->in_aliases_.get();
+        mem.alias_max = static_cast<uint16_t>(aliases.num);
+        mem.alias_len = kInAliasSlot;
+    }
     if (tls)
         k->StartTls(env, *tls);
     if (r.Has("ws"))
         k->StartWs(env, r);
-    int rc = tmq_client_init(&k->client_, &k->cfg_, &kEvents, &mem, &k->Io()->base);
+    int rc = tmq_client_init(&k->client_, &k->cfg_, k->log_packets_ ? &kLoggedEvents : &kEvents, &mem, &k->Io()->base);
     if (rc != TMQ_OK)
         Refused(env, "options refused", rc);
     k->client_.user = k.get();
@@ -380,6 +402,8 @@ void Core::ReadConnect(const OptionReader &r)
         cfg_.connect_props.raw = Bin(connect_props_);
     cfg_.connect_timeout_ms = r.Int("connectTimeout", UINT32_MAX);
     cfg_.max_inflight = static_cast<uint16_t>(r.Int("maxInflight", UINT16_MAX));
+    if (r.Has("autoAssignTopicAlias"))
+        cfg_.auto_alias = r.Bool("autoAssignTopicAlias") ? 1 : 0;
     // reconnect: the engine asks the policy (OnReconnectDelay) whether and
     // when, so cfg_.reconnect_delay_ms stays unused
     backoff_ = ReadReconnect(r);
@@ -397,6 +421,8 @@ void Core::ReadConnect(const OptionReader &r)
         coalesce_reads_ = r.Bool("coalesceReads");
     if (r.Has("spinForReplies"))
         spin_for_replies_ = r.Bool("spinForReplies");
+    if (r.Has("logPackets"))
+        log_packets_ = r.Bool("logPackets");
 }
 
 void Core::ReadServers(const OptionReader &r)
@@ -479,13 +505,14 @@ std::optional<Core::TlsOptions> Core::ReadTls(const OptionReader &r)
 tmq_client_mem Core::LayOut(uint32_t max_packet, uint32_t send_buffer)
 {
     // rx, tx, the packet buffer, then what only traffic touches: message
-    // slots, QoS 2 ids, assigned id
+    // slots, QoS 2 ids, assigned id, outgoing topic aliases
     const uint32_t rx_cap = std::min(max_packet, kRxBuffer);
     const size_t tx_at = rx_cap, packet_at = tx_at + send_buffer;
     packet_rx_cap_ = std::min(max_packet, kPacketBuffer);
     const size_t msgs_at = (packet_at + packet_rx_cap_ + 7) & ~size_t(7);
     const size_t qos2_at = msgs_at + sizeof(tmq_msg) * kMsgSlots, assigned_at = qos2_at + sizeof(uint16_t) * kQos2Ids;
-    memory_.reset(new uint8_t[assigned_at + kAssignedId]);
+    const size_t out_aliases_at = assigned_at + kAssignedId;
+    memory_.reset(new uint8_t[out_aliases_at + size_t(kOutAliases) * kOutAliasSlot]);
     uint8_t *base = memory_.get();
     packet_rx_ = base + packet_at;
     tmq_client_mem mem{};
@@ -501,6 +528,9 @@ tmq_client_mem Core::LayOut(uint32_t max_packet, uint32_t send_buffer)
     mem.qos2_cap = kQos2Ids;
     mem.assigned_id = base + assigned_at;
     mem.assigned_cap = kAssignedId;
+    mem.out_aliases = base + out_aliases_at;
+    mem.out_alias_max = kOutAliases;
+    mem.out_alias_len = kOutAliasSlot;
     return mem;
 }
 
@@ -654,7 +684,13 @@ void Core::Handle(JobPtr job)
         break;
     case Job::kDisconnect:
         if (!closed_)
-            tmq_client_disconnect(&client_, 0, tmq_now_ms());   // TMQ_ERR_STATE: already down
+            Disconnect(*job);
+        break;
+    case Job::kAuth:
+        if (!closed_)
+            Auth(*job);
+        else
+            driver_->Emit(id_, kError, TMQ_ERR_CLOSED, job->token);
         break;
     case Job::kReconnect:
         if (!closed_) {
@@ -677,6 +713,28 @@ void Core::Handle(JobPtr job)
     // what the job queued is written in this round, not after another poll
     if (added_ && !closed_)
         driver_->Kick(this);
+}
+
+void Core::Disconnect(const Job &job)
+{
+    uint32_t now = tmq_now_ms();
+    if (job.reason || job.props.raw.len) {
+        close_props_.assign(reinterpret_cast<const char *>(job.props.raw.p), job.props.raw.len);
+        close_block_ = tmq_props{};
+        close_block_.raw = Bin(close_props_);
+        int rc = tmq_client_disconnect_with(&client_, job.reason, &close_block_, now);
+        if (rc == TMQ_OK || rc == TMQ_ERR_STATE)
+            return;
+        driver_->Emit(id_, kError, rc, job.token);   // refused: a plain DISCONNECT still ends it
+    }
+    tmq_client_disconnect(&client_, 0, now);   // TMQ_ERR_STATE: already down
+}
+
+void Core::Auth(const Job &job)
+{
+    int rc = tmq_client_auth(&client_, job.reason, &job.props);
+    if (rc != TMQ_OK)
+        driver_->Emit(id_, kError, rc, job.token);
 }
 
 void Core::Submit(JobPtr job)
@@ -795,6 +853,13 @@ void Core::Finished(const tmq_msg *msg)
 const tmq_client_events Core::kEvents = {
     &Core::OnConnack, &Core::OnMessage, &Core::OnSent, &Core::OnSuback, &Core::OnUnsuback,
     &Core::OnPong,    &Core::OnDisconnect, &Core::OnError, &Core::OnState,   &Core::OnReconnectDelay,
+    &Core::OnAuth,    nullptr,
+};
+
+const tmq_client_events Core::kLoggedEvents = {
+    &Core::OnConnack, &Core::OnMessage, &Core::OnSent, &Core::OnSuback, &Core::OnUnsuback,
+    &Core::OnPong,    &Core::OnDisconnect, &Core::OnError, &Core::OnState,   &Core::OnReconnectDelay,
+    &Core::OnAuth,    &Core::OnPacket,
 };
 
 uint8_t *Core::GrowRx(tmq_client *c, uint32_t size)
@@ -853,9 +918,30 @@ void Core::OnPong(tmq_client *c)
     k->driver_->Emit(k->id_, kPong);
 }
 
+std::string Core::FailureDetail(int err) const
+{
+    char reason[128], text[256];
+    size_t r = 0, n = 0;
+    if (tls_on_ && (err == TMQ_ERR_TLS || err == TMQ_ERR_TLS_VERIFY)) {
+        r = tmq_tls_reason(&tls_, reason, sizeof reason);
+        n = tmq_tls_describe(&tls_, text, sizeof text);
+    } else if (err != TMQ_OK) {
+        n = tmq_tcp_describe(&tcp_, text, sizeof text);
+    }
+    if (r && n)
+        return std::string(reason, r) + " (" + std::string(text, n) + ")";
+    return r ? std::string(reason, r) : std::string(text, n);
+}
+
 void Core::OnDisconnect(tmq_client *c, int err, const tmq_packet *pkt)
 {
     Core *k = Of(c);
+    if (!pkt) {   // not the broker's refusal: the transport may say why
+        std::string detail = k->FailureDetail(err);
+        if (!detail.empty())
+            k->driver_->EmitProps(k->id_, kFailure, err, 0,
+                                  Bytes{reinterpret_cast<const uint8_t *>(detail.data()), static_cast<uint32_t>(detail.size())});
+    }
     // the 5.0 reason code, or a 3.x CONNACK's return code
     int32_t reason = pkt && (k->cfg_.version == TMQ_V5 || pkt->type == TMQ_CONNACK) ? pkt->reason : 0;
     if (err == TMQ_ERR_WS_HANDSHAKE && k->ws_)
@@ -880,6 +966,60 @@ void Core::OnState(tmq_client *c, tmq_state state)
                      tmq_client_server_index(c), tmq_client_failing_over(c));
 }
 
+// A packet as one line of the debug log: direction, type, what identifies it.
+static std::string PacketLine(int out, const tmq_packet *p, uint32_t len)
+{
+    static const char *const kNames[] = {"?", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL",
+                                         "PUBCOMP", "SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ",
+                                         "PINGRESP", "DISCONNECT", "AUTH"};
+    std::string s = out ? "out " : "in ";
+    s += kNames[p->type & 15];
+    char buf[96] = "";
+    switch (p->type) {
+    case TMQ_CONNECT:
+        s += " client id '" + std::string(reinterpret_cast<const char *>(p->u.connect.client_id.p), p->u.connect.client_id.len) + "'";
+        std::snprintf(buf, sizeof buf, " clean=%u keepalive=%u", p->u.connect.clean, p->u.connect.keepalive);
+        break;
+    case TMQ_CONNACK:
+        std::snprintf(buf, sizeof buf, " session present=%u reason=0x%02x", p->session_present, p->reason);
+        break;
+    case TMQ_PUBLISH: {
+        const tmq_publish &m = p->u.publish;
+        std::snprintf(buf, sizeof buf, " id=%u qos=%u%s%s", p->id, m.qos, m.retain ? " retain" : "", m.dup ? " dup" : "");
+        s += buf;
+        s += m.topic.len ? " topic '" + std::string(reinterpret_cast<const char *>(m.topic.p), m.topic.len) + "'" : " (topic alias)";
+        std::snprintf(buf, sizeof buf, " payload %u bytes", m.payload.len);
+        break;
+    }
+    case TMQ_PUBACK: case TMQ_PUBREC: case TMQ_PUBREL: case TMQ_PUBCOMP:
+    case TMQ_SUBSCRIBE: case TMQ_SUBACK: case TMQ_UNSUBSCRIBE: case TMQ_UNSUBACK:
+        std::snprintf(buf, sizeof buf, " id=%u", p->id);
+        break;
+    case TMQ_DISCONNECT: case TMQ_AUTH:
+        if (p->version == TMQ_V5)
+            std::snprintf(buf, sizeof buf, " reason=0x%02x", p->reason);
+        break;
+    default:
+        break;
+    }
+    s += buf;
+    std::snprintf(buf, sizeof buf, " (%u bytes)", len);
+    return s + buf;
+}
+
+void Core::OnPacket(tmq_client *c, int out, const tmq_packet *pkt, uint32_t len)
+{
+    Core *k = Of(c);
+    std::string line = PacketLine(out, pkt, len);
+    k->driver_->EmitProps(k->id_, kPacket, 0, 0, Bytes{reinterpret_cast<const uint8_t *>(line.data()), static_cast<uint32_t>(line.size())});
+}
+
+void Core::OnAuth(tmq_client *c, const tmq_packet *pkt)
+{
+    Core *k = Of(c);
+    k->driver_->EmitProps(k->id_, kAuth, pkt->reason, 0, PropsOf(pkt));
+}
+
 uint32_t Core::OnReconnectDelay(tmq_client *c, int was_ready, uint32_t lasted_ms)
 {
     return tmq_backoff_after(&Of(c)->backoff_, was_ready, lasted_ms);
@@ -899,6 +1039,7 @@ Napi::Function ClientWrap::Define(Napi::Env env, Driver *driver)
                            InstanceMethod<&ClientWrap::Ping>("ping"),
                            InstanceMethod<&ClientWrap::Cancel>("cancel"),
                            InstanceMethod<&ClientWrap::Disconnect>("disconnect"),
+                           InstanceMethod<&ClientWrap::Auth>("auth"),
                            InstanceMethod<&ClientWrap::SetReconnect>("setReconnect"),
                            InstanceMethod<&ClientWrap::CloseClient>("close"),
                            InstanceMethod<&ClientWrap::RefClient>("ref"),
@@ -1067,10 +1208,37 @@ void ClientWrap::Cancel(const Napi::CallbackInfo &info)
     driver_->Post(std::move(job));
 }
 
+// A job carrying a 5.0 reason code (info[0]), a token (info[1], optional:
+// its errors then concern the connection) and a property block (info[2],
+// optional): disconnect's and auth's.
+static JobPtr ReasonJob(const Napi::CallbackInfo &info, Job::Kind kind, Core *core, const char *m)
+{
+    Napi::Env env = info.Env();
+    uint8_t reason = Byte(env, info[0], m, "reason must be an integer from 0 to 255");
+    int32_t token = info[1].IsUndefined() ? 0 : Token(env, info[1], m);
+    Block props = Props(env, info[2], m);
+    JobPtr job = NewJob(kind, core);
+    job->reason = reason;
+    job->token = token;
+    job->Reserve(props.len + 1);
+    job->AttachProps(props.data, props.len);
+    return job;
+}
+
 void ClientWrap::Disconnect(const Napi::CallbackInfo &info)
 {
     CheckOpen(info.Env(), "disconnect");
-    driver_->Post(NewJob(Job::kDisconnect, core_));
+    if (info.Length() == 0) {
+        driver_->Post(NewJob(Job::kDisconnect, core_));
+        return;
+    }
+    driver_->Post(ReasonJob(info, Job::kDisconnect, core_, "disconnect"));
+}
+
+void ClientWrap::Auth(const Napi::CallbackInfo &info)
+{
+    CheckOpen(info.Env(), "auth");
+    driver_->Post(ReasonJob(info, Job::kAuth, core_, "auth"));
 }
 
 void ClientWrap::SetReconnect(const Napi::CallbackInfo &info)

@@ -129,17 +129,31 @@ private:
     static void OnDisconnect(tmq_client *c, int err, const tmq_packet *pkt);
     static void OnError(tmq_client *c, int err, const tmq_msg *msg);
     static void OnState(tmq_client *c, tmq_state state);
+    // options.logPackets: every packet in and out, as a Packet event.
+    static void OnPacket(tmq_client *c, int out, const tmq_packet *pkt, uint32_t len);
+    // 5.0: an AUTH from the server, for JS to answer (NativeClient.auth).
+    static void OnAuth(tmq_client *c, const tmq_packet *pkt);
     // The reconnect policy the engine asks (tinymqtt/backoff.h).
     static uint32_t OnReconnectDelay(tmq_client *c, int was_ready, uint32_t lasted_ms);
     // tmq_client_mem.rx_grow: a buffer for one packet larger than rx
     // (size 0: the engine is done with it)
     static uint8_t *GrowRx(tmq_client *c, uint32_t size);
     static const tmq_client_events kEvents;
+    // kEvents and OnPacket: a logging client's (the others pay nothing)
+    static const tmq_client_events kLoggedEvents;
     // A live client's new reconnect policy (setReconnect's kReconnect job):
     // the next delay follows it; turned off, a wait under way ends too.
     void ChangePolicy(const tmq_backoff &policy);
     // A message or request reached its final event: frees its job.
     void Finished(const tmq_msg *msg);
+    // A kDisconnect job: DISCONNECT with its reason and 5.0 properties (kept
+    // in close_props_ until sent), or plain.
+    void Disconnect(const Job &job);
+    // A kAuth job: an AUTH with its reason and properties.
+    void Auth(const Job &job);
+    // The transport's one-line reason for a failure with engine error err
+    // (the OS error, the resolver's answer, the TLS reason), or "".
+    std::string FailureDetail(int err) const;
 
     Driver *driver_;
     int32_t id_;
@@ -152,6 +166,7 @@ private:
     std::unique_ptr<WsLink> ws_;
     bool coalesce_reads_ = true;
     bool spin_for_replies_ = true;
+    bool log_packets_ = false;
     bool added_ = false;
     bool closed_ = false;
     tmq_client_config cfg_{};
@@ -165,6 +180,12 @@ private:
     // options.servers: their hosts, and the list cfg_.servers points at
     std::vector<std::string> server_hosts_;
     std::vector<tmq_server> servers_;
+    // 5.0: the properties of a requested DISCONNECT, and its view of them
+    std::string close_props_;
+    tmq_props close_block_{};
+    // 5.0: the incoming topic alias table, when CONNECT announces a Topic
+    // Alias Maximum (tmq_client_mem.aliases)
+    std::unique_ptr<uint8_t[]> in_aliases_;
     // the engine's memory: rx, tx, packet buffer, message slots, QoS 2 ids,
     // assigned id (LayOut)
     std::unique_ptr<uint8_t[]> memory_;
@@ -200,6 +221,7 @@ private:
     void Ping(const Napi::CallbackInfo &info);
     void Cancel(const Napi::CallbackInfo &info);
     void Disconnect(const Napi::CallbackInfo &info);
+    void Auth(const Napi::CallbackInfo &info);
     void SetReconnect(const Napi::CallbackInfo &info);
     void CloseClient(const Napi::CallbackInfo &info);
     void RefClient(const Napi::CallbackInfo &info);

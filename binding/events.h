@@ -50,6 +50,11 @@ enum EventKind : int32_t {
     kClosed = 10,     // the native client is closed: no more events for it
     kWritten = 11,    // a: token: QoS 0 publishes are written up to this one, in order (the
                       // inline driver sends one for several)
+    kAuth = 12,       // a: the 5.0 AUTH's reason code, c/d: property block offset/length in `data`
+    kFailure = 13,    // a: engine error code, c/d: offset/length in `data` of the transport's one-line
+                      // reason (OS error, resolver, TLS); comes just before the Disconnect it explains
+    kPacket = 14,     // (options.logPackets only) c/d: offset/length in `data` of a one-line text of a
+                      // packet in or out, for the debug log
 };
 
 // Ints per event in a batch: client id, kind, a, b, c, d.

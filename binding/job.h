@@ -22,7 +22,8 @@ class Core;
 // A publish, subscribe or unsubscribe job carries its own copy of what the
 // engine sends (the engine does not copy).
 struct Job {
-    enum Kind : uint8_t { kAdd, kConnect, kPublish, kSubscribe, kUnsubscribe, kPing, kCancel, kDisconnect, kReconnect, kClose };
+    enum Kind : uint8_t { kAdd, kConnect, kPublish, kSubscribe, kUnsubscribe, kPing, kCancel, kDisconnect, kReconnect, kClose,
+                        kAuth };
 
     Job(Kind k, Core *c) : kind(k), core(c) {}
     // Gives back what the offline queue counts for it, if anything; a QoS 0
@@ -54,6 +55,7 @@ struct Job {
     Core *core;                // kAdd: owned by the job until the loop thread adds it
     int32_t token = 0;
     uint8_t qos = 0, retain = 0;
+    uint8_t reason = 0;        // kDisconnect, kAuth: the 5.0 reason code
     uint32_t topic_len = 0;    // publish: data is the topic, then the payload
     uint32_t data_len = 0;     // topic and payload, or the filters (props not counted)
     uint32_t queued = 0;       // publish: bytes the offline queue counts for it (0: none)
@@ -64,7 +66,8 @@ struct Job {
 
 private:
     // the data (Reserve): publish: the topic, then the payload; (un)subscribe:
-    // the filters back to back; then 5.0 properties; kReconnect: the new
+    // the filters back to back; then 5.0 properties (also kDisconnect's and
+    // kAuth's); kReconnect: the new
     // tmq_backoff's bytes
     std::unique_ptr<char[]> heap_;
     char inline_[kInlineData];

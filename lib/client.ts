@@ -4,21 +4,28 @@ import { EventEmitter } from 'node:events';
 import { types } from 'node:util';
 import { TokenQueue } from './token-queue.js';
 import {
+  AUTH_CONTINUE, AUTH_REAUTHENTICATE, AUTH_SUCCESS, answerChallenge, authBlock, authPacket,
+  type AuthAnswer, type AuthHandler,
+} from './auth.js';
+import {
   MAX_PACKET, TMQ_ERR_CLOSED as ERR_CLOSED_CODE, TMQ_STATE_DISCONNECTED as STATE_DISCONNECTED,
   TMQ_STATE_TCP_CONNECTING as STATE_TCP_CONNECTING, TMQ_STATE_WAITING_RECONNECT as STATE_WAITING_RECONNECT,
 } from './constants.js';
 import { driverFor, type Driver, type DriverName } from './driver.js';
-import { MqttError, argError, engineError, nativeError } from './errors.js';
+import { MqttError, argError, engineCode, engineError, nativeError } from './errors.js';
 import {
   EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, native,
   type NativeClient, type NativeClientOptions, type NativeStore, type ReconnectPolicy,
 } from './native.js';
 import {
   SENDABLE, decodeProperties, encodeProperties,
-  type ConnectProperties, type PublishProperties, type ServerProperties, type SubscribeProperties,
-  type UnsubscribeProperties, type WillProperties,
+  type ConnectProperties, type DisconnectProperties, type PublishProperties, type ServerProperties,
+  type SubscribeProperties, type UnsubscribeProperties, type WillProperties,
 } from './properties.js';
 import { FileStore, nativeStore, withStoreDetail } from './store.js';
+import { caText } from './tls-ca.js';
+import { connectionError } from './connect-errors.js';
+import { logFor, type LogFunction } from './log.js';
 import { Subscriptions, type SubscribeRequest } from './subscriptions.js';
 import { upgradeRefusal, webSocketOptions, type WebSocketOptions } from './ws.js';
 import { serverList, urlListOptions, type ServerAddress, type ServerOption } from './servers.js';
@@ -61,8 +68,26 @@ export interface MqttClientOptions {
   will?: { topic: string; payload: string | Buffer; qos?: QoS; retain?: boolean; properties?: WillProperties };
   /** 5.0 CONNECT properties (protocolVersion 5 only) */
   properties?: ConnectProperties;
+  /** 5.0: give publishes Topic Aliases automatically, within the broker's
+   *  Topic Alias Maximum (up to 64 topics of up to 256 bytes; default false):
+   *  a topic goes out whole once per connection, then as its alias */
+  autoAssignTopicAlias?: boolean;
+  /** 5.0 enhanced authentication (options.properties.authenticationMethod):
+   *  answers each AUTH challenge of the broker, during connect() and
+   *  reauthenticate() */
+  handleAuth?: AuthHandler;
+  /** the debug log: packets in and out, connection attempts, reconnects and
+   *  their delays, one line each: a function that takes the line, true
+   *  (stderr), or false (off). By default it is on when the DEBUG
+   *  environment variable names tinymqtt (`DEBUG=tinymqtt`, `DEBUG=*`).
+   *  Off, it costs nothing. */
+  log?: LogFunction | boolean;
+  /** TLS: the trusted CAs: PEM text (one or more certificates) or a Buffer
+   *  of it, an array of those (as Node's tls), or the path of a directory of
+   *  certificate files (.pem, .crt, .cer and OpenSSL's hashed names); by
+   *  default the system's store */
+  ca?: string | Buffer | Array<string | Buffer>;
   /** TLS: PEM text */
-  ca?: string | Buffer;
   cert?: string | Buffer;
   key?: string | Buffer;
   passphrase?: string;
@@ -162,6 +187,15 @@ export interface MqttClientOptions {
 }
 
 export interface OperationOptions { signal?: AbortSignal }
+/** end()'s options. */
+export interface EndOptions {
+  /** close at once, without DISCONNECT (so the broker publishes the will) */
+  force?: boolean;
+  /** 5.0: the DISCONNECT's reason code (default 0) */
+  reasonCode?: number;
+  /** 5.0: the DISCONNECT's properties */
+  properties?: DisconnectProperties;
+}
 export interface PublishOptions extends OperationOptions {
   qos?: QoS;
   retain?: boolean;
@@ -375,6 +409,7 @@ const PUBLISH_READ: PublishOptionValues = { qos: undefined, retain: undefined, p
 const SIGNAL_OPTION = ['signal'] as const;
 const SUBSCRIBE_OPTIONS = ['qos', 'nl', 'rap', 'rh', 'properties', 'signal'] as const;
 const UNSUBSCRIBE_OPTIONS = ['properties', 'signal'] as const;
+const END_OPTIONS = ['force', 'reasonCode', 'properties'] as const;
 const SUBSCRIPTION_KEYS = ['qos', 'nl', 'rap', 'rh'] as const;
 
 /** The options of the reconnect policy (options at creation, setReconnect()). */
@@ -391,7 +426,7 @@ export type ReconnectOptions = Pick<MqttClientOptions,
  *  gave (readOptions). */
 const CLIENT_OPTIONS = [
   'host', 'hostname', 'port', 'servers', 'protocol', 'path', 'wsOptions', 'clientId', 'username', 'password', 'keepalive', 'clean', 'protocolVersion', 'will',
-  'properties', 'ca', 'cert', 'key', 'passphrase', 'rejectUnauthorized', 'servername', 'ALPNProtocols', 'connectTimeout',
+  'properties', 'autoAssignTopicAlias', 'handleAuth', 'log', 'ca', 'cert', 'key', 'passphrase', 'rejectUnauthorized', 'servername', 'ALPNProtocols', 'connectTimeout',
   ...RECONNECT_OPTIONS, 'retryFirstConnect', 'maxInflight', 'maxPacketSize', 'sendBufferSize', 'resubscribe', 'highWaterMark', 'queueLimit', 'queueByteLimit', 'queueQoSZero', 'store', 'driver',
   'coalesceReads', 'spinForReplies',
 ] as const satisfies readonly (keyof MqttClientOptions)[];
@@ -462,10 +497,14 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
     if (willProps) out.will.properties = willProps;
   }
   const connectProps = v5Properties(version, 'options.properties', o.properties, SENDABLE.connect);
-  if (connectProps) out.properties = connectProps;
+  if (connectProps) out.properties = connectProps;   // the addon bounds topicAliasMaximum (its memory)
+  if (o.autoAssignTopicAlias !== undefined) {
+    out.autoAssignTopicAlias = checkBool('options.autoAssignTopicAlias', o.autoAssignTopicAlias);
+    if (out.autoAssignTopicAlias && version !== 5) throw argError('options.autoAssignTopicAlias', 'needs protocolVersion 5');
+  }
   if (tls) {
     out.tls = { rejectUnauthorized: checkBool('options.rejectUnauthorized', o.rejectUnauthorized ?? true) };
-    const ca = pemText('options.ca', o.ca), cert = pemText('options.cert', o.cert);
+    const ca = caText('options.ca', o.ca), cert = pemText('options.cert', o.cert);
     const key = pemText('options.key', o.key);
     if (ca !== undefined) out.tls.ca = ca;
     if (cert !== undefined) out.tls.cert = cert;
@@ -524,8 +563,12 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   /** end()'s promise and its operation, settled by the Closed event */
   #ended: Promise<void> | undefined;
   #endOperation: Pending | undefined;
-  /** the engine's connection state (tmq_state) */
+  /** the engine's connection state (tmq_state), and the one before it (where
+   *  a connection that just ended was: the step a timeout cut short) */
   #state = STATE_DISCONNECTED;
+  #stateBefore = STATE_DISCONNECTED;
+  /** the transport's reason for the failure the next Disconnect event reports */
+  #failureDetail = '';
   #highWaterMark: number;
   /** QoS 0 publishes resolved on acceptance and not yet written, in order:
    *  token and bytes (a later failure goes to 'error') */
@@ -563,6 +606,22 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #closedUnwritten = 0;
   #store: FileStore | undefined;
   #driver: Driver;
+  /** 5.0: the broker's CONNACK properties, of the current or last connection */
+  #serverProperties: ServerProperties | undefined;
+  /** 5.0 enhanced authentication: CONNECT's method, the handler of the
+   *  broker's challenges, a reauthenticate() waiting for its outcome, and
+   *  why the client gave up an exchange (the Disconnect it caused says so) */
+  #authMethod: string | undefined;
+  #handleAuth: AuthHandler | undefined;
+  #reauth: { token: number; pending: Pending } | undefined;
+  #authFailure: MqttError | undefined;
+  /** connections ended so far (Disconnect events): tells one connection's
+   *  late AUTH answer from the next connection's */
+  #connections = 0;
+  /** the debug log, when on (options.log, DEBUG) */
+  #log: LogFunction | undefined;
+  /** end()'s 5.0 DISCONNECT reason and properties, when given */
+  #disconnect: { reason: number; props: Buffer | undefined } | undefined;
   /** options.retryFirstConnect */
   #retryFirstConnect: boolean;
 
@@ -570,7 +629,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     super();
     checkArgumentCount('new MqttClient', arguments, 1);
     const options = clientOptions(opts);
-    this.#options = nativeOptions(options);
+    this.#log = logFor('options.log', options.log);
+    this.#options = this.#log ? { ...nativeOptions(options), logPackets: true } : nativeOptions(options);
     this.#retryFirstConnect = checkBool('options.retryFirstConnect', options.retryFirstConnect ?? false);
     if (this.#retryFirstConnect && this.#options.reconnectPeriod === 0)
       throw argError('options.retryFirstConnect', 'needs automatic reconnect, but options.reconnectPeriod is 0');
@@ -579,6 +639,18 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     if (options.store !== undefined) nativeStore(options.store);   // throws unless a FileStore
     this.#store = options.store;
     this.#driver = driverFor(options.driver);
+    if (options.handleAuth !== undefined && typeof options.handleAuth !== 'function')
+      throw argError('options.handleAuth', `must be a function, not ${describe(options.handleAuth)}`);
+    this.#handleAuth = options.handleAuth;
+    if (this.#options.properties)
+      this.#authMethod = decodeProperties(this.#options.properties).authenticationMethod as string | undefined;
+  }
+
+  /** 5.0: the properties of the broker's CONNACK (its limits: Receive
+   *  Maximum, Maximum QoS, Topic Alias Maximum, ...; an assigned client id),
+   *  from the last connection; undefined before the first or without any. */
+  get serverProperties(): ServerProperties | undefined {
+    return this.#serverProperties;
   }
 
   /** The options, validated and with their defaults (setReconnect() changes
@@ -608,7 +680,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   get server(): ServerAddress | undefined {
     if (this.#serverIndex < 0) return undefined;
     const o = this.#options;
-    const protocol = o.tls ? 'mqtts' : 'mqtt';
+    const protocol = o.ws ? (o.tls ? 'wss' : 'ws') : o.tls ? 'mqtts' : 'mqtt';
     return o.servers ? { ...o.servers[this.#serverIndex], protocol } : { host: o.host, port: o.port, protocol };
   }
 
@@ -899,15 +971,21 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  then sends DISCONNECT and closes; new operations are refused meanwhile.
    *  With force, or while not connected, it closes at once, and what is still
    *  pending rejects with ERR_CLOSED. A connection lost while finishing closes
-   *  the client the same way. */
-  end(opts: { force?: boolean } = {}): Promise<void> {
-    let force: boolean;
+   *  the client the same way. In 5.0 the DISCONNECT carries
+   *  options.reasonCode (default 0; 0x04 asks the broker to publish the will)
+   *  and options.properties (a new sessionExpiryInterval, which CONNECT must
+   *  have set nonzero, a reasonString, userProperties). */
+  end(opts: EndOptions = {}): Promise<void> {
+    let force: boolean, disconnect: { reason: number; props: Buffer | undefined } | undefined;
     try {
       checkArgumentCount('end', arguments, 1);
-      force = checkBool('options.force', readOptions('options', opts, ['force']).force ?? false);
+      const o = readOptions('options', opts, END_OPTIONS);
+      force = checkBool('options.force', o.force ?? false);
+      disconnect = this.#disconnectFields(o.reasonCode, o.properties);
     } catch (e) {
       return failed(e);
     }
+    if (!this.#ended) this.#disconnect = disconnect;   // a second end() cannot change the first's DISCONNECT
     if (this.#phase === 'closed' || this.#phase === 'idle') {
       this.#phase = 'closed';
       return DONE;
@@ -927,11 +1005,52 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     return this.#ended;
   }
 
+  /** end()'s 5.0 DISCONNECT reason code and property block, checked
+   *  (undefined: a plain DISCONNECT). */
+  #disconnectFields(reasonCode: unknown, properties: unknown): { reason: number; props: Buffer | undefined } | undefined {
+    if (reasonCode === undefined && properties === undefined) return undefined;
+    const reason = checkInt('options.reasonCode', reasonCode ?? 0, 0, 255);
+    const props = v5Properties(this.#options.protocolVersion, 'options.properties', properties, SENDABLE.disconnect);
+    if (this.#options.protocolVersion !== 5) throw argError('options.reasonCode', 'needs protocolVersion 5');
+    const err = native.checkDisconnect(reason, props);
+    if (err !== 0) throw new MqttError(engineCode(err), `options.reasonCode or options.properties: not a valid DISCONNECT (${engineCode(err)})`);
+    const expiry = props ? decodeProperties(props).sessionExpiryInterval as number | undefined : undefined;
+    const asked = this.#options.properties ? decodeProperties(this.#options.properties).sessionExpiryInterval : undefined;
+    if (expiry && !asked)
+      throw argError('options.properties.sessionExpiryInterval', 'cannot be set when CONNECT asked for no session expiry (options.properties.sessionExpiryInterval)');
+    return { reason, props };
+  }
+
   /** While ending: DISCONNECT once no operation is pending. */
   #disconnectWhenIdle(): void {
     if (this.#phase !== 'ending' || (this.#pending?.size ?? 0) > 0 || this.#accepted.size > 0) return;
     this.#phase = 'disconnecting';
-    this.#native!.disconnect();
+    if (this.#disconnect) this.#native!.disconnect(this.#disconnect.reason, undefined, this.#disconnect.props);
+    else this.#native!.disconnect();
+  }
+
+  /** 5.0: starts a re-authentication (AUTH 0x19 with CONNECT's
+   *  Authentication Method and `answer`'s data); the broker's challenges go
+   *  to options.handleAuth. Resolves when the broker answers AUTH success;
+   *  rejects with ERR_STATE when not connected or without an
+   *  authenticationMethod, ERR_AUTH when the handler fails, or what ends
+   *  the connection meanwhile. */
+  reauthenticate(answer: AuthAnswer = {}): Promise<void> {
+    try {
+      if (!this.#authMethod) throw new MqttError('ERR_STATE', 'reauthenticate: CONNECT had no options.properties.authenticationMethod');
+      const props = authBlock('answer', this.#authMethod, answer);
+      if (this.#reauth) throw new MqttError('ERR_STATE', 'reauthenticate: already re-authenticating');
+      if (this.#phase !== 'connected') throw new MqttError('ERR_STATE', 'reauthenticate: not connected');
+      const token = this.#nextToken++;
+      const done = this.#track(undefined, (pending) => {
+        this.#reauth = { token, pending };
+        this.#wait(token, pending);
+      }, token);
+      this.#native!.auth(AUTH_REAUTHENTICATE, token, props);
+      return done as Promise<void>;
+    } catch (e) {
+      return failed(e);
+    }
   }
 
   /** Closes the native client at once (its Closed event finishes the end). */
@@ -1154,6 +1273,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       case EventKind.Error: return this.#onError(a, b);
       case EventKind.State: return this.#onState(a, b, c, d);
       case EventKind.Closed: return this.#onClosed();
+      case EventKind.Auth: return this.#onAuth(a, data.subarray(c, c + d));
+      case EventKind.Failure: this.#failureDetail = data.toString('utf8', c, c + d); return;
+      case EventKind.Packet: return this.#logLine(data.toString('utf8', c, c + d));
     }
   }
 
@@ -1169,6 +1291,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     const server = this.server!;
     const connack: ConnackPacket = { sessionPresent, server, reasonCode };
     if (props.length > 0) connack.properties = decodeProperties(props) as ServerProperties;
+    this.#serverProperties = connack.properties;
     this.#serverMaxPacket = connack.properties?.maximumPacketSize ?? MAX_PACKET;
     // held subscriptions come from an earlier connection: this is a reconnection
     const resubscribed = this.#subscriptions.size > 0 && !sessionPresent && this.#resubscribe && this.#phase === 'connected';
@@ -1231,17 +1354,34 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  closes; otherwise the engine reconnects or stops by itself. */
   #onDisconnect(error: number, reasonCode: number, props: Buffer): void {
     const wasConnected = isConnected(this.#phase);
+    this.#connections++;
     if (this.#phase === 'connected') this.#phase = 'offline';
     else if (wasConnected) this.#close();   // ending: lost before it finished
     // a failed attempt the engine follows with the next server of the list:
     // connect() waits for the round's outcome
     const p = this.#failingOver ? undefined : this.#connecting;
     if (p) this.#connecting = undefined;
+    const authFailure = this.#authFailure;
+    this.#authFailure = undefined;
+    if (error === 0 && authFailure) {
+      if (p) p.reject(authFailure);
+      else this.#report(authFailure);
+    }
+    if (this.#reauth) {   // lost before the broker answered
+      this.#settle(this.#reauth.token)?.reject(engineError(error || ERR_CLOSED_CODE, 'reauthenticate: the connection ended'));
+      this.#reauth = undefined;
+    }
+    const detail = this.#failureDetail;
+    this.#failureDetail = '';
     if (error !== 0) {
-      const why = reasonString(props), refusal = upgradeRefusal(error, reasonCode);
-      const at = this.#options.servers ? ` to ${this.server!.host}:${this.server!.port}` : '';
-      const what = refusal ?? (why ? `connection${at} (the broker says: ${why})` : `connection${at}`);
-      const err = withStoreDetail(engineError(error, what, refusal ? undefined : reasonCode || undefined), this.#store);
+      const refusal = upgradeRefusal(error, reasonCode);
+      const server = this.server ?? this.#options;
+      const err = withStoreDetail(refusal ? engineError(error, refusal) : connectionError({
+        host: server.host, port: server.port, error, reasonCode, version: this.#options.protocolVersion,
+        wasConnected, state: this.#stateBefore, connectTimeout: this.#options.connectTimeout, detail,
+        reasonString: reasonString(props),
+      }), this.#store);
+      if (this.#log) this.#logLine(err.message);
       // the engine set its state first: waiting to reconnect, or stopped
       if (p && this.#retryFirstConnect && this.#state === STATE_WAITING_RECONNECT) {
         this.#connecting = p;
@@ -1251,6 +1391,42 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       else this.#report(err);
     }
     if (wasConnected) this.emit('offline');
+  }
+
+  /** 5.0: an AUTH from the broker. A challenge (0x18) goes to
+   *  options.handleAuth, whose answer is sent back; a handler that fails
+   *  ends the connection (the attempt or reauthenticate() rejects with
+   *  ERR_AUTH). Success (0x00) ends a re-authentication. */
+  #onAuth(reasonCode: number, props: Buffer): void {
+    const packet = authPacket(reasonCode, props);
+    if (reasonCode === AUTH_SUCCESS) {
+      const reauth = this.#reauth;
+      this.#reauth = undefined;
+      if (reauth) this.#settle(reauth.token)?.resolve(undefined);
+      return;
+    }
+    const native = this.#native!, connection = this.#connections;
+    const answered = this.#handleAuth
+      ? answerChallenge(this.#handleAuth, this.#authMethod!, packet)
+      : Promise.reject(new MqttError('ERR_AUTH', 'the broker sent an AUTH challenge and options.handleAuth is not set'));
+    answered.then((block) => {
+      // only on the connection that asked (a late answer must not reach the next one)
+      if (this.#connections === connection && this.#phase !== 'closing' && this.#phase !== 'closed') native.auth(AUTH_CONTINUE, undefined, block);
+    }, (err: MqttError) => { if (this.#connections === connection) this.#giveUpAuth(err); });
+  }
+
+  /** Ends the connection whose authentication the client could not go on
+   *  with; err is what the attempt (or reauthenticate()) rejects with. */
+  #giveUpAuth(err: MqttError): void {
+    if (this.#phase === 'closing' || this.#phase === 'closed') return;
+    const reauth = this.#reauth;
+    this.#reauth = undefined;
+    if (reauth) this.#settle(reauth.token)?.reject(err);
+    else this.#authFailure = err;
+    const stop = reconnectPolicy('policy', { reconnectPeriod: 0 }, this.#options);   // the same exchange would fail again
+    this.#options = { ...this.#options, ...stop };
+    this.#native!.setReconnect(stop);
+    this.#native!.disconnect();
   }
 
   /** An operation failed (`token`), or the connection had an error (token 0). */
@@ -1273,7 +1449,21 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     if (state === STATE_WAITING_RECONNECT) this.#reconnectDelay = delay;
     if (state === STATE_TCP_CONNECTING && this.#state === STATE_WAITING_RECONNECT)
       this.emit('reconnect', { attempt: ++this.#attempts, delay: this.#reconnectDelay });
+    if (this.#log) this.#logState(state, delay);
+    this.#stateBefore = this.#state;
     this.#state = state;
+  }
+
+  /** A line of the debug log, with the broker's address. */
+  #logLine(text: string): void {
+    this.#log?.(`${this.#options.host}:${this.#options.port} ${text}`);
+  }
+
+  /** Logs a state change: connecting, a reconnect's wait, disconnected. */
+  #logState(state: number, delay: number): void {
+    if (state === STATE_WAITING_RECONNECT) this.#logLine(`reconnecting in ${delay} ms (attempt ${this.#attempts + 1})`);
+    else if (state === STATE_TCP_CONNECTING) this.#logLine(this.#attempts ? `reconnect attempt ${this.#attempts}` : 'connecting');
+    else if (state === STATE_DISCONNECTED) this.#logLine('disconnected');
   }
 
   /** The native client is closed: everything pending rejects with

@@ -68,6 +68,7 @@ export const TMQ_ERR_WS_TEXT = -61;
 export const TMQ_ERR_WS_CLOSE_MID_PACKET = -62;
 export const TMQ_ERR_WS_OPCODE = -63;
 export const TMQ_ERR_WS_FRAME = -64;
+export const TMQ_ERR_TOPIC_ALIAS = -65;
 
 /** Client states: enum tmq_state, native/include/tinymqtt/client.h. */
 export const TMQ_STATE_DISCONNECTED = 0;
@@ -102,6 +103,11 @@ export const enum EventKind {
   Closed = 10,      // the native client is closed: no more events for it
   Written = 11,     // a: token: QoS 0 publishes are written up to this one, in order (the
                     // inline driver sends one for several)
+  Auth = 12,        // a: the 5.0 AUTH's reason code, c/d: property block offset/length in `data`
+  Failure = 13,     // a: engine error code, c/d: offset/length in `data` of the transport's one-line
+                    // reason (OS error, resolver, TLS); comes just before the Disconnect it explains
+  Packet = 14,      // (options.logPackets only) c/d: offset/length in `data` of a one-line text of a
+                    // packet in or out, for the debug log
 }
 
 /** Ints per event in a batch: client id, kind, a, b, c, d (kEventFields,

@@ -11,8 +11,9 @@ export class MqttError extends Error {
   /** ERR_SUBACK_REFUSED: what the broker answered for each filter */
   granted?: { topic: string; qos: number }[];
 
-  constructor(code: string, message: string, reasonCode?: number) {
-    super(message);
+  /** `cause`: the error that led to this one (Error.cause). */
+  constructor(code: string, message: string, reasonCode?: number, cause?: unknown) {
+    super(message, cause !== undefined ? { cause } : undefined);
     this.name = 'MqttError';
     this.code = code;
     if (reasonCode !== undefined) this.reasonCode = reasonCode;

@@ -39,10 +39,13 @@ export type { ServerAddress, ServerOption } from './servers.js';
 export type {
   MqttClientOptions, PublishOptions, SubscribeOptions, SubscriptionOptions, UnsubscribeOptions, OperationOptions,
   MessagesOptions, MessagePacket, ConnackPacket, SubscriptionGrant, QoS, ConnectionState, MqttClientEvents, ReconnectOptions,
+  EndOptions,
 } from './client.js';
+export type { AuthPacket, AuthAnswer, AuthHandler } from './auth.js';
+export type { LogFunction } from './log.js';
 export type {
   UserProperties, ConnectProperties, MessageProperties, WillProperties, PublishProperties, SubscribeProperties, UnsubscribeProperties,
-  ServerProperties,
+  ServerProperties, DisconnectProperties, AuthProperties,
 } from './properties.js';
 export type { DriverName } from './driver.js';
 export type { WebSocketOptions } from './ws.js';

@@ -22,6 +22,10 @@ export interface Native {
    *  engine's rules: '$'-topics not matched by a leading wildcard, shared
    *  subscriptions matching as their inner filter. */
   topicMatch(filter: string, topic: string): boolean;
+  /** The engine's rules for a 5.0 DISCONNECT with this reason code and
+   *  property block: 0 when valid, else the engine error code
+   *  (TMQ_ERR_REASON, TMQ_ERR_PROP_PACKET, ...). */
+  checkDisconnect(reason: number, properties?: Buffer): number;
   /** Blocks the calling JS thread (never the loop thread) until events are
    *  queued or timeoutMs pass, then hands one batch to the batch handler
    *  synchronously, on this thread. Returns the number of events delivered
@@ -112,6 +116,9 @@ export interface NativeClientOptions extends ReconnectPolicy {
   connectTimeout: number;
   /** outgoing QoS 1/2 window; 0: only the server's Receive Maximum */
   maxInflight: number;
+  /** 5.0: the engine gives PUBLISHes Topic Aliases of its choosing within
+   *  the server's Topic Alias Maximum (tmq_client_config.auto_alias) */
+  autoAssignTopicAlias?: boolean;
   /** largest incoming packet in bytes (the receive buffer) */
   maxPacketSize: number;
   /** bytes of the send buffer: the largest packet the client can send */
@@ -122,6 +129,9 @@ export interface NativeClientOptions extends ReconnectPolicy {
   /** the inline driver may wait for a reply awake (binding/spin.h; default
    *  true) */
   spinForReplies?: boolean;
+  /** Packet events (a line of text per packet in and out) for the debug
+   *  log; off by default, and then the engine reports no packets */
+  logPackets?: boolean;
   /** the offline queue's bounds (binding/offline.h), none when absent: a
    *  publish while not connected beyond them throws (code
    *  TMQ_ERR_QUEUE_FULL, or TMQ_ERR_NOT_CONNECTED for QoS 0 with
@@ -190,8 +200,15 @@ export interface NativeClient {
    *  waits for the connection (the offline queue); no event follows. Once
    *  handed to the engine it goes on. */
   cancel(token: number): void;
-  /** Sends DISCONNECT after what is queued, then closes the connection. */
-  disconnect(): void;
+  /** Sends DISCONNECT after what is queued, then closes the connection; in
+   *  5.0 with a reason code and a property block when given (an engine
+   *  refusal of them is an Error event with `token`, or with 0 when none is
+   *  given, and a plain DISCONNECT goes out instead). */
+  disconnect(reason?: number, token?: number, properties?: Buffer): void;
+  /** 5.0: sends AUTH with this reason code (0x18 continue, 0x19
+   *  re-authenticate) and property block; a refusal is an Error event with
+   *  `token` (0: none). The broker's AUTH packets are Auth events. */
+  auth(reason: number, token: number | undefined, properties: Buffer): void;
   /** Replaces the reconnect policy: the next delay follows it. Turned off
    *  (reconnectPeriod 0) while waiting to reconnect, the wait ends: a
    *  State event (DISCONNECTED) and a Disconnect event with error 0. */

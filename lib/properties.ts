@@ -19,6 +19,15 @@ export interface ConnectProperties {
   requestResponseInformation?: boolean;
   requestProblemInformation?: boolean;
   userProperties?: UserProperties;
+  /** the most topic aliases the broker may use towards this client (at most
+   *  256; each takes 1 KiB of memory); the client resolves them before
+   *  'message', so topics always arrive whole */
+  topicAliasMaximum?: number;
+  /** enhanced authentication: its method (e.g. 'SCRAM-SHA-256'); the
+   *  broker's AUTH challenges go to options.handleAuth */
+  authenticationMethod?: string;
+  /** enhanced authentication: the method's first data */
+  authenticationData?: Buffer;
 }
 
 /** What a message carries: the properties of PUBLISH and of a will. */
@@ -40,6 +49,27 @@ export interface WillProperties extends MessageProperties {
  *  subscriptionIdentifier only when received). */
 export interface PublishProperties extends MessageProperties {
   subscriptionIdentifier?: number | number[];
+  /** sent: the Topic Alias to use for this topic (1 to the broker's Topic
+   *  Alias Maximum). The topic goes out with it the first time on a
+   *  connection and is left out after that while the alias stands for it.
+   *  Received: the alias the broker used (the topic is already resolved). */
+  topicAlias?: number;
+}
+
+/** DISCONNECT properties (end()'s options.properties). */
+export interface DisconnectProperties {
+  /** the session's new expiry, seconds; only when CONNECT set a nonzero one */
+  sessionExpiryInterval?: number;
+  reasonString?: string;
+  userProperties?: UserProperties;
+}
+
+/** AUTH properties: a step of enhanced authentication. */
+export interface AuthProperties {
+  authenticationMethod?: string;
+  authenticationData?: Buffer;
+  reasonString?: string;
+  userProperties?: UserProperties;
 }
 
 /** SUBSCRIBE properties. */
@@ -121,17 +151,18 @@ const DEFS: Def[] = PROPERTIES.map((p) => ({
 const BY_NAME = new Map(DEFS.map((d) => [d.name, d]));
 const BY_ID = new Map(DEFS.map((d) => [d.id, d]));
 
-/** The properties a client may send, per packet. Topic aliases and enhanced
- *  authentication are not offered (the client does not manage them). */
+/** The properties a client may send, per packet. */
 export const SENDABLE = {
   connect: ['sessionExpiryInterval', 'receiveMaximum', 'maximumPacketSize', 'requestResponseInformation',
-    'requestProblemInformation', 'userProperties'],
+    'requestProblemInformation', 'userProperties', 'topicAliasMaximum', 'authenticationMethod', 'authenticationData'],
   will: ['willDelayInterval', 'payloadFormatIndicator', 'messageExpiryInterval', 'contentType', 'responseTopic',
     'correlationData', 'userProperties'],
   publish: ['payloadFormatIndicator', 'messageExpiryInterval', 'contentType', 'responseTopic', 'correlationData',
-    'userProperties'],
+    'userProperties', 'topicAlias'],
   subscribe: ['subscriptionIdentifier', 'userProperties'],
   unsubscribe: ['userProperties'],
+  disconnect: ['sessionExpiryInterval', 'reasonString', 'userProperties'],
+  auth: ['authenticationMethod', 'authenticationData', 'reasonString', 'userProperties'],
 } as const;
 
 const MAX = { byte: 0xff, u16: 0xffff, u32: 0xffffffff, vbi: 268435455 } as const;

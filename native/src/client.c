@@ -88,6 +88,11 @@ static int32_t queue_packet(tmq_client *c, tmq_packet *pkt)
         return c->tx_len ? TMQ_ERR_WOULD_BLOCK : TMQ_ERR_TOO_LARGE;
     if (n > 0)
         c->tx_len += (uint32_t)n;
+#if TMQ_WITH_PACKET_HOOK
+    /* not tmq_client_init's trial CONNECT (DISCONNECTED): only what a connection sends */
+    if (n > 0 && c->ev->packet && c->state != TMQ_STATE_DISCONNECTED)
+        c->ev->packet(c, 1, pkt, (uint32_t)n);
+#endif
     return n;
 }
 
@@ -299,6 +304,9 @@ static void lost(tmq_client *c, int err, const tmq_packet *pkt, uint32_t now)
     set_state(c, fail_over(c, err) || (!c->closing && !refused_for_good(err) && wants_reconnect(c, now))
                      ? TMQ_STATE_WAITING_RECONNECT : TMQ_STATE_DISCONNECTED, now);
     c->closing = CLOSING_NONE;
+#if TMQ_WITH_V5
+    c->close_props = 0; /* the caller's, until this disconnect event */
+#endif
     if (c->ev->disconnect)
         c->ev->disconnect(c, err, pkt);
 }
@@ -424,6 +432,89 @@ static void msg_packet(const tmq_msg *m, tmq_packet *pkt)
     memcpy(&pkt->u, &m->u, sizeof m->u);
 }
 
+#if TMQ_WITH_V5
+/* The slot of outgoing alias `alias` (1-based): a 2-byte length, the topic. */
+static uint8_t *out_slot(const tmq_client *c, uint16_t alias)
+{
+    return c->mem.out_aliases + (uint32_t)(alias - 1u) * c->mem.out_alias_len;
+}
+
+/* Nonzero when outgoing alias `alias` already stands for topic on this
+ * connection. */
+static int out_holds(const tmq_client *c, uint16_t alias, const tmq_bin *topic)
+{
+    const uint8_t *slot = out_slot(c, alias);
+    return alias <= c->out_alias_top && ((uint32_t)slot[0] << 8 | slot[1]) == topic->len &&
+           !memcmp(slot + 2, topic->p, topic->len);
+}
+
+/* Records that outgoing alias `alias` now stands for topic; a topic too
+ * long for its slot leaves the slot empty (the alias then always goes
+ * out with its topic). */
+static void out_record(tmq_client *c, uint16_t alias, const tmq_bin *topic)
+{
+    uint8_t *slot = out_slot(c, alias);
+    uint32_t len = topic->len <= c->mem.out_alias_len - 2u ? topic->len : 0;
+    while (c->out_alias_top < alias) { /* slots come into use in order */
+        uint8_t *s = out_slot(c, ++c->out_alias_top);
+        s[0] = s[1] = 0;
+    }
+    slot[0] = (uint8_t)(len >> 8);
+    slot[1] = (uint8_t)len;
+    memcpy(slot + 2, topic->p, len);
+}
+
+/* The alias the client gives topic (cfg->auto_alias): the one that stands
+ * for it, else the next unused one, else the oldest assigned again. 0 when
+ * none can be used. */
+static uint16_t out_assign(tmq_client *c, const tmq_bin *topic)
+{
+    uint16_t limit = c->server_alias_max < c->mem.out_alias_max ? c->server_alias_max : c->mem.out_alias_max;
+    uint16_t i;
+    if (!limit || topic->len > c->mem.out_alias_len - 2u)
+        return 0;
+    for (i = 1; i <= c->out_alias_top && i <= limit; i++)
+        if (out_holds(c, i, topic))
+            return i;
+    if (c->out_alias_top < limit)
+        return (uint16_t)(c->out_alias_top + 1u);
+    c->out_alias_next = (uint16_t)(c->out_alias_next % limit + 1u);
+    return c->out_alias_next;
+}
+
+/* Gives an outgoing PUBLISH (pkt, built from its slot) its Topic Alias:
+ * the caller's property, or with cfg->auto_alias one the client assigns
+ * (put in *extra, for a PUBLISH with no property list of its own). The
+ * topic is left out once the alias stands for it. Returns TMQ_OK or
+ * TMQ_ERR_TOPIC_ALIAS for an alias the server does not accept. */
+static int alias_out(tmq_client *c, tmq_packet *pkt, tmq_prop *extra)
+{
+    tmq_prop p;
+    uint16_t alias;
+    tmq_bin *topic = &pkt->u.publish.topic;
+    if (tmq_props_get(&pkt->props, TMQ_PROP_TOPIC_ALIAS, &p)) {
+        if (p.num > c->server_alias_max)
+            return TMQ_ERR_TOPIC_ALIAS;
+        alias = (uint16_t)p.num;
+    } else {
+        if (!c->cfg->auto_alias || pkt->props.count || !(alias = out_assign(c, topic)))
+            return TMQ_OK;
+        memset(extra, 0, sizeof *extra);
+        extra->id = TMQ_PROP_TOPIC_ALIAS;
+        extra->num = alias;
+        pkt->props.list = extra;
+        pkt->props.count = 1;
+    }
+    if (alias > c->mem.out_alias_max)
+        return TMQ_OK; /* no memory for it: always with its topic */
+    if (out_holds(c, alias, topic))
+        topic->len = 0;
+    else
+        out_record(c, alias, topic);
+    return TMQ_OK;
+}
+#endif
+
 /* Moves queued messages into the send buffer, in order, within the window. */
 static void pump(tmq_client *c, uint32_t now)
 {
@@ -433,6 +524,9 @@ static void pump(tmq_client *c, uint32_t now)
         tmq_msg *m = tmq_session_at(c, c->send_off);
         tmq_packet pkt;
         int32_t n;
+#if TMQ_WITH_V5
+        tmq_prop alias; /* a Topic Alias the client assigns */
+#endif
         if (m->state == TMQ_MSG_RELEASE) {
             if (queue_simple(c, TMQ_PUBREL, m->id, 0) < 0)
                 return;
@@ -448,7 +542,11 @@ static void pump(tmq_client *c, uint32_t now)
         if (held_by_window(c, m))
             return;
         msg_packet(m, &pkt);
-        n = queue_packet(c, &pkt);
+#if TMQ_WITH_V5
+        n = c->version == TMQ_V5 && m->kind == TMQ_MSG_PUBLISH ? alias_out(c, &pkt, &alias) : TMQ_OK;
+        if (!n)
+#endif
+            n = queue_packet(c, &pkt);
         if (n == TMQ_ERR_WOULD_BLOCK)
             return;
         if (TMQ_WITH_V5 && n > 0) {
@@ -534,6 +632,8 @@ static void apply_connack_props(tmq_client *c, const tmq_packet *pkt)
         c->server_retain = (uint8_t)p.num;
     if (tmq_prop_find(&pkt->props, TMQ_PROP_SERVER_KEEPALIVE, &p))
         c->keepalive = (uint16_t)p.num;
+    if (tmq_prop_find(&pkt->props, TMQ_PROP_TOPIC_ALIAS_MAXIMUM, &p))
+        c->server_alias_max = (uint16_t)p.num;
     if (tmq_prop_find(&pkt->props, TMQ_PROP_ASSIGNED_CLIENT_ID, &p) && p.str.len <= c->mem.assigned_cap) {
         memcpy(c->mem.assigned_id, p.str.p, p.str.len);
         c->assigned_len = (uint16_t)p.str.len;
@@ -564,6 +664,20 @@ static int resolve_alias(tmq_client *c, tmq_packet *pkt)
     topic->len = (uint32_t)slot[0] << 8 | slot[1];
     topic->p = slot + 2;
     return topic->len ? TMQ_OK : TMQ_ERR_PROTOCOL_VIOLATION; /* an alias never set */
+}
+
+/* An AUTH from the server: a step of the enhanced authentication that
+ * CONNECT's Authentication Method (or a re-authentication) started, for the
+ * auth event to answer. Success comes only after a re-authentication. */
+static void on_auth(tmq_client *c, const tmq_packet *pkt, uint32_t now)
+{
+    tmq_prop p;
+    if (!c->ev->auth || !tmq_props_get(&c->cfg->connect_props, TMQ_PROP_AUTH_METHOD, &p) ||
+        (pkt->reason == TMQ_RC_SUCCESS && c->state != TMQ_STATE_READY)) {
+        fail(c, TMQ_ERR_PROTOCOL_VIOLATION, TMQ_RC_PROTOCOL_ERROR, now);
+        return;
+    }
+    c->ev->auth(c, pkt);
 }
 #endif
 
@@ -706,7 +820,11 @@ static void on_packet(tmq_client *c, const uint8_t *bytes, uint32_t len, uint32_
         fail(c, rc, TMQ_RC_MALFORMED_PACKET, now);
         return;
     }
-    if (pkt.type != TMQ_CONNACK && c->state != TMQ_STATE_READY) {
+#if TMQ_WITH_PACKET_HOOK
+    if (c->ev->packet)
+        c->ev->packet(c, 0, &pkt, len);
+#endif
+    if (pkt.type != TMQ_CONNACK && !(TMQ_WITH_V5 && pkt.type == TMQ_AUTH) && c->state != TMQ_STATE_READY) {
         fail(c, TMQ_ERR_PROTOCOL_VIOLATION, TMQ_RC_PROTOCOL_ERROR, now);
         return;
     }
@@ -727,7 +845,11 @@ static void on_packet(tmq_client *c, const uint8_t *bytes, uint32_t len, uint32_
             c->ev->pong(c);
     } else if (pkt.type == TMQ_DISCONNECT) {
         lost(c, TMQ_ERR_SERVER_DISCONNECT, &pkt, now);
-    } else { /* a client-to-server packet, or AUTH (no enhanced authentication) */
+#if TMQ_WITH_V5
+    } else if (pkt.type == TMQ_AUTH) {
+        on_auth(c, &pkt, now);
+#endif
+    } else { /* a client-to-server packet */
         fail(c, TMQ_ERR_PROTOCOL_VIOLATION, TMQ_RC_PROTOCOL_ERROR, now);
     }
 }
@@ -837,7 +959,8 @@ static int connect_props_ok(const tmq_client *c)
         return 0;
     if (tmq_props_get(props, TMQ_PROP_MAXIMUM_PACKET_SIZE, &p) && p.num > rx_limit(c))
         return 0;
-    if (c->mem.alias_max && (!c->mem.aliases || c->mem.alias_len < 3))
+    if ((c->mem.alias_max && (!c->mem.aliases || c->mem.alias_len < 3)) ||
+        (c->mem.out_alias_max && (!c->mem.out_aliases || c->mem.out_alias_len < 3)))
         return 0;
     return !tmq_props_get(props, TMQ_PROP_TOPIC_ALIAS_MAXIMUM, &p) || p.num <= c->mem.alias_max;
 }
@@ -876,8 +999,11 @@ static void start_connect(tmq_client *c, uint32_t now)
     c->ping_out = 0;
     c->closing = CLOSING_NONE;
     c->t_ping = now;
-    if (TMQ_WITH_V5 && c->mem.aliases) /* topic aliases live for one connection */
+#if TMQ_WITH_V5
+    if (c->mem.aliases) /* topic aliases live for one connection */
         memset(c->mem.aliases, 0, (uint32_t)c->mem.alias_max * c->mem.alias_len);
+    c->server_alias_max = c->out_alias_top = c->out_alias_next = 0;
+#endif
     c->t_conn = now; /* the connect timeout covers transport and CONNACK */
     pick_server(c);  /* before the state event: the port may switch transports there */
     set_state(c, TMQ_STATE_TCP_CONNECTING, now);
@@ -1002,13 +1128,36 @@ int32_t tmq_client_unsubscribe(tmq_client *c, const tmq_sub *subs, uint16_t coun
     return request(c, TMQ_MSG_UNSUBSCRIBE, subs, count, props, user);
 }
 
+#if TMQ_WITH_V5
+/* The DISCONNECT a requested disconnect sends: its reason and properties. */
+static void close_packet(const tmq_client *c, tmq_packet *pkt)
+{
+    memset(pkt, 0, sizeof *pkt);
+    pkt->type = TMQ_DISCONNECT;
+    pkt->version = c->version;
+    pkt->reason = c->close_reason;
+    if (c->close_props)
+        pkt->props = *c->close_props;
+}
+
+/* Queues the DISCONNECT of a requested disconnect. */
+static int32_t queue_close(tmq_client *c)
+{
+    tmq_packet pkt;
+    close_packet(c, &pkt);
+    return queue_packet(c, &pkt);
+}
+#else
+#define queue_close(c) queue_simple(c, TMQ_DISCONNECT, 0, (c)->close_reason)
+#endif
+
 /* Writes what the transport takes. During a requested disconnect (closing is
  * set only while READY) it queues DISCONNECT once there is room behind what
  * is already queued (CLOSING_ASKED -> CLOSING_QUEUED), and closes once that
  * is all written. */
 static void step_closing(tmq_client *c, uint32_t now)
 {
-    if (c->closing == CLOSING_ASKED && queue_simple(c, TMQ_DISCONNECT, 0, c->close_reason) > 0)
+    if (c->closing == CLOSING_ASKED && queue_close(c) > 0)
         c->closing = CLOSING_QUEUED;
     flush(c, now);
     if (c->closing == CLOSING_QUEUED && c->state == TMQ_STATE_READY && c->tx_off == c->tx_len)
@@ -1027,6 +1176,49 @@ int tmq_client_disconnect(tmq_client *c, uint8_t reason, uint32_t now_ms)
         lost(c, TMQ_OK, 0, now_ms);
     return TMQ_OK;
 }
+
+#if TMQ_WITH_V5
+int tmq_client_disconnect_with(tmq_client *c, uint8_t reason, const tmq_props *props, uint32_t now_ms)
+{
+    tmq_prop p, asked;
+    tmq_packet pkt;
+    int32_t n;
+    if (c->version != TMQ_V5)
+        return TMQ_ERR_VERSION;
+    if (c->state == TMQ_STATE_DISCONNECTED)
+        return TMQ_ERR_STATE;
+    /* [MQTT-3.14.2-2]: no session expiry to set when CONNECT asked for none */
+    if (props && tmq_props_get(props, TMQ_PROP_SESSION_EXPIRY, &p) && p.num &&
+        !(tmq_props_get(&c->cfg->connect_props, TMQ_PROP_SESSION_EXPIRY, &asked) && asked.num))
+        return TMQ_ERR_ARG;
+    c->close_props = props;
+    c->close_reason = reason;
+    close_packet(c, &pkt);
+    n = tmq_encode(0, 0, &pkt); /* refused now, not when it is its turn */
+    if (n < 0) {
+        c->close_props = 0;
+        return (int)n;
+    }
+    return tmq_client_disconnect(c, reason, now_ms);
+}
+
+int tmq_client_auth(tmq_client *c, uint8_t reason, const tmq_props *props)
+{
+    tmq_packet pkt;
+    int32_t n;
+    if (c->version != TMQ_V5)
+        return TMQ_ERR_VERSION;
+    if (c->state != TMQ_STATE_MQTT_CONNECTING && c->state != TMQ_STATE_READY)
+        return TMQ_ERR_STATE;
+    memset(&pkt, 0, sizeof pkt);
+    pkt.type = TMQ_AUTH;
+    pkt.reason = reason;
+    if (props)
+        pkt.props = *props;
+    n = queue_packet(c, &pkt);
+    return n < 0 ? (int)n : TMQ_OK;
+}
+#endif
 
 /* A slot visitor (tmq_session_each): fails the message with err. */
 static void fail_msg(tmq_client *c, tmq_msg *m, int err)

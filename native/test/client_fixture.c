@@ -139,6 +139,18 @@ void one_user_property(tmq_prop *user, tmq_props *props)
     props->count = 1;
 }
 
+tmq_props one_number_property(tmq_prop *p, uint8_t id, uint32_t num)
+{
+    tmq_props props;
+    memset(p, 0, sizeof *p);
+    p->id = id;
+    p->num = num;
+    memset(&props, 0, sizeof props);
+    props.list = p;
+    props.count = 1;
+    return props;
+}
+
 void broker_connack_props(const tmq_prop *props, uint16_t count)
 {
     tmq_packet ack;

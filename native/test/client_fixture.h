@@ -56,6 +56,10 @@ void broker_connack_props(const tmq_prop *props, uint16_t count);
  * *user (both the caller's). */
 void one_user_property(tmq_prop *user, tmq_props *props);
 
+/* Makes a 5.0 property block of one numeric property id = num, held in
+ * *p (the caller's). */
+tmq_props one_number_property(tmq_prop *p, uint8_t id, uint32_t num);
+
 /* The broker sends a PUBLISH. */
 void broker_publish(const char *topic, const char *payload, uint8_t qos, uint16_t id, uint8_t dup);
 

@@ -681,3 +681,43 @@ TEST(messages_beyond_the_send_buffer_wait_for_room_in_order)
         CHECK_MEM(F.pkt.u.publish.payload.p, F.pkt.u.publish.payload.len, payloads[i], strlen(payloads[i]));
     }
 }
+
+#if TMQ_WITH_PACKET_HOOK
+/* What the packet event saw: direction and type, in order. */
+static char seen[16][2];
+static unsigned nseen;
+
+static void on_packet(tmq_client *c, int out, const tmq_packet *pkt, uint32_t len)
+{
+    (void)c;
+    (void)len;
+    if (nseen < 16) {
+        seen[nseen][0] = (char)(out ? 'o' : 'i');
+        seen[nseen++][1] = (char)pkt->type;
+    }
+}
+
+/* The packet event reports every packet of a connection both ways, and not
+ * the CONNECT tmq_client_init encodes only to check it. */
+TEST(packet_event_sees_every_packet_in_and_out)
+{
+    static const char want[][2] = {
+        {'o', TMQ_CONNECT}, {'i', TMQ_CONNACK}, {'o', TMQ_PUBLISH}, {'i', TMQ_PUBACK},
+        {'i', TMQ_PUBLISH}, {'o', TMQ_PUBACK}, {'o', TMQ_DISCONNECT},
+    };
+    CHECK_EQ(setup(TMQ_V311), TMQ_OK);
+    F.ev.packet = on_packet;
+    nseen = 0;
+    CHECK_EQ(tmq_client_init(&F.c, &F.cfg, &F.ev, &F.mem, &F.pipe.base), TMQ_OK);
+    CHECK_EQ(nseen, 0);
+    CHECK_EQ(connect_ready(0), 0);
+    CHECK(publish("t", "x", 1, NULL) > 0);
+    CHECK_EQ(broker_pop(), TMQ_PUBLISH);
+    broker_send(TMQ_PUBACK, F.pkt.id, 0);
+    broker_publish("u", "y", 1, 9, 0);
+    poll_at(F.now);
+    CHECK_EQ(tmq_client_disconnect(&F.c, 0, F.now), TMQ_OK);
+    CHECK_EQ(nseen, sizeof want / sizeof want[0]);
+    CHECK(!memcmp(seen, want, sizeof want));
+}
+#endif

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -337,6 +338,59 @@ TEST(closed_port_is_refused)
     /* by name too (resolver thread, then the refusal) */
     CHECK_EQ(drive_connect(&t, "localhost", port), TMQ_ERR_REFUSED);
     CHECK_EQ(t.io.fd, -1);
+}
+
+TEST(a_failure_is_described_by_its_os_error_or_the_resolver)
+{
+    tmq_tcp t;
+    char why[128];
+    uint16_t port = closed_port("127.0.0.1");
+    CHECK(port != 0);
+    tmq_tcp_init(&t, NULL);
+    CHECK_EQ(tmq_tcp_describe(&t, why, sizeof why), 0);
+    CHECK_EQ(drive_connect(&t, "127.0.0.1", port), TMQ_ERR_REFUSED);
+    CHECK_EQ(t.last_errno, ECONNREFUSED);
+    CHECK(tmq_tcp_describe(&t, why, sizeof why) > 0);
+    CHECK(!strncmp(why, "ECONNREFUSED (", 14));
+    CHECK_EQ(drive_connect(&t, "nonexistent.invalid", 1883), TMQ_ERR_DNS);
+    CHECK(t.last_gai != 0);
+    CHECK_EQ(t.last_errno, 0); /* the next connect starts over */
+    tmq_tcp_describe(&t, why, sizeof why);
+    CHECK(!strncmp(why, "getaddrinfo ", 12));
+    /* a buffer too small still ends in NUL */
+    CHECK_EQ(tmq_tcp_describe(&t, why, 5), 4);
+    CHECK_EQ(strlen(why), 4);
+    op_close(&t);
+}
+
+/* The names a connection error is reported by: those only another network
+ * could produce are checked here, since the tests reach loopback only. */
+TEST(os_and_resolver_errors_have_their_node_names)
+{
+    CHECK(!strcmp(tmq_posix_errno_name(EHOSTUNREACH), "EHOSTUNREACH"));
+    CHECK(!strcmp(tmq_posix_errno_name(ETIMEDOUT), "ETIMEDOUT"));
+    CHECK(!strcmp(tmq_posix_errno_name(ENETUNREACH), "ENETUNREACH"));
+    CHECK(!strcmp(tmq_posix_errno_name(ECONNRESET), "ECONNRESET"));
+    CHECK(tmq_posix_errno_name(0) == NULL);
+    CHECK(!strcmp(tmq_posix_gai_name(EAI_NONAME), "ENOTFOUND"));
+    CHECK(!strcmp(tmq_posix_gai_name(EAI_AGAIN), "EAI_AGAIN"));
+    CHECK(tmq_posix_gai_name(0) == NULL);
+}
+
+/* A connect timeout's OS error, made on loopback: the transport reports
+ * ETIMEDOUT by name when the kernel gives up (simulated: the name and text
+ * come from the same table the real failure uses). */
+TEST(describe_names_an_unreachable_host)
+{
+    tmq_tcp t;
+    char why[128];
+    tmq_tcp_init(&t, NULL);
+    t.last_errno = EHOSTUNREACH;
+    tmq_tcp_describe(&t, why, sizeof why);
+    CHECK(!strncmp(why, "EHOSTUNREACH (", 14));
+    t.last_errno = 12345; /* not one with a name */
+    tmq_tcp_describe(&t, why, sizeof why);
+    CHECK(!strncmp(why, "errno 12345 (", 13));
 }
 
 TEST(every_address_tried_in_turn)

@@ -370,6 +370,8 @@ TEST(wrong_ca_refused)
     CHECK_EQ(tmq_tls_mbedtls_error(&tls), MBEDTLS_ERR_X509_CERT_VERIFY_FAILED);
     CHECK(tmq_tls_describe(&tls, why, sizeof why) > 0);
     CHECK(strstr(why, "trusted CA") != NULL);
+    CHECK(tmq_tls_reason(&tls, why, sizeof why) > 0);
+    CHECK(!strcmp(why, "unknown CA"));
     /* the error sticks until close; send and recv report it too */
     CHECK_EQ(tr(&tls)->ops->connect(tr(&tls), "127.0.0.1", b->tls_port), TMQ_ERR_TLS_VERIFY);
     CHECK_EQ(tr(&tls)->ops->send(tr(&tls), (const uint8_t *)"x", 1), TMQ_ERR_TLS_VERIFY);
@@ -382,6 +384,7 @@ TEST(wrong_host_name_refused)
     tmq_tls_options o;
     tmq_tcp tcp;
     tmq_tls tls;
+    char why[64];
     CHECK(b != NULL);
     memset(&o, 0, sizeof o);
     o.ca_file = b->ca;
@@ -389,6 +392,8 @@ TEST(wrong_host_name_refused)
     TLS_SETUP(tcp, tls, o);
     CHECK_EQ(drive_connect(&tls, "127.0.0.1", b->tls_port), TMQ_ERR_TLS_VERIFY);
     CHECK_EQ(tmq_tls_verify_flags(&tls), MBEDTLS_X509_BADCERT_CN_MISMATCH);
+    tmq_tls_reason(&tls, why, sizeof why);
+    CHECK(!strcmp(why, "host name mismatch"));
     tmq_tls_free(&tls);
 }
 
@@ -570,6 +575,7 @@ TEST(mtls_refused_without_client_cert)
     tmq_tls_options o;
     tmq_tcp tcp;
     tmq_tls tls;
+    char why[96];
     int r;
     CHECK(b != NULL);
     memset(&o, 0, sizeof o);
@@ -581,6 +587,9 @@ TEST(mtls_refused_without_client_cert)
     CHECK_EQ(r, TMQ_ERR_TLS);
     CHECK(tmq_tls_mbedtls_error(&tls) != 0);
     CHECK_EQ(tmq_tls_verify_flags(&tls), 0);  /* our side had nothing to complain about */
+    /* the server's refusal: its alert, or its hanging up */
+    CHECK(tmq_tls_reason(&tls, why, sizeof why) > 0);
+    CHECK(!strncmp(why, "handshake alert ", 16) || strstr(why, "closed the connection") != NULL);
     tmq_tls_free(&tls);
 }
 

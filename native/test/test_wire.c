@@ -86,7 +86,7 @@ TEST(frame_allows_dup_on_31_resends_only)
 TEST(strerror_names_every_code)
 {
     int e;
-    for (e = 0; e >= TMQ_ERR_WS_FRAME; e--)
+    for (e = 0; e >= TMQ_ERR_TOPIC_ALIAS; e--)
         CHECK(strcmp(tmq_strerror(e), "TMQ_ERR_UNKNOWN") != 0);
     CHECK(!strcmp(tmq_strerror(TMQ_OK), "TMQ_OK"));
     CHECK(!strcmp(tmq_strerror(TMQ_ERR_UTF8), "TMQ_ERR_UTF8"));
@@ -96,7 +96,8 @@ TEST(strerror_names_every_code)
     CHECK(!strcmp(tmq_strerror(TMQ_ERR_SESSION_PRESENT), "TMQ_ERR_SESSION_PRESENT"));
     CHECK(!strcmp(tmq_strerror(TMQ_ERR_WS_HANDSHAKE), "TMQ_ERR_WS_HANDSHAKE"));
     CHECK(!strcmp(tmq_strerror(TMQ_ERR_WS_FRAME), "TMQ_ERR_WS_FRAME"));
-    CHECK(!strcmp(tmq_strerror(TMQ_ERR_WS_FRAME - 1), "TMQ_ERR_UNKNOWN"));
+    CHECK(!strcmp(tmq_strerror(TMQ_ERR_TOPIC_ALIAS), "TMQ_ERR_TOPIC_ALIAS"));
+    CHECK(!strcmp(tmq_strerror(TMQ_ERR_TOPIC_ALIAS - 1), "TMQ_ERR_UNKNOWN"));
     CHECK(!strcmp(tmq_strerror(-99), "TMQ_ERR_UNKNOWN"));
     CHECK(!strcmp(tmq_strerror(1), "TMQ_ERR_UNKNOWN"));
 }

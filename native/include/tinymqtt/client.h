@@ -13,7 +13,8 @@
  *   TMQ_WITH_STORE   persistence hooks (tinymqtt/store.h)
  *   TMQ_WITH_RX_GROW receive memory on demand (tmq_client_mem.rx_grow)
  *   TMQ_WITH_RECONNECT_POLICY  the reconnect_delay event (a reconnect policy)
- *   TMQ_WITH_FAILOVER a list of servers tried in order (tmq_client_config.servers) */
+ *   TMQ_WITH_FAILOVER a list of servers tried in order (tmq_client_config.servers)
+ *   TMQ_WITH_PACKET_HOOK  the packet event (every packet in and out, for logs) */
 #ifndef TINYMQTT_CLIENT_H
 #define TINYMQTT_CLIENT_H
 
@@ -30,6 +31,9 @@
 #endif
 #ifndef TMQ_WITH_FAILOVER
 #define TMQ_WITH_FAILOVER 0
+#endif
+#ifndef TMQ_WITH_PACKET_HOOK
+#define TMQ_WITH_PACKET_HOOK 0
 #endif
 struct tmq_client;
 
@@ -100,6 +104,9 @@ typedef struct tmq_client_config {
                                    * delay 0 and a disconnect event with the failure */
     uint8_t server_count;         /* at most 255 */
 #endif
+    uint8_t auto_alias;           /* 5.0: give outgoing PUBLISHes Topic Aliases of the
+                                   * client's choosing (mem.out_aliases) within the
+                                   * server's Topic Alias Maximum */
 } tmq_client_config;
 
 /* Most properties a 5.0 CONNECT may list in cfg->connect_props.list. */
@@ -150,6 +157,12 @@ typedef struct tmq_msg {
  *   assigned_id (5.0): room for the client id a server assigns when the
  *          configured one is empty; the client then reconnects with it, so a
  *          kept session can be resumed
+ *   out_aliases (5.0): the topics the client's outgoing Topic Aliases stand
+ *          for on the current connection. A PUBLISH with a Topic Alias
+ *          property (the caller's, or one the client assigns with
+ *          cfg->auto_alias) is sent with its topic the first time and with
+ *          the alias alone after that; the topic stays in the message, so a
+ *          resend after a reconnect carries it again
  *   aliases (5.0): room for incoming topic aliases; the client announces
  *          alias_max as Topic Alias Maximum and resolves aliased PUBLISHes
  *          before the message event (topics longer than alias_len - 2 bytes
@@ -174,6 +187,10 @@ typedef struct tmq_client_mem {
     uint16_t assigned_cap;
     uint8_t *aliases;             /* incoming topic aliases: alias_max slots of alias_len bytes */
     uint16_t alias_max, alias_len; /* each slot holds a 2-byte length and the topic */
+#if TMQ_WITH_V5
+    uint8_t *out_aliases;         /* outgoing topic aliases: out_alias_max slots of out_alias_len bytes */
+    uint16_t out_alias_max, out_alias_len; /* as aliases; a longer topic is sent in full */
+#endif
 #if TMQ_WITH_RX_GROW
     /* optional (NULL: rx is all there is) */
     uint8_t *(*rx_grow)(struct tmq_client *c, uint32_t size);
@@ -206,7 +223,16 @@ typedef struct tmq_client_mem {
  *               with whether the connection had come up (READY) and for how
  *               long; returns the delay in ms, or TMQ_RECONNECT_NEVER to stay
  *               DISCONNECTED. NULL: cfg->reconnect_delay_ms.
- *               tinymqtt/backoff.h has one (tmq_backoff_after). */
+ *               tinymqtt/backoff.h has one (tmq_backoff_after).
+ *   auth (5.0, optional): an AUTH from the server, a step of the enhanced
+ *               authentication the CONNECT's Authentication Method (or a
+ *               re-authentication) started; answer with tmq_client_auth.
+ *               NULL, or no Authentication Method in CONNECT: an AUTH is a
+ *               protocol violation.
+ *   packet (TMQ_WITH_PACKET_HOOK, optional): every packet of a connection,
+ *               out (nonzero: just queued to send, `len` bytes) or in (just
+ *               received and decoded, before it is handled); pkt is a view
+ *               valid during the call. For logs: NULL costs nothing. */
 typedef struct tmq_client_events {
     void (*connack)(struct tmq_client *c, const tmq_packet *connack);
     void (*message)(struct tmq_client *c, const tmq_packet *publish);
@@ -219,6 +245,12 @@ typedef struct tmq_client_events {
     void (*state)(struct tmq_client *c, tmq_state state);
 #if TMQ_WITH_RECONNECT_POLICY
     uint32_t (*reconnect_delay)(struct tmq_client *c, int was_ready, uint32_t lasted_ms);
+#endif
+#if TMQ_WITH_V5
+    void (*auth)(struct tmq_client *c, const tmq_packet *auth);
+#endif
+#if TMQ_WITH_PACKET_HOOK
+    void (*packet)(struct tmq_client *c, int out, const tmq_packet *pkt, uint32_t len);
 #endif
 } tmq_client_events;
 
@@ -249,6 +281,12 @@ typedef struct tmq_client {
     uint32_t server_max_packet;   /* 0: no limit announced */
 #if TMQ_WITH_RECONNECT_POLICY
     uint32_t reconnect_ms;        /* the delay of the current WAITING_RECONNECT */
+#endif
+#if TMQ_WITH_V5
+    uint16_t server_alias_max;    /* the server's Topic Alias Maximum (0: none) */
+    uint16_t out_alias_top;       /* outgoing alias slots used on this connection */
+    uint16_t out_alias_next;      /* the slot auto_alias reuses next once all are used */
+    const tmq_props *close_props; /* the DISCONNECT's properties (tmq_client_disconnect_with) */
 #endif
     tmq_reader reader;
 #if TMQ_WITH_STORE
@@ -304,6 +342,24 @@ int32_t tmq_client_unsubscribe(tmq_client *c, const tmq_sub *subs, uint16_t coun
  * queued or unacknowledged stay in their slots for a later connect with the
  * same session. Returns TMQ_OK or TMQ_ERR_STATE. */
 int tmq_client_disconnect(tmq_client *c, uint8_t reason, uint32_t now_ms);
+
+#if TMQ_WITH_V5
+/* 5.0: as tmq_client_disconnect, with DISCONNECT properties (props, the
+ * caller's, valid until the disconnect event; NULL for none), e.g. a new
+ * Session Expiry Interval. Returns TMQ_OK; TMQ_ERR_VERSION before 5.0;
+ * TMQ_ERR_ARG for a nonzero Session Expiry Interval when CONNECT set none or
+ * 0 [MQTT-3.14.2-2]; the encoder's error for properties a DISCONNECT cannot
+ * carry; TMQ_ERR_STATE as tmq_client_disconnect. */
+int tmq_client_disconnect_with(tmq_client *c, uint8_t reason, const tmq_props *props, uint32_t now_ms);
+
+/* 5.0: queues an AUTH with reason (TMQ_RC_CONTINUE_AUTH to answer the
+ * server's AUTH, TMQ_RC_REAUTHENTICATE to start a re-authentication while
+ * READY) and props (Authentication Method and Data; encoded now, so the
+ * caller keeps nothing). Returns TMQ_OK, TMQ_ERR_VERSION before 5.0,
+ * TMQ_ERR_STATE when neither connecting nor READY, TMQ_ERR_WOULD_BLOCK
+ * when the send buffer is full, or the encoder's error. */
+int tmq_client_auth(tmq_client *c, uint8_t reason, const tmq_props *props);
+#endif
 
 /* Sends PINGREQ now (READY only) unless one already waits for its PINGRESP;
  * the pong event follows. Without a PINGRESP within the ping timeout the

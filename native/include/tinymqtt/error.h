@@ -75,8 +75,9 @@ enum tmq_err {
     TMQ_ERR_WS_TEXT = -61,        /* a text frame (MQTT travels in binary frames) */
     TMQ_ERR_WS_CLOSE_MID_PACKET = -62, /* a close frame with an MQTT packet or a fragmented message incomplete */
     TMQ_ERR_WS_OPCODE = -63,      /* a reserved opcode */
-    TMQ_ERR_WS_FRAME = -64        /* reserved bits, a length not in its shortest form, a fragmented or over-long
+    TMQ_ERR_WS_FRAME = -64,       /* reserved bits, a length not in its shortest form, a fragmented or over-long
                                    * control frame, a continuation with no message, a message inside a message */
+    TMQ_ERR_TOPIC_ALIAS = -65     /* 5.0 PUBLISH: Topic Alias above the server's Topic Alias Maximum */
 };
 
 /* Returns the constant name of an error code ("TMQ_ERR_UTF8"), or "TMQ_ERR_UNKNOWN".

@@ -46,6 +46,8 @@ enum tmq_type {
  * return codes are 1-5 instead. */
 enum tmq_reason {
     TMQ_RC_SUCCESS = 0x00,
+    TMQ_RC_CONTINUE_AUTH = 0x18,        /* AUTH: the exchange goes on */
+    TMQ_RC_REAUTHENTICATE = 0x19,       /* AUTH: the client starts a re-authentication */
     TMQ_RC_FAILURE = 0x80,              /* also: Unspecified error */
     TMQ_RC_MALFORMED_PACKET = 0x81,
     TMQ_RC_PROTOCOL_ERROR = 0x82,

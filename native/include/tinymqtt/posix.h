@@ -5,6 +5,7 @@
 #ifndef TINYMQTT_POSIX_H
 #define TINYMQTT_POSIX_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "tinymqtt/client.h"
 #include "tinymqtt/port.h"
@@ -48,7 +49,25 @@ typedef struct tmq_tcp {
     uint8_t skip_recv;   /* set by a driver whose poller would report a readable socket anyway: the
                           * next recv returns TMQ_IO_AGAIN without a system call and clears it */
     struct tmq_tcp_resolve *resolve;  /* private: resolution and address list in progress */
+    int last_errno;      /* the OS error of the last failure (the last address tried, or send/recv);
+                          * 0: none, or the peer closed */
+    int last_gai;        /* getaddrinfo's answer when the name did not resolve; 0: none */
 } tmq_tcp;
+
+/* Writes a one-line reason for the last failure of t into buf (size bytes,
+ * NUL-terminated when size > 0): the OS error by name and text
+ * ("ECONNREFUSED (Connection refused)") or the resolver's answer ("getaddrinfo
+ * ENOTFOUND (Name or service not known)"). Returns the length (0: nothing to
+ * say, e.g. the peer closed). Both are reset by the next connect. */
+size_t tmq_tcp_describe(const tmq_tcp *t, char *buf, size_t size);
+
+/* The name of an errno value a connection can fail with ("ECONNREFUSED",
+ * "ETIMEDOUT", "EHOSTUNREACH", ...), or NULL for another. Static string. */
+const char *tmq_posix_errno_name(int e);
+
+/* The name of a getaddrinfo error as Node gives it ("ENOTFOUND" for
+ * EAI_NONAME, "EAI_AGAIN", ...), or NULL for another. Static string. */
+const char *tmq_posix_gai_name(int gai);
 
 /* Prepares t (no socket yet); opt may be NULL (defaults) and is copied. */
 void tmq_tcp_init(tmq_tcp *t, const tmq_tcp_options *opt);

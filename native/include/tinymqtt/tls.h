@@ -148,6 +148,14 @@ int tmq_tls_mbedtls_error(const tmq_tls *t);
  * Returns the length written (0: nothing to say). */
 size_t tmq_tls_describe(const tmq_tls *t, char *buf, size_t size);
 
+/* Writes the short reason of the last handshake failure into buf (size
+ * bytes, NUL-terminated when size > 0): the failed certificate checks
+ * ("unknown CA", "certificate expired", "host name mismatch", ...), the
+ * fatal alert the server sent ("handshake alert 40 (handshake_failure) from
+ * the server"), or the server hanging up during the handshake. Returns the
+ * length (0: none of those). */
+size_t tmq_tls_reason(const tmq_tls *t, char *buf, size_t size);
+
 /* The ALPN protocol the server chose in the last handshake (a string owned
  * by t, valid until tmq_tls_free), or NULL when none was offered or chosen. */
 const char *tmq_tls_alpn(const tmq_tls *t);

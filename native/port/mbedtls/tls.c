@@ -59,6 +59,7 @@ struct tmq_tls_state {
     uint8_t ip_len;             /* 4, 16, or 0 for a DNS name */
     uint8_t ssl_live;           /* ssl is set up and must be freed */
     uint8_t wblocked;           /* the last lower send would block */
+    int alert;                  /* the fatal alert the server sent (its description), or -1 */
 };
 
 /* ---- mbedtls 2.28 / 3.x differences ------------------------------------ */
@@ -309,6 +310,7 @@ static int session_start(tmq_tls *t, const char *host)
     int r;
     t->mbed_err = 0;
     s->verify_flags = UINT32_MAX;
+    s->alert = -1;
     s->alpn_chosen = NULL;
     s->pending = 0;
     s->wblocked = 0;
@@ -341,6 +343,10 @@ static int handshake_step(tmq_tls *t)
     if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE)
         return TMQ_IO_HANDSHAKING;
     s->verify_flags = mbedtls_ssl_get_verify_result(&s->ssl);
+#if !TMQ_MBEDTLS3
+    if (r == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE && s->ssl.in_msg)
+        s->alert = s->ssl.in_msg[1];   /* the record just read: level, description */
+#endif
     if (r != 0)
         return fail(t, map_err(t, r, 1));
 #if defined(MBEDTLS_SSL_ALPN)
@@ -730,6 +736,7 @@ int tmq_tls_init(tmq_tls *t, tmq_posix_io *lower, const tmq_tls_options *opt)
     mbedtls_x509_crt_init(&s->cert);
     mbedtls_pk_init(&s->key);
     s->verify_flags = UINT32_MAX;
+    s->alert = -1;
     t->s = s;
     r = setup(t, opt);
     if (r != TMQ_OK) {
@@ -797,4 +804,52 @@ size_t tmq_tls_describe(const tmq_tls *t, char *buf, size_t size)
         if (buf[i] == '\n')
             buf[i] = ';';
     return n;
+}
+
+/* The name of a TLS alert description (RFC 8446, 6), or NULL. */
+static const char *alert_name(int alert)
+{
+    static const struct { int code; const char *name; } names[] = {
+        {10, "unexpected_message"}, {20, "bad_record_mac"}, {40, "handshake_failure"}, {42, "bad_certificate"},
+        {43, "unsupported_certificate"}, {44, "certificate_revoked"}, {45, "certificate_expired"},
+        {46, "certificate_unknown"}, {47, "illegal_parameter"}, {48, "unknown_ca"}, {49, "access_denied"},
+        {50, "decode_error"}, {51, "decrypt_error"}, {70, "protocol_version"}, {71, "insufficient_security"},
+        {80, "internal_error"}, {90, "user_canceled"}, {109, "missing_extension"}, {110, "unsupported_extension"},
+        {112, "unrecognized_name"}, {116, "certificate_required"}, {120, "no_application_protocol"},
+    };
+    size_t i;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].code == alert)
+            return names[i].name;
+    return NULL;
+}
+
+size_t tmq_tls_reason(const tmq_tls *t, char *buf, size_t size)
+{
+    static const struct { uint32_t flag; const char *what; } checks[] = {
+        {MBEDTLS_X509_BADCERT_NOT_TRUSTED, "unknown CA"}, {MBEDTLS_X509_BADCERT_EXPIRED, "certificate expired"},
+        {MBEDTLS_X509_BADCERT_FUTURE, "certificate not yet valid"}, {MBEDTLS_X509_BADCERT_REVOKED, "certificate revoked"},
+        {MBEDTLS_X509_BADCERT_CN_MISMATCH, "host name mismatch"},
+    };
+    const struct tmq_tls_state *s = t->s;
+    uint32_t flags = s ? s->verify_flags : UINT32_MAX;
+    size_t i, n = 0;
+    if (size == 0)
+        return 0;
+    buf[0] = '\0';
+    if (flags != 0 && flags != UINT32_MAX && flags != MBEDTLS_X509_BADCERT_SKIP_VERIFY) {
+        for (i = 0; i < sizeof checks / sizeof checks[0]; i++)
+            if (flags & checks[i].flag) {
+                int w = snprintf(buf + n, size - n, "%s%s", n ? ", " : "", checks[i].what);
+                n = w < 0 ? n : n + (size_t)w < size ? n + (size_t)w : size - 1;
+            }
+        if (n == 0)
+            n = (size_t)snprintf(buf, size, "certificate not accepted");
+    } else if (s && s->alert >= 0) {
+        const char *name = alert_name(s->alert);
+        n = (size_t)snprintf(buf, size, "handshake alert %d (%s) from the server", s->alert, name ? name : "unknown");
+    } else if (t->mbed_err == MBEDTLS_ERR_SSL_CONN_EOF) {
+        n = (size_t)snprintf(buf, size, "the server closed the connection during the handshake");
+    }
+    return n < size ? n : size - 1;
 }

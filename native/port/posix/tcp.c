@@ -27,6 +27,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -324,6 +325,7 @@ static int try_next(tmq_tcp *t)
         const tmq_tcp_addr *a = &r->addrs[r->next++];
         int fd = open_socket(a->sa.ss_family);
         if (fd < 0) {
+            t->last_errno = errno;
             if (!local_error(errno))
                 r->failed_remote = 1;   /* e.g. no IPv6 here: this address cannot work */
             continue;
@@ -338,6 +340,7 @@ static int try_next(tmq_tcp *t)
             t->io.want_write = 1;
             return TMQ_IO_CONNECTING;
         }
+        t->last_errno = errno;
         if (!local_error(errno))
             r->failed_remote = 1;
         close(fd);
@@ -371,6 +374,7 @@ static int check_connecting(tmq_tcp *t)
     close(t->io.fd);
     t->io.fd = -1;
     t->io.want_write = 0;
+    t->last_errno = err;
     if (!local_error(err))
         t->resolve->failed_remote = 1;
     return try_next(t);
@@ -395,8 +399,10 @@ static int check_resolving(tmq_tcp *t)
     r->job = NULL;
     job_release(j, 1);
     t->io.fd = -1;
-    if (gai != 0)
+    if (gai != 0) {
+        t->last_gai = gai;
         return connect_end(t, TMQ_ERR_DNS);
+    }
     if (rc < 0)
         return connect_end(t, TMQ_ERR_IO);
     if (r->count == 0)
@@ -413,6 +419,7 @@ static int start_connect(tmq_tcp *t, const char *host, uint16_t port)
     size_t len;
     char name[64];
 
+    t->last_errno = t->last_gai = 0;
     if (!host || !*host || port == 0)
         return TMQ_ERR_ARG;
     len = strlen(host);
@@ -488,6 +495,7 @@ static int32_t tcp_send(tmq_transport *base, const uint8_t *buf, uint32_t len)
         return (int32_t)n;
     if (errno == EAGAIN || errno == EWOULDBLOCK)
         return TMQ_IO_AGAIN;
+    t->last_errno = errno;
     if (errno == EPIPE || errno == ECONNRESET)
         return TMQ_ERR_CLOSED;
     return TMQ_ERR_IO;
@@ -515,6 +523,7 @@ static int32_t tcp_recv(tmq_transport *base, uint8_t *buf, uint32_t len)
         return TMQ_ERR_CLOSED;
     if (errno == EAGAIN || errno == EWOULDBLOCK)
         return TMQ_IO_AGAIN;
+    t->last_errno = errno;
     if (errno == ECONNRESET || errno == EPIPE)
         return TMQ_ERR_CLOSED;
     return TMQ_ERR_IO;
@@ -570,4 +579,23 @@ int tmq_tcp_connect_addrs(tmq_tcp *t, const struct sockaddr_storage *addrs, size
     r->count = count;
     t->resolve = r;
     return try_next(t);
+}
+
+size_t tmq_tcp_describe(const tmq_tcp *t, char *buf, size_t size)
+{
+    const char *name;
+    int n = 0;
+
+    if (size == 0)
+        return 0;
+    buf[0] = '\0';
+    if (t->last_gai) {
+        name = tmq_posix_gai_name(t->last_gai);
+        n = snprintf(buf, size, "getaddrinfo %s (%s)", name ? name : "error", gai_strerror(t->last_gai));
+    } else if (t->last_errno) {
+        name = tmq_posix_errno_name(t->last_errno);
+        n = name ? snprintf(buf, size, "%s (%s)", name, strerror(t->last_errno))
+                 : snprintf(buf, size, "errno %d (%s)", t->last_errno, strerror(t->last_errno));
+    }
+    return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
 }
