@@ -2,18 +2,17 @@
 // against mosquitto with mosquitto_pub/sub's flags, bench against mosquitto
 // and against the embedded broker, demo, their output, and their exit codes
 // (0 done, 1 bad arguments, 2 could not connect, 3 refused, 4 timed out).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../lib/index.js';
-import { packageRoot } from '../lib/native.js';
 import { startAedesWs } from './support/aedes-ws.js';
+import { CLI, cli } from './support/cli.js';
 import { nextMessages } from './support/events.js';
 import { freePort, startMosquitto, USERS, type Broker } from './support/mosquitto.js';
 
-const CLI = path.join(packageRoot, 'dist', 'cli', 'main.js');
 let broker: Broker;
 let dir: string;
 beforeAll(async () => {
@@ -24,21 +23,6 @@ afterAll(async () => {
   await broker?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-interface Run { code: number | null; stdout: string; stderr: string }
-
-/** Runs the CLI with `args` (and `stdin`), killed after 15 s. */
-function cli(args: string[], stdin = ''): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-    child.stdin.end(stdin);
-  });
-}
 
 const at = () => ['-h', '127.0.0.1', '-p', String(broker.port)];
 

@@ -4,7 +4,9 @@
 // stand for: PUBLISH and its final acknowledgement (PUBACK, or PUBCOMP for
 // QoS 2, not the PUBREC/PUBREL between), SUBSCRIBE/SUBACK, UNSUBSCRIBE/
 // UNSUBACK, received PUBLISH and PINGRESP; not packet identifiers, nor the
-// acknowledgements the client sends by itself.
+// acknowledgements the client sends by itself. A call's result comes after
+// the events of the same read, so the SUBACK line can follow retained
+// messages the broker sent just after it.
 import type { MessagePacket, MqttClient, QoS, SubscriptionGrant } from '../client.js';
 
 /** Prints the packets of one client; `out` takes each line. */
