@@ -15,23 +15,23 @@ const PACKETS: Record<string, keyof typeof SENDABLE> = {
  *  given as text, or a name and a value. */
 type Syntax = 'number' | 'flag' | 'text' | 'bytes' | 'pair';
 
-/** mosquitto's property identifiers the client can send, with the client's
- *  name for each and its syntax. */
-const IDENTIFIERS: Record<string, { name: string; syntax: Syntax }> = {
-  'payload-format-indicator': { name: 'payloadFormatIndicator', syntax: 'flag' },
-  'message-expiry-interval': { name: 'messageExpiryInterval', syntax: 'number' },
-  'content-type': { name: 'contentType', syntax: 'text' },
-  'response-topic': { name: 'responseTopic', syntax: 'text' },
-  'correlation-data': { name: 'correlationData', syntax: 'bytes' },
-  'subscription-identifier': { name: 'subscriptionIdentifier', syntax: 'number' },
-  'session-expiry-interval': { name: 'sessionExpiryInterval', syntax: 'number' },
-  'will-delay-interval': { name: 'willDelayInterval', syntax: 'number' },
-  'receive-maximum': { name: 'receiveMaximum', syntax: 'number' },
-  'maximum-packet-size': { name: 'maximumPacketSize', syntax: 'number' },
-  'request-problem-information': { name: 'requestProblemInformation', syntax: 'flag' },
-  'request-response-information': { name: 'requestResponseInformation', syntax: 'flag' },
-  'user-property': { name: 'userProperties', syntax: 'pair' },
+/** mosquitto's identifiers of the properties the client can send, by syntax. */
+const SYNTAXES: Record<Syntax, string[]> = {
+  number: ['message-expiry-interval', 'subscription-identifier', 'session-expiry-interval', 'will-delay-interval',
+    'receive-maximum', 'maximum-packet-size'],
+  flag: ['payload-format-indicator', 'request-problem-information', 'request-response-information'],
+  text: ['content-type', 'response-topic'],
+  bytes: ['correlation-data'],
+  pair: ['user-property'],
 };
+
+/** Each identifier with the client's name for it (session-expiry-interval:
+ *  sessionExpiryInterval; user-property: userProperties) and its syntax. */
+const IDENTIFIERS: Record<string, { name: string; syntax: Syntax }> = Object.fromEntries(
+  Object.entries(SYNTAXES).flatMap(([syntax, ids]) => ids.map((id) => [id, {
+    name: id === 'user-property' ? 'userProperties' : id.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase()),
+    syntax: syntax as Syntax,
+  }])));
 
 /** Identifiers mosquitto knows that tinymqtt does not send, and why. */
 const NOT_SENT: Record<string, string> = {
