@@ -5,7 +5,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, MqttError, type MqttClient } from '../lib/index.js';
 import { CliError } from '../lib/cli/options.js';
@@ -262,6 +264,23 @@ describe('TLS flags', () => {
     expect(w1.code).toBe(2);
     expect(w1.stderr).toContain('ERR_TLS_VERIFY');
     expect(w2.code).not.toBe(0);
+  });
+
+  it('--tls-alpn offers the protocol in the TLS handshake, as mosquitto_pub does', async () => {
+    // a TLS server that records what each client offers (the handshake then fails: it is not a broker)
+    const offered: string[][] = [];
+    const server = createTlsServer({ cert: broker.certs.clientCert, key: broker.certs.clientKey,
+      ALPNCallback: ({ protocols }) => { offered.push(protocols); return protocols[0]; } });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const ca = path.join(dir, 'alpn-ca.pem');
+    writeFileSync(ca, broker.certs.ca);
+    const port = String((server.address() as AddressInfo).port);
+    const run = both('pub', ['-h', '127.0.0.1', '-p', port, '--cafile', ca, '--tls-alpn', 'mqtt', '-t', 'x', '-m', 'x']);
+    const [ours, theirs] = await Promise.all([run.ours.done, run.theirs.done]);
+    server.close();
+    expect(ours.code).toBe(2);
+    expect(theirs.code).not.toBe(0);
+    expect(offered).toEqual([['mqtt'], ['mqtt']]);
   });
 });
 
