@@ -338,6 +338,7 @@ describe('bad arguments: a usage error (exit 1) where mosquitto exits 1 too', ()
       [sub, ['-V', 'mqttv5', '-t', 'a', '-D', 'publish', 'content-type', 'x', '-E'], /-D publish: this command's packets are/],
       [pub, ['-t', 'a', '-l', '--repeat', '2'], /not -l's lines/],
       [pub, ['-t', 'a', '-m', 'x', '--tls-version', 'tlsv1.3'], /speaks TLS 1.2 only/],   // mosquitto (OpenSSL) speaks 1.3
+      [sub, ['-t', 'a', '--json', '-F', '%t'], /--json and -F both say how to print/],   // mosquitto has no --json
     ];
     for (const [command, args, message] of cases) {
       const ours = await refusal(command([...at(), ...args]));

@@ -3,6 +3,7 @@
 // unless -N.
 import type { MessagePacket } from '../client.js';
 import { compileFormat, NotJson, renderFormat, type Format } from './format.js';
+import { CliError, EXIT } from './options.js';
 import { now } from './time.js';
 
 /** The output flags sub and rr share, for parseArgs. */
@@ -42,6 +43,7 @@ export class Printer {
 
   /** Compiles -F now, so a bad format is a usage error before connecting. */
   constructor(private readonly flags: { verbose?: boolean; format?: string; 'no-eol'?: boolean; json?: boolean }) {
+    if (flags.json && flags.format !== undefined) throw new CliError('--json and -F both say how to print: give one', EXIT.usage);
     if (flags.format !== undefined) this.#format = compileFormat(flags.format);
     this.#eol = Buffer.from(flags['no-eol'] ? '' : '\n');
   }
