@@ -2,18 +2,17 @@
 // against mosquitto with mosquitto_pub/sub's flags, bench against mosquitto
 // and against the embedded broker, demo, their output, and their exit codes
 // (0 done, 1 bad arguments, 2 could not connect, 3 refused, 4 timed out).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../lib/index.js';
-import { packageRoot } from '../lib/native.js';
 import { startAedesWs } from './support/aedes-ws.js';
+import { CLI, cli } from './support/cli.js';
 import { nextMessages } from './support/events.js';
 import { freePort, startMosquitto, USERS, type Broker } from './support/mosquitto.js';
 
-const CLI = path.join(packageRoot, 'dist', 'cli', 'main.js');
 let broker: Broker;
 let dir: string;
 beforeAll(async () => {
@@ -24,21 +23,6 @@ afterAll(async () => {
   await broker?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-interface Run { code: number | null; stdout: string; stderr: string }
-
-/** Runs the CLI with `args` (and `stdin`), killed after 15 s. */
-function cli(args: string[], stdin = ''): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-    child.stdin.end(stdin);
-  });
-}
 
 const at = () => ['-h', '127.0.0.1', '-p', String(broker.port)];
 
@@ -111,9 +95,9 @@ describe('tinymqtt pub and sub', () => {
     expect((await cli(['pub', ...tls, '--cafile', wrong, '--insecure', '-t', 'cli/tls', '-m', 'x'])).code).toBe(0);
   });
 
-  it('exits 4 when -W passes before -C messages arrive, and 2 when nothing listens', async () => {
+  it('exits 4 when -W passes before -C messages arrive, saying so, and 2 when nothing listens', async () => {
     const waited = await cli(['sub', ...at(), '-t', 'cli/none', '-C', '1', '-W', '1']);
-    expect(waited).toEqual({ code: 4, stdout: '', stderr: '' });
+    expect(waited).toEqual({ code: 4, stdout: '', stderr: 'tinymqtt sub: timed out after 1 s (-W) with 0 of 1 messages (-C) received\n' });
     const nobody = await cli(['sub', '-h', '127.0.0.1', '-p', String(await freePort()), '-t', 'x']);
     expect(nobody.code).toBe(2);
     expect(nobody.stderr).toContain('ERR_REFUSED');
@@ -123,7 +107,7 @@ describe('tinymqtt pub and sub', () => {
     const cases: Array<[string[], RegExp]> = [
       [['pub', '-t', 'a'], /exactly one message source/],
       [['pub', '-t', 'a', '-m', 'x', '-n'], /exactly one message source/],
-      [['pub', '-m', 'x'], /give a topic with -t/],
+      [['pub', '-m', 'x'], /^tinymqtt pub: give a topic with -t/],
       [['pub', '-t', 'a/+', '-m', 'x'], /-t is not a valid topic name/],
       [['sub', '-t', 'a/#/b'], /-t is not a valid topic filter/],
       [['sub'], /at least one filter/],
@@ -158,8 +142,8 @@ describe('tinymqtt pub and sub', () => {
   it('has --help for the tool and each command', async () => {
     const top = await cli(['--help']);
     expect(top).toMatchObject({ code: 0, stderr: '' });
-    expect(top.stdout).toMatch(/Commands:\n {2}pub .*\n {2}sub .*\n {2}bench .*\n {2}demo /);
-    for (const command of ['pub', 'sub', 'bench', 'demo']) {
+    expect(top.stdout).toMatch(/Commands:\n {2}pub .*\n {2}sub .*\n {2}rr .*\n {2}bench .*\n {2}demo /);
+    for (const command of ['pub', 'sub', 'rr', 'bench', 'demo']) {
       const run = await cli([command, '--help']);
       expect(run.code).toBe(0);
       expect(run.stdout).toContain(`Usage: tinymqtt ${command}`);

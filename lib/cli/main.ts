@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The tinymqtt command: tinymqtt pub | sub | bench | demo [options] (tinymqtt --help).
+// The tinymqtt command: tinymqtt pub | sub | rr | bench | demo [options] (tinymqtt --help).
 // Only ever run as the package's bin, so top-level await is fine here (the
 // modules require('tinymqtt') loads must not use it).
 import { MqttError } from '../errors.js';
@@ -8,6 +8,7 @@ import { BENCH_HELP, bench } from './bench.js';
 import { DEMO_HELP, demo } from './demo.js';
 import { CliError, EXIT } from './options.js';
 import { PUB_HELP, pub } from './pub.js';
+import { RR_HELP, rr } from './rr.js';
 import { SUB_HELP, sub } from './sub.js';
 
 const HELP = `Usage: tinymqtt COMMAND [options]
@@ -15,6 +16,7 @@ const HELP = `Usage: tinymqtt COMMAND [options]
 Commands:
   pub     publish messages (like mosquitto_pub)
   sub     subscribe and print messages (like mosquitto_sub)
+  rr      send a request and print the response (like mosquitto_rr)
   bench   measure throughput and latency against a broker, or an embedded one
   demo    the core API and the five embedded APIs against an embedded broker
 
@@ -23,6 +25,7 @@ tinymqtt COMMAND --help shows a command's options; tinymqtt --version the versio
 const COMMANDS: Record<string, { help: string; run: (args: string[]) => Promise<number> }> = {
   pub: { help: PUB_HELP, run: pub },
   sub: { help: SUB_HELP, run: sub },
+  rr: { help: RR_HELP, run: rr },
   bench: { help: BENCH_HELP, run: bench },
   demo: { help: DEMO_HELP, run: demo },
 };

@@ -1,11 +1,13 @@
 // tinymqtt pub: publishes one message, a file, stdin, or stdin line by line,
 // with mosquitto_pub's flags.
-import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { CONNECTION_FLAGS, CONNECTION_HELP, CliError, EXIT, clientOptions } from './options.js';
 import { checkTopic } from '../validate.js';
-import { connectClient, failure, readAll } from './run.js';
+import { traceFor } from './debug.js';
+import { MESSAGE_FLAGS, MESSAGE_HELP, messageSource } from './messages.js';
+import { CONNECTION_FLAGS, CONNECTION_HELP, CliError, EXIT, MAX_SECONDS, clientOptions, intFlag } from './options.js';
+import { takeProperties } from './property-flags.js';
+import { connectClient, disconnect, failure } from './run.js';
 
 export const PUB_HELP = `Usage: tinymqtt pub -t TOPIC (-m MESSAGE | -f FILE | -l | -s | -n) [options]
 
@@ -13,12 +15,11 @@ Publishes to an MQTT broker, like mosquitto_pub.
 
 Message:
   -t, --topic TOPIC       topic to publish to
-  -m, --message TEXT      the message
-  -f, --file FILE         the file's content as one message
+${MESSAGE_HELP}
   -l, --stdin-line        each line of stdin as a message, as it is read
-  -s, --stdin-file        all of stdin as one message
-  -n, --null-message      an empty message
   -r, --retain            retain the message
+      --repeat N          publish the message (-m, -f, -s or -n) N times
+      --repeat-delay SEC  wait SEC seconds (a fraction allowed) between them
 
 ${CONNECTION_HELP}
 With --json it prints {"published": N, "topic": TOPIC} when done.`;
@@ -26,53 +27,65 @@ With --json it prints {"published": N, "topic": TOPIC} when done.`;
 const FLAGS = {
   ...CONNECTION_FLAGS,
   topic: { type: 'string', short: 't' },
-  message: { type: 'string', short: 'm' },
-  file: { type: 'string', short: 'f' },
+  ...MESSAGE_FLAGS,
   'stdin-line': { type: 'boolean', short: 'l' },
-  'stdin-file': { type: 'boolean', short: 's' },
-  'null-message': { type: 'boolean', short: 'n' },
   retain: { type: 'boolean', short: 'r' },
+  repeat: { type: 'string' },
+  'repeat-delay': { type: 'string' },
 } as const;
 
-/** The messages the flags ask for; a file is read now, before connecting,
- *  so that a bad path is a usage error. */
-function messageSource(flags: { message?: string; file?: string; 'stdin-line'?: boolean; 'stdin-file'?: boolean }):
-  AsyncIterable<string | Buffer> | Array<string | Buffer> {
-  // created when iterated: readline emits lines as soon as it exists
-  if (flags['stdin-line']) return (async function* lines() { yield* createInterface({ input: process.stdin, crlfDelay: Infinity }); })();
-  if (flags['stdin-file']) return (async function* stdin() { yield await readAll(process.stdin); })();
-  if (flags.file === undefined) return [flags.message ?? ''];
-  try {
-    return [readFileSync(flags.file)];
-  } catch (e) {
-    throw new CliError(`-f: cannot read ${flags.file} (${(e as Error).message})`, EXIT.usage);
+/** --repeat-delay: seconds, a fraction allowed, up to what a timer keeps. */
+function repeatDelay(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const s = Number(value);
+  if (value.trim() === '' || !Number.isFinite(s) || s < 0 || s > MAX_SECONDS)
+    throw new CliError(`--repeat-delay must be a number of seconds from 0 to ${MAX_SECONDS}, not '${value}'`, EXIT.usage);
+  return s * 1000;
+}
+
+/** The messages of `source`, each `times` times with `delayMs` between. */
+async function* repeated(source: AsyncIterable<string | Buffer> | Array<string | Buffer>, times: number, delayMs: number):
+  AsyncIterable<string | Buffer> {
+  for await (const message of source) {
+    for (let i = 0; i < times; i++) {
+      if (i > 0 && delayMs > 0) await sleep(delayMs);
+      yield message;
+    }
   }
 }
 
 /** Runs `tinymqtt pub` with its arguments (--help is main's); resolves to the exit code. */
 export async function pub(args: string[]): Promise<number> {
-  const { values: flags } = parseArgs({ args, options: FLAGS, strict: true });
-  const { options, qos, urlTopic } = clientOptions(flags);
+  const taken = takeProperties(args, FLAGS, ['connect', 'publish', 'will']);
+  const { values: flags } = parseArgs({ args: taken.args, options: FLAGS, strict: true });
+  const { options, qos, urlTopic } = clientOptions(flags, taken.properties);
   const topic = flags.topic ?? urlTopic;
-  if (topic === undefined) throw new CliError('pub: give a topic with -t (or in the -L URL)', EXIT.usage);
+  if (topic === undefined) throw new CliError('give a topic with -t (or in the -L URL)', EXIT.usage);
   checkTopic('-t', topic);
-  const sources = ['message', 'file', 'stdin-line', 'stdin-file', 'null-message'].filter((k) => flags[k as keyof typeof flags] !== undefined);
-  if (sources.length !== 1)
-    throw new CliError(`pub: give exactly one message source (-m, -f, -l, -s or -n), not ${sources.length}`, EXIT.usage);
+  const source = messageSource(flags, '-m, -f, -l, -s or -n');
+  const times = intFlag('--repeat', flags.repeat, 1, 2 ** 31 - 1, 1);
+  if (flags['stdin-line'] && (flags.repeat !== undefined || flags['repeat-delay'] !== undefined))
+    throw new CliError('--repeat and --repeat-delay repeat one message (-m, -f, -s or -n), not -l\'s lines', EXIT.usage);
+  const delayMs = repeatDelay(flags['repeat-delay']);
+  const retain = flags.retain ?? false;
+  const properties = taken.properties.publish;
+  const trace = traceFor(flags);
 
-  const messages = messageSource(flags);
-  const client = await connectClient(options);
+  const messages = repeated(source, times, delayMs);
+  const client = await connectClient(options, trace);
   let published = 0;
   try {
     for await (const payload of messages) {
       try {
-        await client.publish(topic, payload, { qos, retain: flags.retain ?? false });
+        trace?.publishing(topic, payload, qos, retain);
+        await client.publish(topic, payload, { qos, retain, ...(properties ? { properties } : {}) });
+        trace?.published(qos);
       } catch (e) {
         throw failure(e, EXIT.operation, `publish to ${topic} failed`);
       }
       published++;
     }
-    await client.end();
+    await disconnect(client, trace);
   } finally {
     await client.end({ force: true });
   }

@@ -1,7 +1,9 @@
-// What the CLI commands share beyond connection flags: connecting, turning
-// errors into one-line failures, and reading stdin.
+// What the CLI commands share beyond connection flags: connecting and
+// disconnecting (traced with -d), turning errors into one-line failures,
+// and reading stdin.
 import { MqttClient, type MqttClientOptions } from '../client.js';
 import { MqttError } from '../errors.js';
+import type { Trace } from './debug.js';
 import { CliError, EXIT } from './options.js';
 
 /** Codes of input the user got wrong: a usage error, whatever the step. */
@@ -16,21 +18,32 @@ export function failure(e: unknown, code: number, what: string): CliError {
 }
 
 /** A connected client; bad options are a usage error, a failed connection
- *  a connection error naming the broker. */
-export async function connectClient(options: MqttClientOptions): Promise<MqttClient> {
+ *  a connection error naming the broker. `trace` (-d) is told the CONNECT
+ *  and CONNACK, and watches the client. */
+export async function connectClient(options: MqttClientOptions, trace?: Trace): Promise<MqttClient> {
   let client: MqttClient;
   try {
     client = new MqttClient(options);
   } catch (e) {
     throw failure(e, EXIT.usage, 'bad option');
   }
+  trace?.connecting(client.options.clientId);
+  trace?.watch(client);
   try {
     await client.connect();
   } catch (e) {
+    if (e instanceof MqttError && e.code.startsWith('ERR_CONNACK')) trace?.connack(e.reasonCode ?? -1);
     await client.end({ force: true });
     throw failure(e, EXIT.connection, `could not connect to ${client.options.host}:${client.options.port}`);
   }
+  trace?.connack(0);
   return client;
+}
+
+/** Disconnects cleanly (DISCONNECT after what is in progress), telling `trace`. */
+export async function disconnect(client: MqttClient, trace?: Trace): Promise<void> {
+  trace?.disconnecting();
+  await client.end();
 }
 
 /** Everything a stream gives until it ends. */
