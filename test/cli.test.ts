@@ -64,7 +64,7 @@ describe('tinymqtt pub and sub', () => {
     await cli(['pub', '-L', url, '-n', '-r']);
     const refused = await cli(['pub', '-h', '127.0.0.1', '-p', String(broker.passwordPort), '-u', user, '-P', 'wrong', '-t', 'x', '-m', 'x']);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/could not connect to 127\.0\.0\.1:\d+: ERR_CONNACK_NOT_AUTHORIZED/);
+    expect(refused.stderr).toMatch(/^tinymqtt \w+: connection to 127\.0\.0\.1:\d+ refused by the broker: ERR_CONNACK_NOT_AUTHORIZED/m);
   });
 
   it('speaks MQTT over WebSockets with -L ws://host:port/path (the topic by -t)', async () => {
