@@ -117,7 +117,7 @@ TEST(v5_enhanced_auth_exchange_then_reauthentication)
     CHECK(!strcmp(auth_data, "done"));
 }
 
-TEST(v5_auth_without_a_method_or_success_while_connecting_is_a_violation)
+TEST(v5_auth_without_a_method_an_event_or_success_while_connecting_is_a_violation)
 {
     CHECK_EQ(setup_auth(0), TMQ_OK);
     CHECK_EQ(connect_sent(), 0);
@@ -132,6 +132,13 @@ TEST(v5_auth_without_a_method_or_success_while_connecting_is_a_violation)
     CHECK_EQ(F.disconnect_err, TMQ_ERR_PROTOCOL_VIOLATION);
     CHECK_EQ(broker_pop(), TMQ_DISCONNECT);
     CHECK_EQ(F.pkt.reason, TMQ_RC_PROTOCOL_ERROR);
+    /* a method in CONNECT, but no auth event to answer with */
+    CHECK_EQ(setup_auth(1), TMQ_OK);
+    F.ev.auth = 0;
+    CHECK_EQ(connect_sent(), 0);
+    broker_auth(TMQ_RC_CONTINUE_AUTH, "x");
+    CHECK_EQ(poll_at(F.now), TMQ_STATE_DISCONNECTED);
+    CHECK_EQ(F.disconnect_err, TMQ_ERR_PROTOCOL_VIOLATION);
 }
 
 TEST(v5_auth_needs_a_connection_and_5_0)
@@ -183,4 +190,24 @@ TEST(v5_disconnect_refuses_expiry_when_connect_asked_none_and_bad_properties)
     bad.num = 1;
     CHECK_EQ(tmq_client_disconnect_with(&F.c, 0, &props, F.now), TMQ_ERR_PROP_PACKET);
     CHECK_EQ(tmq_client_state(&F.c), TMQ_STATE_READY); /* refused before anything changed */
+}
+
+TEST(v5_disconnect_with_needs_a_connection_and_takes_no_properties_or_expiry_zero)
+{
+    tmq_prop none;
+    tmq_props props;
+    CHECK_EQ(setup(TMQ_V5), TMQ_OK);
+    CHECK_EQ(tmq_client_disconnect_with(&F.c, 0, 0, F.now), TMQ_ERR_STATE); /* never connected */
+    CHECK_EQ(connect_ready(0), 0);
+    /* an expiry of 0 changes nothing, so it is allowed when CONNECT asked none */
+    props = one_number_property(&none, TMQ_PROP_SESSION_EXPIRY, 0);
+    CHECK_EQ(tmq_client_disconnect_with(&F.c, 0, &props, F.now), TMQ_OK);
+    poll_at(F.now);
+    CHECK_EQ(broker_pop(), TMQ_DISCONNECT);
+    CHECK_EQ(connect_ready(0), 0);
+    CHECK_EQ(tmq_client_disconnect_with(&F.c, 0x04, 0, F.now), TMQ_OK); /* no properties */
+    poll_at(F.now);
+    CHECK_EQ(broker_pop(), TMQ_DISCONNECT);
+    CHECK_EQ(F.pkt.reason, 0x04);
+    CHECK_EQ(F.pkt.props.count, 0);
 }
