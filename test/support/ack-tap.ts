@@ -23,7 +23,8 @@ export class AckTap {
   readonly acknowledged = new Set<string>();
   /** payload (as text) -> QoS 2 exchanges the broker started with it: a
    *  PUBLISH under an id that had no exchange open (its first, or one after
-   *  the client's PUBCOMP closed the last, or after a session was lost) */
+   *  the broker's PUBREL or the client's PUBCOMP closed the last, or after a
+   *  session was lost) */
   readonly exchanges = new Map<string, number>();
   /** payloads (as text) of every QoS 1/2 PUBLISH the broker sent the client */
   readonly fromBroker = new Set<string>();
@@ -38,7 +39,7 @@ export class AckTap {
   #open = true;
   /** packet id -> payload of the last QoS 1/2 PUBLISH the client sent with it */
   #inFlight = new Map<number, string>();
-  /** ids of the broker's QoS 2 PUBLISHes the client has not completed (no PUBCOMP yet) */
+  /** ids of the broker's QoS 2 PUBLISHes not yet released (no PUBREL or PUBCOMP yet) */
   #incoming = new Set<number>();
 
   private constructor(servers: Server[]) {
@@ -123,8 +124,11 @@ export class AckTap {
   }
 
   /** PUBACK or PUBREC: the broker took the message with that id. A QoS 1/2
-   *  PUBLISH: recorded; at QoS 2 a new exchange unless one is open under its id. A CONNACK
-   *  without a session: no exchange is open any more. */
+   *  PUBLISH: recorded; at QoS 2 a new exchange unless one is open under its id.
+   *  PUBREL: the exchange under its id is over for the client, which forgets
+   *  the id when it reads it (the PUBCOMP it answers may die with the
+   *  connection, unseen here), so a PUBLISH under that id is a new one. A
+   *  CONNACK without a session: no exchange is open any more. */
   #fromBroker(p: Buffer): void {
     const type = p[0] >> 4;
     if (type === Type.PUBACK || type === Type.PUBREC) {
@@ -137,6 +141,8 @@ export class AckTap {
         this.#incoming.add(packetId(p));
         this.exchanges.set(text, (this.exchanges.get(text) ?? 0) + 1);
       }
+    } else if (type === Type.PUBREL) {
+      this.#incoming.delete(packetId(p));
     } else if (type === Type.CONNACK && (p[2] & 1) === 0) {
       this.#incoming.clear();
     }
