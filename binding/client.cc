@@ -438,6 +438,7 @@ void Core::ReadServers(const OptionReader &r)
         server_hosts_.push_back(s.Text("host"));
         tmq_server server{};
         server.port = static_cast<uint16_t>(s.Int("port", UINT16_MAX));
+        server.kind = s.Bool("tls") ? kServerTls : kServerPlain;
         servers_.push_back(server);
     }
     // the strings are in place now: the vector no longer grows
@@ -961,6 +962,10 @@ void Core::OnState(tmq_client *c, tmq_state state)
 {
     Core *k = Of(c);
     k->ready_.store(state == TMQ_STATE_READY, std::memory_order_relaxed);
+    // a list mixing mqtt and mqtts: the TLS layer stands aside for a plain
+    // server (told before the transport connects)
+    if (state == TMQ_STATE_TCP_CONNECTING && k->tls_on_ && !k->servers_.empty())
+        tmq_tls_set_plain(&k->tls_, k->servers_[tmq_client_server_index(c)].kind == kServerPlain);
     uint32_t delay = state == TMQ_STATE_WAITING_RECONNECT ? c->reconnect_ms : 0;
     k->driver_->Emit(k->id_, kState, state, static_cast<int32_t>(std::min<uint32_t>(delay, INT32_MAX)),
                      tmq_client_server_index(c), tmq_client_failing_over(c));

@@ -177,7 +177,9 @@ private:
     // what cfg_ points into
     std::string host_, client_id_, username_, password_, will_topic_, will_payload_;
     std::string connect_props_, will_props_;
-    // options.servers: their hosts, and the list cfg_.servers points at
+    // options.servers: their hosts, and the list cfg_.servers points at;
+    // a server's kind says whether it takes TLS (a list may mix them)
+    static constexpr uint8_t kServerPlain = 0, kServerTls = 1;
     std::vector<std::string> server_hosts_;
     std::vector<tmq_server> servers_;
     // 5.0: the properties of a requested DISCONNECT, and its view of them

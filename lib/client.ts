@@ -454,9 +454,12 @@ function reconnectPolicy(name: string, o: ReconnectOptions, base: ReconnectPolic
 /** Validates options (read once: clientOptions) and fills in defaults for
  *  the native client. */
 function nativeOptions(o: MqttClientOptions): NativeClientOptions {
-  const tls = o.protocol === 'mqtts' || o.protocol === 'wss', ws = o.protocol === 'ws' || o.protocol === 'wss';
-  if (o.protocol !== undefined && o.protocol !== 'mqtt' && !tls && !ws)
+  const ws = o.protocol === 'ws' || o.protocol === 'wss', ownTls = o.protocol === 'mqtts' || o.protocol === 'wss';
+  if (o.protocol !== undefined && o.protocol !== 'mqtt' && !ownTls && !ws)
     throw argError('options.protocol', `must be 'mqtt', 'mqtts', 'ws' or 'wss', not ${describe(o.protocol)}`);
+  // a server list may mix mqtt and mqtts: TLS is set up when any takes it
+  const servers = serverList('options.servers', o.servers, o.protocol ?? 'mqtt');
+  const tls = ownTls || (servers?.some((s) => s.protocol === 'mqtts') ?? false);
   const version = o.protocolVersion ?? 4;
   if (version !== 3 && version !== 4 && version !== 5)
     throw argError('options.protocolVersion', `must be 3, 4 or 5, not ${describe(version)}`);
@@ -464,7 +467,7 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
     throw argError('options.hostname', `names another host than options.host (${describe(o.hostname)}, ${describe(o.host)})`);
   const out: NativeClientOptions = {
     host: checkString(o.host === undefined && o.hostname !== undefined ? 'options.hostname' : 'options.host', o.host ?? o.hostname ?? 'localhost'),
-    port: checkInt('options.port', o.port ?? (ws ? (tls ? 443 : 80) : tls ? 8883 : 1883), 1, 65535),
+    port: checkInt('options.port', o.port ?? (ws ? (ownTls ? 443 : 80) : ownTls ? 8883 : 1883), 1, 65535),
     protocolVersion: version,
     clientId: checkString('options.clientId', o.clientId ?? `tinymqtt_${Math.random().toString(16).slice(2, 10)}`),
     clean: checkBool('options.clean', o.clean ?? true),
@@ -479,9 +482,8 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
     queueByteLimit: checkInt('options.queueByteLimit', o.queueByteLimit ?? 256 << 20, 0, 2 ** 31 - 1),
     queueQoSZero: checkBool('options.queueQoSZero', o.queueQoSZero ?? true),
   };
-  if (ws) out.ws = webSocketOptions(o.path, o.wsOptions, out.host, out.port, tls);
-  const servers = serverList('options.servers', o.servers, o.protocol ?? 'mqtt');
-  if (servers) out.servers = servers.map(({ host, port }) => ({ host, port }));
+  if (ws) out.ws = webSocketOptions(o.path, o.wsOptions, out.host, out.port, ownTls);
+  if (servers) out.servers = servers.map(({ host, port, protocol }) => ({ host, port, tls: protocol === 'mqtts' }));
   if (o.queueLimit !== undefined) out.queueLimit = checkInt('options.queueLimit', o.queueLimit, 0, 2 ** 31 - 1);
   if (o.username !== undefined) out.username = checkString('options.username', o.username);
   if (o.password !== undefined) out.password = toBuffer('options.password', o.password);
@@ -680,8 +682,11 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   get server(): ServerAddress | undefined {
     if (this.#serverIndex < 0) return undefined;
     const o = this.#options;
-    const protocol = o.ws ? (o.tls ? 'wss' : 'ws') : o.tls ? 'mqtts' : 'mqtt';
-    return o.servers ? { ...o.servers[this.#serverIndex], protocol } : { host: o.host, port: o.port, protocol };
+    if (o.servers) {
+      const { host, port, tls } = o.servers[this.#serverIndex];
+      return { host, port, protocol: tls ? 'mqtts' : 'mqtt' };
+    }
+    return { host: o.host, port: o.port, protocol: o.ws ? (o.tls ? 'wss' : 'ws') : o.tls ? 'mqtts' : 'mqtt' };
   }
 
   /** Whether the client is connected (CONNACK received, not yet lost). */
@@ -1548,8 +1553,8 @@ export function parseUrl(url: string): MqttClientOptions {
 }
 
 /** Connects to `url` ('mqtt://host:1883', 'mqtts://user:pass@host'), to a
- *  list of URLs (a cluster's nodes, tried in order as options.servers: one
- *  protocol, the credentials of the first) or with options, and resolves to
+ *  list of URLs (a cluster's nodes, tried in order as options.servers: mqtt:// and
+ *  mqtts://, the credentials of the first) or with options, and resolves to
  *  a connected client. When the first attempt fails the client is closed
  *  (it does not go on reconnecting) and the promise rejects with the
  *  attempt's error; with options.retryFirstConnect it goes on trying, and

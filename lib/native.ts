@@ -100,8 +100,9 @@ export interface ReconnectPolicy {
 export interface NativeClientOptions extends ReconnectPolicy {
   host: string;
   port: number;
-  /** servers tried in order instead of host and port (lib/servers.ts) */
-  servers?: { host: string; port: number }[];
+  /** servers tried in order instead of host and port (lib/servers.ts),
+   *  each with or without TLS */
+  servers?: { host: string; port: number; tls: boolean }[];
   protocolVersion: 3 | 4 | 5;
   clientId: string;
   clean: boolean;

@@ -10,8 +10,8 @@ export interface ServerOption {
   host: string;
   /** by default the protocol's port, as for the client's own `port` */
   port?: number;
-  /** 'mqtt' or 'mqtts'; every server of a list uses the client's protocol,
-   *  so this may be left out, and when given must be that protocol */
+  /** 'mqtt' or 'mqtts' (by default the client's `protocol`): a list may
+   *  mix them, each TLS server taking the client's TLS options */
   protocol?: 'mqtt' | 'mqtts';
 }
 
@@ -26,9 +26,10 @@ export interface ServerAddress {
 const MAX_SERVERS = 255;
 
 /** Validates options.servers (`name`): a list of 1 to 255 `{ host, port,
- *  protocol? }`, each protocol the client's (`protocol`); the port defaults
- *  as the client's does. Returns the servers with protocol filled in, or
- *  undefined when no list was given. */
+ *  protocol? }`, each 'mqtt' or 'mqtts' (by default the client's
+ *  `protocol`: a list may mix them); the port defaults as the client's does.
+ *  Returns the servers with protocol and port filled in, or undefined when
+ *  no list was given. */
 export function serverList(name: string, value: unknown, protocol: string): Required<ServerOption>[] | undefined {
   if (value === undefined) return undefined;
   if (protocol !== 'mqtt' && protocol !== 'mqtts')
@@ -39,12 +40,13 @@ export function serverList(name: string, value: unknown, protocol: string): Requ
     const at = `${name}[${i}]`;
     if (entry === null || typeof entry !== 'object') throw argError(at, `must be an object { host, port, protocol? }, not ${describe(entry)}`);
     const s = readOptions(at, entry, ['host', 'port', 'protocol']);
-    if (s.protocol !== undefined && s.protocol !== protocol)
-      throw argError(`${at}.protocol`, `must be the client's protocol, '${protocol}', not ${describe(s.protocol)}: a list mixing protocols is not supported`);
+    const own = s.protocol ?? protocol;
+    if (own !== 'mqtt' && own !== 'mqtts')
+      throw argError(`${at}.protocol`, `must be 'mqtt' or 'mqtts', not ${describe(own)}`);
     return {
       host: checkString(`${at}.host`, s.host),
-      port: checkInt(`${at}.port`, s.port ?? (protocol === 'mqtts' ? 8883 : 1883), 1, 65535),
-      protocol,
+      port: checkInt(`${at}.port`, s.port ?? (own === 'mqtts' ? 8883 : 1883), 1, 65535),
+      protocol: own,
     };
   });
 }
@@ -59,22 +61,21 @@ export interface UrlParts {
 }
 
 /** The options a list of URLs gives (`name` names the argument): their
- *  servers in order, the protocol they share, and the user name and
- *  password of the first URL; a later URL may repeat them but not differ. */
+ *  servers in order, each with its own protocol (mqtt:// or mqtts://), and
+ *  the user name and password of the first URL; a later URL may repeat them
+ *  but not differ. */
 export function urlListOptions(name: string, urls: UrlParts[]): UrlParts & { servers: ServerOption[] } {
   if (urls.length === 0 || urls.length > MAX_SERVERS) throw argError(name, `must list 1 to ${MAX_SERVERS} URLs`);
   const first = urls[0];
-  const protocol = first.protocol ?? 'mqtt';
-  if (protocol === 'ws' || protocol === 'wss')
-    throw argError(name, `must list mqtt:// or mqtts:// URLs, not ${protocol}://: a server list is not supported over WebSockets (each node would need its own upgrade request)`);
-  urls.forEach((u, i) => {
-    if ((u.protocol ?? 'mqtt') !== protocol)
-      throw argError(`${name}[${i}]`, `must use ${protocol}:// as ${name}[0] does: a list mixing protocols is not supported`);
+  const servers = urls.map((u, i) => {
+    const protocol = u.protocol ?? 'mqtt';
+    if (protocol === 'ws' || protocol === 'wss')
+      throw argError(`${name}[${i}]`, `must be an mqtt:// or mqtts:// URL, not ${protocol}://: a server list is not supported over WebSockets (each node would need its own upgrade request)`);
     if ((u.username !== undefined && u.username !== first.username) || (u.password !== undefined && u.password !== first.password))
       throw argError(`${name}[${i}]`, `has a user name or password other than ${name}[0]'s: one client has one set of credentials`);
+    return { host: u.host ?? 'localhost', port: u.port ?? (protocol === 'mqtts' ? 8883 : 1883), protocol };
   });
-  const servers = urls.map((u) => ({ host: u.host ?? 'localhost', port: u.port ?? (protocol === 'mqtts' ? 8883 : 1883), protocol }));
-  const out: UrlParts & { servers: ServerOption[] } = { protocol, host: servers[0].host, port: servers[0].port, servers };
+  const out: UrlParts & { servers: ServerOption[] } = { protocol: servers[0].protocol, host: servers[0].host, port: servers[0].port, servers };
   if (first.username !== undefined) out.username = first.username;
   if (first.password !== undefined) out.password = first.password;
   return out;

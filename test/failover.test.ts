@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MqttClient, MqttError, connect, type ConnackPacket } from '../lib/index.js';
 import { startAedes, type AedesBroker } from './support/aedes.js';
 import { nextEvent } from './support/events.js';
-import { freePort } from './support/mosquitto.js';
+import { freePort, startMosquitto } from './support/mosquitto.js';
 
 const brokers: AedesBroker[] = [];
 const clients: MqttClient[] = [];
@@ -38,6 +38,31 @@ describe.each(['inline', 'thread'] as const)('server list (%s driver)', (driver)
     expect(c.server).toEqual(connack.server);
     expect(errors.map((e) => e.code)).toEqual(['ERR_REFUSED']);
     expect(errors[0].message).toContain(`127.0.0.1:${dead}`);
+  });
+
+  it('takes a list mixing mqtt and mqtts, each server with its own protocol', async () => {
+    const dead = await freePort();
+    const live = await aedes();
+    const mosquitto = await startMosquitto();
+    try {
+      // a dead plain server, then a TLS one; then a dead TLS server, then a plain one
+      const toTls = await connect([`mqtt://127.0.0.1:${dead}`, `mqtts://127.0.0.1:${mosquitto.tlsPort}`], { ca: mosquitto.certs.ca, driver });
+      clients.push(toTls);
+      expect(toTls.server).toEqual({ host: '127.0.0.1', port: mosquitto.tlsPort, protocol: 'mqtts' });
+      const got = nextEvent(toTls, 'message');
+      await toTls.subscribe('mixed/tls');
+      await toTls.publish('mixed/tls', 'over TLS');
+      expect(String((await got)[1])).toBe('over TLS');
+      const toPlain = new MqttClient({ servers: [{ host: '127.0.0.1', port: mosquitto.tlsPort, protocol: 'mqtts' }, { host: '127.0.0.1', port: live.port }], driver });
+      clients.push(toPlain);
+      const errors: MqttError[] = [];
+      toPlain.on('error', (e) => errors.push(e));
+      await toPlain.connect();
+      expect(toPlain.server).toEqual({ host: '127.0.0.1', port: live.port, protocol: 'mqtt' });
+      expect(errors.map((e) => e.code)).toEqual(['ERR_TLS_VERIFY']);
+    } finally {
+      await mosquitto.stop();
+    }
   });
 
   it('takes a list of URLs in connect()', async () => {
@@ -98,7 +123,7 @@ describe('server list: bad input', () => {
     ['a server that is not an object', { servers: ['mqtt://x'] }, 'options.servers[0]'],
     ['a host that is not a string', { servers: [{ host: 1, port: 1883 }] }, 'options.servers[0].host'],
     ['a port out of range', { servers: [{ host: 'a', port: 1883 }, { host: 'b', port: 0 }] }, 'options.servers[1].port'],
-    ['a protocol other than the client\'s', { servers: [{ host: 'a', port: 1883, protocol: 'mqtts' }] }, 'options.servers[0].protocol'],
+    ['a protocol other than mqtt and mqtts', { servers: [{ host: 'a', port: 1883, protocol: 'ws' }] }, 'options.servers[0].protocol'],
   ];
   it.each(cases)('refuses %s with ERR_INVALID_ARG naming it', (_, options, name) => {
     let err: unknown;
@@ -112,14 +137,14 @@ describe('server list: bad input', () => {
     expect((err as Error).message).toContain(name);
   });
 
-  it('refuses a URL list mixing protocols or credentials', async () => {
-    await expect(connect(['mqtt://a:1', 'mqtts://b:2'])).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('url[1]') });
+  it('refuses a URL list with a WebSocket URL or mixing credentials', async () => {
+    await expect(connect(['mqtt://a:1', 'ws://b:2'])).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('url[1]') });
     await expect(connect(['mqtt://u:p@a:1', 'mqtt://v:p@b:2'])).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('url[1]') });
     await expect(connect([])).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('url') });
   });
 
   it('refuses a server list over WebSockets, which would need an upgrade request per node', async () => {
-    await expect(connect(['ws://a:1', 'ws://b:2'])).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringMatching(/^url must list mqtt:\/\/ or mqtts:\/\/ URLs, not ws:\/\//) });
+    await expect(connect(['ws://a:1', 'ws://b:2'])).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringMatching(/^url\[0\] must be an mqtt:\/\/ or mqtts:\/\/ URL, not ws:\/\//) });
     expect(() => new MqttClient({ protocol: 'wss', servers: [{ host: 'a', port: 1 }] })).toThrow(/^options\.servers is not supported with protocol "wss"/);
   });
 });

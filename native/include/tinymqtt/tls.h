@@ -112,6 +112,7 @@ typedef struct tmq_tls {
     tmq_posix_io *lower;
     struct tmq_tls_state *s;      /* private: the mbedtls contexts (heap) */
     int mbed_err;                 /* private: see tmq_tls_mbedtls_error */
+    uint8_t plain;                /* private: see tmq_tls_set_plain */
 } tmq_tls;
 
 /* Prepares t to run TLS over lower (which must outlive t and is closed by
@@ -124,6 +125,11 @@ typedef struct tmq_tls {
  * (out of memory, no entropy). On failure nothing is left allocated and
  * tmq_tls_free(t) is harmless. */
 int tmq_tls_init(tmq_tls *t, tmq_posix_io *lower, const tmq_tls_options *opt);
+
+/* With plain set, t passes bytes to and from its lower transport unchanged
+ * (no TLS) until it is cleared: for a list of servers mixing mqtt and mqtts,
+ * set before each connection. Change it only while t is closed. */
+void tmq_tls_set_plain(tmq_tls *t, int plain);
 
 /* Closes the connection if open and frees everything tmq_tls_init
  * allocated. The lower transport is closed, not freed. t may then be

@@ -136,6 +136,14 @@ static void sync_io(tmq_tls *t)
     t->io.want_write = (uint8_t)(t->lower->want_write || (t->s && t->s->wblocked));
 }
 
+/* A send or recv of the lower transport while t is plain (tmq_tls_set_plain):
+ * its result, with t->io following the lower transport. */
+static int32_t plain_io(tmq_tls *t, int32_t r)
+{
+    sync_io(t);
+    return r;
+}
+
 /* Enters ST_FAILED with err (sticky until close). */
 static int fail(tmq_tls *t, int err)
 {
@@ -361,6 +369,11 @@ static int tls_connect(tmq_transport *tr, const char *host, uint16_t port)
     tmq_tls *t = tls_of(tr);
     struct tmq_tls_state *s = t->s;
     int r;
+    if (t->plain) {
+        r = t->lower->base.ops->connect(&t->lower->base, host, port);
+        sync_io(t);
+        return r;
+    }
     if (s == NULL)
         return TMQ_ERR_ARG;
     switch (s->state) {
@@ -412,7 +425,10 @@ static int32_t tls_send(tmq_transport *tr, const uint8_t *buf, uint32_t len)
     tmq_tls *t = tls_of(tr);
     struct tmq_tls_state *s;
     uint32_t total = 0;
-    int r = io_gate(t);
+    int r;
+    if (t->plain)
+        return plain_io(t, t->lower->base.ops->send(&t->lower->base, buf, len));
+    r = io_gate(t);
     if (r != 1)
         return r;
     s = t->s;
@@ -454,7 +470,10 @@ static int32_t tls_recv(tmq_transport *tr, uint8_t *buf, uint32_t len)
     tmq_tls *t = tls_of(tr);
     struct tmq_tls_state *s;
     uint32_t total = 0;
-    int r = io_gate(t);
+    int r;
+    if (t->plain)
+        return plain_io(t, t->lower->base.ops->recv(&t->lower->base, buf, len));
+    r = io_gate(t);
     if (r != 1)
         return r;
     s = t->s;
@@ -501,6 +520,11 @@ static void tls_close(tmq_transport *tr)
 }
 
 static const tmq_transport_ops tls_ops = { tls_connect, tls_send, tls_recv, tls_close };
+
+void tmq_tls_set_plain(tmq_tls *t, int plain)
+{
+    t->plain = (uint8_t)(plain != 0);
+}
 
 /* ---- setup -------------------------------------------------------------- */
 
