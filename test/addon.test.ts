@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { errorName, nativeVersion } from '../lib/index.js';
 import { typeCheckAsConsumer } from './support/consumer-types.js';
-import { GLIBC_LIBRARY, neededLibraries } from './support/elf.js';
+import { compareVersions, GLIBC_FLOOR, GLIBC_LIBRARY, glibcVersions, neededLibraries } from './support/elf.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -121,6 +121,12 @@ describe('the .node file', () => {
     const needed = neededLibraries(addonPath);
     expect(needed).toContain('libc.so.6');
     for (const lib of needed) expect(lib).toMatch(GLIBC_LIBRARY);
+  });
+
+  it(`asks for no glibc symbol version newer than ${GLIBC_FLOOR} (objdump -T), so it loads on glibc ${GLIBC_FLOOR} and later`, () => {
+    const versions = glibcVersions(addonPath);
+    expect(versions.length).toBeGreaterThan(0);
+    expect(versions.filter((v) => compareVersions(v, GLIBC_FLOOR) > 0)).toEqual([]);
   });
 
   it('contains the engine, its TLS port and mbedtls, as local symbols', () => {

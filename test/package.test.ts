@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot as root } from '../lib/native.js';
 import { typeCheckAsConsumer } from './support/consumer-types.js';
-import { GLIBC_LIBRARY, neededLibraries } from './support/elf.js';
+import { compareVersions, GLIBC_FLOOR, GLIBC_LIBRARY, glibcVersions, neededLibraries } from './support/elf.js';
 import { startMosquitto, type Broker } from './support/mosquitto.js';
 
 const PREBUILD = path.join('prebuilds', `${process.platform}-${process.arch}`, 'node.napi.glibc.node');
@@ -130,12 +130,13 @@ describe('the packed tarball', () => {
     for (const optional of ['aedes', 'cmake-js']) expect(added).not.toContain(`node_modules/${optional}`);
   });
 
-  it('installs without running a script, and node-gyp-build loads the prebuild, which needs only glibc', () => {
+  it(`installs without running a script, and node-gyp-build loads the prebuild, which needs only glibc ${GLIBC_FLOOR} or later`, () => {
     expect(existsSync(path.join(installed, 'build'))).toBe(false);
     expect(loadedAddon()).toBe(path.join(installed, PREBUILD));
     const needed = neededLibraries(path.join(installed, PREBUILD));
     expect(needed).toContain('libc.so.6');
     for (const lib of needed) expect(lib).toMatch(GLIBC_LIBRARY);
+    expect(glibcVersions(path.join(installed, PREBUILD)).filter((v) => compareVersions(v, GLIBC_FLOOR) > 0)).toEqual([]);
   });
 });
 
