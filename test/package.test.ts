@@ -100,7 +100,7 @@ describe('the packed tarball', () => {
     const files = tarballFiles();
     for (const f of ['package.json', 'LICENSE', 'CHANGELOG.md', 'README.md', PREBUILD, 'dist/index.js', 'dist/index.d.ts',
       'dist/cli/main.js', 'dist/compat/pika.d.ts', 'dist/compat/mqtt.d.ts', 'CMakeLists.txt', 'binding/CMakeLists.txt', 'binding/exports.map',
-      'binding/addon.cc', 'native/CMakeLists.txt', 'native/src/client.c', 'native/include/tinymqtt/client.h',
+      'binding/addon.cc', 'binding/glibc-floor.c', 'native/CMakeLists.txt', 'native/src/client.c', 'native/include/tinymqtt/client.h',
       'native/port/mbedtls/tls.c', 'native/examples/tmq_pub.c', 'scripts/install.mjs'])
       expect(files).toContain(f);
     const docs = /^(docs\/compat\/\w+\.md|docs\/store\.md|bench\/README\.md|bench\/results\/chart\.svg|firmware\/README\.md|native\/README\.md)$/;
