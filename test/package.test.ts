@@ -177,6 +177,14 @@ export const mqttjsAsync: Promise<number> = connectAsync('mqtt://127.0.0.1:1');
     expect(typeCheckAsConsumer(project, body)).toEqual({ output: '', status: 0 });
   });
 
+  /** What require('tinymqtt') throws in the project (it must throw). */
+  function loadError(): { name: string; code: string; message: string; isMqttError: boolean } {
+    const r = spawnSync(process.execPath, ['-e', `try { require('tinymqtt'); console.log('{}') } catch (e) {
+      console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message, isMqttError: e.constructor.name === 'MqttError' })) }`],
+    { cwd: project, encoding: 'utf8', timeout: 20_000 });
+    return JSON.parse(r.stdout) as ReturnType<typeof loadError>;
+  }
+
   it('where no addon fits and nothing was built, require() throws an MqttError naming the platform, the prebuilds and the build command', () => {
     // this machine's prebuild goes; another's (linux-arm64, when one was made) stays
     const prebuilds = path.join(installed, 'prebuilds', `${process.platform}-${process.arch}`);
@@ -184,16 +192,29 @@ export const mqttjsAsync: Promise<number> = connectAsync('mqtt://127.0.0.1:1');
     renameSync(prebuilds, aside);
     const others = readdirSync(path.join(installed, 'prebuilds')).sort().map((target) => `${target} (glibc)`);
     try {
-      const r = spawnSync(process.execPath, ['-e', `try { require('tinymqtt') } catch (e) {
-        console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message, isMqttError: e instanceof Error && e.constructor.name === 'MqttError' })) }`],
-      { cwd: project, encoding: 'utf8', timeout: 20_000 });
-      const e = JSON.parse(r.stdout) as { name: string; code: string; message: string; isMqttError: boolean };
+      const e = loadError();
       expect(e).toMatchObject({ name: 'MqttError', code: 'ERR_NO_ADDON', isMqttError: true });
       expect(e.message).toContain(`no native addon for ${process.platform}-${process.arch} (glibc `);
       expect(e.message).toContain(others.length ? `this package has prebuilds for ${others.join(', ')};` : 'this package has no prebuilds;');
       expect(e.message).toContain('`npm rebuild tinymqtt --ignore-scripts=false`');
     } finally {
       renameSync(aside, prebuilds);
+    }
+  });
+
+  it('where the prebuild that fits does not load, require() throws an MqttError saying why, with the build command', () => {
+    const prebuild = path.join(installed, PREBUILD);
+    const aside = path.join(work, 'prebuild-file-aside');
+    renameSync(prebuild, aside);
+    writeFileSync(prebuild, 'not an ELF file, long enough for the loader to read a header\n'.repeat(4));
+    try {
+      const e = loadError();
+      expect(e).toMatchObject({ name: 'MqttError', code: 'ERR_ADDON_LOAD', isMqttError: true });
+      expect(e.message).toContain(`native addon ${prebuild} does not load on ${process.platform}-${process.arch} (glibc `);
+      expect(e.message).toMatch(/\(.*invalid ELF header.*\)/);
+      expect(e.message).toContain('`npm rebuild tinymqtt --ignore-scripts=false`');
+    } finally {
+      renameSync(aside, prebuild);
     }
   });
 
