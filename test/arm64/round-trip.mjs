@@ -1,4 +1,4 @@
-// Run by scripts/test-arm64 with Debian's arm64 node under qemu-aarch64: loads
+// Run by scripts/test-arm64 with an arm64 node under qemu-aarch64: loads
 // the package (dist/) with the linux-arm64 prebuild that TINYMQTT_PREBUILD
 // points node-gyp-build at, and makes a QoS 1 publish and subscribe round trip
 // through the broker at 127.0.0.1:PORT. Prints one line per check, "ok NAME"
