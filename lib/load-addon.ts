@@ -41,7 +41,8 @@ export function listPrebuilds(root: string): string[] {
 /** Loads the addon of the package at `root` as node-gyp-build finds it
  *  (build/Release first, then prebuilds/<platform>-<arch>). Throws an
  *  MqttError: ERR_NO_ADDON when no file fits this machine, ERR_ADDON_LOAD
- *  when the one that fits does not load (a C library older than it needs). */
+ *  when the one that fits does not load (a C library older than it needs;
+ *  the loader's error is its `cause`). */
 export function loadAddon(root: string): unknown {
   const prebuilds = listPrebuilds(root);
   const have = prebuilds.length ? `this package has prebuilds for ${prebuilds.join(', ')}` : 'this package has no prebuilds';
@@ -56,6 +57,7 @@ export function loadAddon(root: string): unknown {
     return require(file);
   } catch (e) {
     const why = String((e as Error).message).split('\n')[0];
-    throw new MqttError('ERR_ADDON_LOAD', `tinymqtt's native addon ${file} does not load on ${describePlatform()} (${why}); ${have}; ${build}`);
+    throw new MqttError('ERR_ADDON_LOAD', `tinymqtt's native addon ${file} does not load on ${describePlatform()} (${why}); ${have}; ${build}`,
+      undefined, e);
   }
 }
