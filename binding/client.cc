@@ -2,12 +2,13 @@
 // the loop thread, and the NativeClient methods on the JS thread.
 #include "client.h"
 
+#include <sys/random.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <limits>
-#include <random>
 #include <algorithm>
 #include <new>
 #include <optional>
@@ -145,6 +146,18 @@ static tmq_backoff ReadReconnect(const OptionReader &r)
     b.no_jitter = r.Bool("reconnectJitter") ? 0 : 1;
     b.stable_ms = r.Int("reconnectResetAfter", UINT32_MAX);
     return b;
+}
+
+// The seed of a client's reconnect jitter, odd, from the kernel (getrandom,
+// glibc 2.25): std::random_device would link libstdc++'s code that needs
+// glibc 2.36 (arc4random), above the prebuilt addon's floor. Should the
+// kernel have no bytes yet, the client's address still differs per client.
+static uint32_t JitterSeed(const void *client)
+{
+    uint32_t seed = 0;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof seed))
+        seed = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(client) >> 4);
+    return seed | 1u;
 }
 
 namespace {
@@ -407,7 +420,7 @@ void Core::ReadConnect(const OptionReader &r)
     // reconnect: the engine asks the policy (OnReconnectDelay) whether and
     // when, so cfg_.reconnect_delay_ms stays unused
     backoff_ = ReadReconnect(r);
-    backoff_.seed = std::random_device{}() | 1u;
+    backoff_.seed = JitterSeed(this);
     // the offline queue's bounds (none unless given)
     OfflineQueue::Bounds bounds;
     if (r.Has("queueLimit"))

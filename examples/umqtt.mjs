@@ -1,7 +1,8 @@
 // MicroPython / QuecPython umqtt: synchronous, bytes in the callback.
 import { MQTTClient } from 'tinymqtt/umqtt';
 
-const c = new MQTTClient('umqtt-example', process.env.MQTT_HOST ?? 'localhost', Number(process.env.MQTT_PORT ?? 1883));
+const broker = new URL(process.env.MQTT_URL ?? 'mqtt://localhost:1883');
+const c = new MQTTClient('umqtt-example', broker.hostname, Number(broker.port || 1883));
 c.set_callback((topic, msg) => console.log(topic.decode(), msg.decode()));
 c.connect();
 c.subscribe('greetings/umqtt', 1);

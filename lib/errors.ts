@@ -1,24 +1,9 @@
-// MqttError: every failure tinymqtt reports, with a stable string code.
+// The stable string codes of MqttError (the class is mqtt-error.ts, re-exported
+// here): engine error numbers and refused arguments turned into MqttErrors.
 import { native } from './native.js';
+import { MqttError } from './mqtt-error.js';
 
-/** An error with a stable `code` ('ERR_INVALID_TOPIC', 'ERR_NOT_CONNECTED',
- *  'ERR_CONNACK_BAD_AUTH', 'ERR_SUBACK_REFUSED', 'ERR_PACKET_TOO_LARGE',
- *  'ERR_INVALID_ARG', 'ERR_SESSION_PRESENT', ...) and, where the protocol gave one, the MQTT reason
- *  code. Messages name the argument or the condition. */
-export class MqttError extends Error {
-  readonly code: string;
-  readonly reasonCode?: number;
-  /** ERR_SUBACK_REFUSED: what the broker answered for each filter */
-  granted?: { topic: string; qos: number }[];
-
-  /** `cause`: the error that led to this one (Error.cause). */
-  constructor(code: string, message: string, reasonCode?: number, cause?: unknown) {
-    super(message, cause !== undefined ? { cause } : undefined);
-    this.name = 'MqttError';
-    this.code = code;
-    if (reasonCode !== undefined) this.reasonCode = reasonCode;
-  }
-}
+export { MqttError };
 
 /** Engine errors whose JavaScript code reads better with another name (the
  *  rest keep the engine's name without the TMQ_ prefix). */

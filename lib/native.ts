@@ -1,7 +1,7 @@
 // The addon's surface, declared once. Everything else in lib/ talks to the
 // addon through `native`; lib/compat/ never imports this file.
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { loadAddon } from './load-addon.js';
 import type { NativeWebSocketOptions } from './ws.js';
 
 /** What the addon (binding/addon.cc) exports. */
@@ -222,14 +222,12 @@ export interface NativeClient {
   unref(): void;
 }
 
-const require = createRequire(import.meta.url);
-const load = require('node-gyp-build') as (dir: string) => unknown;
-
 /** The package root: this file is lib/native.ts in the source tree and
  *  dist/native.js once built, one level below the root either way. */
 export const packageRoot: string = fileURLToPath(new URL('..', import.meta.url));
 
 /** The addon, loaded once per environment (main thread or worker) by
- *  node-gyp-build: build/Release (a checkout, or a build from source at
- *  install) first, then prebuilds/<platform>-<arch> (the package as shipped). */
-export const native = load(packageRoot) as Native;
+ *  load-addon.ts: build/Release (a checkout, or a build from source at
+ *  install) first, then prebuilds/<platform>-<arch> (the package as shipped);
+ *  where none loads, importing the package throws an MqttError saying why. */
+export const native = loadAddon(packageRoot) as Native;

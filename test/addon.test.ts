@@ -13,14 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { errorName, nativeVersion } from '../lib/index.js';
 import { typeCheckAsConsumer } from './support/consumer-types.js';
-import { GLIBC_LIBRARY, neededLibraries } from './support/elf.js';
+import { compareVersions, GLIBC_FLOOR, GLIBC_LIBRARY, glibcVersions, neededLibraries } from './support/elf.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(import.meta.url);
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string; exports: Record<string, unknown> };
 const addonPath = (require('node-gyp-build') as { path(dir: string): string }).path(root);
 
-// every code of native/include/tinymqtt/error.h, 0 to -55, by name
+// every code of native/include/tinymqtt/error.h, 0 to -65, by name
 const CODE_NAMES = [
   'TMQ_OK', 'TMQ_ERR_BUF_TOO_SMALL', 'TMQ_ERR_INCOMPLETE', 'TMQ_ERR_VBI', 'TMQ_ERR_SHORT_PACKET',
   'TMQ_ERR_FIELD_LENGTH', 'TMQ_ERR_TOPIC_LENGTH', 'TMQ_ERR_TRAILING', 'TMQ_ERR_TYPE', 'TMQ_ERR_FLAGS',
@@ -36,7 +36,7 @@ const CODE_NAMES = [
   'TMQ_ERR_SERVER_DISCONNECT', 'TMQ_ERR_PROTOCOL_VIOLATION', 'TMQ_ERR_QOS_NOT_SUPPORTED',
   'TMQ_ERR_RETAIN_NOT_SUPPORTED', 'TMQ_ERR_STORE', 'TMQ_ERR_SESSION_PRESENT', 'TMQ_ERR_WS_HANDSHAKE',
   'TMQ_ERR_WS_RESPONSE', 'TMQ_ERR_WS_ACCEPT', 'TMQ_ERR_WS_MASKED', 'TMQ_ERR_WS_FRAME_SIZE', 'TMQ_ERR_WS_TEXT',
-  'TMQ_ERR_WS_CLOSE_MID_PACKET', 'TMQ_ERR_WS_OPCODE', 'TMQ_ERR_WS_FRAME',
+  'TMQ_ERR_WS_CLOSE_MID_PACKET', 'TMQ_ERR_WS_OPCODE', 'TMQ_ERR_WS_FRAME', 'TMQ_ERR_TOPIC_ALIAS',
 ];
 
 /** Runs a tool and returns its stdout; fails the test with its stderr. */
@@ -121,6 +121,12 @@ describe('the .node file', () => {
     const needed = neededLibraries(addonPath);
     expect(needed).toContain('libc.so.6');
     for (const lib of needed) expect(lib).toMatch(GLIBC_LIBRARY);
+  });
+
+  it(`asks for no glibc symbol version newer than ${GLIBC_FLOOR} (objdump -T), so it loads on glibc ${GLIBC_FLOOR} and later`, () => {
+    const versions = glibcVersions(addonPath);
+    expect(versions.length).toBeGreaterThan(0);
+    expect(versions.filter((v) => compareVersions(v, GLIBC_FLOOR) > 0)).toEqual([]);
   });
 
   it('contains the engine, its TLS port and mbedtls, as local symbols', () => {

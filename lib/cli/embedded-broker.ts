@@ -4,6 +4,7 @@
 // (embedded-broker-worker.ts), because the blocking calls of the synchronous
 // embedded APIs (umqtt's connect() and wait_msg(), PikaPython's calls) hold
 // the main JS thread: a broker on that thread could never answer them.
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { CliError, EXIT } from './options.js';
 
@@ -35,9 +36,22 @@ export interface EmbeddedBroker {
 const START_MS = 10_000;
 const STOP_MS = 2_000;
 
+/** Stops with a CliError (connection) saying how to get aedes unless it can
+ *  be imported: it is an optional peer dependency of the package, so that an
+ *  install of tinymqtt alone stays light. */
+function requireAedes(): void {
+  try {
+    createRequire(import.meta.url).resolve('aedes');
+  } catch {
+    throw new CliError('the embedded broker (aedes) is not installed: it is optional; run `npx -p tinymqtt -p aedes '
+      + 'tinymqtt demo`, or `npm install aedes` beside tinymqtt', EXIT.connection);
+  }
+}
+
 /** Starts aedes in a worker thread; resolves once it listens. A failure is a
  *  CliError (connection) saying why. */
 export async function startEmbeddedBroker(): Promise<EmbeddedBroker> {
+  requireAedes();
   const worker = new Worker(new URL('./embedded-broker-worker.js', import.meta.url));
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const started = await new Promise<BrokerReport>((resolve) => {

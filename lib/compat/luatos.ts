@@ -1,5 +1,5 @@
 /**
- * LuatOS `mqtt` (shared/seeds/002): `import { mqtt } from 'tinymqtt/luatos'`,
+ * LuatOS's `mqtt` module: `import { mqtt } from 'tinymqtt/luatos'`,
  * then `const mqttc = mqtt.create(null, host, port)` and the Lua calls
  * `mqttc:xxx(...)` as `mqttc.xxx(...)`. See docs/compat/luatos.md.
  *

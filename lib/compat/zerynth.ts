@@ -1,5 +1,5 @@
 /**
- * Zerynth `mqtt` (shared/seeds/003): `import * as mqtt from 'tinymqtt/zerynth'`
+ * Zerynth's `mqtt` library: `import * as mqtt from 'tinymqtt/zerynth'`
  * (or `import { Client, PUBLISH } from ...`), then `new mqtt.Client("myId",
  * true)`. See docs/compat/zerynth.md.
  *
