@@ -1,14 +1,14 @@
-/* tmq_port_entropy for the MPS2 boards (tinymqtt/device_tls.h). The MPS2
+/* tmq_port_entropy for the MPS2 boards (tinymqtt/entropy.h). The MPS2
  * has no true random number generator, so this mixes what varies between
  * runs on QEMU: SysTick's current count and the millisecond clock, read at
- * each call and stirred with xorshift. It seeds the TLS random generator in
- * the example and test; it is NOT entropy a real device may rely on: use
- * the part's TRNG there. */
+ * each call and stirred with xorshift. It seeds the TLS random generator
+ * and makes the WebSocket keys in the examples and test; it is NOT entropy
+ * a real device may rely on: use the part's TRNG there. */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "clock.h"
-#include "tinymqtt/device_tls.h"
+#include "tinymqtt/entropy.h"
 
 #define SYST_CVR (*(volatile uint32_t *)0xE000E018u) /* SysTick current value */
 

@@ -5,8 +5,8 @@
  * buffers) comes from mbedtls's own allocator, which the program sets up
  * (mbedtls_memory_buffer_alloc_init over a static pool on a board without a
  * heap). Entropy comes from the port: the program provides
- * tmq_port_entropy. The host's TLS transport, with files and the system CA
- * store, is tinymqtt/tls.h.
+ * tmq_port_entropy (tinymqtt/entropy.h). The host's TLS transport, with
+ * files and the system CA store, is tinymqtt/tls.h.
  *
  * Behaviour of the transport operations (tinymqtt/port.h):
  *   connect  brings the lower transport up (its TMQ_IO_CONNECTING passed on),
@@ -34,12 +34,8 @@
 #include "mbedtls/entropy.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
+#include "tinymqtt/entropy.h"
 #include "tinymqtt/port.h"
-
-/* Provided by the port: fills buf with len bytes from the board's entropy
- * source (a true random number generator where there is one). Returns 0, or
- * nonzero when none could be had. */
-int tmq_port_entropy(uint8_t *buf, size_t len);
 
 /* A TLS connection over a lower transport. Fields are private except base
  * (hand &base to tmq_client_init). */
