@@ -105,6 +105,18 @@ describe('connect', () => {
     refused(() => connect('http://127.0.0.1'), 'url');
     refused(() => connect(42 as never), 'url');
     refused(() => connect(url(), { host: 'a.example', hostname: 'b.example' }), 'options.hostname');
+    refused(() => connect(url(), { authPacket: {} }), 'options.authPacket');
+  });
+
+  it('autoAssignTopicAlias (5.0) reaches the core client', async () => {
+    const client = connect(url(), { protocolVersion: 5, autoAssignTopicAlias: true });
+    await nextEvent(client, 'connect');
+    await env.watcher.subscribe('mqttjs/alias');
+    const got = nextMessages(env.watcher, 2);
+    await client.publishAsync('mqttjs/alias', 'one');
+    await client.publishAsync('mqttjs/alias', 'two');
+    expect((await got).map((m) => `${m.topic} ${m.payload}`)).toEqual(['mqttjs/alias one', 'mqttjs/alias two']);
+    await client.endAsync();
   });
 
   it('keeps trying until connected: error, close, offline, then reconnect, error, close each time, at a fixed period', async () => {
