@@ -28,7 +28,7 @@ import { connectionError } from './connect-errors.js';
 import { logFor, type LogFunction } from './log.js';
 import { Subscriptions, type SubscribeRequest } from './subscriptions.js';
 import { upgradeRefusal, webSocketOptions, type WebSocketOptions } from './ws.js';
-import { serverList, urlListOptions, type ServerAddress, type ServerOption } from './servers.js';
+import { DEFAULT_PORTS, serverList, urlListOptions, type ServerAddress, type ServerOption } from './servers.js';
 import {
   abortReason, checkArgumentCount, checkBool, checkFilter, checkInt, checkQos, checkSignal, checkString, checkTopic, describe,
   isAborted, isList, isPlainObject, offAbort, onAbort, readEntries, readKnownOptions, readList, readOptions, readPublishOptions,
@@ -467,7 +467,7 @@ function nativeOptions(o: MqttClientOptions): NativeClientOptions {
     throw argError('options.hostname', `names another host than options.host (${describe(o.hostname)}, ${describe(o.host)})`);
   const out: NativeClientOptions = {
     host: checkString(o.host === undefined && o.hostname !== undefined ? 'options.hostname' : 'options.host', o.host ?? o.hostname ?? 'localhost'),
-    port: checkInt('options.port', o.port ?? (ws ? (ownTls ? 443 : 80) : ownTls ? 8883 : 1883), 1, 65535),
+    port: checkInt('options.port', o.port ?? DEFAULT_PORTS[o.protocol ?? 'mqtt'], 1, 65535),
     protocolVersion: version,
     clientId: checkString('options.clientId', o.clientId ?? `tinymqtt_${Math.random().toString(16).slice(2, 10)}`),
     clean: checkBool('options.clean', o.clean ?? true),

@@ -22,6 +22,10 @@ export interface ServerAddress {
   protocol?: 'mqtt' | 'mqtts' | 'ws' | 'wss';
 }
 
+/** The port of each protocol when none is given (options.port, a
+ *  server of options.servers, a URL without one). */
+export const DEFAULT_PORTS = { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443 } as const;
+
 /** Most servers a list may hold (the engine counts them in a byte). */
 const MAX_SERVERS = 255;
 
@@ -45,7 +49,7 @@ export function serverList(name: string, value: unknown, protocol: string): Requ
       throw argError(`${at}.protocol`, `must be 'mqtt' or 'mqtts', not ${describe(own)}`);
     return {
       host: checkString(`${at}.host`, s.host),
-      port: checkInt(`${at}.port`, s.port ?? (own === 'mqtts' ? 8883 : 1883), 1, 65535),
+      port: checkInt(`${at}.port`, s.port ?? DEFAULT_PORTS[own], 1, 65535),
       protocol: own,
     };
   });
@@ -73,7 +77,7 @@ export function urlListOptions(name: string, urls: UrlParts[]): UrlParts & { ser
       throw argError(`${name}[${i}]`, `must be an mqtt:// or mqtts:// URL, not ${protocol}://: a server list is not supported over WebSockets (each node would need its own upgrade request)`);
     if ((u.username !== undefined && u.username !== first.username) || (u.password !== undefined && u.password !== first.password))
       throw argError(`${name}[${i}]`, `has a user name or password other than ${name}[0]'s: one client has one set of credentials`);
-    return { host: u.host ?? 'localhost', port: u.port ?? (protocol === 'mqtts' ? 8883 : 1883), protocol };
+    return { host: u.host ?? 'localhost', port: u.port ?? DEFAULT_PORTS[protocol], protocol };
   });
   const out: UrlParts & { servers: ServerOption[] } = { protocol: servers[0].protocol, host: servers[0].host, port: servers[0].port, servers };
   if (first.username !== undefined) out.username = first.username;
