@@ -1342,6 +1342,12 @@ tmq_state tmq_client_state(const tmq_client *c)
     return (tmq_state)c->state;
 }
 
+int tmq_client_buffers_empty(const tmq_client *c)
+{
+    const tmq_reader *r = &c->reader;
+    return c->tx_off == c->tx_len && r->buf == c->mem.rx && r->start + r->taken == r->end;
+}
+
 #if TMQ_WITH_FAILOVER
 uint8_t tmq_client_server_index(const tmq_client *c)
 {

@@ -118,3 +118,37 @@ TEST(rx_grow_v5_announces_rx_max)
     CHECK_EQ(tmq_prop_find(&F.pkt.props, TMQ_PROP_MAXIMUM_PACKET_SIZE, &p), 1);
     CHECK_EQ(p.num, 1000);
 }
+
+/* tmq_client_buffers_empty: nothing unwritten, nothing half received, no
+ * lent buffer; what the binding checks before giving the buffers' memory
+ * back. */
+TEST(buffers_empty_only_when_nothing_is_pending_in_them)
+{
+    static const uint8_t head[] = {0x30, 0xE0, 0x04, 0x00, 0x01, 't'}; /* announces 608 bytes */
+    static const uint8_t small_head[] = {0x30, 0x05, 0x00};             /* 3 of a 7-byte PUBLISH */
+    CHECK_EQ(setup_grow(TMQ_V311, 1024), TMQ_OK);
+    CHECK_EQ(connect_ready(0), 0);
+    CHECK(tmq_client_buffers_empty(&F.c));
+    /* unwritten: the socket takes nothing */
+    F.pipe.write_blocked = 1;
+    CHECK_EQ(tmq_client_publish(&F.c, BIN("t"), BIN("x"), 0, 0, 0, 0), 0);
+    CHECK_EQ(poll_at(F.now), TMQ_STATE_READY);
+    CHECK(!tmq_client_buffers_empty(&F.c));
+    F.pipe.write_blocked = 0;
+    CHECK_EQ(poll_at(F.now), TMQ_STATE_READY);
+    CHECK(tmq_client_buffers_empty(&F.c));
+    CHECK_EQ(broker_pop(), TMQ_PUBLISH);
+    /* half a packet in rx */
+    pipe_push(&F.pipe, small_head, sizeof small_head);
+    CHECK_EQ(poll_at(F.now), TMQ_STATE_READY);
+    CHECK(!tmq_client_buffers_empty(&F.c));
+    pipe_push(&F.pipe, (const uint8_t *)"\x01tab", 4);
+    CHECK_EQ(poll_at(F.now), TMQ_STATE_READY);
+    CHECK_EQ(R.messages, 1);
+    CHECK(tmq_client_buffers_empty(&F.c));
+    /* half a packet in a lent buffer */
+    pipe_push(&F.pipe, head, sizeof head);
+    CHECK_EQ(poll_at(F.now), TMQ_STATE_READY);
+    CHECK_EQ(R.calls, 1);
+    CHECK(!tmq_client_buffers_empty(&F.c));
+}
