@@ -2,7 +2,9 @@
 // the loop thread, and the NativeClient methods on the JS thread.
 #include "client.h"
 
+#include <sys/mman.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -526,8 +528,17 @@ tmq_client_mem Core::LayOut(uint32_t max_packet, uint32_t send_buffer)
     const size_t msgs_at = (packet_at + packet_rx_cap_ + 7) & ~size_t(7);
     const size_t qos2_at = msgs_at + sizeof(tmq_msg) * kMsgSlots, assigned_at = qos2_at + sizeof(uint16_t) * kQos2Ids;
     const size_t out_aliases_at = assigned_at + kAssignedId;
-    memory_.reset(new uint8_t[out_aliases_at + size_t(kOutAliases) * kOutAliasSlot]);
-    uint8_t *base = memory_.get();
+    // its own mapping: no allocator's header in the buffers' first page,
+    // and the pages of the buffers can be given back (GiveBackBuffers)
+    const size_t bytes = out_aliases_at + size_t(kOutAliases) * kOutAliasSlot;
+    void *block = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (block == MAP_FAILED)
+        throw std::bad_alloc();
+    memory_ = static_cast<uint8_t *>(block);
+    memory_bytes_ = bytes;
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    buffers_bytes_ = (packet_at + packet_rx_cap_) / page * page;
+    uint8_t *base = memory_;
     packet_rx_ = base + packet_at;
     tmq_client_mem mem{};
     mem.tx = base + tx_at;
@@ -657,6 +668,8 @@ Core::~Core()
         tmq_tls_free(&tls_);
     if (store_)
         store_->in_use = false;
+    if (memory_)
+        munmap(memory_, memory_bytes_);
 }
 
 // ---- Core: loop thread ------------------------------------------------------
@@ -818,6 +831,22 @@ uint32_t Core::PublishSize(const Job &job) const
     return size < 0 ? 0 : static_cast<uint32_t>(size);
 }
 
+void Core::FollowUp()
+{
+    RetryWaiting();
+    if (give_back_) {
+        give_back_ = false;
+        GiveBackBuffers();
+    }
+}
+
+void Core::GiveBackBuffers()
+{
+    // their contents are not needed: the pages come back zeroed when touched
+    if (!closed_ && tmq_client_buffers_empty(&client_))
+        madvise(memory_, buffers_bytes_, MADV_DONTNEED);
+}
+
 void Core::RetryWaiting()
 {
     while (!closed_ && !offline_.Empty() && tmq_client_state(&client_) == TMQ_STATE_READY) {
@@ -859,7 +888,7 @@ void Core::Finished(const tmq_msg *msg)
 {
     Reclaim(msg);   // freed here
     if (!offline_.Empty() && !closed_)
-        driver_->WantRetry(this);
+        driver_->WantFollowUp(this);
 }
 
 // ---- Core: engine callbacks (loop thread) -------------------------------------
@@ -890,9 +919,10 @@ void Core::OnConnack(tmq_client *c, const tmq_packet *pkt)
 {
     Core *k = Of(c);
     k->driver_->EmitProps(k->id_, kConnack, pkt->session_present, pkt->reason, PropsOf(pkt));
-    // the offline queue goes out after what the engine resends
-    if (!k->offline_.Empty())
-        k->driver_->WantRetry(k);
+    // the offline queue goes out after what the engine resends; a client
+    // with nothing to send then holds no buffer pages until its next packet
+    k->give_back_ = true;
+    k->driver_->WantFollowUp(k);
 }
 
 void Core::OnMessage(tmq_client *c, const tmq_packet *pkt)
@@ -930,6 +960,9 @@ void Core::OnPong(tmq_client *c)
 {
     Core *k = Of(c);
     k->driver_->Emit(k->id_, kPong);
+    // a keepalive's answer: the client has been quiet (GiveBackBuffers)
+    k->give_back_ = true;
+    k->driver_->WantFollowUp(k);
 }
 
 std::string Core::FailureDetail(int err) const

@@ -75,10 +75,11 @@ public:
     // operation not yet completed (Error TMQ_ERR_CLOSED). Does not emit
     // Closed (the loop does) and does not free.
     void Close();
-    // Submits the operations that wait (for a free message slot, or for the
-    // connection), in order, while the client is READY.
-    void RetryWaiting();
-    bool retry_pending = false;
+    // What follows an engine callback, once it has returned (the driver's
+    // WantFollowUp): RetryWaiting, then GiveBackBuffers when a CONNACK or
+    // PINGRESP asked for it.
+    void FollowUp();
+    bool follow_up_pending = false;
 
     // ---- the JS thread (ClientWrap), also while the driver's thread runs ----
     // Whether the engine is connected (READY), as of its last state change.
@@ -112,6 +113,14 @@ private:
     tmq_client_mem LayOut(uint32_t max_packet, uint32_t send_buffer);
     void StartTls(Napi::Env env, const TlsOptions &tls);
     void StartWs(Napi::Env env, const OptionReader &r);
+    // Submits the operations that wait (for a free message slot, or for the
+    // connection), in order, while the client is READY.
+    void RetryWaiting();
+    // After a CONNACK or a PINGRESP (where a client that only keeps its
+    // connection alive is between packets): gives the memory of its
+    // buffers back to the system if they hold nothing
+    // (tmq_client_buffers_empty). The next packet brings a page back.
+    void GiveBackBuffers();
     void Submit(JobPtr job);
     bool TrySubmit(JobPtr &job);
     // The one hand-over of a job to the engine and back: when the engine
@@ -189,8 +198,11 @@ private:
     // Alias Maximum (tmq_client_mem.aliases)
     std::unique_ptr<uint8_t[]> in_aliases_;
     // the engine's memory: rx, tx, packet buffer, message slots, QoS 2 ids,
-    // assigned id (LayOut)
-    std::unique_ptr<uint8_t[]> memory_;
+    // assigned id (LayOut); a mapping of its own, whose first buffers_bytes_
+    // (rx, tx, the packet buffer, whole pages) GiveBackBuffers may release
+    uint8_t *memory_ = nullptr;
+    size_t memory_bytes_ = 0, buffers_bytes_ = 0;
+    bool give_back_ = false;   // a CONNACK or PINGRESP came: FollowUp gives back
     // what GrowRx lends for a packet larger than rx: the block's packet
     // buffer, or for a packet larger than that a heap buffer while in use
     uint8_t *packet_rx_ = nullptr;

@@ -67,9 +67,9 @@ public:
                              uint32_t payload_len, int32_t flags, Bytes props) = 0;
     virtual void EmitCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count,
                            Bytes props) = 0;
-    // Asks for core->RetryWaiting() once the engine callback in progress
-    // has returned.
-    virtual void WantRetry(Core *core) = 0;
+    // Asks for core->FollowUp() once the engine callback in progress has
+    // returned.
+    virtual void WantFollowUp(Core *core) = 0;
     // Adds (or removes) a store with the BATCH fsync policy: SyncStores
     // syncs it after every round of work.
     void SyncEachRound(tmq_fstore *fs, bool on);

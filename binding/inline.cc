@@ -144,12 +144,12 @@ void Inline::Kick(Core *core)
     ScheduleFlush();
 }
 
-void Inline::WantRetry(Core *core)
+void Inline::WantFollowUp(Core *core)
 {
-    if (core->retry_pending)
+    if (core->follow_up_pending)
         return;
-    core->retry_pending = true;
-    retry_.push_back(core->Id());
+    core->follow_up_pending = true;
+    follow_up_.push_back(core->Id());
     ScheduleFlush();
 }
 
@@ -408,7 +408,7 @@ void Inline::StopWatching(Entry *e)
 
 size_t Inline::Finish(bool sync)
 {
-    RunRetries();
+    RunFollowUps();
     running_ = false;
     size_t delivered = Deliver(sync);
     if (!sync && !kicked_.empty()) {
@@ -417,22 +417,22 @@ size_t Inline::Finish(bool sync)
         // here. Its events wait for the flush timer the submissions armed.
         running_ = true;
         RunKicked();
-        RunRetries();
+        RunFollowUps();
         running_ = false;
     }
     return delivered;
 }
 
-void Inline::RunRetries()
+void Inline::RunFollowUps()
 {
-    std::vector<int32_t> retry;
-    retry.swap(retry_);
-    for (int32_t id : retry) {
+    std::vector<int32_t> ids;
+    ids.swap(follow_up_);
+    for (int32_t id : ids) {
         Entry *e = Find(id);
         if (!e)
             continue;   // closed meanwhile
-        e->core->retry_pending = false;
-        e->core->RetryWaiting();
+        e->core->follow_up_pending = false;
+        e->core->FollowUp();
         Watch(e);   // what it submitted: written when the socket takes it
     }
     SyncStores();

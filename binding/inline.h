@@ -76,7 +76,7 @@ public:
                      uint32_t payload_len, int32_t flags, Bytes props) override;
     void EmitCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count,
                    Bytes props) override;
-    void WantRetry(Core *core) override;
+    void WantFollowUp(Core *core) override;
 
 private:
     // One client: its core and the libuv handles that drive it.
@@ -123,11 +123,11 @@ private:
     void StopWatching(Entry *e);
     // Polls the clients whose work was kicked.
     void RunKicked();
-    // Work that follows every turn: retries, BATCH syncs, the events to JS
+    // Work that follows every turn: follow-ups, BATCH syncs, the events to JS
     // (sync: a plain call, from waitInlineEvents). Returns the events.
     size_t Finish(bool sync = false);
-    // The clients that asked for RetryWaiting, then the BATCH store syncs.
-    void RunRetries();
+    // The clients that asked for FollowUp, then the BATCH store syncs.
+    void RunFollowUps();
     size_t Deliver(bool sync);
     // Arms the flush timer (0 ms) unless armed.
     void ScheduleFlush();
@@ -150,7 +150,7 @@ private:
     size_t closing_ = 0;     // handles whose close callback has not run
     const Napi::FunctionReference *handler_ = nullptr;
     std::unordered_map<int32_t, std::unique_ptr<Entry>> entries_;
-    std::vector<int32_t> kicked_, retry_;
+    std::vector<int32_t> kicked_, follow_up_;
     Batch pending_, spare_;
 };
 

@@ -214,30 +214,30 @@ void Loop::Kick(Core *core)
     tmq_loop_kick(loop_, core->Io());
 }
 
-void Loop::WantRetry(Core *core)
+void Loop::WantFollowUp(Core *core)
 {
-    if (core->retry_pending)
+    if (core->follow_up_pending)
         return;
-    core->retry_pending = true;
-    retry_ids_.push_back(core->Id());
+    core->follow_up_pending = true;
+    follow_up_ids_.push_back(core->Id());
     // after the current engine callback and round: a SUBACK's slot, for
     // one, is freed only after its callback returns
-    if (!retry_posted_ && tmq_loop_post(loop_, RunRetries, this) == TMQ_OK)
-        retry_posted_ = true;
+    if (!follow_up_posted_ && tmq_loop_post(loop_, RunFollowUps, this) == TMQ_OK)
+        follow_up_posted_ = true;
 }
 
-void Loop::RunRetries(void *arg)
+void Loop::RunFollowUps(void *arg)
 {
     Loop *self = static_cast<Loop *>(arg);
-    self->retry_posted_ = false;
+    self->follow_up_posted_ = false;
     std::vector<int32_t> ids;
-    ids.swap(self->retry_ids_);
+    ids.swap(self->follow_up_ids_);
     for (int32_t id : ids) {
         auto it = self->cores_.find(id);
         if (it == self->cores_.end())
             continue;   // closed meanwhile
-        it->second->retry_pending = false;
-        it->second->RetryWaiting();
+        it->second->follow_up_pending = false;
+        it->second->FollowUp();
     }
 }
 

@@ -86,15 +86,16 @@ public:
     void EmitCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count,
                    Bytes props) override;
     // Operations wait in the binding while the engine's message ring is
-    // full; a completed message may have made room: retried after the round.
-    void WantRetry(Core *core) override;
+    // full; a completed message may have made room: retried after the round
+    // (Core::FollowUp, which also gives idle buffers back).
+    void WantFollowUp(Core *core) override;
 
 private:
     static void CallJs(napi_env env, napi_value js_cb, void *context, void *data);
     static Napi::Value OnImmediate(const Napi::CallbackInfo &info);
     static void CleanupHook(void *arg);
     static void RunJobs(void *arg);
-    static void RunRetries(void *arg);
+    static void RunFollowUps(void *arg);
 
     void Delivered(PushResult r);
     // Wakes JS (the thread-safe function) if an event arrived in an empty
@@ -144,8 +145,8 @@ private:
     std::thread thread_;
     std::thread::id thread_id_;
     std::unordered_map<int32_t, Core *> cores_;
-    std::vector<int32_t> retry_ids_;
-    bool retry_posted_ = false;
+    std::vector<int32_t> follow_up_ids_;
+    bool follow_up_posted_ = false;
 };
 
 } // namespace tmq_node
