@@ -1342,11 +1342,13 @@ tmq_state tmq_client_state(const tmq_client *c)
     return (tmq_state)c->state;
 }
 
+#if TMQ_WITH_RX_GROW
 int tmq_client_buffers_empty(const tmq_client *c)
 {
     const tmq_reader *r = &c->reader;
     return c->tx_off == c->tx_len && r->buf == c->mem.rx && r->start + r->taken == r->end;
 }
+#endif
 
 #if TMQ_WITH_FAILOVER
 uint8_t tmq_client_server_index(const tmq_client *c)

@@ -390,13 +390,15 @@ int tmq_client_wants_write(const tmq_client *c);
 /* The connection state. */
 tmq_state tmq_client_state(const tmq_client *c);
 
-/* Nonzero when the send and receive buffers (mem.tx, mem.rx) hold nothing
- * the client still needs: every byte of the send buffer written, no part
- * of a packet received and not yet handled, no lent receive buffer (rx_grow)
- * in use. Until the next tmq_client_poll or operation their contents may be
- * lost (a host may give their memory back to its system while a client is
- * idle). */
+#if TMQ_WITH_RX_GROW
+/* Memory on demand, the other way (hosts that lend rx_grow buffers): nonzero
+ * when the send and receive buffers (mem.tx, mem.rx) hold nothing the client
+ * still needs: every byte of the send buffer written, no part of a packet
+ * received and not yet handled, no lent receive buffer in use. Until the
+ * next tmq_client_poll or operation their contents may be lost (a host may
+ * give their memory back to its system while a client is idle). */
 int tmq_client_buffers_empty(const tmq_client *c);
+#endif
 
 #if TMQ_WITH_FAILOVER
 /* The index in cfg->servers of the server the client is connected to or
