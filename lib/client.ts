@@ -292,25 +292,14 @@ const isConnected = (phase: Phase) => phase === 'connected' || phase === 'ending
 /** The phases after end(): operations are refused with ERR_CLOSED. */
 const isEnded = (phase: Phase) => phase === 'ending' || phase === 'disconnecting' || phase === 'closing' || phase === 'closed';
 
-/** Takes the engine event at index i of a batch (see BatchHandler). */
-type EventSink = (events: Int32Array, i: number, data: Buffer, topics: string[]) => void;
-
-/** Each open client's event sink, by native client id: how the batch
- *  dispatcher reaches a client without a public method. */
-const sinks = new Map<number, EventSink>();
+/** Each open client by native client id: how the batch dispatcher
+ *  (MqttClient.#dispatch) reaches a client's private #event, with no
+ *  closure per client. */
+const clients = new Map<number, MqttClient>();
 /** The UTF-8 form of no topic yet (publish() replaces it, never writes to it):
  *  one for every client. */
 const NO_BYTES = Buffer.alloc(0);
 let handlerSet = false;
-
-/** Routes a batch of engine events to the clients they belong to. */
-function dispatch(events: Int32Array, bytes: Uint8Array, topics: string[]): void {
-  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);   // a view, made in JS: cheap
-  for (let i = 0; i < events.length; i += EVENT_FIELDS) {
-    const sink = sinks.get(events[i]);
-    if (sink) sink(events, i, data, topics);
-  }
-}
 
 /** Bytes of a variable byte integer. */
 const vbiLength = (v: number) => (v < 128 ? 1 : v < 16384 ? 2 : v < 2097152 ? 3 : 4);
@@ -779,11 +768,11 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     if (signal && isAborted(signal)) throw aborted(signal);
     if (!this.#native) {
       if (!handlerSet) {
-        native.setBatchHandler(dispatch);
+        native.setBatchHandler(MqttClient.#dispatch);
         handlerSet = true;
       }
       this.#native = this.#store ? this.#createWithStore(nativeStore(this.#store)) : createNative(this.#driver, this.#options);
-      sinks.set(this.#native.id, (events, i, data, topics) => this.#event(events, i, data, topics));
+      clients.set(this.#native.id, this);
       this.#phase = 'offline';
     }
     const done = this.#track(signal, (p) => { this.#connecting = p; });
@@ -1225,7 +1214,16 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
-  /** One engine event for this client (its sink in the batch dispatcher):
+  /** Routes a batch of engine events to the clients they belong to. */
+  static #dispatch(events: Int32Array, bytes: Uint8Array, topics: string[]): void {
+    const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);   // a view, made in JS: cheap
+    for (let i = 0; i < events.length; i += EVENT_FIELDS) {
+      const client = clients.get(events[i]);
+      if (client) client.#event(events, i, data, topics);
+    }
+  }
+
+  /** One engine event for this client (from the batch dispatcher):
    *  handled now, or held with those before it while a hold is on. */
   #event(ev: Int32Array, i: number, data: Buffer, topics: string[]): void {
     if (this.#held) this.#held.push([ev[i + 1], ev[i + 2], ev[i + 3], ev[i + 4], ev[i + 5], data, topics]);
@@ -1474,7 +1472,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   /** The native client is closed: everything pending rejects with
    *  ERR_CLOSED, end() resolves, 'close' and 'end' are emitted. */
   #onClosed(): void {
-    sinks.delete(this.#native!.id);
+    clients.delete(this.#native!.id);
     this.#phase = 'closed';
     const closed = new MqttError('ERR_CLOSED', 'the client was closed');
     const unwritten = this.#closedUnwritten + this.#accepted.size;

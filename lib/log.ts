@@ -11,6 +11,7 @@ export type LogFunction = (line: string) => void;
 /** Whether DEBUG (a list of names separated by commas or spaces, `*`
  *  wildcards, `-name` excluding) turns on the `tinymqtt` log. */
 export function debugEnabled(debug: string | undefined): boolean {
+  if (debug === lastDebug[0]) return lastDebug[1];
   let on = false;
   for (const name of (debug ?? '').split(/[\s,]+/)) {
     if (!name) continue;
@@ -18,8 +19,12 @@ export function debugEnabled(debug: string | undefined): boolean {
     const pattern = new RegExp(`^${(exclude ? name.slice(1) : name).replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
     if (pattern.test('tinymqtt')) on = !exclude;
   }
+  lastDebug = [debug, on];
   return on;
 }
+
+/** The last DEBUG read and its answer: every client reads it. */
+let lastDebug: [debug: string | undefined, on: boolean] = [undefined, false];
 
 /** Writes a line to stderr, prefixed as the debug package does. */
 const toStderr: LogFunction = (line) => { process.stderr.write(`tinymqtt ${line}\n`); };

@@ -80,7 +80,9 @@ export function describe(value: unknown): string {
 }
 
 /** The options `keys` of the options argument `name`, each read once (so a
- *  getter runs once): none for undefined; an MqttError naming the argument
+ *  getter runs once), those not undefined (a client's options object has
+ *  a few of its forty names: the others would only be garbage per client):
+ *  none for undefined; an MqttError naming the argument
  *  for anything but an object (a function: see callbackError), an option
  *  whose getter throws, or an option of its own not among `known` (by
  *  default `keys`) whose value is not undefined: JavaScript callers have no
@@ -94,12 +96,15 @@ export function readOptions<K extends string>(name: string, value: unknown, keys
   refuseUnknown(name, value, known);
   const out: Partial<Record<K, unknown>> = {};
   // the argument's name is only built for an error: this runs on every publish
-  for (const key of keys) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    let v: unknown;
     try {
-      out[key] = (value as Record<string, unknown>)[key];
+      v = (value as Record<string, unknown>)[key];
     } catch {
       throw unreadable(`${name}.${key}`);
     }
+    if (v !== undefined) out[key] = v;
   }
   return out;
 }
