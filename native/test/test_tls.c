@@ -733,6 +733,38 @@ TEST(peer_close_reported_as_closed)
     tmq_tls_free(&tls);
 }
 
+/* The write side fails (the socket shut for writing) while the server's
+ * answer waits unread: send reports the failure, and recv still gives what
+ * came before it (the engine reads that before it reports the disconnect). */
+TEST(failed_write_leaves_reading)
+{
+    static const uint8_t pingreq[] = { 0xC0, 0x00 };
+    const tmq_broker *b = broker();
+    tmq_tls_options o;
+    tmq_tcp tcp;
+    tmq_tls tls;
+    struct pollfd pfd;
+    uint8_t buf[2];
+    CHECK(b != NULL);
+    memset(&o, 0, sizeof o);
+    o.ca_file = b->ca;
+    TLS_SETUP(tcp, tls, o);
+    CHECK_EQ(drive_connect(&tls, "127.0.0.1", b->tls_port), TMQ_OK);
+    CHECK_EQ(mqtt_connect(&tls, "tls-wfail"), 0);
+    CHECK_EQ(send_all(&tls, pingreq, sizeof pingreq, NULL), TMQ_OK);
+    pfd.fd = tcp.io.fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    CHECK_EQ(poll(&pfd, 1, 5000), 1); /* the PINGRESP is in the socket */
+    CHECK_EQ(shutdown(tcp.io.fd, SHUT_WR), 0);
+    CHECK_EQ(tr(&tls)->ops->send(tr(&tls), pingreq, sizeof pingreq), TMQ_ERR_CLOSED);
+    CHECK_EQ(recv_exact(&tls, buf, 2, 0), TMQ_OK);
+    CHECK_EQ(buf[0], 0xD0);
+    CHECK_EQ(buf[1], 0x00);
+    CHECK_EQ(tr(&tls)->ops->send(tr(&tls), pingreq, sizeof pingreq), TMQ_ERR_CLOSED); /* still failed */
+    tmq_tls_free(&tls);
+}
+
 /* A lower transport for the tests: tmq_tcp, but every other send answers
  * TMQ_IO_AGAIN and the rest take at most 1000 bytes, and every third recv
  * answers TMQ_IO_AGAIN and the rest give at most 100 bytes. mbedtls then
