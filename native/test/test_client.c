@@ -473,6 +473,21 @@ TEST(packets_before_a_failed_write_are_read)
     CHECK_EQ(F.c.live, 1); /* the unsent one waits for the next connection */
 }
 
+/* A write fails while the transport still reads (nothing more has come):
+ * the poll reads once more, then reports the write's error. */
+TEST(a_failed_write_ends_the_connection_once_nothing_is_left_to_read)
+{
+    CHECK_EQ(setup(TMQ_V311), TMQ_OK);
+    CHECK_EQ(connect_ready(0), 0);
+    F.pipe.send_error = TMQ_ERR_IO;
+    CHECK_EQ(publish("t", "x", 1, 0) > 0, 1);
+    CHECK_EQ(tmq_client_state(&F.c), TMQ_STATE_DISCONNECTED);
+    CHECK_EQ(F.disconnects, 1);
+    CHECK_EQ(F.disconnect_err, TMQ_ERR_IO);
+    CHECK_EQ(F.c.tx_err, 0);
+    CHECK_EQ(F.c.live, 1); /* kept for the next connection */
+}
+
 /* The broker sends 200 QoS 1 PUBLISHes while the client cannot write: it
  * stops reading once its 512-byte send buffer is full of PUBACKs. 0 when so. */
 static int acks_back_up(void)
