@@ -711,21 +711,30 @@ TEST(close_and_reconnect)
     tmq_tls_free(&tls);  /* twice is harmless */
 }
 
+/* Opens a session with the broker's TLS listener (its CA trusted) and
+ * connects MQTT as `id`. 0 when so. */
+static int mqtt_over_tls(tmq_tcp *tcp, tmq_tls *tls, const char *id)
+{
+    const tmq_broker *b = broker();
+    tmq_tls_options o;
+    CHECK_R(b != NULL, -1);
+    memset(&o, 0, sizeof o);
+    o.ca_file = b->ca;
+    tmq_tcp_init(tcp, NULL);
+    CHECK_EQ_R(tmq_tls_init(tls, &tcp->io, &o), TMQ_OK, -1);
+    CHECK_EQ_R(drive_connect(tls, "127.0.0.1", b->tls_port), TMQ_OK, -1);
+    CHECK_EQ_R(mqtt_connect(tls, id), 0, -1);
+    return 0;
+}
+
 TEST(peer_close_reported_as_closed)
 {
     static const uint8_t disconnect[] = { 0xE0, 0x00 };
-    const tmq_broker *b = broker();
-    tmq_tls_options o;
     tmq_tcp tcp;
     tmq_tls tls;
     uint8_t buf[16];
     int r;
-    CHECK(b != NULL);
-    memset(&o, 0, sizeof o);
-    o.ca_file = b->ca;
-    TLS_SETUP(tcp, tls, o);
-    CHECK_EQ(drive_connect(&tls, "127.0.0.1", b->tls_port), TMQ_OK);
-    CHECK_EQ(mqtt_connect(&tls, "tls-bye"), 0);
+    CHECK_EQ(mqtt_over_tls(&tcp, &tls, "tls-bye"), 0);
     CHECK_EQ(send_all(&tls, disconnect, sizeof disconnect, NULL), TMQ_OK);
     r = recv_exact(&tls, buf, 1, 0);  /* the broker sends nothing more and hangs up */
     CHECK_EQ(r, TMQ_ERR_CLOSED);
@@ -739,18 +748,11 @@ TEST(peer_close_reported_as_closed)
 TEST(failed_write_leaves_reading)
 {
     static const uint8_t pingreq[] = { 0xC0, 0x00 };
-    const tmq_broker *b = broker();
-    tmq_tls_options o;
     tmq_tcp tcp;
     tmq_tls tls;
     struct pollfd pfd;
     uint8_t buf[2];
-    CHECK(b != NULL);
-    memset(&o, 0, sizeof o);
-    o.ca_file = b->ca;
-    TLS_SETUP(tcp, tls, o);
-    CHECK_EQ(drive_connect(&tls, "127.0.0.1", b->tls_port), TMQ_OK);
-    CHECK_EQ(mqtt_connect(&tls, "tls-wfail"), 0);
+    CHECK_EQ(mqtt_over_tls(&tcp, &tls, "tls-wfail"), 0);
     CHECK_EQ(send_all(&tls, pingreq, sizeof pingreq, NULL), TMQ_OK);
     pfd.fd = tcp.io.fd;
     pfd.events = POLLIN;
