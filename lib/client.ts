@@ -1143,7 +1143,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  While connecting or waiting to reconnect operations queue. */
   #open(what: string): NativeClient {
     if (isEnded(this.#phase)) throw new MqttError('ERR_CLOSED', `${what}: the client was ended`);
-    if (!this.#native) throw new MqttError('ERR_NOT_CONNECTED', `${what}: call connect() first`);
+    if (!this.#native)
+      throw new MqttError('ERR_NOT_CONNECTED', `${what}: call connect() first (operations wait in the offline queue from connect() on, while connecting and reconnecting; before it nothing would send them)`);
     if (this.#state === STATE_DISCONNECTED && !this.#connecting)
       throw new MqttError('ERR_NOT_CONNECTED', `${what}: not connected and not reconnecting (options.reconnectPeriod is 0, or the broker refused the connection for good); call connect() again`);
     return this.#native;

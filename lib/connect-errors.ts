@@ -76,7 +76,8 @@ function why(f: ConnectionFailure): string | undefined {
 }
 
 /** The MqttError of a failed or lost connection: "connection to
- *  127.0.0.1:1883 failed: ERR_REFUSED: ECONNREFUSED (Connection refused)". */
+ *  127.0.0.1:1883 failed: ERR_REFUSED: ECONNREFUSED (Connection refused)",
+ *  with `server` set (what tells it from other errors, not its words). */
 export function connectionError(f: ConnectionFailure): MqttError {
   const code = engineCode(f.error);
   const host = f.host.includes(':') ? `[${f.host}]` : f.host;
@@ -84,5 +85,7 @@ export function connectionError(f: ConnectionFailure): MqttError {
     : f.wasConnected ? 'lost' : f.reasonCode !== 0 ? 'refused by the broker' : 'failed';
   const reason = why(f);
   const says = f.reasonString ? ` (the broker says: ${f.reasonString})` : '';
-  return new MqttError(code, `connection to ${host}:${f.port} ${verb}: ${code}${reason ? `: ${reason}` : ''}${says}`, f.reasonCode || undefined);
+  const err = new MqttError(code, `connection to ${host}:${f.port} ${verb}: ${code}${reason ? `: ${reason}` : ''}${says}`, f.reasonCode || undefined);
+  err.server = { host: f.host, port: f.port };
+  return err;
 }

@@ -11,6 +11,9 @@ export class MqttError extends Error {
   readonly reasonCode?: number;
   /** ERR_SUBACK_REFUSED: what the broker answered for each filter */
   granted?: { topic: string; qos: number }[];
+  /** A failed or lost connection (its message starts "connection to
+   *  host:port"): the broker it was to. Absent on every other error. */
+  server?: { host: string; port: number };
 
   /** `cause`: the error that led to this one (Error.cause). */
   constructor(code: string, message: string, reasonCode?: number, cause?: unknown) {

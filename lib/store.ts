@@ -122,5 +122,8 @@ export function nativeStore(store: FileStore): NativeStore {
 export function withStoreDetail(err: MqttError, store: FileStore | undefined): MqttError {
   if (err.code !== 'ERR_STORE' || !store) return err;
   const detail = nativeStore(store).lastError;
-  return detail ? new MqttError(err.code, `${err.message} (${detail})`, err.reasonCode) : err;
+  if (!detail) return err;
+  const withDetail = new MqttError(err.code, `${err.message} (${detail})`, err.reasonCode);
+  if (err.server) withDetail.server = err.server;
+  return withDetail;
 }

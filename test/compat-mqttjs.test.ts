@@ -154,6 +154,21 @@ describe('connect', () => {
     await client.endAsync();
   });
 
+  it('manualConnect: a publish before connect() calls back ERR_NOT_CONNECTED saying to call connect() first; one right after connect() is sent', async () => {
+    const client = connect(url(), { manualConnect: true });
+    const { cb, called } = callback<[Error?]>();
+    client.publish('mqttjs/early', 'x', cb);
+    expect((await called)[0]).toMatchObject({
+      code: 'ERR_NOT_CONNECTED', message: expect.stringMatching(/^publish: call connect\(\) first \(operations wait in the offline queue from connect\(\) on/),
+    });
+    await env.watcher.subscribe('mqttjs/early');
+    const got = nextMessages(env.watcher, 1);
+    client.connect();
+    client.publish('mqttjs/early', 'after connect()');
+    expect((await got)[0].payload.toString()).toBe('after connect()');
+    await client.endAsync();
+  });
+
   it('manualConnect waits for connect(); end() before it still ends', async () => {
     const client = connect(url(), { manualConnect: true });
     await new Promise((r) => setTimeout(r, 50));

@@ -13,6 +13,7 @@ import { startAedes } from './support/aedes.js';
 import { acceptConnect, compatScript, lines, refuseWithUsernameCode, uniqueIds } from './support/compat.js';
 import { nextEvent, nextMessages, pollUntil } from './support/events.js';
 import { FakeBroker } from './support/fake-broker.js';
+import { withWarnings } from './support/warnings.js';
 import { ACL_OPEN, freePort, startMosquitto, USERS, type Broker } from './support/mosquitto.js';
 import { connack, packet, packetId, Type, u16 } from './support/mqtt-bytes.js';
 
@@ -491,6 +492,42 @@ describe('setDisconnectHandler()', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(events).toEqual(['lost', 'reconnect 0']);
     await ghost.end();
+  });
+});
+
+describe('a callback that throws', () => {
+  it('becomes a process warning; the other callbacks, the next messages and the connection go on', async () => {
+    await withWarnings(async (warnings) => {
+      const c = new MQTT(HOST, broker.port, { clientID: uniqueId('throw') });
+      expect(c.connect()).toBe(STATE_SUCCESS);
+      const seen: string[] = [];
+      expect(c.subscribe('pika/throw/#', (evt: { msg: string }) => { seen.push(`wild ${evt.msg}`); throw new Error(`boom ${evt.msg}`); })).toBe(STATE_SUCCESS);
+      expect(c.subscribe('pika/throw/t', (evt: { msg: string }) => { seen.push(`exact ${evt.msg}`); })).toBe(STATE_SUCCESS);
+      expect(c.publish('pika/throw/t', 'one', 1)).toBe(STATE_SUCCESS);
+      expect(c.publish('pika/throw/t', 'two', 1)).toBe(STATE_SUCCESS);
+      await until(() => seen.length === 4);
+      expect(seen).toEqual(['wild one', 'exact one', 'wild two', 'exact two']);
+      expect(warnings.map((w) => [w.name, w.message])).toEqual([
+        ['TinymqttWarning', 'the subscribe("pika/throw/#") callback threw: boom one'],
+        ['TinymqttWarning', 'the subscribe("pika/throw/#") callback threw: boom two'],
+      ]);
+      expect(c.client.connected).toBe(true);
+      expect(c.disconnect()).toBe(STATE_SUCCESS);
+    });
+  });
+
+  it('a disconnect handler that throws becomes a process warning', async () => {
+    await withWarnings(async (warnings) => {
+      const id = uniqueId('throwdh');
+      const c = new MQTT(HOST, broker.port, { clientID: id });
+      expect(c.setDisconnectHandler(() => { throw new Error('boom lost'); })).toBe(true);
+      expect(c.connect()).toBe(STATE_SUCCESS);
+      const ghost = new MqttClient({ host: HOST, port: broker.port, clientId: id });
+      await ghost.connect();   // takes the session over: c's connection is lost
+      await until(() => warnings.length === 1);
+      expect(warnings[0]).toMatchObject({ name: 'TinymqttWarning', message: 'the setDisconnectHandler callback threw: boom lost' });
+      await ghost.end();
+    });
   });
 });
 

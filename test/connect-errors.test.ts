@@ -5,8 +5,10 @@
 // network produces (EHOSTUNREACH, a TCP connect timeout) is checked at the
 // unit level: native/test/test_tcp.c names the errors, and the wording of a
 // timeout per step is checked here on connectionError itself.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MqttClient, MqttError, type MqttClientOptions } from '../lib/index.js';
+import { EXIT } from '../lib/cli/options.js';
+import { connectClient } from '../lib/cli/run.js';
 import { connectionError } from '../lib/connect-errors.js';
 import { TMQ_ERR_CONNECT_TIMEOUT, TMQ_STATE_TCP_CONNECTING, TMQ_STATE_TLS_HANDSHAKING } from '../lib/constants.js';
 import { FakeBroker } from './support/fake-broker.js';
@@ -32,6 +34,7 @@ describe('connection errors', () => {
     const err = await failure({ port });
     expect(err.code).toBe('ERR_REFUSED');
     expect(err.message).toBe(`connection to 127.0.0.1:${port} failed: ERR_REFUSED: ECONNREFUSED (Connection refused)`);
+    expect(err.server).toEqual({ host: '127.0.0.1', port });
   });
 
   it('say which step ran out of time', async () => {
@@ -43,6 +46,7 @@ describe('connection errors', () => {
     expect(connectionError({ ...base, state: TMQ_STATE_TCP_CONNECTING }).message)
       .toBe('connection to [::1]:1883 failed: ERR_CONNECT_TIMEOUT: no TCP connection within 1000 ms (options.connectTimeout)');
     expect(connectionError({ ...base, state: TMQ_STATE_TLS_HANDSHAKING }).message).toContain('no TLS handshake within 1000 ms');
+    expect(connectionError({ ...base, state: TMQ_STATE_TLS_HANDSHAKING }).server).toEqual({ host: '::1', port: 1883 });
   });
 
   it('give the TLS reason: unknown CA, host name mismatch, the server refusing the handshake', async () => {
@@ -87,3 +91,21 @@ describe('connection errors', () => {
   });
 });
 
+
+describe('the CLI tells them from other errors by `server`, not by their words', () => {
+  it('prints a connection error as it is, whatever its message says; another failure with what failed', async () => {
+    const port = await freePort();
+    const lost = new MqttError('ERR_CLOSED', 'the broker hung up on us');
+    lost.server = { host: '127.0.0.1', port };
+    const spy = vi.spyOn(MqttClient.prototype, 'connect').mockRejectedValueOnce(lost);
+    try {
+      await expect(connectClient({ host: '127.0.0.1', port })).rejects.toMatchObject({ message: 'the broker hung up on us', code: EXIT.connection });
+      spy.mockRejectedValueOnce(new MqttError('ERR_CLOSED', 'connection to nowhere'));
+      await expect(connectClient({ host: '127.0.0.1', port })).rejects.toMatchObject({
+        message: `could not connect to 127.0.0.1:${port}: ERR_CLOSED: connection to nowhere`, code: EXIT.connection,
+      });
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 // MqttClient against a scripted fake broker: the exact bytes it sends, its
 // timing, and what it does with refusals and with malformed, oversized,
 // duplicated or truncated packets from a hostile broker.
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MqttClient, MqttError, type MqttClientOptions } from '../lib/index.js';
 import { nextEvent, nextMessages } from './support/events.js';
@@ -248,6 +249,37 @@ describe('5.0: the broker hangs up with DISCONNECT', () => {
     await offline;
     expect(events).toEqual(['ERR_SERVER_DISCONNECT 0x8e', 'offline']);
     await conn.closed;
+  });
+});
+
+/** The most a loopback connection's kernel buffers hold: the largest
+ *  send buffer (client) plus the largest receive buffer (broker). */
+function kernelBufferBound(): number {
+  const max = (f: string) => Number(readFileSync(`/proc/sys/net/ipv4/${f}`, 'utf8').trim().split(/\s+/)[2]);
+  return max('tcp_wmem') + max('tcp_rmem');
+}
+
+describe('the broker hangs up while the client has bytes it cannot write', () => {
+  // The engine wrote before reading: its write failed on the reset and the
+  // DISCONNECT waiting in the socket was never read (ERR_CLOSED instead).
+  it.each(['inline', 'thread'] as const)('5.0 DISCONNECT before the reset: its reason is reported (%s driver)', async (driver) => {
+    const big = Buffer.alloc(kernelBufferBound() + (1 << 20));   // more than the sockets can take
+    const { c, conn } = await connected({
+      protocolVersion: 5, keepalive: 0, reconnectPeriod: 0, driver, highWaterMark: 0, sendBufferSize: big.length + (1 << 20),
+    });
+    conn.stopReading();
+    const first = c.publish('first', 'x');
+    const rest = c.publish('fill', big).catch(() => undefined);
+    await first;   // written with the start of the big one, whose end the client still holds
+    const errors: MqttError[] = [];
+    c.on('error', (e: MqttError) => errors.push(e));
+    const offline = nextEvent(c, 'offline');
+    conn.send(packet(0xe0, [0x97, 0]));   // Quota exceeded, no properties
+    conn.destroy();                       // unread bytes: a reset
+    await offline;
+    expect(errors.map((e) => `${e.code} 0x${e.reasonCode?.toString(16)}`)).toEqual(['ERR_SERVER_DISCONNECT 0x97']);
+    await c.end({ force: true });
+    await rest;
   });
 });
 

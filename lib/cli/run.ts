@@ -34,8 +34,8 @@ export async function connectClient(options: MqttClientOptions, trace?: Trace): 
   } catch (e) {
     if (e instanceof MqttError && e.code.startsWith('ERR_CONNACK')) trace?.connack(e.reasonCode ?? -1);
     await client.end({ force: true });
-    // the core client's connection errors name the broker and their code
-    if (e instanceof MqttError && e.message.startsWith('connection to ')) throw new CliError(e.message, EXIT.connection);
+    // the core client's connection errors (with `server`) name the broker and their code
+    if (e instanceof MqttError && e.server) throw new CliError(e.message, EXIT.connection);
     throw failure(e, EXIT.connection, `could not connect to ${client.options.host}:${client.options.port}`);
   }
   trace?.connack(0);

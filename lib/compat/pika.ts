@@ -10,6 +10,7 @@ import { types } from 'node:util';
 import { matchTopic, MqttError, type MqttClient, type MqttClientOptions, type QoS } from '../index.js';
 import { pyArgs, pyBool, type PyArgs } from './common-umqtt-pika-args.js';
 import { BlockingConnection, DEFAULT_TIMEOUT_MS, Inbox, onNextTurn } from './common-umqtt-pika-connection.js';
+import { runCallback } from './luatos-zerynth-callback.js';
 import { pikaCode, STATE_FAIL_UNKONW, STATE_SUCCESS } from './pika-codes.js';
 import { describe } from '../validate.js';
 
@@ -146,7 +147,7 @@ export class MQTT {
     };
     this.#conn = new BlockingConnection(coreOptions(this.#settings), {
       attach: (client) => this.#attach(client),
-      lost: () => setImmediate(() => this.#onDisconnect?.()),
+      lost: () => setImmediate(() => { if (this.#onDisconnect) runCallback('the setDisconnectHandler callback', this.#onDisconnect); }),
     });
     this.#settings.clientID = this.#conn.client.options.clientId;   // a random one stays the same
   }
@@ -205,7 +206,8 @@ export class MQTT {
   }
 
   /** `setDisconnectHandler(callback)`: `callback()` is called, on the Node
-   *  event loop, when the connection is lost (not after disconnect()). */
+   *  event loop, when the connection is lost (not after disconnect()). What
+   *  it throws becomes a process warning. */
   setDisconnectHandler(callback: () => void): boolean {
     if (typeof callback !== 'function') return false;
     this.#onDisconnect = callback;
@@ -240,7 +242,11 @@ export class MQTT {
    *  subscribed, 5 when the broker refused (SUBACK 0x80), 6 when it closed
    *  the connection in answer (no permission), 1 otherwise. `callback(evt)`
    *  then gets every message whose topic matches `topic`, wildcards
-   *  included; subscribing again to the same topic replaces it. */
+   *  included; subscribing again to the same topic replaces it. What a
+   *  callback throws becomes a process warning (a TinymqttWarning); the
+   *  other callbacks and the connection go on (the document says nothing
+   *  of it; the LuatOS and Zerynth layers, whose callbacks also run on the
+   *  event loop, do the same). */
   subscribe(topic: string, callback: MessageCallback, ...args: PyArgs<[qos: QoS], { qos?: QoS }>): number {
     const a = pyArgs('subscribe', { positional: ['qos'] }, args);
     if (typeof topic !== 'string' || typeof callback !== 'function') return STATE_FAIL_UNKONW;
@@ -330,6 +336,7 @@ export class MQTT {
   /** Calls the callback of every subscription whose filter matches. */
   #route(m: Received): void {
     const evt: MessageEvent = { topic: m.topic, msg: m.payload.toString('utf8'), payload: m.payload, qos: m.qos, retain: m.retain };
-    for (const [filter, callback] of this.#subscriptions) if (matchTopic(filter, m.topic)) callback(evt);
+    for (const [filter, callback] of this.#subscriptions)
+      if (matchTopic(filter, m.topic)) runCallback(`the subscribe("${filter}") callback`, callback, evt);
   }
 }

@@ -295,6 +295,7 @@ static void lost(tmq_client *c, int err, const tmq_packet *pkt, uint32_t now)
 {
     c->transport->ops->close(c->transport);
     c->tx_off = c->tx_len = 0;
+    c->tx_err = 0;
     rx_reset(c);
     c->ping_out = 0;
     c->inflight = 0;
@@ -400,7 +401,12 @@ static void complete_written(tmq_client *c, tmq_msg *m, int unused)
 
 /* Writes what the transport takes; completes QoS 0 messages now on the wire.
  * A send buffer written out starts over at its front, so packets keep to the
- * memory already used instead of walking through all of tx_cap. */
+ * memory already used instead of walking through all of tx_cap.
+ * A failed write does not end the connection here: what the server sent
+ * before it closed (acknowledgements, messages, a DISCONNECT with its
+ * reason) may still wait unread. The error is kept in tx_err, the unwritten
+ * bytes are dropped, and read_packets reads what is left, then ends the
+ * connection. */
 static void flush(tmq_client *c, uint32_t now)
 {
     while (c->tx_off < c->tx_len) {
@@ -408,8 +414,9 @@ static void flush(tmq_client *c, uint32_t now)
         if (n == TMQ_IO_AGAIN || n == 0)
             break;
         if (n < 0) {
-            lost(c, n, 0, now);
-            return;
+            c->tx_err = (int16_t)n;
+            c->tx_off = c->tx_len; /* dropped: never written */
+            break;
         }
         c->tx_off += (uint32_t)n;
         c->tx_done += (uint32_t)n;
@@ -855,7 +862,10 @@ static void on_packet(tmq_client *c, const uint8_t *bytes, uint32_t len, uint32_
 }
 
 /* Reads and handles packets until the transport has no more, the send
- * buffer lacks room for acknowledgements, or the connection ends. */
+ * buffer lacks room for acknowledgements, or the connection ends. After a
+ * failed write (tx_err) it reads until the transport has no more or
+ * reports the close, then ends the connection (unless what it read, the
+ * server's DISCONNECT, ended it first). */
 static void read_packets(tmq_client *c, uint32_t now)
 {
     while (c->state == TMQ_STATE_MQTT_CONNECTING || c->state == TMQ_STATE_READY) {
@@ -884,8 +894,11 @@ static void read_packets(tmq_client *c, uint32_t now)
         }
         room = tmq_reader_space(&c->reader, &dst);
         n = c->transport->ops->recv(c->transport, dst, room);
-        if (n == TMQ_IO_AGAIN)
-            return;
+        if (n == TMQ_IO_AGAIN) {
+            if (!c->tx_err)
+                return;
+            n = c->tx_err; /* all read */
+        }
         if (n <= 0) {
             lost(c, n ? n : TMQ_ERR_CLOSED, 0, now);
             return;
@@ -1161,7 +1174,7 @@ static void step_closing(tmq_client *c, uint32_t now)
         c->closing = CLOSING_QUEUED;
     flush(c, now);
     if (c->closing == CLOSING_QUEUED && c->state == TMQ_STATE_READY && c->tx_off == c->tx_len)
-        lost(c, TMQ_OK, 0, now);
+        lost(c, c->tx_err, 0, now); /* a failed write while closing: no reading on */
 }
 
 int tmq_client_disconnect(tmq_client *c, uint8_t reason, uint32_t now_ms)
@@ -1298,8 +1311,10 @@ tmq_state tmq_client_poll(tmq_client *c, uint32_t now_ms)
 {
     if (c->state == TMQ_STATE_TCP_CONNECTING || c->state == TMQ_STATE_TLS_HANDSHAKING)
         progress_connect(c, now_ms);
+    /* reading first: what the server sent is handled even when the
+     * connection is dying and the next write fails */
     if (c->state == TMQ_STATE_MQTT_CONNECTING || c->state == TMQ_STATE_READY) {
-        flush(c, now_ms);
+    read:
         read_packets(c, now_ms);
     }
     if (!tmq_client_timeout(c, now_ms))
@@ -1307,6 +1322,8 @@ tmq_state tmq_client_poll(tmq_client *c, uint32_t now_ms)
     if (c->state == TMQ_STATE_MQTT_CONNECTING || c->state == TMQ_STATE_READY) {
         pump(c, now_ms);
         step_closing(c, now_ms);
+        if (c->tx_err)
+            goto read; /* a write failed: read what came before it, which ends the connection */
     }
     return (tmq_state)c->state;
 }

@@ -5,7 +5,7 @@
 #include "tinymqtt/ws.h"
 #include "ws_handshake.h"
 
-enum { ST_IDLE = 0, ST_LOWER, ST_REQUEST, ST_RESPONSE, ST_OPEN, ST_FAILED };
+enum { ST_IDLE = 0, ST_LOWER, ST_REQUEST, ST_RESPONSE, ST_OPEN, ST_WFAILED, ST_FAILED };
 
 enum { OP_CONT = 0, OP_TEXT = 1, OP_BINARY = 2, OP_CLOSE = 8, OP_PING = 9, OP_PONG = 10 };
 
@@ -22,6 +22,17 @@ static int fail(tmq_ws *w, int err)
 {
     w->state = ST_FAILED;
     w->err = err;
+    return err;
+}
+
+/* The lower transport failed a send: sends fail with err from now on, and
+ * what is unwritten is dropped, but reading goes on (what the server sent
+ * before it closed is still read) until it fails too. */
+static int write_failed(tmq_ws *w, int err)
+{
+    w->tx_off = w->tx_len = w->tx_payload = 0;
+    fail(w, err);
+    w->state = ST_WFAILED;
     return err;
 }
 
@@ -310,6 +321,7 @@ static int ws_connect(tmq_transport *t, const char *host, uint16_t port)
     switch (w->state) {
     case ST_OPEN:
         return TMQ_OK;
+    case ST_WFAILED:
     case ST_FAILED:
         return w->err;
     case ST_IDLE:
@@ -350,12 +362,15 @@ static int ws_connect(tmq_transport *t, const char *host, uint16_t port)
     }
 }
 
-/* The answer of send and recv outside the open state, or 1 when open. */
-static int gate(const tmq_ws *w)
+/* The answer of send and recv (`reading`) outside the open state, or 1 when
+ * open that way. */
+static int gate(const tmq_ws *w, int reading)
 {
     switch (w->state) {
     case ST_OPEN:
         return 1;
+    case ST_WFAILED:
+        return reading ? 1 : w->err;
     case ST_FAILED:
         return w->err;
     case ST_IDLE:
@@ -369,27 +384,27 @@ static int32_t ws_send(tmq_transport *t, const uint8_t *buf, uint32_t len)
 {
     tmq_ws *w = ws_of(t);
     uint32_t total = 0, room = w->cfg->tx_cap - HDR_MAX;
-    int r = gate(w);
+    int r = gate(w, 0);
     if (r != 1)
         return r;
     if (w->tx_payload > len)
         return TMQ_ERR_ARG; /* not the bytes of the frame in progress */
     r = flush(w);
     if (r != TMQ_OK)
-        return fail(w, r);
+        return write_failed(w, r);
     if (w->tx_len)
         return TMQ_IO_AGAIN;
     total = w->tx_payload; /* the frame in progress is out now */
     w->tx_payload = 0;
     r = flush_control(w);
     if (r != TMQ_OK)
-        return total ? (int32_t)total : fail(w, r);
+        return total ? (int32_t)total : write_failed(w, r);
     while (total < len && !w->tx_len) {
         uint32_t n = len - total < room ? len - total : room;
         frame(w, OP_BINARY, buf + total, n);
         r = flush(w);
         if (r != TMQ_OK)
-            return total ? (int32_t)total : fail(w, r);
+            return total ? (int32_t)total : write_failed(w, r);
         if (w->tx_len)
             w->tx_payload = n; /* reported once all of it is written */
         else
@@ -402,7 +417,7 @@ static int32_t ws_recv(tmq_transport *t, uint8_t *buf, uint32_t len)
 {
     tmq_ws *w = ws_of(t);
     uint32_t out = 0;
-    int r = gate(w);
+    int r = gate(w, 1);
     if (r != 1)
         return r;
     while (out < len && !w->pending_err) {

@@ -54,9 +54,9 @@ static void on_pong(tmq_client *c)
 static void on_disconnect(tmq_client *c, int err, const tmq_packet *p)
 {
     (void)c;
-    (void)p;
     F.disconnects++;
     F.disconnect_err = err;
+    F.disconnect_reason = p ? p->reason : 0;
 }
 
 static void on_error(tmq_client *c, int err, const tmq_msg *m)

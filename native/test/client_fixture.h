@@ -23,6 +23,7 @@ typedef struct fixture {
     int connacks, messages, sents, subacks, pongs, disconnects, errors, states;
     int disconnect_err, error_err;
     uint8_t sent_reason, session_present;
+    uint8_t disconnect_reason; /* the server's DISCONNECT's, or 0 */
     void *sent_user, *error_user;
     char topic[64], payload[64];
     uint8_t codes[8];

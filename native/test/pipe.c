@@ -31,6 +31,8 @@ static int32_t pipe_send(tmq_transport *t, const uint8_t *buf, uint32_t len)
         return TMQ_ERR_IO;
     if (p->peer_closed)
         return TMQ_ERR_CLOSED;
+    if (p->send_error)
+        return p->send_error;
     if (p->write_blocked)
         return TMQ_IO_AGAIN;
     if (p->write_limit && len > p->write_limit)

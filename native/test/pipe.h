@@ -20,6 +20,7 @@ typedef struct tmq_pipe {
     int connect_error;         /* nonzero: connect fails with it */
     uint32_t write_limit;      /* nonzero: at most this many bytes per send */
     int write_blocked;         /* nonzero: send answers TMQ_IO_AGAIN */
+    int send_error;            /* nonzero: send fails with it (recv goes on) */
     int peer_closed;           /* recv answers TMQ_ERR_CLOSED once `in` is drained */
     int connected, connects, closes;
 } tmq_pipe;

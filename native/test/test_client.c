@@ -447,17 +447,79 @@ TEST(disconnect_flushes_then_closes)
     CHECK_EQ(F.sents, 1);
 }
 
-TEST(reads_pause_while_acks_cannot_be_written)
+/* The server acknowledged, sent a message and closed while the client still
+ * had bytes to write: the failed write does not lose what had arrived. */
+TEST(packets_before_a_failed_write_are_read)
 {
-    int i;
+    int a = 1, b = 2;
     CHECK_EQ(setup(TMQ_V311), TMQ_OK);
     CHECK_EQ(connect_ready(0), 0);
+    CHECK(publish("t", "acked", 1, &a) > 0);
+    CHECK_EQ(broker_pop(), TMQ_PUBLISH);
+    F.pipe.write_blocked = 1;
+    CHECK_EQ(publish("t", "unsent", 0, &b), TMQ_OK);
+    CHECK(F.c.tx_len > F.c.tx_off); /* waits in the send buffer */
+    broker_send(TMQ_PUBACK, F.pkt.id, 0);
+    broker_publish("in", "hello", 0, 0, 0);
+    F.pipe.peer_closed = 1; /* the next write fails */
+    F.pipe.write_blocked = 0;
+    CHECK_EQ(poll_at(F.now), TMQ_STATE_DISCONNECTED);
+    CHECK_EQ(F.sents, 1); /* the PUBACK was read */
+    CHECK(F.sent_user == &a);
+    CHECK_EQ(F.messages, 1);
+    CHECK(strcmp(F.payload, "hello") == 0);
+    CHECK_EQ(F.disconnects, 1);
+    CHECK_EQ(F.disconnect_err, TMQ_ERR_CLOSED);
+    CHECK_EQ(F.c.live, 1); /* the unsent one waits for the next connection */
+}
+
+/* A write fails while the transport still reads (nothing more has come):
+ * the poll reads once more, then reports the write's error. */
+TEST(a_failed_write_ends_the_connection_once_nothing_is_left_to_read)
+{
+    CHECK_EQ(setup(TMQ_V311), TMQ_OK);
+    CHECK_EQ(connect_ready(0), 0);
+    F.pipe.send_error = TMQ_ERR_IO;
+    CHECK_EQ(publish("t", "x", 1, 0) > 0, 1);
+    CHECK_EQ(tmq_client_state(&F.c), TMQ_STATE_DISCONNECTED);
+    CHECK_EQ(F.disconnects, 1);
+    CHECK_EQ(F.disconnect_err, TMQ_ERR_IO);
+    CHECK_EQ(F.c.tx_err, 0);
+    CHECK_EQ(F.c.live, 1); /* kept for the next connection */
+}
+
+/* The broker sends 200 QoS 1 PUBLISHes while the client cannot write: it
+ * stops reading once its 512-byte send buffer is full of PUBACKs. 0 when so. */
+static int acks_back_up(void)
+{
+    int i;
+    CHECK_EQ_R(setup(TMQ_V311), TMQ_OK, 1);
+    CHECK_EQ_R(connect_ready(0), 0, 1);
     F.pipe.write_blocked = 1;
     for (i = 1; i <= 200; i++)
         broker_publish("t", "x", 1, (uint16_t)i, 0);
     poll_at(F.now);
-    CHECK(F.messages < 200); /* stopped: 512-byte send buffer full of PUBACKs */
-    CHECK(F.c.tx_len - F.c.tx_off <= sizeof F.tx);
+    CHECK_R(F.messages < 200, 1);
+    CHECK_R(F.c.tx_len - F.c.tx_off <= sizeof F.tx, 1);
+    return 0;
+}
+
+/* Acknowledgements fill the send buffer, then the write fails: the rest of
+ * what the server sent is still delivered before the disconnect. */
+TEST(a_failed_acknowledgement_write_still_reads_on)
+{
+    CHECK_EQ(acks_back_up(), 0);
+    F.pipe.peer_closed = 1;
+    CHECK_EQ(poll_at(F.now), TMQ_STATE_DISCONNECTED);
+    CHECK_EQ(F.messages, 200);
+    CHECK_EQ(F.disconnects, 1);
+    CHECK_EQ(F.disconnect_err, TMQ_ERR_CLOSED);
+}
+
+TEST(reads_pause_while_acks_cannot_be_written)
+{
+    int i;
+    CHECK_EQ(acks_back_up(), 0);
     F.pipe.write_blocked = 0;
     for (i = 0; i < 50 && F.messages < 200; i++)
         poll_at(F.now);

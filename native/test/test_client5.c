@@ -119,6 +119,23 @@ TEST(v5_server_disconnect_is_reported)
 }
 
 
+/* The server sends DISCONNECT with its reason and closes while the client
+ * has bytes to write: the reason is reported, not the failed write. */
+TEST(v5_server_disconnect_before_a_failed_write_is_reported)
+{
+    CHECK_EQ(setup(TMQ_V5), TMQ_OK);
+    CHECK_EQ(connect_ready(0), 0);
+    F.pipe.write_blocked = 1;
+    CHECK_EQ(publish("t", "x", 0, 0), TMQ_OK);
+    broker_send(TMQ_DISCONNECT, 0, 0x97); /* Quota exceeded */
+    F.pipe.peer_closed = 1;
+    F.pipe.write_blocked = 0;
+    CHECK_EQ(poll_at(F.now), TMQ_STATE_DISCONNECTED);
+    CHECK_EQ(F.disconnects, 1);
+    CHECK_EQ(F.disconnect_err, TMQ_ERR_SERVER_DISCONNECT);
+    CHECK_EQ(F.disconnect_reason, 0x97);
+}
+
 /* The broker sends a PUBLISH with a Topic Alias (topic may be empty). */
 static void broker_publish_alias(const char *topic, uint16_t alias, const char *payload)
 {

@@ -711,25 +711,59 @@ TEST(close_and_reconnect)
     tmq_tls_free(&tls);  /* twice is harmless */
 }
 
+/* Opens a session with the broker's TLS listener (its CA trusted) and
+ * connects MQTT as `id`. 0 when so. */
+static int mqtt_over_tls(tmq_tcp *tcp, tmq_tls *tls, const char *id)
+{
+    const tmq_broker *b = broker();
+    tmq_tls_options o;
+    CHECK_R(b != NULL, -1);
+    memset(&o, 0, sizeof o);
+    o.ca_file = b->ca;
+    tmq_tcp_init(tcp, NULL);
+    CHECK_EQ_R(tmq_tls_init(tls, &tcp->io, &o), TMQ_OK, -1);
+    CHECK_EQ_R(drive_connect(tls, "127.0.0.1", b->tls_port), TMQ_OK, -1);
+    CHECK_EQ_R(mqtt_connect(tls, id), 0, -1);
+    return 0;
+}
+
 TEST(peer_close_reported_as_closed)
 {
     static const uint8_t disconnect[] = { 0xE0, 0x00 };
-    const tmq_broker *b = broker();
-    tmq_tls_options o;
     tmq_tcp tcp;
     tmq_tls tls;
     uint8_t buf[16];
     int r;
-    CHECK(b != NULL);
-    memset(&o, 0, sizeof o);
-    o.ca_file = b->ca;
-    TLS_SETUP(tcp, tls, o);
-    CHECK_EQ(drive_connect(&tls, "127.0.0.1", b->tls_port), TMQ_OK);
-    CHECK_EQ(mqtt_connect(&tls, "tls-bye"), 0);
+    CHECK_EQ(mqtt_over_tls(&tcp, &tls, "tls-bye"), 0);
     CHECK_EQ(send_all(&tls, disconnect, sizeof disconnect, NULL), TMQ_OK);
     r = recv_exact(&tls, buf, 1, 0);  /* the broker sends nothing more and hangs up */
     CHECK_EQ(r, TMQ_ERR_CLOSED);
     CHECK_EQ(tr(&tls)->ops->recv(tr(&tls), buf, 1), TMQ_ERR_CLOSED);  /* sticky */
+    tmq_tls_free(&tls);
+}
+
+/* The write side fails (the socket shut for writing) while the server's
+ * answer waits unread: send reports the failure, and recv still gives what
+ * came before it (the engine reads that before it reports the disconnect). */
+TEST(failed_write_leaves_reading)
+{
+    static const uint8_t pingreq[] = { 0xC0, 0x00 };
+    tmq_tcp tcp;
+    tmq_tls tls;
+    struct pollfd pfd;
+    uint8_t buf[2];
+    CHECK_EQ(mqtt_over_tls(&tcp, &tls, "tls-wfail"), 0);
+    CHECK_EQ(send_all(&tls, pingreq, sizeof pingreq, NULL), TMQ_OK);
+    pfd.fd = tcp.io.fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    CHECK_EQ(poll(&pfd, 1, 5000), 1); /* the PINGRESP is in the socket */
+    CHECK_EQ(shutdown(tcp.io.fd, SHUT_WR), 0);
+    CHECK_EQ(tr(&tls)->ops->send(tr(&tls), pingreq, sizeof pingreq), TMQ_ERR_CLOSED);
+    CHECK_EQ(recv_exact(&tls, buf, 2, 0), TMQ_OK);
+    CHECK_EQ(buf[0], 0xD0);
+    CHECK_EQ(buf[1], 0x00);
+    CHECK_EQ(tr(&tls)->ops->send(tr(&tls), pingreq, sizeof pingreq), TMQ_ERR_CLOSED); /* still failed */
     tmq_tls_free(&tls);
 }
 

@@ -708,6 +708,24 @@ TEST(lower_transport_results_pass_through)
     CHECK_EQ(T()->ops->send(T(), buf, 1), TMQ_ERR_CLOSED);
 }
 
+/* The write fails while a frame waits unread: send reports the failure,
+ * recv still gives the frame (the engine reads it before it reports the
+ * disconnect), then the close. */
+TEST(failed_write_leaves_reading)
+{
+    uint8_t buf[8];
+    CHECK_EQ(open_ws(), 0);
+    PUSH("\x82\x02hi");
+    P.peer_closed = 1;
+    CHECK_EQ(T()->ops->send(T(), buf, 1), TMQ_ERR_CLOSED);
+    CHECK(!tmq_ws_wants_write(&W));
+    CHECK_EQ(T()->ops->recv(T(), buf, sizeof buf), 2);
+    CHECK(buf[0] == 'h' && buf[1] == 'i');
+    CHECK_EQ(T()->ops->recv(T(), buf, sizeof buf), TMQ_ERR_CLOSED);
+    CHECK_EQ(T()->ops->send(T(), buf, 1), TMQ_ERR_CLOSED);
+    CHECK_EQ(T()->ops->connect(T(), "h", 1), TMQ_ERR_CLOSED);
+}
+
 TEST(a_pong_owed_waits_for_the_frame_in_progress)
 {
     CHECK_EQ(open_ws(), 0);

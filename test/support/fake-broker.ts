@@ -83,6 +83,18 @@ export class FakeConnection {
     this.socket.end();
   }
 
+  /** Stops reading: what the client sends from now on backs up in the
+   *  sockets' buffers, then in the client. */
+  stopReading(): void {
+    this.socket.pause();
+  }
+
+  /** Closes at once; with bytes left unread the client gets a reset (RST),
+   *  so its next write fails. */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
   #describe(): string {
     return this.received.length ? this.received.map((r) => r.bytes.toString('hex')).join(' ') : 'nothing';
   }

@@ -270,6 +270,7 @@ typedef struct tmq_client {
     uint16_t head, live, send_off; /* msgs ring: oldest slot, slots in use from it, first unsent */
     uint16_t qos2_count;
     uint16_t assigned_len;        /* 5.0: length of the id kept in mem.assigned_id */
+    int16_t tx_err;               /* a failed write's error while what came before it is read; else 0 */
     tmq_client_mem mem;
     const tmq_client_config *cfg;
     const tmq_client_events *ev;

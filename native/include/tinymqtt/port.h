@@ -25,7 +25,9 @@ typedef struct tmq_transport tmq_transport;
  *            only one peer (a UART).
  *   send:    writes up to len bytes. Returns the number written (may be fewer
  *            than len), TMQ_IO_AGAIN, or an error (TMQ_ERR_CLOSED, TMQ_ERR_IO,
- *            TMQ_ERR_TLS).
+ *            TMQ_ERR_TLS). After an error every later send fails too; the
+ *            engine then reads what the peer sent before it closed (recv
+ *            until TMQ_IO_AGAIN or an error) and closes.
  *   recv:    reads up to len bytes. Returns the number read (> 0),
  *            TMQ_IO_AGAIN, TMQ_ERR_CLOSED when the peer closed, or an error.
  *   close:   releases the connection; connect may be called again after it.

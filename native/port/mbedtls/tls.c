@@ -37,8 +37,10 @@
 #define TMQ_MBEDTLS3 0
 #endif
 
-/* Connection progress. */
-enum { ST_IDLE = 0, ST_LOWER, ST_HANDSHAKE, ST_OPEN, ST_FAILED };
+/* Connection progress. ST_WFAILED: open, but a send failed in the lower
+ * transport: sends fail with err, reading goes on (what the server sent
+ * before it closed is still read) until it fails too. */
+enum { ST_IDLE = 0, ST_LOWER, ST_HANDSHAKE, ST_OPEN, ST_WFAILED, ST_FAILED };
 
 struct tmq_tls_state {
     mbedtls_ctr_drbg_context drbg;
@@ -53,7 +55,7 @@ struct tmq_tls_state {
     uint32_t verify_flags;
     size_t pending;             /* bytes of a record mbedtls holds for a repeated send */
     int state;
-    int err;                    /* the sticky error of ST_FAILED */
+    int err;                    /* the sticky error of ST_FAILED (of sends in ST_WFAILED) */
     int lower_err;              /* an error the lower transport returned inside a bio call */
     uint8_t ip[16];             /* the expected address when the name is an IP literal */
     uint8_t ip_len;             /* 4, 16, or 0 for a DNS name */
@@ -379,6 +381,7 @@ static int tls_connect(tmq_transport *tr, const char *host, uint16_t port)
     switch (s->state) {
     case ST_OPEN:
         return TMQ_OK;
+    case ST_WFAILED:
     case ST_FAILED:
         return s->err;
     case ST_IDLE:
@@ -401,9 +404,9 @@ static int tls_connect(tmq_transport *tr, const char *host, uint16_t port)
     }
 }
 
-/* Returns the state's answer for send/recv before or after a connection, or
- * 1 when the connection is open. */
-static int io_gate(tmq_tls *t)
+/* Returns the state's answer for send/recv (`reading`) before or after a
+ * connection, or 1 when the connection is open that way. */
+static int io_gate(tmq_tls *t, int reading)
 {
     struct tmq_tls_state *s = t->s;
     if (s == NULL)
@@ -411,6 +414,8 @@ static int io_gate(tmq_tls *t)
     switch (s->state) {
     case ST_OPEN:
         return 1;
+    case ST_WFAILED:
+        return reading ? 1 : s->err;
     case ST_FAILED:
         return s->err;
     case ST_IDLE:
@@ -428,7 +433,7 @@ static int32_t tls_send(tmq_transport *tr, const uint8_t *buf, uint32_t len)
     int r;
     if (t->plain)
         return plain_io(t, t->lower->base.ops->send(&t->lower->base, buf, len));
-    r = io_gate(t);
+    r = io_gate(t, 0);
     if (r != 1)
         return r;
     s = t->s;
@@ -459,6 +464,13 @@ static int32_t tls_send(tmq_transport *tr, const uint8_t *buf, uint32_t len)
         if (r == MBEDTLS_ERR_SSL_WANT_READ || r == 0)
             break;
         r = fail(t, map_err(t, r, 0));
+        if (s->lower_err != 0) {
+            /* the socket, not TLS: what the server sent may still be read */
+            s->state = ST_WFAILED;
+            s->lower_err = 0;
+            s->wblocked = 0;
+            sync_io(t);
+        }
         return total ? (int32_t)total : r;
     }
     sync_io(t);
@@ -473,7 +485,7 @@ static int32_t tls_recv(tmq_transport *tr, uint8_t *buf, uint32_t len)
     int r;
     if (t->plain)
         return plain_io(t, t->lower->base.ops->recv(&t->lower->base, buf, len));
-    r = io_gate(t);
+    r = io_gate(t, 1);
     if (r != 1)
         return r;
     s = t->s;
@@ -798,7 +810,7 @@ const char *tmq_tls_alpn(const tmq_tls *t)
 
 size_t tmq_tls_pending(const tmq_tls *t)
 {
-    if (!t->s || !t->s->ssl_live || t->s->state != ST_OPEN)
+    if (!t->s || !t->s->ssl_live || (t->s->state != ST_OPEN && t->s->state != ST_WFAILED))
         return 0;
     return mbedtls_ssl_get_bytes_avail(&t->s->ssl);
 }

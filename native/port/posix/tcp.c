@@ -496,6 +496,7 @@ static int32_t tcp_send(tmq_transport *base, const uint8_t *buf, uint32_t len)
     if (errno == EAGAIN || errno == EWOULDBLOCK)
         return TMQ_IO_AGAIN;
     t->last_errno = errno;
+    t->skip_recv = 0;   /* the client reads what the peer sent before it closed */
     if (errno == EPIPE || errno == ECONNRESET)
         return TMQ_ERR_CLOSED;
     return TMQ_ERR_IO;
