@@ -23,6 +23,12 @@ export class TokenQueue {
     this.#tokens.push(token);
   }
 
+  /** Replaces the last token (the queue is not empty) with `token`
+   *  (larger than every token in). */
+  replaceLast(token: number): void {
+    this.#tokens[this.#tokens.length - 1] = token;
+  }
+
   /** Takes every token up to and including `token`; returns how many. */
   takeUpTo(token: number): number {
     const start = this.#head;
