@@ -208,24 +208,36 @@ constexpr uint32_t kPacketBuffer = 64 * 1024;
     throw Napi::TypeError::New(env, std::string(method) + ": " + what);
 }
 
+// The arguments of the frequent calls (publish) are read with one Node-API
+// call each, which also checks the type (a wrong type is its failure): the
+// checks and reads of node-addon-api's wrappers took two or three each.
+
 int32_t Token(Napi::Env env, Napi::Value v, const char *method)
 {
-    if (v.IsNumber()) {
-        double d = v.As<Napi::Number>().DoubleValue();
-        if (std::isfinite(d) && std::trunc(d) == d && d >= 1 && d <= std::numeric_limits<int32_t>::max())
-            return static_cast<int32_t>(d);
-    }
+    double d = 0;
+    if (napi_get_value_double(env, v, &d) == napi_ok && std::isfinite(d) && std::trunc(d) == d && d >= 1 &&
+        d <= std::numeric_limits<int32_t>::max())
+        return static_cast<int32_t>(d);
     ArgType(env, method, "token must be a positive 32-bit integer");
 }
 
 uint8_t Byte(Napi::Env env, Napi::Value v, const char *method, const char *what)
 {
-    if (v.IsNumber()) {
-        double d = v.As<Napi::Number>().DoubleValue();
-        if (std::isfinite(d) && std::trunc(d) == d && d >= 0 && d <= 255)
-            return static_cast<uint8_t>(d);
-    }
+    double d = 0;
+    if (napi_get_value_double(env, v, &d) == napi_ok && std::isfinite(d) && std::trunc(d) == d && d >= 0 && d <= 255)
+        return static_cast<uint8_t>(d);
     ArgType(env, method, what);
+}
+
+// The bytes of `v` if it is a Buffer (or another ArrayBufferView, as
+// Value::IsBuffer), else false.
+bool BufferBytes(Napi::Env env, Napi::Value v, const char **data, size_t *len)
+{
+    void *p = nullptr;
+    if (napi_get_buffer_info(env, v, &p, len) != napi_ok)
+        return false;
+    *data = static_cast<const char *>(p);
+    return true;
 }
 
 // Length in bytes of a JS string's UTF-8 form.
@@ -272,12 +284,10 @@ struct Block {
 
 Block Props(Napi::Env env, Napi::Value v, const char *method)
 {
-    if (v.IsUndefined())
-        return Block{};
-    if (!v.IsBuffer())
+    Block b{};
+    if (!v.IsUndefined() && !BufferBytes(env, v, &b.data, &b.len))
         ArgType(env, method, "properties must be a Buffer or undefined");
-    Napi::Buffer<char> b = v.As<Napi::Buffer<char>>();
-    return Block{b.Data(), b.Length()};
+    return b;
 }
 
 int32_t TokenOf(const tmq_msg *msg)
@@ -1136,33 +1146,36 @@ Napi::Value ClientWrap::Publish(const Napi::CallbackInfo &info)
     Napi::Env env = info.Env();
     const char *m = "publish";
     CheckOpen(env, m);
-    if (!info[0].IsString() && !info[0].IsBuffer())
+    const char *topic = nullptr, *payload = nullptr;
+    size_t topic_len = 0, payload_len = 0;
+    bool topic_bytes = BufferBytes(env, info[0], &topic, &topic_len);
+    if (!topic_bytes && !info[0].IsString())
         ArgType(env, m, "topic must be a string or a Buffer of UTF-8");
-    if (!info[1].IsBuffer())
+    if (!BufferBytes(env, info[1], &payload, &payload_len))
         ArgType(env, m, "payload must be a Buffer");
     uint8_t qos = Byte(env, info[2], m, "qos must be an integer from 0 to 2");
-    if (!info[3].IsBoolean())
+    bool retain = false;
+    if (napi_get_value_bool(env, info[3], &retain) != napi_ok)
         ArgType(env, m, "retain must be a boolean");
     int32_t token = Token(env, info[4], m);
 
     Block props = Props(env, info[5], m);
 
-    Napi::Buffer<char> payload = info[1].As<Napi::Buffer<char>>();
-    bool topic_bytes = info[0].IsBuffer();
-    size_t topic_len = topic_bytes ? info[0].As<Napi::Buffer<char>>().Length() : Utf8Length(env, info[0]);
-    if (topic_len + payload.Length() + props.len > UINT32_MAX - 1)
+    if (!topic_bytes)
+        topic_len = Utf8Length(env, info[0]);
+    if (topic_len + payload_len + props.len > UINT32_MAX - 1)
         throw Napi::RangeError::New(env, "publish: payload is too large");
     JobPtr job = NewJob(Job::kPublish, core_);
     job->token = token;
     job->qos = qos;
-    job->retain = info[3].As<Napi::Boolean>().Value() ? 1 : 0;
-    job->data_len = static_cast<uint32_t>(topic_len + payload.Length());
+    job->retain = retain ? 1 : 0;
+    job->data_len = static_cast<uint32_t>(topic_len + payload_len);
     job->Reserve(job->data_len + props.len + 1);
     if (topic_bytes)
-        std::memcpy(job->Data(), info[0].As<Napi::Buffer<char>>().Data(), topic_len);
+        std::memcpy(job->Data(), topic, topic_len);
     job->topic_len = static_cast<uint32_t>(topic_bytes ? topic_len : Utf8Write(env, info[0], job->Data(), topic_len));
-    if (payload.Length())
-        std::memcpy(job->Data() + job->topic_len, payload.Data(), payload.Length());
+    if (payload_len)
+        std::memcpy(job->Data() + job->topic_len, payload, payload_len);
     job->AttachProps(props.data, props.len);
     if (!core_->Ready())
         job->queued = core_->Offline().Admit(env, qos, core_->PublishSize(*job));   // throws when full

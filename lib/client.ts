@@ -567,6 +567,10 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   /** QoS 0 publishes above the mark, whose promises wait for the write (in
    *  #pending too), in order */
   #awaitingWrite = new TokenQueue();
+  /** the QoS 0 publishes above the mark made since the last write, when
+   *  nothing else was submitted in between: one promise for them all,
+   *  registered under the last one's token (#awaitWrite) */
+  #writeGroup: { last: number; pending: Pending; promise: Promise<void> } | undefined;
   /** the last topic publish() validated, and its UTF-8 form: a stream of
    *  publishes to one topic checks and converts it once */
   #lastTopic: string | undefined;
@@ -802,7 +806,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
 
   /** Publishes. QoS 0 resolves once accepted, at once while less than
    *  options.highWaterMark bytes wait to be written, else when this one is
-   *  written (a later failure of an accepted QoS 0 publish is an 'error'
+   *  written (publishes made one after the other above the mark before the
+   *  next write share one promise, which settles when the last of them is
+   *  written; a later failure of an accepted QoS 0 publish is an 'error'
    *  event); QoS 1 resolves on PUBACK, QoS 2 on PUBCOMP. Rejects with an
    *  MqttError: bad input before anything is sent, or the broker's refusal
    *  with its reasonCode. */
@@ -831,15 +837,47 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       // later batch. It answers with the bytes of QoS 0 publishes not yet
       // written, this one included.
       const unwritten = n.publish(this.#lastTopicBytes, body, qos, retain, token, props);
-      if (qos === 0 && unwritten <= this.#highWaterMark) {
+      if (qos !== 0) return this.#awaitAck(signal, token);
+      if (unwritten <= this.#highWaterMark) {
+        this.#writeGroup = undefined;
         this.#accepted.push(token);   // resolved now; its Written event only ends its count
         return DONE;
       }
-      if (qos === 0) this.#awaitingWrite.push(token);
-      return this.#track(signal, (p) => this.#wait(token, qos === 0 ? { ...p, awaitsWrite: true } : p), token) as Promise<void>;
+      return this.#awaitWrite(signal, token);
     } catch (e) {
       return failed(nativeError(e));
     }
+  }
+
+  /** The promise of QoS 1/2 publish `token`: settled by its PUBACK or
+   *  PUBCOMP. (Apart from publish() so that publish() allocates nothing.) */
+  #awaitAck(signal: AbortSignal | undefined, token: number): Promise<void> {
+    return this.#track(signal, (p) => this.#wait(token, p), token) as Promise<void>;
+  }
+
+  /** The promise of QoS 0 publish `token`, made above the high-water mark:
+   *  settled when it is written. The publishes without a signal made one
+   *  after the other between two writes share one promise (#writeGroup),
+   *  settled when the last of them is written; the others are accepted
+   *  ones meanwhile (a failure of one is an 'error' event, as for a
+   *  publish below the mark). A promise and its bookkeeping per publish
+   *  were most of a busy publisher's garbage. */
+  #awaitWrite(signal: AbortSignal | undefined, token: number): Promise<void> {
+    const group = this.#writeGroup;
+    if (group && !signal) {
+      // the group's last publish becomes an accepted one, this one its last
+      this.#pending!.delete(group.last);
+      this.#accepted.push(group.last);
+      this.#awaitingWrite.replaceLast(token);
+      group.last = token;
+      this.#pending!.set(token, group.pending);
+      return group.promise;
+    }
+    this.#awaitingWrite.push(token);
+    let pending: Pending | undefined;
+    const promise = this.#track(signal, (p) => { pending = { ...p, awaitsWrite: true }; this.#wait(token, pending); }, token) as Promise<void>;
+    this.#writeGroup = signal ? undefined : { last: token, pending: pending!, promise };
+    return promise;
   }
 
   /** Throws ERR_PACKET_TOO_LARGE for a packet of `size` bytes that the send
@@ -1188,6 +1226,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #settle(token: number): Pending | undefined {
     const p = this.#pending?.get(token);
     this.#pending?.delete(token);
+    if (this.#writeGroup?.last === token) this.#writeGroup = undefined;
     if (p?.awaitsWrite) this.#awaitingWrite.take(token);
     else if (!p) this.#accepted.take(token);
     this.#disconnectWhenIdle();
@@ -1197,6 +1236,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   /** QoS 0 publishes are written up to token `upTo`: the accepted ones are
    *  done, the waiting ones resolve. */
   #written(upTo: number): void {
+    this.#writeGroup = undefined;   // what comes next waits for a later write
     if (this.#awaitingWrite.size === 0) {
       this.#accepted.takeUpTo(upTo);   // the usual case: one step for the lot
       this.#disconnectWhenIdle();
@@ -1482,6 +1522,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     for (const p of pending?.values() ?? []) p.reject(closed);
     this.#accepted.clear();
     this.#awaitingWrite.clear();
+    this.#writeGroup = undefined;
     if (unwritten > 0)
       this.#report(new MqttError('ERR_CLOSED', `the client was closed before ${unwritten} accepted QoS 0 publishes were written`));
     this.#connecting?.reject(closed);

@@ -77,7 +77,34 @@ describe('QoS 0 publish backpressure', () => {
     const client = new MqttClient({ host: '127.0.0.1', port, highWaterMark: 0, keepalive: 0 });
     await client.connect();
     await expect(client.publish('bp/t', 'small')).resolves.toBeUndefined();   // written at once
+    const burst = [client.publish('bp/t', 'a'), client.publish('bp/t', 'b'), client.publish('bp/t', 'c')];
+    expect(new Set(burst).size).toBe(1);                                      // one write: one promise
+    await expect(burst[0]).resolves.toBeUndefined();
     await client.end({ force: true });
+  });
+
+  it('shares one promise among the publishes above the mark before the next write, settled by the last of them', async () => {
+    const client = new MqttClient({ host: '127.0.0.1', port, highWaterMark: 0, keepalive: 0 });
+    await client.connect();
+    const errors: MqttError[] = [];
+    client.on('error', (e: MqttError) => errors.push(e));
+    const payload = Buffer.alloc(64 * 1024, 1);
+    // 12.5 MiB in one turn: more than the socket buffers take from a broker that never reads
+    const burst = Array.from({ length: 200 }, () => client.publish('bp/t', payload));
+    expect(new Set(burst).size).toBe(1);
+    const signalled = client.publish('bp/t', payload, { signal: new AbortController().signal });
+    const next = client.publish('bp/t', payload);
+    expect(signalled).not.toBe(burst[0]);                 // a publish with a signal has its own
+    expect(next).not.toBe(burst[0]);                      // and starts a new group
+    expect(next).not.toBe(signalled);
+    expect(await within(burst[0], 200)).toBe('pending');  // its last one is not written
+    await client.end({ force: true });
+    await expect(burst[0]).rejects.toMatchObject({ code: 'ERR_CLOSED' });
+    await expect(signalled).rejects.toMatchObject({ code: 'ERR_CLOSED' });
+    await expect(next).rejects.toMatchObject({ code: 'ERR_CLOSED' });
+    // the group's others are accepted ones: reported once, like those below the mark
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: 'ERR_CLOSED', message: expect.stringMatching(/before \d+ accepted QoS 0 publishes were written/) });
   });
 
   it('refuses a PUBLISH larger than options.sendBufferSize before sending anything', async () => {

@@ -242,6 +242,31 @@ describe('a native client', () => {
       .toThrow(expect.objectContaining({ code: 'TMQ_ERR_ARG' }));
   });
 
+  it('throws a TypeError naming the argument for a wrong publish argument, and takes a string or a Buffer topic', async () => {
+    const probe = new Probe(broker.port);
+    const publish = probe.client.publish as (...args: unknown[]) => number;
+    const good = [Buffer.from('t/args'), Buffer.from('x'), 0, false, 1, undefined];
+    const cases: Array<[number, unknown, RegExp]> = [
+      [0, 42, /topic must be a string or a Buffer/],
+      [1, 'x', /payload must be a Buffer/],
+      [1, undefined, /payload must be a Buffer/],
+      [2, '0', /qos must be an integer/],
+      [2, 0.5, /qos must be an integer/],
+      [3, 0, /retain must be a boolean/],
+      [4, 0, /token must be a positive 32-bit integer/],
+      [4, '1', /token must be a positive 32-bit integer/],
+      [5, 'props', /properties must be a Buffer or undefined/],
+    ];
+    for (const [at, value, message] of cases) {
+      const args = good.slice();
+      args[at] = value;
+      expect(() => publish.apply(probe.client, args)).toThrow(expect.objectContaining({ name: 'TypeError', message: expect.stringMatching(message) }));
+    }
+    expect(publish.apply(probe.client, good)).toBeGreaterThan(0);                     // queued offline: not yet written
+    expect(publish.apply(probe.client, ['t/args', new Uint8Array(2), 0, true, 2, Buffer.alloc(0)])).toBeGreaterThan(0);
+    await probe.close();
+  });
+
   it('reports a refused connection as a Disconnect event', async () => {
     const p = new Probe(await freePort());
     p.client.connect();

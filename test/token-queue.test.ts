@@ -25,6 +25,23 @@ describe('TokenQueue', () => {
     expect(q.takeUpTo(8)).toBe(2);
   });
 
+  it('keeps its order when the ring wraps around and grows, and replaces the last token', () => {
+    const q = new TokenQueue();
+    let next = 1;
+    for (; next <= 50; next++) q.push(next);
+    expect(q.takeUpTo(40)).toBe(40);               // the head moves near the end of the first ring
+    for (; next <= 300; next++) q.push(next);        // wraps, then grows twice with the head inside
+    q.replaceLast(1000);
+    expect(q.take(150)).toBe(true);                  // from the middle of a wrapped run
+    expect(q.has(150)).toBe(false);
+    const order: number[] = [];
+    while (q.size > 0) {
+      order.push(q.first!);
+      q.takeUpTo(q.first!);
+    }
+    expect(order).toEqual([...Array.from({ length: 259 }, (_, i) => 41 + i).filter((t) => t !== 150), 1000]);
+  });
+
   it('stays correct across compaction of a long run', () => {
     const q = new TokenQueue();
     let taken = 0;

@@ -167,7 +167,9 @@ size_t tmq_tls_reason(const tmq_tls *t, char *buf, size_t size);
 const char *tmq_tls_alpn(const tmq_tls *t);
 
 /* Decrypted bytes held inside mbedtls that recv would return without
- * reading the socket (0 when not connected). */
+ * reading the socket, or 1 when it holds none but has records read ahead
+ * from the socket that are not decrypted yet (recv reads the socket in
+ * blocks and hands mbedtls the records from them); 0 when not connected. */
 size_t tmq_tls_pending(const tmq_tls *t);
 
 #endif
