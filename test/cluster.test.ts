@@ -17,20 +17,26 @@
 // are printed (aedes writes PUBACK before it stores the message, and a node
 // killed between the two loses it).
 //
-// The issue asks for 10 cycles of 2,000 messages; aedes over Redis takes
-// about that long per cycle that it does not fit the suite's minute, so the
-// default is CLUSTER_CYCLES=2 of CLUSTER_MESSAGES=1000 (each half QoS 1,
-// half QoS 2); set both for the full run.
+// The issue asks for 10 cycles of 2,000 messages (`npm run test:cluster`,
+// or CLUSTER_CYCLES=10 CLUSTER_MESSAGES=2000); the default is its first 3
+// cycles (each of 2,000 messages, half QoS 1, half QoS 2), what fits the
+// suite's minute: each result prints where its seconds went (test/README.md
+// has the figures).
+// The cluster's own costs are most of them: a node handles about a
+// thousand messages a second once V8 has compiled it, three to five times
+// fewer while cold (so the spares warm up before they take a port), and a
+// subscriber's session restore on the new node replays its queue from Redis
+// one key at a time.
 import mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { MqttClient } from '../lib/index.js';
 import { AckTap } from './support/ack-tap.js';
 import { AedesCluster } from './support/cluster.js';
 import { pollUntil } from './support/events.js';
 import { StreamTally } from './support/stream-tally.js';
 
-const CYCLES = Number(process.env.CLUSTER_CYCLES ?? 2);
-const MESSAGES = Number(process.env.CLUSTER_MESSAGES ?? 1000);
+const CYCLES = Number(process.env.CLUSTER_CYCLES ?? 3);
+const MESSAGES = Number(process.env.CLUSTER_MESSAGES ?? 2000);
 /** publishes awaited at once by the publisher */
 const WINDOW = 50;
 /** how long the subscriber may take to receive the rest after the last
@@ -38,6 +44,8 @@ const WINDOW = 50;
  *  (what the cluster lost never comes) */
 const DRAIN_MS = 15000;
 const QUIET_MS = 2000;
+/** longest wait at a kill point for both clients to be connected */
+const RECONNECT_MS = 10000;
 /** each library's bound: about 6 ms a message was measured, so this is ample */
 const TEST_MS = 60000 + CYCLES * MESSAGES * 20;
 
@@ -46,18 +54,20 @@ interface StreamClient {
   publish(topic: string, payload: string, qos: 1 | 2): Promise<unknown>;
   subscribe(filter: string, qos: 1 | 2): Promise<unknown>;
   onMessage(fn: (topic: string, payload: Buffer) => void): void;
-  /** the port of the node the client is on now */
+  /** the port of the node the client is on now, while connected */
   port(): number | undefined;
-  /** CONNACKs after the first, and how many of them had Session Present */
-  reconnects: { total: number; sessionPresent: number };
+  /** CONNACKs after the first, how many of them had Session Present, and
+   *  when the last came (performance.now()) */
+  reconnects: { total: number; sessionPresent: number; last: number };
   end(): Promise<void>;
 }
 
-/** The client's CONNACKs from now on (its reconnects), counted. */
+/** The client's CONNACKs from now on (its reconnects), counted, and when the last came. */
 function countReconnects(client: { on(event: 'connect', fn: (connack: { sessionPresent: boolean }) => void): unknown }) {
-  const reconnects = { total: 0, sessionPresent: 0 };
+  const reconnects = { total: 0, sessionPresent: 0, last: 0 };
   client.on('connect', ({ sessionPresent }) => {
     reconnects.total++;
+    reconnects.last = performance.now();
     if (sessionPresent) reconnects.sessionPresent++;
   });
   return reconnects;
@@ -76,7 +86,7 @@ async function tinymqtt(clientId: string, ports: number[]): Promise<StreamClient
     publish: (t, p, qos) => c.publish(t, p, { qos }),
     subscribe: (f, qos) => c.subscribe(f, { qos }),
     onMessage: (fn) => c.on('message', fn),
-    port: () => c.server?.port,
+    port: () => (c.connected ? c.server?.port : undefined),
     end: () => c.end({ force: true }),
   };
 }
@@ -93,7 +103,7 @@ async function mqttjs(clientId: string, ports: number[]): Promise<StreamClient> 
     publish: (t, p, qos) => c.publishAsync(t, p, { qos }),
     subscribe: (f, qos) => c.subscribeAsync(f, { qos }),
     onMessage: (fn) => c.on('message', fn),
-    port: () => c.options.port,
+    port: () => (c.connected ? c.options.port : undefined),
     end: () => c.endAsync(true),
   };
 }
@@ -120,11 +130,18 @@ interface Result {
    *  (aedes reports it only for a client with subscriptions) */
   sessionPresent: { subscriber: string; publisher: string };
   seconds: number;
+  /** where the seconds went, and per kill the time until both clients were
+   *  connected again (median and longest) */
+  phases: Record<string, number>;
+  reconnectMs: { median: number; max: number };
 }
+
+/** Milliseconds as seconds to a tenth. */
+const tenths = (ms: number) => Math.round(ms / 100) / 10;
 
 let cluster: AedesCluster;
 const results: Result[] = [];
-beforeAll(async () => { cluster = await AedesCluster.start(3); }, 30000);
+beforeAll(async () => { cluster = await AedesCluster.start(3); }, 2 * 60000);
 afterAll(async () => {
   await cluster?.stop();
   for (const r of results) console.log(`cluster ${r.library}: ${JSON.stringify(r)}`);
@@ -149,37 +166,67 @@ async function stream(library: string, make: typeof tinymqtt): Promise<Result> {
   });
   await sub.subscribe(t1, 1);
   await sub.subscribe(t2, 2);
+  const phases = { setup: 0, publishing: 0, atKills: 0, settling: 0, draining: 0, teardown: 0 };
+  let phaseStart = started;
+  const phase = (name: keyof typeof phases) => {
+    const now = performance.now();
+    phases[name] += now - phaseStart;
+    phaseStart = now;
+  };
+  phase('setup');
+  /** per kill, how long until both clients had connected again */
+  const reconnectMs: number[] = [];
+  let killedAt = 0;
+  const reconnected = () => {
+    const back = Math.min(pub.reconnects.last, sub.reconnects.last);
+    if (killedAt > 0 && back > killedAt) reconnectMs.push(back - killedAt);
+  };
   const pending = new Set<Promise<unknown>>();
   let rejected = 0, kills = 0, n1 = 0, n2 = 0;
   let restarting: Promise<void> = Promise.resolve();
   for (let cycle = 0; cycle < CYCLES; cycle++) {
     for (let k = 0; k < MESSAGES; k++) {
       if (k === Math.floor(MESSAGES / 3) || k === Math.floor((2 * MESSAGES) / 3)) {
+        phase('publishing');
+        reconnected();
         await restarting;   // the nodes killed last are back: a round always finds one
-        // the publisher's node and the subscriber's, when they are apart (the
-        // third node stays up)
+        // both clients connected (the other library's stream kills nodes
+        // too), then the publisher's node and the subscriber's, when they
+        // are apart (the third node stays up)
+        await pollUntil(() => pub.port() !== undefined && sub.port() !== undefined, RECONNECT_MS);
         const nodes = [...new Set([pubTap.ports.indexOf(pub.port() ?? -1), subTap.ports.indexOf(sub.port() ?? -1)])].filter((i) => i >= 0);
-        for (const node of nodes) await cluster.kill(node);
-        kills += nodes.length;
+        const killed: number[] = [];
+        for (const node of nodes) if (await cluster.kill(node)) killed.push(node);
+        kills += killed.length;
+        killedAt = performance.now();
+        // started again from a warm spare once the clients have seen it gone
         restarting = new Promise((r) => setTimeout(r, 300)).then(async () => {
-          for (const node of nodes) await cluster.startNode(node);
+          for (const node of killed) await cluster.startNode(node);
         });
         restarting.catch(() => undefined);   // its failure is thrown where it is awaited
+        phase('atKills');
       }
       const p = k % 2 === 0 ? pub.publish(t1, `a${n1++}`, 1) : pub.publish(t2, `b${n2++}`, 2);
       const tracked: Promise<unknown> = p.catch(() => { rejected++; }).finally(() => pending.delete(tracked));
       pending.add(tracked);
-      if (pending.size >= WINDOW) await Promise.race(pending);
+      // a full window is refilled by halves: publishes go out (and are read
+      // by the node, stored in Redis) in batches, not one per acknowledgement
+      if (pending.size >= WINDOW) while (pending.size > WINDOW / 2) await Promise.race(pending);
     }
   }
+  phase('publishing');
   await Promise.all(pending);
-  await restarting;
+  phase('settling');
   await pollUntil(() => (q1.missing(0, n1).length === 0 && q2.missing(0, n2).length === 0) ||
     performance.now() - lastArrival > QUIET_MS, DRAIN_MS);
+  reconnected();
+  phase('draining');
+  await restarting;
   await sub.end();
   await pub.end();
   await subTap.stop();
   await pubTap.stop();
+  phase('teardown');
   // missing: acknowledged to the publisher (the cluster's to deliver) or not
   // (the client's); of those, how many the broker did send the subscriber
   // (which then never acknowledged them: the broker's to send again)
@@ -218,12 +265,14 @@ async function stream(library: string, make: typeof tinymqtt): Promise<Result> {
       ...lost(q2, n2, 'b'), clientDuplicated, brokerDuplicated: repeated2.length - clientDuplicated,
       outOfOrder: q2.outOfOrder, brokerOutOfOrder: breaks(subTap.fromBroker, 'b'), sentOutOfOrder: breaks(pubTap.firstSent, 'b'),
     },
-    seconds: Math.round((performance.now() - started) / 100) / 10,
+    seconds: tenths(performance.now() - started),
+    phases: Object.fromEntries(Object.entries(phases).map(([name, ms]) => [name, tenths(ms)])),
+    reconnectMs: { median: Math.round(reconnectMs.sort((a, b) => a - b)[reconnectMs.length >> 1] ?? 0), max: Math.round(reconnectMs.at(-1) ?? 0) },
   };
 }
 
 describe('a cluster of three aedes nodes over Redis, the node in use SIGKILLed twice per cycle', () => {
-  it(`tinymqtt: ${CYCLES} cycles of ${MESSAGES} messages, every publish settles, nothing of the client's lost or duplicated`, async () => {
+  it(`tinymqtt: ${CYCLES} cycles of ${MESSAGES} messages, every publish settles, nothing of the client's lost or duplicated`, async ({ expect }) => {
     const r = await stream('tinymqtt', tinymqtt);
     results.push(r);
     expect(r.kills).toBeGreaterThanOrEqual(2 * CYCLES);

@@ -69,6 +69,14 @@ export class AckTap {
     this.#open = open;
   }
 
+  /** Resolves once every relayed connection has closed on both sides, so
+   *  what a broker wrote before it closed its side has been read and
+   *  recorded, or once `ms` have passed. */
+  async closed(ms: number): Promise<void> {
+    const deadline = performance.now() + ms;
+    while (this.#sockets.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  }
+
   /** Closes every connection and stops listening. */
   async stop(): Promise<void> {
     for (const s of this.#sockets) s.destroy();
