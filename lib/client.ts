@@ -14,8 +14,8 @@ import {
 import { driverFor, type Driver, type DriverName } from './driver.js';
 import { MqttError, argError, engineCode, engineError, nativeError } from './errors.js';
 import {
-  EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, native,
-  type NativeClient, type NativeClientOptions, type NativeStore, type ReconnectPolicy,
+  EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, engine, native,
+  type EngineName, type NativeClient, type NativeClientOptions, type NativeStore, type ReconnectPolicy,
 } from './native.js';
 import {
   SENDABLE, decodeProperties, encodeProperties,
@@ -654,6 +654,15 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     return this.#options;
   }
 
+  /** Which engine runs this client: 'native' (the addon) or 'wasm' (the
+   *  same engine compiled to WebAssembly: where no addon fits this platform,
+   *  or with TINYMQTT_ENGINE=wasm). On 'wasm' the blocking calls
+   *  (connectSync, waitSync, the embedded APIs' sync methods) and FileStore
+   *  throw an MqttError with code ERR_NOT_SUPPORTED. */
+  get engine(): EngineName {
+    return engine;
+  }
+
   /** Changes the reconnect policy (MqttClientOptions.reconnectPeriod and
    *  the others; those not given stay) of a client, also a connected one.
    *  The next delay follows it. reconnectPeriod 0 turns automatic reconnect
@@ -715,6 +724,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  options.connectTimeout. Events, this client's and others', are emitted
    *  on this thread meanwhile. Throws what connect() would reject with. */
   connectSync(): void {
+    // the WebAssembly engine cannot block: its waitEvents throws
+    // ERR_NOT_SUPPORTED, here before an attempt starts that nobody ends
+    if (engine === 'wasm') this.#driver.waitEvents(0);
     // the engine fails the attempt after connectTimeout; the extra second
     // only bounds the wait should its event never come
     this.awaitSync(this.connect(), this.#options.connectTimeout + 1000);
