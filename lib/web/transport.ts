@@ -1,0 +1,68 @@
+// The browser's transport for the WebAssembly engine (lib/wasm/transport.ts's
+// WasmTransport): MQTT over the WebSocket API of the runtime (browsers, Deno,
+// Bun, edge runtimes), subprotocol 'mqtt', binary frames. The WebSocket does
+// the framing and, for wss://, the TLS, so the engine runs no WebSocket layer
+// of its own for it.
+import type { WasmConnection, WasmConnectionEvents, WasmServer, WasmTransport } from '../wasm/transport.js';
+
+/** The URL of a server: ws://host:port/path, wss:// with TLS. */
+export function webSocketUrl(server: WasmServer): string {
+  const host = server.host.includes(':') ? `[${server.host}]` : server.host;
+  return `${server.tls ? 'wss' : 'ws'}://${host}:${server.port}${server.ws?.path ?? '/mqtt'}`;
+}
+
+/** What a browser says about a WebSocket that failed: nothing. */
+const NO_REASON = 'the browser does not say why (refused, no such host, TLS or the upgrade refused: see its console)';
+
+/** A WasmTransport over `WebSocket` (the runtime's own by default). Events
+ *  reach the engine only from the WebSocket's own callbacks, never inside
+ *  the call that opened it; none after close(). */
+export function webSocketTransport(WebSocketClass: typeof WebSocket = globalThis.WebSocket): WasmTransport {
+  return (server: WasmServer, events: WasmConnectionEvents): WasmConnection => {
+    const url = webSocketUrl(server);
+    let ended = false;
+    const end = (error?: { code: string; message: string }) => {
+      if (ended) return;
+      ended = true;
+      events.closed(error);
+    };
+    let socket: WebSocket;
+    try {
+      socket = new WebSocketClass(url, 'mqtt');
+    } catch (e) {   // a URL the WebSocket refuses (SyntaxError), a blocked port
+      setTimeout(() => end({ code: 'ERR_IO', message: `the WebSocket to ${url} could not be made: ${(e as Error).message}` }), 0);
+      return { write() {}, close() { ended = true; } };
+    }
+    socket.binaryType = 'arraybuffer';
+    let opened = false;
+    socket.onopen = () => {
+      if (ended) return;
+      opened = true;
+      events.open();
+    };
+    socket.onmessage = (e: MessageEvent) => {
+      if (ended) return;
+      if (typeof e.data === 'string') {   // MQTT is binary: a text frame is the server's mistake
+        socket.close();
+        end({ code: 'ERR_WS_TEXT', message: `the server at ${url} sent a text frame` });
+        return;
+      }
+      events.data(new Uint8Array(e.data as ArrayBuffer));
+    };
+    socket.onclose = (e: CloseEvent) => {
+      if (!opened) end({ code: 'ERR_IO', message: `the WebSocket to ${url} failed before it opened: ${NO_REASON}` });
+      else if (e.code === 1000 || e.code === 1005) end();   // closed by the server in order: the peer closed
+      else end({ code: 'ERR_IO', message: `the WebSocket to ${url} closed with code ${e.code}${e.reason ? ` (${e.reason})` : ''}` });
+    };
+    // onerror carries no reason in a browser; onclose follows it and reports
+    return {
+      write(bytes: Uint8Array): void {
+        if (!ended && socket.readyState === 1) socket.send(bytes as Uint8Array<ArrayBuffer>);
+      },
+      close(): void {
+        ended = true;
+        socket.close();
+      },
+    };
+  };
+}
