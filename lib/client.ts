@@ -14,8 +14,8 @@ import {
 import { driverFor, type Driver, type DriverName } from './driver.js';
 import { MqttError, argError, engineCode, engineError, nativeError } from './errors.js';
 import {
-  EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, native,
-  type NativeClient, type NativeClientOptions, type NativeStore, type ReconnectPolicy,
+  EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, engine, native,
+  type EngineName, type NativeClient, type NativeClientOptions, type NativeStore, type ReconnectPolicy,
 } from './native.js';
 import {
   SENDABLE, decodeProperties, encodeProperties,
@@ -659,6 +659,15 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  the reconnect policy's). */
   get options(): Readonly<NativeClientOptions> {
     return this.#options;
+  }
+
+  /** Which engine runs this client: 'native' (the addon) or 'wasm' (the
+   *  same engine compiled to WebAssembly: where no addon fits this platform,
+   *  or with TINYMQTT_ENGINE=wasm). On 'wasm' the blocking calls
+   *  (connectSync, waitSync, the embedded APIs' sync methods) and FileStore
+   *  throw an MqttError with code ERR_NOT_SUPPORTED. */
+  get engine(): EngineName {
+    return engine;
   }
 
   /** Changes the reconnect policy (MqttClientOptions.reconnectPeriod and

@@ -78,6 +78,12 @@ export const TMQ_STATE_MQTT_CONNECTING = 3;
 export const TMQ_STATE_READY = 4;
 export const TMQ_STATE_WAITING_RECONNECT = 5;
 
+/** Transport progress results (the wasm engine's JS transport returns them):
+ *  enum tmq_io, native/include/tinymqtt/port.h. */
+export const TMQ_IO_AGAIN = -100;
+export const TMQ_IO_CONNECTING = -101;
+export const TMQ_IO_HANDSHAKING = -102;
+
 /** MQTT's largest packet, header included: TMQ_MAX_PACKET,
  *  native/include/tinymqtt/packet.h. */
 export const MAX_PACKET = 268435460;

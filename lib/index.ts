@@ -48,6 +48,7 @@ export type {
   ServerProperties, DisconnectProperties, AuthProperties,
 } from './properties.js';
 export type { DriverName } from './driver.js';
+export type { EngineName } from './native.js';
 export type { WebSocketOptions } from './ws.js';
 export { MqttError } from './errors.js';
 export { FileStore } from './store.js';

@@ -2,6 +2,8 @@
 // addon through `native`; lib/compat/ never imports this file.
 import { fileURLToPath } from 'node:url';
 import { loadAddon } from './load-addon.js';
+import { MqttError } from './mqtt-error.js';
+import { loadWasm } from './wasm/load.js';
 import type { NativeWebSocketOptions } from './ws.js';
 
 /** What the addon (binding/addon.cc) exports. */
@@ -226,8 +228,35 @@ export interface NativeClient {
  *  dist/native.js once built, one level below the root either way. */
 export const packageRoot: string = fileURLToPath(new URL('..', import.meta.url));
 
-/** The addon, loaded once per environment (main thread or worker) by
- *  load-addon.ts: build/Release (a checkout, or a build from source at
- *  install) first, then prebuilds/<platform>-<arch> (the package as shipped);
- *  where none loads, importing the package throws an MqttError saying why. */
-export const native = loadAddon(packageRoot) as Native;
+/** Which engine runs the clients: the native addon, or the same engine
+ *  compiled to WebAssembly (lib/wasm/). */
+export type EngineName = 'native' | 'wasm';
+
+/** The engine, chosen once per environment (main thread or worker): the
+ *  addon as load-addon.ts finds it (build/Release, a checkout or a build from
+ *  source at install, then prebuilds/<platform>-<arch>, the package as
+ *  shipped); where none fits or loads, the WebAssembly engine, with one
+ *  warning saying why. TINYMQTT_ENGINE=wasm forces the WebAssembly engine,
+ *  =native the addon (importing the package then throws the MqttError that
+ *  says why there is none). */
+function chooseEngine(): { native: Native; engine: EngineName } {
+  const forced = process.env.TINYMQTT_ENGINE || undefined;
+  if (forced !== undefined && forced !== 'native' && forced !== 'wasm')
+    throw new MqttError('ERR_INVALID_ARG', `TINYMQTT_ENGINE must be 'native' or 'wasm', not ${JSON.stringify(forced)}`);
+  if (forced === 'wasm') return { native: loadWasm(packageRoot), engine: 'wasm' };
+  try {
+    return { native: loadAddon(packageRoot) as Native, engine: 'native' };
+  } catch (e) {
+    if (forced === 'native' || !(e instanceof MqttError) || (e.code !== 'ERR_NO_ADDON' && e.code !== 'ERR_ADDON_LOAD')) throw e;
+    const wasm = loadWasm(packageRoot);
+    process.emitWarning(`${e.message}. Using the WebAssembly engine instead (client.engine 'wasm'; no blocking calls, ` +
+      'no FileStore); set TINYMQTT_ENGINE=wasm to choose it without this warning', { code: 'TINYMQTT_WASM_ENGINE' });
+    return { native: wasm, engine: 'wasm' };
+  }
+}
+
+const chosen = chooseEngine();
+/** The engine's surface (the addon's exports, or lib/wasm/'s over WebAssembly). */
+export const native: Native = chosen.native;
+/** Which engine `native` is. */
+export const engine: EngineName = chosen.engine;

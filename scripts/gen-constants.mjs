@@ -3,6 +3,7 @@
 // TypeScript layer shares with the engine and the addon:
 //   engine error numbers   enum tmq_err        native/include/tinymqtt/error.h
 //   client states          enum tmq_state      native/include/tinymqtt/client.h
+//   transport progress     enum tmq_io         native/include/tinymqtt/port.h
 //   largest packet         TMQ_MAX_PACKET      native/include/tinymqtt/packet.h
 //   5.0 properties         enum tmq_prop_id    native/include/tinymqtt/packet.h
 //                          and their types     native/src/props.c (defs[])
@@ -120,6 +121,10 @@ ${constants(enumMembers('native/include/tinymqtt/error.h', 'tmq_err'))}
 
 /** Client states: enum tmq_state, native/include/tinymqtt/client.h. */
 ${constants(enumMembers('native/include/tinymqtt/client.h', 'tmq_state'))}
+
+/** Transport progress results (the wasm engine's JS transport returns them):
+ *  enum tmq_io, native/include/tinymqtt/port.h. */
+${constants(enumMembers('native/include/tinymqtt/port.h', 'tmq_io'))}
 
 /** MQTT's largest packet, header included: TMQ_MAX_PACKET,
  *  native/include/tinymqtt/packet.h. */

@@ -1,0 +1,969 @@
+// The engine compiled to WebAssembly (native/port/wasm), as the `Native` of
+// lib/native.ts: lib/client.ts and everything above it run unchanged over it.
+// It does here, in TypeScript, what the addon's inline driver and Core do in
+// C++ (binding/inline.cc, binding/client.cc): drive the engine on this
+// thread from the transport's events and a timer, keep the jobs the engine
+// points into, the offline queue and its bounds, and emit the same event
+// batches. README.md says why this is a second copy and what it leaves out.
+// No Node built-ins: it runs wherever WebAssembly and a WasmTransport do.
+import {
+  EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, TMQ_ERR_CLOSED, TMQ_ERR_DNS, TMQ_ERR_IO, TMQ_ERR_QUEUE_FULL,
+  TMQ_ERR_REFUSED, TMQ_ERR_STATE, TMQ_ERR_TLS, TMQ_ERR_TOO_LARGE, TMQ_ERR_TLS_VERIFY, TMQ_ERR_CONNECT_TIMEOUT, TMQ_IO_AGAIN,
+  TMQ_IO_CONNECTING, TMQ_OK, TMQ_STATE_READY,
+} from '../constants.js';
+import { MqttError } from '../mqtt-error.js';
+import type {
+  BatchHandler, Native, NativeClient, NativeClientOptions, NativeStore, ReconnectPolicy,
+} from '../native.js';
+import { WasmHeap } from './heap.js';
+import type { WasmConnection, WasmServer, WasmTransport } from './transport.js';
+
+/** What createWasmNative takes besides the module and the transport. */
+export interface WasmNativeOptions {
+  /** true: for ws:// and wss:// the engine's own WebSocket layer frames
+   *  MQTT over the transport's plain byte stream (Node's sockets); false
+   *  (default): the transport is handed the server's `ws` and frames it (a
+   *  browser's WebSocket). */
+  engineWebSocket?: boolean;
+  /** what version() returns */
+  version?: string;
+}
+
+/** The module's exports (native/port/wasm/wasm.h, and the engine functions
+ *  scripts/build-wasm exports). Pointers are offsets in `memory`. */
+interface Engine {
+  memory: WebAssembly.Memory;
+  __heap_base: WebAssembly.Global;
+  tmq_wasm_size(): number;
+  tmq_wasm_msg_size(): number;
+  tmq_wasm_server_size(): number;
+  tmq_wasm_props_size(): number;
+  tmq_wasm_sub_size(): number;
+  tmq_wasm_new(w: number, id: number): void;
+  tmq_wasm_set_connect(w: number, host: number, port: number, version: number, clientId: number, clientIdLen: number,
+    clean: number, keepalive: number, username: number, usernameLen: number, password: number, passwordLen: number,
+    props: number, propsLen: number, connectTimeout: number, maxInflight: number, autoAlias: number): void;
+  tmq_wasm_set_will(w: number, topic: number, topicLen: number, payload: number, payloadLen: number, qos: number,
+    retain: number, props: number, propsLen: number): void;
+  tmq_wasm_set_server(w: number, servers: number, i: number, count: number, host: number, port: number, kind: number): void;
+  tmq_wasm_set_reconnect(w: number, base: number, max: number, factor: number, jitter: number, stable: number, seed: number): void;
+  tmq_wasm_set_ws(w: number, path: number, host: number, headers: number, tx: number, txCap: number, rx: number, rxCap: number): number;
+  tmq_wasm_init(w: number, tx: number, txCap: number, rx: number, rxCap: number, rxMax: number, msgs: number, msgCap: number,
+    qos2: number, qos2Cap: number, assigned: number, assignedCap: number, aliases: number, aliasMax: number, aliasLen: number,
+    outAliases: number, outAliasMax: number, outAliasLen: number): number;
+  tmq_wasm_publish(w: number, block: number, topicLen: number, payloadLen: number, propsLen: number, qos: number,
+    retain: number, token: number): number;
+  tmq_wasm_publish_size(w: number, block: number, topicLen: number, payloadLen: number, propsLen: number, qos: number,
+    retain: number): number;
+  tmq_wasm_subscribe(w: number, block: number, count: number, propsLen: number, unsub: number, token: number): number;
+  tmq_wasm_disconnect(w: number, reason: number, props: number, propsLen: number, now: number): number;
+  tmq_wasm_auth(w: number, reason: number, props: number, propsLen: number): number;
+  tmq_wasm_change_reconnect(w: number, base: number, max: number, factor: number, jitter: number, stable: number, now: number): void;
+  tmq_wasm_close(w: number): void;
+  tmq_wasm_check_disconnect(reason: number, props: number, propsLen: number): number;
+  tmq_wasm_wants_write(w: number): number;
+  tmq_wasm_prop_num(props: number, propsLen: number, id: number): number;
+  tmq_client_connect(w: number, now: number): number;
+  tmq_client_poll(w: number, now: number): number;
+  tmq_client_timeout(w: number, now: number): number;
+  tmq_client_state(w: number): number;
+  tmq_client_ping(w: number, now: number): number;
+  tmq_strerror(code: number): number;
+  tmq_topic_check(p: number, len: number): number;
+  tmq_filter_check(p: number, len: number): number;
+  tmq_topic_match(f: number, flen: number, t: number, tlen: number): number;
+}
+
+// Each client's memory (the addon's sizes, binding/client.cc): 1024 message
+// slots, every incoming QoS 2 id, room for an assigned client id, 64
+// outgoing topic aliases of 258 bytes, at most 256 incoming ones of 1 KiB.
+const MSG_SLOTS = 1024;
+const QOS2_IDS = 65535;
+const ASSIGNED_ID = 1024;
+const OUT_ALIASES = 64;
+const OUT_ALIAS_SLOT = 2 + 256;
+const IN_ALIASES_MAX = 256;
+const IN_ALIAS_SLOT = 2 + 1024;
+/** the receive buffer; a larger packet is read into a block of its size */
+const RX_BUFFER = 64 << 10;
+/** the engine WebSocket layer's buffers (binding/ws.h's sizes) */
+const WS_TX = 16 * 1024 + 14;
+const WS_RX = 4 * 1024;
+/** MQTT 5.0 Topic Alias Maximum property */
+const PROP_TOPIC_ALIAS_MAXIMUM = 0x22;
+/** what the offline queue counts per message besides its PUBLISH
+ *  (binding/offline.h, kEntryBytes) */
+const ENTRY_BYTES = 1024;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A monotonic millisecond clock, wrapping at 2^32 as the engine expects. */
+const now = (): number => Math.floor(performance.now()) >>> 0;
+
+/** The next turn of the event loop: setImmediate where there is one (Node),
+ *  else a 0 ms timer. */
+const nextTurn: (f: () => void) => void = typeof setImmediate === 'function'
+  ? (f) => { setImmediate(f); } : (f) => { setTimeout(f, 0); };
+
+/** An Error with an engine code name, as the addon throws them (lib/errors.ts
+ *  nativeError turns it into an MqttError). */
+function codeError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/** The engine error of a transport failure code (Node's codes). */
+function transportError(code: string): number {
+  if (code === 'ENOTFOUND' || code.startsWith('EAI_')) return TMQ_ERR_DNS;
+  if (code === 'ECONNREFUSED') return TMQ_ERR_REFUSED;
+  if (code === 'ETIMEDOUT') return TMQ_ERR_CONNECT_TIMEOUT;
+  if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME|HOSTNAME/.test(code)) return TMQ_ERR_TLS_VERIFY;
+  if (/SSL|TLS|EPROTO/.test(code)) return TMQ_ERR_TLS;
+  return TMQ_ERR_IO;
+}
+
+/** The events of the current delivery, in the addon's batch layout
+ *  (binding/events.h). */
+class Batch {
+  ints = new Int32Array(EVENT_FIELDS * 256);
+  count = 0;
+  data = new Uint8Array(64 << 10);
+  size = 0;
+  topics: string[] = [];
+  #lastTopic = new Uint8Array(0);
+
+  add(id: number, kind: number, a = 0, b = 0, c = 0, d = 0): void {
+    let at = this.count * EVENT_FIELDS;
+    if (at + EVENT_FIELDS > this.ints.length) {
+      const more = new Int32Array(this.ints.length * 2);
+      more.set(this.ints);
+      this.ints = more;
+    }
+    const ints = this.ints;
+    ints[at++] = id; ints[at++] = kind; ints[at++] = a; ints[at++] = b; ints[at++] = c; ints[at] = d;
+    this.count++;
+  }
+
+  /** Copies bytes to the end of data; returns their offset. */
+  append(bytes: Uint8Array): number {
+    const at = this.size, end = at + bytes.length;
+    if (end > this.data.length) {
+      const more = new Uint8Array(Math.max(end, this.data.length * 2));
+      more.set(this.data.subarray(0, at));
+      this.data = more;
+    }
+    this.data.set(bytes, at);
+    this.size = end;
+    return at;
+  }
+
+  /** The index in topics of a topic's string (made once per run of the same topic). */
+  topic(bytes: Uint8Array): number {
+    const last = this.#lastTopic, n = this.topics.length;
+    if (n && last.length === bytes.length) {
+      let same = true;
+      for (let i = 0; i < bytes.length; i++) if (last[i] !== bytes[i]) { same = false; break; }
+      if (same) return n - 1;
+    }
+    this.#lastTopic = bytes.slice();
+    this.topics.push(decoder.decode(bytes));
+    return n;
+  }
+
+  /** When the last event is client id's `kind`: sets its a and returns true. */
+  replace(id: number, kind: number, a: number): boolean {
+    const at = (this.count - 1) * EVENT_FIELDS;
+    if (this.count === 0 || this.ints[at] !== id || this.ints[at + 1] !== kind) return false;
+    this.ints[at + 2] = a;
+    return true;
+  }
+
+  /** Hands the batch over in arrays of its own (views stay valid) and empties it. */
+  take(): [Int32Array, Uint8Array, string[]] {
+    const n = this.count * EVENT_FIELDS, buffer = new ArrayBuffer(n * 4 + this.size);
+    const events = new Int32Array(buffer, 0, n);
+    events.set(this.ints.subarray(0, n));
+    const data = new Uint8Array(buffer, n * 4, this.size);
+    data.set(this.data.subarray(0, this.size));
+    const topics = this.topics;
+    this.count = 0;
+    this.size = 0;
+    this.topics = [];
+    this.#lastTopic = new Uint8Array(0);
+    return [events, data, topics];
+  }
+}
+
+/** A publish, subscribe or unsubscribe on its way: its block in the
+ *  engine's memory holds what the engine sends (tmq_wasm_publish's and
+ *  tmq_wasm_subscribe's layout) until its final event. */
+interface Job {
+  kind: 'publish' | 'subscribe' | 'unsubscribe';
+  token: number;
+  at: number;
+  size: number;
+  /** publish: topic, payload, property block lengths, qos, retain */
+  topicLen: number;
+  payloadLen: number;
+  propsLen: number;
+  qos: number;
+  retain: number;
+  /** (un)subscribe: filters */
+  count: number;
+  /** bytes the offline queue counts for it (0: none) */
+  queued: number;
+  /** QoS 0: its bytes in the client's unwritten count */
+  unwritten: number;
+}
+
+/** One connection attempt of a client, and what its transport said. */
+interface Link {
+  conn: WasmConnection | undefined;
+  state: 'connecting' | 'open' | 'closed';
+  /** bytes received, not yet read by the engine; `off` into the first */
+  chunks: Uint8Array[];
+  off: number;
+  /** set by closed(error) */
+  error: number;
+}
+
+export function createWasmNative(module: WebAssembly.Module | BufferSource, transport: WasmTransport,
+  options: WasmNativeOptions = {}): Native {
+  const clients = new Map<number, WasmClient>();
+  let handler: BatchHandler | undefined;
+  let nextId = 1;
+  const batch = new Batch();
+  /** clients with submitted work, polled in the next turn */
+  const kicked = new Set<WasmClient>();
+  let flushArmed = false;
+  /** inside a poll or a delivery: events wait for its end */
+  let running = false;
+
+  const mod = module instanceof WebAssembly.Module ? module : new WebAssembly.Module(module);
+  const of = (id: number) => clients.get(id);
+  const env = {
+    tmq_js_connect: (id: number, host: number, port: number) => of(id)?.ioConnect(cString(host), port) ?? TMQ_ERR_CLOSED,
+    tmq_js_send: (id: number, p: number, len: number) => of(id)?.ioSend(p, len) ?? TMQ_ERR_CLOSED,
+    tmq_js_recv: (id: number, p: number, len: number) => of(id)?.ioRecv(p, len) ?? TMQ_ERR_CLOSED,
+    tmq_js_close: (id: number) => of(id)?.ioClose(),
+    tmq_js_random: (p: number, len: number) => { crypto.getRandomValues(heap.bytes.subarray(p, p + len) as Uint8Array<ArrayBuffer>); },
+    tmq_js_rx_grow: (id: number, size: number) => of(id)?.growRx(size) ?? 0,
+    tmq_js_connack: (id: number, present: number, reason: number, p: number, len: number) =>
+      emitBytes(id, EventKind.Connack, present, reason, p, len),
+    tmq_js_message: (id: number, topic: number, topicLen: number, payload: number, payloadLen: number, qos: number,
+      retain: number, dup: number, packetId: number, props: number, propsLen: number) => {
+      const bytes = heap.bytes;
+      let flags = qos | (retain ? 4 : 0) | (dup ? 8 : 0) | (packetId << 16);
+      if (propsLen) {
+        batch.append(bytes.subarray(props, props + propsLen));
+        batch.append(new Uint8Array([propsLen & 255, (propsLen >>> 8) & 255, (propsLen >>> 16) & 255, propsLen >>> 24]));
+        flags |= MESSAGE_HAS_PROPS;
+      }
+      const off = batch.append(bytes.subarray(payload, payload + payloadLen));
+      batch.add(id, EventKind.Message, batch.topic(bytes.subarray(topic, topic + topicLen)), off, payloadLen, flags);
+      scheduleFlush();
+    },
+    tmq_js_sent: (id: number, token: number, reason: number, written: number) => {
+      if (!written || !batch.replace(id, EventKind.Written, token)) batch.add(id, written ? EventKind.Written : EventKind.Sent, token, reason);
+      of(id)?.finished(token);
+      scheduleFlush();
+    },
+    tmq_js_codes: (id: number, unsub: number, token: number, codes: number, count: number, props: number, propsLen: number) => {
+      const bytes = heap.bytes;
+      batch.append(bytes.subarray(props, props + propsLen));
+      const off = batch.append(bytes.subarray(codes, codes + count));
+      batch.add(id, unsub ? EventKind.Unsuback : EventKind.Suback, token, off, count, propsLen);
+      of(id)?.finished(token);
+      scheduleFlush();
+    },
+    tmq_js_pong: (id: number) => emit(id, EventKind.Pong),
+    tmq_js_disconnect: (id: number, err: number, reason: number, packet: number, p: number, len: number) => {
+      const failure = packet ? undefined : of(id)?.failure;
+      if (failure && err !== TMQ_OK) {
+        const text = encoder.encode(failure);
+        batch.add(id, EventKind.Failure, err, 0, batch.append(text), text.length);
+      }
+      emitBytes(id, EventKind.Disconnect, err, reason, p, len);
+    },
+    tmq_js_error: (id: number, err: number, token: number) => {
+      emit(id, EventKind.Error, err, token);
+      if (token) of(id)?.finished(token);
+    },
+    tmq_js_state: (id: number, state: number, delay: number, server: number, failingOver: number) => {
+      const c = of(id);
+      if (c) { c.ready = state === TMQ_STATE_READY; c.server = server; }
+      emit(id, EventKind.State, state, Math.min(delay, 2 ** 31 - 1), server, failingOver);
+    },
+    tmq_js_auth: (id: number, reason: number, p: number, len: number) => emitBytes(id, EventKind.Auth, reason, 0, p, len),
+  };
+  const engine = new WebAssembly.Instance(mod, { env }).exports as unknown as Engine;
+  const heap = new WasmHeap(engine.memory, engine.__heap_base.value as number);
+  const PROPS = engine.tmq_wasm_props_size(), SUB = engine.tmq_wasm_sub_size();
+
+  function cString(p: number): string {
+    const bytes = heap.bytes;
+    let end = p;
+    while (bytes[end]) end++;
+    return decoder.decode(bytes.subarray(p, end));
+  }
+
+  /** A block holding bytes (and a NUL after them with `nul`); 0 for none. */
+  function place(bytes: Uint8Array | undefined, blocks: [number, number][], nul = false): number {
+    if (bytes === undefined) return 0;
+    const size = bytes.length + (nul ? 1 : 0) || 1, at = heap.alloc(size);
+    blocks.push([at, size]);
+    const mem = heap.bytes;
+    mem.set(bytes, at);
+    if (nul) mem[at + bytes.length] = 0;
+    return at;
+  }
+
+  function emit(id: number, kind: number, a = 0, b = 0, c = 0, d = 0): void {
+    batch.add(id, kind, a, b, c, d);
+    scheduleFlush();
+  }
+
+  function emitBytes(id: number, kind: number, a: number, b: number, p: number, len: number): void {
+    const off = len ? batch.append(heap.bytes.subarray(p, p + len)) : 0;
+    batch.add(id, kind, a, b, off, len);
+    scheduleFlush();
+  }
+
+  function scheduleFlush(): void {
+    if (flushArmed || running) return;
+    flushArmed = true;
+    nextTurn(onFlush);
+  }
+
+  function onFlush(): void {
+    flushArmed = false;
+    running = true;
+    runKicked();
+    finish();
+  }
+
+  function runKicked(): void {
+    for (const c of kicked) {
+      kicked.delete(c);
+      c.poll();
+    }
+  }
+
+  /** The client's transport or timer is ready: poll it, then deliver. */
+  function ready(c: WasmClient): void {
+    running = true;
+    c.poll();
+    finish();
+  }
+
+  /** After polls: submits what waits, delivers the events; what the handler
+   *  submitted is written right after it (a few rounds, then next turn). */
+  function finish(): void {
+    for (let round = 0; ; round++) {
+      for (const c of clients.values()) c.retry();
+      running = false;
+      deliver();
+      if (!kicked.size) return;
+      if (round === 4) { scheduleFlush(); return; }
+      running = true;
+      runKicked();
+    }
+  }
+
+  function deliver(): void {
+    while (batch.count && handler) {
+      const [events, data, topics] = batch.take();
+      handler(events, data, topics);
+    }
+  }
+
+  class WasmClient implements NativeClient {
+    readonly id: number;
+    readonly #w: number;
+    readonly #blocks: [number, number][] = [];
+    readonly #jobs = new Map<number, Job>();
+    readonly #offline: Job[] = [];
+    readonly #bounds: { count: number; bytes: number; qos0: boolean };
+    #offlineCount = 0;
+    #offlineBytes = 0;
+    #unwritten = 0;
+    #closed = false;
+    #link: Link | undefined;
+    #big: [number, number] | undefined;
+    #closeProps: [number, number] | undefined;
+    #timer: ReturnType<typeof setTimeout> | undefined;
+    #timerAt = 0;
+    #refd = true;
+    readonly #options: NativeClientOptions;
+    readonly #version: number;
+    /** engine state READY, as of its last State event */
+    ready = false;
+    /** the index in options.servers of the server in use or tried */
+    server = 0;
+    /** the transport's reason for the last failure, or '' */
+    failure = '';
+
+    constructor(o: NativeClientOptions) {
+      this.id = nextId++;
+      this.#options = o;
+      this.#version = o.protocolVersion;
+      this.#bounds = { count: o.queueLimit ?? Infinity, bytes: o.queueByteLimit ?? Infinity, qos0: o.queueQoSZero ?? true };
+      const blocks = this.#blocks, e = engine;
+      const w = this.#w = heap.alloc(e.tmq_wasm_size());
+      blocks.push([w, e.tmq_wasm_size()]);
+      e.tmq_wasm_new(w, this.id);
+      try {
+        this.#configure(o);
+      } catch (err) {
+        this.#freeAll();
+        throw err;
+      }
+      clients.set(this.id, this);
+    }
+
+    #configure(o: NativeClientOptions): void {
+      const e = engine, w = this.#w, blocks = this.#blocks;
+      const str = (s: string | undefined, nul = false) => place(s === undefined ? undefined : encoder.encode(s), blocks, nul);
+      const len = (s: string | undefined) => (s === undefined ? 0 : encoder.encode(s).length);
+      const clientId = str(o.clientId), username = str(o.username), password = place(o.password, blocks);
+      const props = place(o.properties, blocks);
+      e.tmq_wasm_set_connect(w, str(o.host, true), o.port, o.protocolVersion, clientId, len(o.clientId), o.clean ? 1 : 0,
+        o.keepalive, username, len(o.username), password, o.password?.length ?? 0, props, o.properties?.length ?? 0,
+        o.connectTimeout, o.maxInflight, o.autoAssignTopicAlias ? 1 : 0);
+      if (o.will) {
+        const wl = o.will;
+        e.tmq_wasm_set_will(w, str(wl.topic), len(wl.topic), place(wl.payload, blocks), wl.payload.length, wl.qos,
+          wl.retain ? 1 : 0, place(wl.properties, blocks), wl.properties?.length ?? 0);
+      }
+      if (o.servers?.length) {
+        const size = e.tmq_wasm_server_size() * o.servers.length, list = heap.alloc(size);
+        blocks.push([list, size]);
+        o.servers.forEach((s, i) => e.tmq_wasm_set_server(w, list, i, o.servers!.length, str(s.host, true), s.port, s.tls ? 1 : 0));
+      }
+      const seed = crypto.getRandomValues(new Uint32Array(1))[0];
+      e.tmq_wasm_set_reconnect(w, o.reconnectPeriod, o.reconnectMaxPeriod, o.reconnectFactor, o.reconnectJitter ? 1 : 0,
+        o.reconnectResetAfter, seed);
+      if (o.ws && options.engineWebSocket) {
+        const tx = this.#block(WS_TX + WS_RX);
+        const rc = e.tmq_wasm_set_ws(w, str(o.ws.path, true), str(o.ws.host, true), o.ws.headers ? str(o.ws.headers, true) : 0,
+          tx, WS_TX, tx + WS_TX, WS_RX);
+        if (rc !== TMQ_OK) refused('options.ws refused', rc);
+      }
+      let aliases = 0, aliasMax = 0;
+      if (o.protocolVersion === 5 && o.properties) {
+        aliasMax = e.tmq_wasm_prop_num(props, o.properties.length, PROP_TOPIC_ALIAS_MAXIMUM);
+        if (aliasMax > IN_ALIASES_MAX)
+          throw new RangeError(`createClient: options.properties.topicAliasMaximum must be at most ${IN_ALIASES_MAX}`);
+        if (aliasMax) aliases = this.#block(aliasMax * IN_ALIAS_SLOT);
+      }
+      const rxCap = Math.min(o.maxPacketSize, RX_BUFFER);
+      const msgs = this.#block(e.tmq_wasm_msg_size() * MSG_SLOTS);
+      const rc = e.tmq_wasm_init(w, this.#block(o.sendBufferSize), o.sendBufferSize, this.#block(rxCap), rxCap, o.maxPacketSize,
+        msgs, MSG_SLOTS, this.#block(QOS2_IDS * 2), QOS2_IDS, this.#block(ASSIGNED_ID), ASSIGNED_ID,
+        aliases, aliasMax, IN_ALIAS_SLOT, this.#block(OUT_ALIASES * OUT_ALIAS_SLOT), OUT_ALIASES, OUT_ALIAS_SLOT);
+      if (rc !== TMQ_OK) refused('options refused', rc);
+    }
+
+    /** A block of the client's own, freed when it closes. */
+    #block(size: number): number {
+      const at = heap.alloc(size);
+      this.#blocks.push([at, size]);
+      return at;
+    }
+
+    #freeAll(): void {
+      for (const [at, size] of this.#blocks) heap.free(at, size);
+      this.#blocks.length = 0;
+      if (this.#big) heap.free(...this.#big);
+      if (this.#closeProps) heap.free(...this.#closeProps);
+      this.#big = this.#closeProps = undefined;
+    }
+
+    #checkOpen(method: string): void {
+      if (this.#closed) throw codeError(`${method}: the client is closed`, 'TMQ_ERR_CLOSED');
+    }
+
+    // ---- NativeClient ----
+
+    connect(): void {
+      this.#checkOpen('connect');
+      const rc = engine.tmq_client_connect(this.#w, now());
+      if (rc !== TMQ_OK && rc !== TMQ_ERR_STATE) emit(this.id, EventKind.Disconnect, rc, 0);
+      this.#kick();
+    }
+
+    publish(topic: string | Uint8Array, payload: Uint8Array, qos: number, retain: boolean, token: number, properties?: Uint8Array): number {
+      this.#checkOpen('publish');
+      if (typeof topic !== 'string' && !(topic instanceof Uint8Array)) throw new TypeError('publish: topic must be a string or a Buffer of UTF-8');
+      if (!(payload instanceof Uint8Array)) throw new TypeError('publish: payload must be a Buffer');
+      checkByte(qos, 'publish', 'qos must be an integer from 0 to 2', 2);
+      if (typeof retain !== 'boolean') throw new TypeError('publish: retain must be a boolean');
+      checkToken(token, 'publish');
+      const props = checkProps(properties, 'publish');
+      const t = typeof topic === 'string' ? encoder.encode(topic) : topic;
+      const size = PROPS + t.length + payload.length + props.length;
+      const at = heap.alloc(size), mem = heap.bytes;
+      mem.set(t, at + PROPS);
+      mem.set(payload, at + PROPS + t.length);
+      mem.set(props, at + PROPS + t.length + payload.length);
+      const job: Job = {
+        kind: 'publish', token, at, size, topicLen: t.length, payloadLen: payload.length, propsLen: props.length,
+        qos, retain: retain ? 1 : 0, count: 0, queued: 0, unwritten: 0,
+      };
+      if (!this.ready) {
+        try {
+          job.queued = this.#admit(qos, engine.tmq_wasm_publish_size(this.#w, at, t.length, payload.length, props.length, qos, job.retain));
+        } catch (e) {
+          heap.free(at, size);
+          throw e;
+        }
+      }
+      if (qos === 0) {
+        job.unwritten = size - PROPS + 1;
+        this.#unwritten += job.unwritten;
+      }
+      this.#submit(job);
+      this.#kick();
+      return this.#unwritten;
+    }
+
+    subscribe(filters: string[], opts: number[], token: number, properties?: Uint8Array): void {
+      this.#checkOpen('subscribe');
+      if (!Array.isArray(opts) || !Array.isArray(filters) || opts.length !== filters.length)
+        throw new TypeError('subscribe: options must be an array of numbers, one per filter');
+      this.#filters('subscribe', filters, opts, token, properties);
+    }
+
+    unsubscribe(filters: string[], token: number, properties?: Uint8Array): void {
+      this.#checkOpen('unsubscribe');
+      this.#filters('unsubscribe', filters, undefined, token, properties);
+    }
+
+    #filters(kind: 'subscribe' | 'unsubscribe', filters: string[], opts: number[] | undefined, token: number, properties?: Uint8Array): void {
+      if (!Array.isArray(filters) || filters.some((f) => typeof f !== 'string')) throw new TypeError(`${kind}: filters must be an array of strings`);
+      checkToken(token, kind);
+      const props = checkProps(properties, kind);
+      const encoded = filters.map((f) => encoder.encode(f));
+      if (encoded.some((f) => f.length > 0xffff)) {   // the engine's refusal, as an event
+        emit(this.id, EventKind.Error, TMQ_ERR_TOO_LARGE, token);
+        return;
+      }
+      opts?.forEach((v) => checkByte(v, kind, 'options must be integers from 0 to 255', 255));
+      const each = opts ? 3 : 2;
+      const size = PROPS + SUB * filters.length + encoded.reduce((n, f) => n + each + f.length, 0) + props.length;
+      const at = heap.alloc(size), mem = heap.bytes;
+      let p = at + PROPS + SUB * filters.length;
+      encoded.forEach((f, i) => {
+        mem[p] = f.length & 255;
+        mem[p + 1] = f.length >>> 8;
+        mem.set(f, p + 2);
+        p += 2 + f.length;
+        if (opts) mem[p++] = opts[i];
+      });
+      mem.set(props, p);
+      this.#submit({
+        kind, token, at, size, topicLen: 0, payloadLen: 0, propsLen: props.length, qos: 0, retain: 0,
+        count: filters.length, queued: 0, unwritten: 0,
+      });
+      this.#kick();
+    }
+
+    ping(token: number): void {
+      this.#checkOpen('ping');
+      checkToken(token, 'ping');
+      const rc = engine.tmq_client_ping(this.#w, now());
+      if (rc !== TMQ_OK) emit(this.id, EventKind.Error, rc, token);
+      this.#kick();
+    }
+
+    cancel(token: number): void {
+      this.#checkOpen('cancel');
+      checkToken(token, 'cancel');
+      const i = this.#offline.findIndex((j) => j.token === token);
+      if (i >= 0) this.#free(this.#offline.splice(i, 1)[0]);   // no event follows
+    }
+
+    disconnect(reason?: number, token?: number, properties?: Uint8Array): void {
+      this.#checkOpen('disconnect');
+      let rc: number;
+      if (arguments.length === 0) {
+        rc = engine.tmq_wasm_disconnect(this.#w, 0, 0, 0, now());
+      } else {
+        checkByte(reason, 'disconnect', 'reason must be an integer from 0 to 255', 255);
+        if (token !== undefined) checkToken(token, 'disconnect');
+        const props = checkProps(properties, 'disconnect');
+        let block = 0;
+        if (reason || props.length) {   // kept until sent: the engine points into it
+          if (this.#closeProps) heap.free(...this.#closeProps);
+          this.#closeProps = [block = heap.alloc(props.length || 1), props.length || 1];
+          heap.bytes.set(props, block);
+        }
+        rc = engine.tmq_wasm_disconnect(this.#w, reason!, block, props.length, now());
+      }
+      if (rc !== TMQ_OK) emit(this.id, EventKind.Error, rc, token ?? 0);
+      this.#kick();
+    }
+
+    auth(reason: number, token: number | undefined, properties: Uint8Array): void {
+      this.#checkOpen('auth');
+      checkByte(reason, 'auth', 'reason must be an integer from 0 to 255', 255);
+      if (token !== undefined) checkToken(token, 'auth');
+      const props = checkProps(properties, 'auth');
+      const size = props.length || 1, at = heap.alloc(size);
+      heap.bytes.set(props, at);
+      const rc = engine.tmq_wasm_auth(this.#w, reason, at, props.length);
+      heap.free(at, size);
+      if (rc !== TMQ_OK) emit(this.id, EventKind.Error, rc, token ?? 0);
+      this.#kick();
+    }
+
+    setReconnect(p: ReconnectPolicy): void {
+      this.#checkOpen('setReconnect');
+      for (const k of ['reconnectPeriod', 'reconnectMaxPeriod', 'reconnectFactor', 'reconnectResetAfter'] as const)
+        if (!Number.isInteger(p?.[k]) || p[k] < 0 || p[k] > 2 ** 32 - 1) throw new TypeError(`setReconnect: policy.${k} must be an integer from 0 to 4294967295`);
+      if (typeof p.reconnectJitter !== 'boolean') throw new TypeError('setReconnect: policy.reconnectJitter must be a boolean');
+      engine.tmq_wasm_change_reconnect(this.#w, p.reconnectPeriod, p.reconnectMaxPeriod, p.reconnectFactor,
+        p.reconnectJitter ? 1 : 0, p.reconnectResetAfter, now());
+      this.#kick();
+    }
+
+    close(): void {
+      if (this.#closed) return;
+      this.#closed = true;
+      kicked.delete(this);
+      this.#stopTimer();
+      engine.tmq_wasm_close(this.#w);   // the transport closes; Error TMQ_ERR_CLOSED for each message
+      for (const job of this.#offline.splice(0)) {
+        emit(this.id, EventKind.Error, TMQ_ERR_CLOSED, job.token);
+        this.#free(job);
+      }
+      clients.delete(this.id);
+      this.#freeAll();
+      emit(this.id, EventKind.Closed);
+    }
+
+    ref(): void { this.#setRef(true); }
+    unref(): void { this.#setRef(false); }
+
+    #setRef(on: boolean): void {
+      if (this.#closed || this.#refd === on) return;
+      this.#refd = on;
+      refTimer(this.#timer, on);
+      const conn = this.#link?.conn as (WasmConnection & { ref?(): void; unref?(): void }) | undefined;
+      if (on) conn?.ref?.(); else conn?.unref?.();
+    }
+
+    // ---- the offline queue (binding/offline.h's policy) ----
+
+    #admit(qos: number, packet: number): number {
+      const b = this.#bounds;
+      if (qos === 0 && !b.qos0) throw codeError('publish: not connected, and options.queueQoSZero is false', 'TMQ_ERR_NOT_CONNECTED');
+      if (this.#offlineCount >= b.count)
+        throw codeError(`publish: not connected, and the offline queue holds options.queueLimit (${b.count}) messages`, 'TMQ_ERR_QUEUE_FULL');
+      const entry = packet + ENTRY_BYTES, used = this.#offlineBytes;
+      if (used + entry > b.bytes)
+        throw codeError(`publish: not connected, and a ${packet}-byte PUBLISH (${entry} bytes queued) would take the offline queue past ` +
+          `options.queueByteLimit (${b.bytes} bytes; ${used} used)`, 'TMQ_ERR_QUEUE_FULL');
+      this.#offlineCount++;
+      this.#offlineBytes += entry;
+      return entry;
+    }
+
+    #release(job: Job): void {
+      if (!job.queued) return;
+      this.#offlineCount--;
+      this.#offlineBytes -= job.queued;
+      job.queued = 0;
+    }
+
+    #free(job: Job): void {
+      this.#release(job);
+      if (job.unwritten) this.#unwritten -= job.unwritten;
+      heap.free(job.at, job.size);
+    }
+
+    #submit(job: Job): void {
+      // once anything waits, everything after it waits too
+      if (this.#offline.length || engine.tmq_client_state(this.#w) !== TMQ_STATE_READY || !this.#trySubmit(job))
+        this.#offline.push(job);
+    }
+
+    /** Hands the job to the engine: false (still ours) when its message
+     *  slots are full; else it is the engine's, or refused with an Error event. */
+    #trySubmit(job: Job): boolean {
+      const w = this.#w;
+      const rc = job.kind === 'publish'
+        ? engine.tmq_wasm_publish(w, job.at, job.topicLen, job.payloadLen, job.propsLen, job.qos, job.retain, job.token)
+        : engine.tmq_wasm_subscribe(w, job.at, job.count, job.propsLen, job.kind === 'unsubscribe' ? 1 : 0, job.token);
+      if (rc === TMQ_ERR_QUEUE_FULL) return false;
+      this.#release(job);
+      if (rc >= 0) {
+        this.#jobs.set(job.token, job);
+      } else {
+        emit(this.id, EventKind.Error, rc, job.token);
+        this.#free(job);
+      }
+      return true;
+    }
+
+    /** A message's final event: its job goes. */
+    finished(token: number): void {
+      const job = this.#jobs.get(token);
+      if (!job) return;
+      this.#jobs.delete(token);
+      this.#free(job);
+    }
+
+    /** Submits what waits, in order, while READY (after a CONNACK, a completion). */
+    retry(): void {
+      const q = this.#offline;
+      let n = 0;
+      while (n < q.length && !this.#closed && this.ready && engine.tmq_client_state(this.#w) === TMQ_STATE_READY) {
+        if (!this.#trySubmit(q[n])) break;
+        n++;
+      }
+      if (n) {
+        q.splice(0, n);
+        this.#kick();
+      }
+    }
+
+    // ---- driving ----
+
+    #kick(): void {
+      if (this.#closed) return;
+      kicked.add(this);
+      scheduleFlush();
+    }
+
+    poll(): void {
+      if (this.#closed) return;
+      engine.tmq_client_poll(this.#w, now());
+      if (this.#closed) return;
+      const link = this.#link;
+      if (link?.state === 'open' && (link.chunks.length || engine.tmq_wasm_wants_write(this.#w))) kicked.add(this);
+      const t = engine.tmq_client_timeout(this.#w, now()) >>> 0;
+      if (t === 0xffffffff) {
+        this.#stopTimer();
+        return;
+      }
+      const at = performance.now() + t;
+      if (this.#timer !== undefined && this.#timerAt <= at + 1) return;   // an earlier wake-up polls anyway
+      this.#stopTimer();
+      this.#timerAt = at;
+      this.#timer = setTimeout(() => { this.#timer = undefined; ready(this); }, t);
+      if (!this.#refd) refTimer(this.#timer, false);
+    }
+
+    #stopTimer(): void {
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+
+    growRx(size: number): number {
+      if (this.#big) heap.free(...this.#big);
+      this.#big = undefined;
+      if (!size) return 0;
+      try {
+        this.#big = [heap.alloc(size), size];
+      } catch {
+        return 0;   // no memory: the packet is refused (TMQ_ERR_TOO_LARGE)
+      }
+      return this.#big[0];
+    }
+
+    // ---- the transport (the engine's tmq_transport calls) ----
+
+    ioConnect(host: string, port: number): number {
+      const link = this.#link;
+      if (link) return link.state === 'open' ? TMQ_OK : link.state === 'closed' ? link.error : TMQ_IO_CONNECTING;
+      const o = this.#options, s = o.servers?.[this.server];
+      const server: WasmServer = { host, port, tls: s ? s.tls : o.tls !== undefined };
+      if (server.tls && o.tls) server.tlsOptions = o.tls;
+      if (o.ws && !options.engineWebSocket) server.ws = { path: o.ws.path, headers: headerRecord(o.ws.headers) };
+      const l: Link = { conn: undefined, state: 'connecting', chunks: [], off: 0, error: 0 };
+      this.#link = l;
+      this.failure = '';
+      try {
+        l.conn = transport(server, {
+          open: () => {
+            if (this.#link !== l || l.state !== 'connecting') return;
+            l.state = 'open';
+            ready(this);
+          },
+          data: (bytes) => {
+            if (this.#link !== l || l.state === 'closed' || !bytes.length) return;
+            l.chunks.push(bytes);
+            ready(this);
+            // what the engine did not read is copied: the bytes are the caller's
+            if (this.#link === l && l.chunks.length && l.chunks[l.chunks.length - 1] === bytes)
+              l.chunks[l.chunks.length - 1] = bytes.slice();
+          },
+          closed: (error) => {
+            if (this.#link !== l || l.state === 'closed') return;
+            l.error = error ? transportError(error.code) : TMQ_ERR_CLOSED;
+            if (error) this.failure = error.message;
+            l.state = 'closed';
+            ready(this);
+          },
+        });
+      } catch (e) {
+        l.state = 'closed';
+        l.error = TMQ_ERR_IO;
+        this.failure = String((e as Error)?.message ?? e);
+        return TMQ_ERR_IO;
+      }
+      if (!this.#refd) (l.conn as { unref?(): void }).unref?.();
+      return l.state === 'open' ? TMQ_OK : l.state === 'closed' ? l.error : TMQ_IO_CONNECTING;
+    }
+
+    ioSend(p: number, len: number): number {
+      const l = this.#link;
+      if (!l || l.state === 'connecting') return TMQ_IO_AGAIN;
+      if (l.state === 'closed') return l.error;
+      l.conn!.write(heap.bytes.slice(p, p + len));
+      return len;
+    }
+
+    ioRecv(p: number, len: number): number {
+      const l = this.#link;
+      if (!l) return TMQ_ERR_CLOSED;
+      if (!l.chunks.length) return l.state === 'closed' ? l.error : TMQ_IO_AGAIN;
+      const mem = heap.bytes;
+      let n = 0;
+      while (n < len && l.chunks.length) {
+        const chunk = l.chunks[0], take = Math.min(len - n, chunk.length - l.off);
+        mem.set(chunk.subarray(l.off, l.off + take), p + n);
+        n += take;
+        l.off += take;
+        if (l.off === chunk.length) {
+          l.chunks.shift();
+          l.off = 0;
+        }
+      }
+      return n;
+    }
+
+    ioClose(): void {
+      const l = this.#link;
+      this.#link = undefined;
+      if (l && l.state !== 'closed') {
+        l.state = 'closed';
+        l.conn?.close();
+      }
+    }
+  }
+
+  function refused(what: string, rc: number): never {
+    const name = strerror(rc);
+    throw codeError(`createClient: ${what} (${name})`, name);
+  }
+
+  function strerror(code: number): string {
+    if (typeof code !== 'number') throw new TypeError('strerror: code must be a number');
+    if (!Number.isInteger(code)) throw new TypeError('strerror: code must be an integer');
+    if (code < -(2 ** 31) || code > 2 ** 31 - 1) return 'TMQ_ERR_UNKNOWN';
+    return cString(engine.tmq_strerror(code));
+  }
+
+  /** A string's UTF-8 bytes in a scratch block, for a call that reads it
+   *  there: f(at, len). */
+  function withBytes<T>(strings: Uint8Array[], f: (...ptrs: number[]) => T): T {
+    const size = strings.reduce((n, s) => n + s.length, 0) || 1, at = heap.alloc(size), mem = heap.bytes;
+    const ptrs: number[] = [];
+    let p = at;
+    for (const s of strings) {
+      mem.set(s, p);
+      ptrs.push(p, s.length);
+      p += s.length;
+    }
+    try {
+      return f(...ptrs);
+    } finally {
+      heap.free(at, size);
+    }
+  }
+
+  function check(rule: 'tmq_topic_check' | 'tmq_filter_check', s: string): number {
+    if (typeof s !== 'string') throw new TypeError('check: the argument must be a string');
+    const b = encoder.encode(s);
+    if (b.length > 0xffff) return TMQ_ERR_TOO_LARGE;
+    return withBytes([b], (p, n) => engine[rule](p, n));
+  }
+
+  const unsupported = (what: string, why: string) => new MqttError('ERR_NOT_SUPPORTED',
+    `${what} is not available on the WebAssembly engine (client.engine 'wasm'), ${why}; ` +
+    'use the async API, or a platform with the native addon');
+  const BLOCKING = 'which cannot block this thread while the engine runs on it';
+  const NO_STORE = 'which has no file system';
+
+  return {
+    version: () => options.version ?? '0.0.0',
+    strerror,
+    checkTopic: (t) => check('tmq_topic_check', t),
+    checkFilter: (f) => check('tmq_filter_check', f),
+    topicMatch(filter, topic) {
+      if (typeof filter !== 'string' || typeof topic !== 'string') throw new TypeError('topicMatch: filter and topic must be strings');
+      const f = encoder.encode(filter), t = encoder.encode(topic);
+      if (f.length > 0xffff || t.length > 0xffff) return false;
+      return withBytes([f, t], (fp, fl, tp, tl) => engine.tmq_topic_match(fp, fl, tp, tl) !== 0);
+    },
+    checkDisconnect(reason, properties) {
+      if (typeof reason !== 'number' || (properties !== undefined && !(properties instanceof Uint8Array)))
+        throw new TypeError('checkDisconnect: reason must be a number, properties a Buffer or undefined');
+      const props = properties ?? new Uint8Array(0);
+      return withBytes([props], (p, n) => engine.tmq_wasm_check_disconnect(reason >>> 0, properties ? p : 0, n));
+    },
+    waitEvents: () => { throw unsupported('a blocking call (connectSync, waitSync, a sync method of the embedded APIs)', BLOCKING); },
+    waitInlineEvents: () => { throw unsupported('a blocking call (connectSync, waitSync, a sync method of the embedded APIs)', BLOCKING); },
+    setBatchHandler(h) {
+      if (typeof h !== 'function') throw new TypeError('setBatchHandler: handler must be a function');
+      handler = h;
+    },
+    createClient: (o) => create(o, 'createClient'),
+    createInlineClient: (o) => create(o, 'createInlineClient'),
+    NativeStore: class {
+      constructor() { throw unsupported('the durable store (FileStore, options.store)', NO_STORE); }
+    } as unknown as new (path: string, fsync: number, compactBytes: number) => NativeStore,
+  };
+
+  function create(o: NativeClientOptions, method: string): NativeClient {
+    if (!handler) throw new Error(`${method}: call setBatchHandler first`);
+    if (typeof o !== 'object' || o === null) throw new TypeError('createClient: options must be an object');
+    if (o.store !== undefined) throw unsupported('the durable store (FileStore, options.store)', NO_STORE);
+    return new WasmClient(o);
+  }
+}
+
+function checkToken(token: unknown, method: string): void {
+  if (!Number.isInteger(token) || (token as number) < 1 || (token as number) > 2 ** 31 - 1)
+    throw new TypeError(`${method}: token must be a positive 32-bit integer`);
+}
+
+function checkByte(v: unknown, method: string, what: string, max: number): void {
+  if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > max) throw new TypeError(`${method}: ${what}`);
+}
+
+function checkProps(props: unknown, method: string): Uint8Array {
+  if (props === undefined) return EMPTY;
+  if (!(props instanceof Uint8Array)) throw new TypeError(`${method}: properties must be a Buffer or undefined`);
+  return props;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** 'Name: value\r\n' lines (lib/ws.ts) as a record, for a transport that frames. */
+function headerRecord(lines: string): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const line of lines.split('\r\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1).trim();
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** A Node timer's ref/unref (a browser's timer is a number: nothing to do). */
+function refTimer(timer: unknown, on: boolean): void {
+  const t = timer as { ref?(): void; unref?(): void } | undefined;
+  if (on) t?.ref?.(); else t?.unref?.();
+}
