@@ -2,7 +2,7 @@
 //   tinymqtt.js    lib/web/index.ts and the core client it uses, one ES
 //                  module bundled by esbuild, with lib/'s few Node-isms
 //                  swapped for lib/web/ (see below); no Node built-ins
-//   tinymqtt.wasm  the engine (the WebAssembly build), beside it
+//   tinymqtt.wasm  the engine (dist/tinymqtt.wasm, scripts/build-wasm), beside it
 //   types/         the declarations in dist/ that the entry reaches, with
 //                  Buffer as Uint8Array and node:events as lib/web's emitter
 // The one client implementation (lib/client.ts) is bundled as it is; what
@@ -60,13 +60,14 @@ const result = await build({
   sourcemap: 'linked',
   legalComments: 'none',
   inject: [path.join(lib, 'web', 'shims', 'globals.ts')],
+  define: { TINYMQTT_VERSION: JSON.stringify(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version) },
   plugins: [webSwaps],
   metafile: true,
   logLevel: 'warning',
 });
 
 // the engine, beside the module (loadEngine's default URL)
-const WASM = path.join(root, 'build', 'wasm', 'tinymqtt.wasm');
+const WASM = path.join(root, 'dist', 'tinymqtt.wasm');
 if (!existsSync(WASM)) throw new Error(`build-web: ${path.relative(root, WASM)} is missing: build the WebAssembly engine first (npm run build:wasm)`);
 copyFileSync(WASM, path.join(out, 'tinymqtt.wasm'));
 
@@ -102,6 +103,5 @@ writeFileSync(path.join(typesOut, 'bytes.d.ts'),
 
 const size = (f) => statSync(path.join(out, f)).size;
 const gz = (f) => gzipSync(readFileSync(path.join(out, f))).length;
-if (!process.env.npm_lifecycle_event?.startsWith('prepare'))
-  console.log(`tinymqtt/web: tinymqtt.js ${size('tinymqtt.js')} bytes (${gz('tinymqtt.js')} gzipped), ` +
+console.log(`tinymqtt/web: tinymqtt.js ${size('tinymqtt.js')} bytes (${gz('tinymqtt.js')} gzipped), ` +
     `tinymqtt.wasm ${size('tinymqtt.wasm')} bytes (${gz('tinymqtt.wasm')} gzipped), ${Object.keys(result.metafile.inputs).length} modules`);

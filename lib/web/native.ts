@@ -5,7 +5,7 @@
 // compiled once, by loadEngine(); until then `native` refuses every call.
 import { MqttError } from '../mqtt-error.js';
 import { argError } from '../errors.js';
-import type { Native, NativeClientOptions } from '../native.js';
+import type { EngineName, Native, NativeClientOptions } from '../native.js';
 import { createWasmNative } from '../wasm/native.js';
 import { webSocketTransport } from './transport.js';
 
@@ -25,6 +25,11 @@ const NOT_LOADED = new Proxy({} as Native, {
 
 /** The engine lib/ talks to (a live binding: loadEngine() replaces it). */
 export let native: Native = NOT_LOADED;
+/** Which engine `native` is: always the WebAssembly one here. */
+export const engine: EngineName = 'wasm';
+
+/** The package version (scripts/build-web.mjs puts it in the bundle). */
+declare const TINYMQTT_VERSION: string;
 let loading: Promise<void> | undefined;
 
 /** The compiled module of a source; application/wasm responses compile
@@ -54,7 +59,7 @@ export function loadEngine(source?: EngineSource): Promise<void> {
   loading ??= (async () => {
     try {
       const module = await compile(source ?? new URL('./tinymqtt.wasm', import.meta.url));
-      native = webNative(createWasmNative(module, webSocketTransport()));
+      native = webNative(createWasmNative(module, webSocketTransport(), { version: TINYMQTT_VERSION }));
     } catch (e) {
       loading = undefined;
       if (e instanceof MqttError) throw e;
