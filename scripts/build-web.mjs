@@ -58,6 +58,7 @@ const result = await build({
   target: 'es2022',
   minify: true,
   sourcemap: 'linked',
+  sourcesContent: false,   // the map points at lib/**/*.ts, which the package ships
   legalComments: 'none',
   inject: [path.join(lib, 'web', 'shims', 'globals.ts')],
   define: { TINYMQTT_VERSION: JSON.stringify(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version) },

@@ -25,14 +25,5 @@ export async function connect(url: string | MqttClientOptions, options: MqttClie
 
 // matchTopic needs the engine loaded (loadEngine(), or a connect() first)
 export { MqttClient, MqttError, matchTopic, parseUrl } from '../index.js';
-export type {
-  MqttClientOptions, PublishOptions, SubscribeOptions, SubscriptionOptions, UnsubscribeOptions, OperationOptions,
-  MessagesOptions, MessagePacket, ConnackPacket, SubscriptionGrant, QoS, ConnectionState, MqttClientEvents, ReconnectOptions,
-  EndOptions,
-} from '../client.js';
-export type { AuthPacket, AuthAnswer, AuthHandler } from '../auth.js';
-export type { LogFunction } from '../log.js';
-export type {
-  UserProperties, ConnectProperties, MessageProperties, WillProperties, PublishProperties, SubscribeProperties, UnsubscribeProperties,
-  ServerProperties, DisconnectProperties, AuthProperties,
-} from '../properties.js';
+// and the core API's types, as `tinymqtt` exports them
+export type * from '../index.js';
