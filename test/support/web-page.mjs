@@ -6,7 +6,10 @@
 // server's side and answers once it has.
 import { MqttClient, MqttError, connect, loadEngine, matchTopic } from '/tinymqtt.js';
 
-const broker = new URLSearchParams(location.search).get('broker');
+const query = new URLSearchParams(location.search);
+const broker = query.get('broker');
+/** a loopback port nothing listens on */
+const closedPort = query.get('closed');
 const url = `ws://127.0.0.1:${broker}/mqtt`;
 const post = (name, body) => fetch(`/report/${name}`, { method: 'POST', body: JSON.stringify(body) });
 const result = { step: 'start' };
@@ -43,7 +46,7 @@ try {
     rejectUnauthorized: await refusal(() => connect(url.replace('ws:', 'wss:'), { rejectUnauthorized: false })),
     headers: await refusal(() => connect(url, { wsOptions: { headers: { Authorization: 'x' } } })),
     // the browser says nothing about a WebSocket that fails: the message says so
-    closedPort: await refusal(() => connect('ws://127.0.0.1:1/mqtt', { reconnectPeriod: 0 })),
+    closedPort: await refusal(() => connect(`ws://127.0.0.1:${closedPort}/mqtt`, { reconnectPeriod: 0 })),
   };
 
   result.step = 'connect';
