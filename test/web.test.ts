@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAedesWs, type AedesWsBroker } from './support/aedes-ws.js';
 import { openPage } from './support/browser.js';
+import { makeCerts } from './support/mosquitto.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bundle = (file: string) => readFileSync(path.join(root, 'dist', 'browser', file));
@@ -26,18 +27,32 @@ async function closedPort(): Promise<number> {
 }
 
 let broker: AedesWsBroker;
-beforeAll(async () => { broker = await startAedesWs(); });
-afterAll(async () => { await broker?.stop(); });
+/** aedes over wss, with a certificate of the test's own CA */
+let secure: AedesWsBroker;
+let certDir: string;
+beforeAll(async () => {
+  broker = await startAedesWs();
+  certDir = mkdtempSync(path.join(tmpdir(), 'tmq-web-'));
+  const certs = makeCerts(certDir);
+  secure = await startAedesWs({ tls: { cert: certs.serverCert, key: certs.serverKey } });
+});
+afterAll(async () => {
+  await broker?.stop();
+  await secure?.stop();
+  if (certDir) rmSync(certDir, { recursive: true, force: true });
+});
 
 describe('tinymqtt/web', () => {
-  it('in headless Chromium against aedes over ws: QoS 0/1/2, 1 MiB, a reconnect after the server drops the connection', async () => {
+  it('in headless Chromium against aedes over ws: QoS 0/1/2, 1 MiB, a reconnect after the server drops the connection; and over wss', async () => {
     const closed = await closedPort();
     const page = await openPage({
       '/index.html': { type: 'text/html', body: '<!doctype html><title>tinymqtt/web</title><script type="module" src="/page.js"></script>' },
       '/page.js': { type: 'text/javascript', body: readFileSync(path.join(root, 'test', 'support', 'web-page.mjs')) },
       '/tinymqtt.js': { type: 'text/javascript', body: bundle('tinymqtt.js') },
       '/tinymqtt.wasm': { type: 'application/wasm', body: bundle('tinymqtt.wasm') },
-    }, `/index.html?broker=${broker.port}&closed=${closed}`, { drop: () => broker.drop() });
+    }, `/index.html?broker=${broker.port}&secure=${secure.port}&closed=${closed}`, { drop: () => broker.drop() },
+    // the browser trusts the test broker's certificate (its CA is no system's)
+    ['--ignore-certificate-errors']);
     let result: Record<string, unknown>;
     try {
       result = await page.report('done', 90_000) as Record<string, unknown>;
@@ -55,6 +70,7 @@ describe('tinymqtt/web', () => {
       server: { host: '127.0.0.1', port: broker.port, protocol: 'ws' }, connected: true, roundTrip: 'web/again: after the reconnect',
     });
     expect(result.state).toBe('closed');
+    expect(result.wss).toEqual({ server: { host: '127.0.0.1', port: secure.port, protocol: 'wss' }, roundTrip: 'web/tls: over wss' });
     const refused = result.refused as Record<string, string>;
     expect(refused.mqtt).toMatch(/^ERR_INVALID_ARG: options\.protocol must be 'ws' or 'wss' in tinymqtt\/web/);
     expect(refused.ca).toMatch(/^ERR_INVALID_ARG: options\.ca is not taken by tinymqtt\/web: the browser .*does TLS/);

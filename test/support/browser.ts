@@ -26,11 +26,12 @@ export interface BrowserPage {
 }
 
 /** Serves `files` (by path: '/index.html') on 127.0.0.1 and opens
- *  `page` (a path with its query) in headless Chromium. `handlers` answer
- *  reports before the page gets its response. Throws, naming chromium and
- *  the Debian package, when it is not installed. */
+ *  `page` (a path with its query) in headless Chromium, started with the
+ *  extra `flags`. `handlers` answer reports before the page gets its
+ *  response. Throws, naming chromium and the Debian package, when it is not
+ *  installed. */
 export async function openPage(files: Record<string, Served>, page: string,
-  handlers: Record<string, (body: unknown) => Promise<void> | void> = {}): Promise<BrowserPage> {
+  handlers: Record<string, (body: unknown) => Promise<void> | void> = {}, flags: string[] = []): Promise<BrowserPage> {
   if (!existsSync(CHROMIUM))
     throw new Error(`${CHROMIUM} is missing: the browser test needs Chromium (Debian package \`chromium\`, installed by scripts/bootstrap)`);
   const log: string[] = [];
@@ -86,7 +87,7 @@ export async function openPage(files: Record<string, Served>, page: string,
   const browser: ChildProcess = spawn(CHROMIUM, [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
     '--no-default-browser-check', '--disable-extensions', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`,
+    '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, ...flags,
     `http://127.0.0.1:${port}${page}`,
   ], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';

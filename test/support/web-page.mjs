@@ -8,6 +8,8 @@ import { MqttClient, MqttError, connect, loadEngine, matchTopic } from '/tinymqt
 
 const query = new URLSearchParams(location.search);
 const broker = query.get('broker');
+/** aedes over wss (its certificate trusted by the browser's flags) */
+const securePort = query.get('secure');
 /** a loopback port nothing listens on */
 const closedPort = query.get('closed');
 const url = `ws://127.0.0.1:${broker}/mqtt`;
@@ -97,6 +99,15 @@ try {
   result.step = 'end';
   await within(5000, client.end());
   result.state = client.state;
+
+  result.step = 'a round trip over wss';
+  const tls = await within(10000, connect(`wss://127.0.0.1:${securePort}/mqtt`, { reconnectPeriod: 0 }));
+  await within(5000, tls.subscribe('web/tls', { qos: 1 }));
+  const arrivingTls = next(tls, 'message');
+  await within(5000, tls.publish('web/tls', 'over wss', { qos: 1 }));
+  const [topic, payload] = await within(5000, arrivingTls);
+  result.wss = { server: tls.server, roundTrip: `${topic}: ${new TextDecoder().decode(payload)}` };
+  await within(5000, tls.end());
   result.step = 'done';
 } catch (e) {
   result.error = e instanceof MqttError ? `${e.code}: ${e.message}` : String(e?.stack ?? e);
