@@ -122,3 +122,69 @@ describe('tinymqtt/web', () => {
     expect(js).toContain('new URL("./tinymqtt.wasm",import.meta.url)');
   });
 });
+
+// The stand-ins the bundle puts in place of Node's Buffer and EventEmitter,
+// checked against Node's own on what lib/ does with them.
+describe('tinymqtt/web\'s stand-ins for Node', () => {
+  it('Buffer: UTF-8 in and out, views and copies, the property decoder\'s reads, as Node\'s Buffer', async () => {
+    const { Buffer: WebBuffer } = await import('../lib/web/shims/buffer.js');
+    for (const text of ['', 'topic/a', 'é ü ß', '€ 中文', '\u{1F600} and \u{10FFFF}', 'x'.repeat(300)]) {
+      expect([...WebBuffer.from(text)]).toEqual([...Buffer.from(text)]);
+      expect(WebBuffer.byteLength(text)).toBe(Buffer.byteLength(text));
+      expect(WebBuffer.from(text).toString()).toBe(text);
+    }
+    const bytes = [0xff, 0x61, 0xe2, 0x82, 0xac, 0xc3, 0x28, 0xf0, 0x9f, 0x98, 0x80, 0x80];   // malformed sequences among good ones
+    const web = WebBuffer.from(bytes), node = Buffer.from(bytes);
+    for (const [start, end] of [[0, 12], [1, 5], [2, 4], [5, 7], [7, 11], [6, 12]])
+      expect(web.toString('utf8', start, end), `${start}-${end}`).toBe(node.toString('utf8', start, end));
+    for (let i = 0; i + 4 <= bytes.length; i++) {
+      expect(web.readUInt16BE(i)).toBe(node.readUInt16BE(i));
+      expect(web.readUInt32BE(i)).toBe(node.readUInt32BE(i));
+      expect(web.readUInt32LE(i)).toBe(node.readUInt32LE(i));
+    }
+    expect(() => web.readUInt32LE(9)).toThrow(RangeError);
+    expect(() => web.readUInt16BE(-1)).toThrow(RangeError);
+    // a view of an ArrayBuffer shares it; from() of an array or a Uint8Array copies
+    const memory = new Uint8Array([1, 2, 3, 4, 5, 6]);
+    const view = WebBuffer.from(memory.buffer, 2, 3);
+    memory[2] = 9;
+    expect([...view]).toEqual([9, 4, 5]);
+    const copy = WebBuffer.from(memory);
+    memory[0] = 7;
+    expect(copy[0]).toBe(1);
+    expect(view.subarray(1)).toBeInstanceOf(WebBuffer);
+    expect(WebBuffer.isBuffer(view.subarray(1))).toBe(true);
+    expect(WebBuffer.isBuffer(memory)).toBe(false);
+    expect([...WebBuffer.alloc(3)]).toEqual([0, 0, 0]);
+  });
+
+  it('EventEmitter: order, once, off (the last one added), an unhandled error thrown, as Node\'s', async () => {
+    const { EventEmitter: WebEmitter } = await import('../lib/web/shims/events.js');
+    const { EventEmitter: NodeEmitter } = await import('node:events');
+    const trace = (E: new () => { on: Function; once: Function; off: Function; prependListener: Function; emit: Function; listenerCount: Function }) => {
+      const e = new E(), seen: string[] = [];
+      const a = (x: number) => seen.push(`a${x}`), b = (x: number) => seen.push(`b${x}`);
+      e.on('m', a);
+      e.once('m', b);
+      e.on('m', a);
+      e.prependListener('m', (x: number) => seen.push(`p${x}`));
+      e.emit('m', 1);
+      e.emit('m', 2);
+      e.off('m', a);   // the last added
+      e.emit('m', 3);
+      e.once('n', b);
+      e.off('n', b);   // a once listener, removed by the function given
+      const had = e.emit('n', 4);
+      e.on('m', function (this: unknown) { seen.push(this === e ? 'this' : 'other'); });
+      e.emit('m', 5);
+      let thrown = '';
+      try {
+        e.emit('error', new Error('unhandled'));
+      } catch (err) {
+        thrown = (err as Error).message;
+      }
+      return { seen, had, count: e.listenerCount('m'), thrown };
+    };
+    expect(trace(WebEmitter as never)).toEqual(trace(NodeEmitter as never));
+  });
+});

@@ -6,7 +6,7 @@
 import type { WasmConnection, WasmConnectionEvents, WasmServer, WasmTransport } from '../wasm/transport.js';
 
 /** The URL of a server: ws://host:port/path, wss:// with TLS. */
-export function webSocketUrl(server: WasmServer): string {
+function webSocketUrl(server: WasmServer): string {
   const host = server.host.includes(':') ? `[${server.host}]` : server.host;
   return `${server.tls ? 'wss' : 'ws'}://${host}:${server.port}${server.ws?.path ?? '/mqtt'}`;
 }

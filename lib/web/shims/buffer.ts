@@ -16,11 +16,14 @@ export class Buffer extends Uint8Array {
       const bytes = encoder.encode(value);
       return new Buffer(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     }
-    if (value instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && value instanceof SharedArrayBuffer))
-      return new Buffer(value as ArrayBuffer, byteOffset ?? 0, length ?? value.byteLength - (byteOffset ?? 0));
-    const copy = new Buffer((value as ArrayLike<number>).length);
-    copy.set(value as ArrayLike<number>);
-    return copy;
+    if (ArrayBuffer.isView(value) || Array.isArray(value)) {
+      const copy = new Buffer((value as ArrayLike<number>).length);
+      copy.set(value as ArrayLike<number>);
+      return copy;
+    }
+    // an ArrayBuffer (or SharedArrayBuffer), of this realm or another
+    const buffer = value as ArrayBuffer;
+    return new Buffer(buffer, byteOffset ?? 0, length ?? buffer.byteLength - (byteOffset ?? 0));
   }
 
   /** `size` zero bytes. */
@@ -47,17 +50,11 @@ export class Buffer extends Uint8Array {
     return value instanceof Buffer;
   }
 
-  /** The bytes from `start` to `end` as text: UTF-8 (malformed sequences
-   *  become U+FFFD, as in Node) or latin1. */
-  override toString(encoding: 'utf8' | 'utf-8' | 'latin1' = 'utf8', start = 0, end = this.length): string {
-    const bytes = this.subarray(start, end);
-    if (encoding === 'latin1') {
-      let s = '';
-      for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
-      return s;
-    }
+  /** The bytes from `start` to `end` as UTF-8 text (malformed sequences
+   *  become U+FFFD, as in Node). */
+  override toString(encoding: 'utf8' | 'utf-8' = 'utf8', start = 0, end = this.length): string {
     if (encoding !== 'utf8' && encoding !== 'utf-8') throw new TypeError(`Unknown encoding: ${String(encoding)}`);
-    return decoder.decode(bytes);
+    return decoder.decode(this.subarray(start, end));
   }
 
   readUInt16BE(offset: number): number {
@@ -73,11 +70,6 @@ export class Buffer extends Uint8Array {
   readUInt32LE(offset: number): number {
     this.#check(offset, 4);
     return ((this[offset + 3] << 24) | (this[offset + 2] << 16) | (this[offset + 1] << 8) | this[offset]) >>> 0;
-  }
-
-  /** Whether `other` has the same bytes. */
-  equals(other: Uint8Array): boolean {
-    return this.length === other.length && this.every((b, i) => b === other[i]);
   }
 
   /** Checks that `size` bytes at `offset` are inside, as Node does (a
