@@ -7,6 +7,8 @@
 /** Smallest block: 2^MIN_CLASS bytes (16-byte aligned, as every block). */
 const MIN_CLASS = 4;
 const PAGE = 65536;
+/** the largest growth at once, in pages (1 GiB) */
+const MAX_STEP = 16384;
 
 export class WasmHeap {
   readonly #memory: WebAssembly.Memory;
@@ -34,9 +36,22 @@ export class WasmHeap {
     if (list?.length) return list.pop()!;
     const at = this.#top, end = at + 2 ** c;
     const have = this.#memory.buffer.byteLength;
-    if (end > have) this.#memory.grow(Math.ceil((end - have) / PAGE));   // RangeError past 4 GiB
+    if (end > have) this.#grow(Math.ceil((end - have) / PAGE), have / PAGE);
     this.#top = end;
     return at;
+  }
+
+  /** Grows the memory by at least `pages`: by as much again as it has (up
+   *  to 1 GiB), since each growth costs a new buffer and a garbage
+   *  collection; by exactly `pages` near the 4 GiB limit (RangeError past it). */
+  #grow(pages: number, have: number): void {
+    const more = Math.max(pages, Math.min(have, MAX_STEP));
+    try {
+      this.#memory.grow(more);
+    } catch (e) {
+      if (more === pages) throw e;
+      this.#memory.grow(pages);
+    }
   }
 
   /** Gives back a block alloc(size) returned. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { MqttError } from '../mqtt-error.js';
 import type { Native } from '../native.js';
 import { createWasmNative } from './native.js';
-import { nodeTransport } from './node-transport.js';
+import { checkTlsOptions, nodeTransport } from './node-transport.js';
 
 /** The engine's file in the package at `root`. */
 export const wasmFile = (root: string): string => path.join(root, 'dist', 'tinymqtt.wasm');
@@ -22,5 +22,5 @@ export function loadWasm(root: string): Native {
       'build it with `npm run build:wasm`', undefined, e);
   }
   const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
-  return createWasmNative(new WebAssembly.Module(bytes), nodeTransport, { engineWebSocket: true, version });
+  return createWasmNative(new WebAssembly.Module(bytes), nodeTransport, { engineWebSocket: true, version, checkTls: checkTlsOptions });
 }

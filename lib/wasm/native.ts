@@ -7,7 +7,7 @@
 // batches. README.md says why this is a second copy and what it leaves out.
 // No Node built-ins: it runs wherever WebAssembly and a WasmTransport do.
 import {
-  EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, TMQ_ERR_CLOSED, TMQ_ERR_DNS, TMQ_ERR_IO, TMQ_ERR_QUEUE_FULL,
+  EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, TMQ_ERR_ARG, TMQ_ERR_CLOSED, TMQ_ERR_DNS, TMQ_ERR_IO, TMQ_ERR_QUEUE_FULL,
   TMQ_ERR_REFUSED, TMQ_ERR_STATE, TMQ_ERR_TLS, TMQ_ERR_TOO_LARGE, TMQ_ERR_TLS_VERIFY, TMQ_ERR_CONNECT_TIMEOUT, TMQ_IO_AGAIN,
   TMQ_IO_CONNECTING, TMQ_OK, TMQ_STATE_READY,
 } from '../constants.js';
@@ -27,6 +27,10 @@ export interface WasmNativeOptions {
   engineWebSocket?: boolean;
   /** what version() returns */
   version?: string;
+  /** checks a client's TLS options at creation (a CA, certificate or key
+   *  that cannot be read) and returns why they cannot be used, or undefined;
+   *  createClient then throws as the addon does (TMQ_ERR_ARG) */
+  checkTls?(tls: NonNullable<NativeClientOptions['tls']>): string | undefined;
 }
 
 /** The module's exports (native/port/wasm/wasm.h, and the engine functions
@@ -116,9 +120,10 @@ function codeError(message: string, code: string): Error {
 function transportError(code: string): number {
   if (code === 'ENOTFOUND' || code.startsWith('EAI_')) return TMQ_ERR_DNS;
   if (code === 'ECONNREFUSED') return TMQ_ERR_REFUSED;
-  if (code === 'ETIMEDOUT') return TMQ_ERR_CONNECT_TIMEOUT;
-  if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME|HOSTNAME/.test(code)) return TMQ_ERR_TLS_VERIFY;
-  if (/SSL|TLS|EPROTO/.test(code)) return TMQ_ERR_TLS;
+  if (code === 'ECONNRESET' || code === 'EPIPE') return TMQ_ERR_CLOSED;   // as the POSIX port: the peer went
+  if (code.startsWith('ERR_SSL_')) return TMQ_ERR_TLS;   // OpenSSL's, an alert of the server's among them
+  if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|HOSTNAME/.test(code)) return TMQ_ERR_TLS_VERIFY;   // the verification's
+  if (/TLS|EPROTO/.test(code)) return TMQ_ERR_TLS;
   return TMQ_ERR_IO;
 }
 
@@ -225,6 +230,8 @@ interface Link {
   off: number;
   /** set by closed(error) */
   error: number;
+  /** the last write returned false: nothing more until drain */
+  blocked: boolean;
 }
 
 export function createWasmNative(module: WebAssembly.Module | BufferSource, transport: WasmTransport,
@@ -242,25 +249,24 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
   const mod = module instanceof WebAssembly.Module ? module : new WebAssembly.Module(module);
   const of = (id: number) => clients.get(id);
   const env = {
-    tmq_js_connect: (id: number, host: number, port: number) => of(id)?.ioConnect(cString(host), port) ?? TMQ_ERR_CLOSED,
-    tmq_js_send: (id: number, p: number, len: number) => of(id)?.ioSend(p, len) ?? TMQ_ERR_CLOSED,
-    tmq_js_recv: (id: number, p: number, len: number) => of(id)?.ioRecv(p, len) ?? TMQ_ERR_CLOSED,
+    tmq_js_connect: (id: number, host: number, port: number) => of(id)?.ioConnect(cString(host >>> 0), port) ?? TMQ_ERR_CLOSED,
+    tmq_js_send: (id: number, p: number, len: number) => of(id)?.ioSend(p >>> 0, len) ?? TMQ_ERR_CLOSED,
+    tmq_js_recv: (id: number, p: number, len: number) => of(id)?.ioRecv(p >>> 0, len) ?? TMQ_ERR_CLOSED,
     tmq_js_close: (id: number) => of(id)?.ioClose(),
-    tmq_js_random: (p: number, len: number) => { crypto.getRandomValues(heap.bytes.subarray(p, p + len) as Uint8Array<ArrayBuffer>); },
+    tmq_js_random: (p: number, len: number) => { crypto.getRandomValues(view(p, len) as Uint8Array<ArrayBuffer>); },
     tmq_js_rx_grow: (id: number, size: number) => of(id)?.growRx(size) ?? 0,
     tmq_js_connack: (id: number, present: number, reason: number, p: number, len: number) =>
       emitBytes(id, EventKind.Connack, present, reason, p, len),
     tmq_js_message: (id: number, topic: number, topicLen: number, payload: number, payloadLen: number, qos: number,
       retain: number, dup: number, packetId: number, props: number, propsLen: number) => {
-      const bytes = heap.bytes;
       let flags = qos | (retain ? 4 : 0) | (dup ? 8 : 0) | (packetId << 16);
       if (propsLen) {
-        batch.append(bytes.subarray(props, props + propsLen));
+        batch.append(view(props, propsLen));
         batch.append(new Uint8Array([propsLen & 255, (propsLen >>> 8) & 255, (propsLen >>> 16) & 255, propsLen >>> 24]));
         flags |= MESSAGE_HAS_PROPS;
       }
-      const off = batch.append(bytes.subarray(payload, payload + payloadLen));
-      batch.add(id, EventKind.Message, batch.topic(bytes.subarray(topic, topic + topicLen)), off, payloadLen, flags);
+      const off = batch.append(view(payload, payloadLen));
+      batch.add(id, EventKind.Message, batch.topic(view(topic, topicLen)), off, payloadLen, flags);
       scheduleFlush();
     },
     tmq_js_sent: (id: number, token: number, reason: number, written: number) => {
@@ -269,9 +275,8 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       scheduleFlush();
     },
     tmq_js_codes: (id: number, unsub: number, token: number, codes: number, count: number, props: number, propsLen: number) => {
-      const bytes = heap.bytes;
-      batch.append(bytes.subarray(props, props + propsLen));
-      const off = batch.append(bytes.subarray(codes, codes + count));
+      batch.append(view(props, propsLen));
+      const off = batch.append(view(codes, count));
       batch.add(id, unsub ? EventKind.Unsuback : EventKind.Suback, token, off, count, propsLen);
       of(id)?.finished(token);
       scheduleFlush();
@@ -292,13 +297,19 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     tmq_js_state: (id: number, state: number, delay: number, server: number, failingOver: number) => {
       const c = of(id);
       if (c) { c.ready = state === TMQ_STATE_READY; c.server = server; }
-      emit(id, EventKind.State, state, Math.min(delay, 2 ** 31 - 1), server, failingOver);
+      emit(id, EventKind.State, state, Math.min(delay >>> 0, 2 ** 31 - 1), server, failingOver);
     },
     tmq_js_auth: (id: number, reason: number, p: number, len: number) => emitBytes(id, EventKind.Auth, reason, 0, p, len),
   };
   const engine = new WebAssembly.Instance(mod, { env }).exports as unknown as Engine;
   const heap = new WasmHeap(engine.memory, engine.__heap_base.value as number);
   const PROPS = engine.tmq_wasm_props_size(), SUB = engine.tmq_wasm_sub_size();
+
+  /** The bytes at pointer p (an i32 from the module: above 2 GiB it is negative). */
+  function view(p: number, len: number): Uint8Array {
+    const at = p >>> 0;
+    return heap.bytes.subarray(at, at + (len >>> 0));
+  }
 
   function cString(p: number): string {
     const bytes = heap.bytes;
@@ -324,7 +335,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
   }
 
   function emitBytes(id: number, kind: number, a: number, b: number, p: number, len: number): void {
-    const off = len ? batch.append(heap.bytes.subarray(p, p + len)) : 0;
+    const off = len ? batch.append(view(p, len)) : 0;
     batch.add(id, kind, a, b, off, len);
     scheduleFlush();
   }
@@ -424,10 +435,16 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     #configure(o: NativeClientOptions): void {
       const e = engine, w = this.#w, blocks = this.#blocks;
       const str = (s: string | undefined, nul = false) => place(s === undefined ? undefined : encoder.encode(s), blocks, nul);
+      // a string the engine reads as C text (the addon's OptionReader::Text)
+      const text = (s: string, name: string) => {
+        if (typeof s !== 'string') throw new TypeError(`createClient: options.${name} must be a string`);
+        if (s.includes('\0')) throw new TypeError(`createClient: options.${name} must not contain NUL characters`);
+        return str(s, true);
+      };
       const len = (s: string | undefined) => (s === undefined ? 0 : encoder.encode(s).length);
       const clientId = str(o.clientId), username = str(o.username), password = place(o.password, blocks);
       const props = place(o.properties, blocks);
-      e.tmq_wasm_set_connect(w, str(o.host, true), o.port, o.protocolVersion, clientId, len(o.clientId), o.clean ? 1 : 0,
+      e.tmq_wasm_set_connect(w, text(o.host, 'host'), o.port, o.protocolVersion, clientId, len(o.clientId), o.clean ? 1 : 0,
         o.keepalive, username, len(o.username), password, o.password?.length ?? 0, props, o.properties?.length ?? 0,
         o.connectTimeout, o.maxInflight, o.autoAssignTopicAlias ? 1 : 0);
       if (o.will) {
@@ -438,14 +455,16 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       if (o.servers?.length) {
         const size = e.tmq_wasm_server_size() * o.servers.length, list = heap.alloc(size);
         blocks.push([list, size]);
-        o.servers.forEach((s, i) => e.tmq_wasm_set_server(w, list, i, o.servers!.length, str(s.host, true), s.port, s.tls ? 1 : 0));
+        o.servers.forEach((s, i) => e.tmq_wasm_set_server(w, list, i, o.servers!.length, text(s.host, `servers[${i}].host`), s.port, s.tls ? 1 : 0));
       }
+      const why = o.tls && options.checkTls?.(o.tls);
+      if (why) refused('options.tls refused', TMQ_ERR_ARG, why);
       const seed = crypto.getRandomValues(new Uint32Array(1))[0];
       e.tmq_wasm_set_reconnect(w, o.reconnectPeriod, o.reconnectMaxPeriod, o.reconnectFactor, o.reconnectJitter ? 1 : 0,
         o.reconnectResetAfter, seed);
       if (o.ws && options.engineWebSocket) {
         const tx = this.#block(WS_TX + WS_RX);
-        const rc = e.tmq_wasm_set_ws(w, str(o.ws.path, true), str(o.ws.host, true), o.ws.headers ? str(o.ws.headers, true) : 0,
+        const rc = e.tmq_wasm_set_ws(w, text(o.ws.path, 'ws.path'), text(o.ws.host, 'ws.host'), o.ws.headers ? text(o.ws.headers, 'ws.headers') : 0,
           tx, WS_TX, tx + WS_TX, WS_RX);
         if (rc !== TMQ_OK) refused('options.ws refused', rc);
       }
@@ -649,7 +668,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       if (this.#closed || this.#refd === on) return;
       this.#refd = on;
       refTimer(this.#timer, on);
-      const conn = this.#link?.conn as (WasmConnection & { ref?(): void; unref?(): void }) | undefined;
+      const conn = this.#link?.conn;
       if (on) conn?.ref?.(); else conn?.unref?.();
     }
 
@@ -741,7 +760,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       engine.tmq_client_poll(this.#w, now());
       if (this.#closed) return;
       const link = this.#link;
-      if (link?.state === 'open' && (link.chunks.length || engine.tmq_wasm_wants_write(this.#w))) kicked.add(this);
+      if (link?.state === 'open' && (link.chunks.length || (!link.blocked && engine.tmq_wasm_wants_write(this.#w)))) kicked.add(this);
       const t = engine.tmq_client_timeout(this.#w, now()) >>> 0;
       if (t === 0xffffffff) {
         this.#stopTimer();
@@ -781,7 +800,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       const server: WasmServer = { host, port, tls: s ? s.tls : o.tls !== undefined };
       if (server.tls && o.tls) server.tlsOptions = o.tls;
       if (o.ws && !options.engineWebSocket) server.ws = { path: o.ws.path, headers: headerRecord(o.ws.headers) };
-      const l: Link = { conn: undefined, state: 'connecting', chunks: [], off: 0, error: 0 };
+      const l: Link = { conn: undefined, state: 'connecting', chunks: [], off: 0, error: 0, blocked: false };
       this.#link = l;
       this.failure = '';
       try {
@@ -806,6 +825,11 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
             l.state = 'closed';
             ready(this);
           },
+          drain: () => {
+            if (this.#link !== l || !l.blocked) return;
+            l.blocked = false;
+            ready(this);
+          },
         });
       } catch (e) {
         l.state = 'closed';
@@ -813,7 +837,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
         this.failure = String((e as Error)?.message ?? e);
         return TMQ_ERR_IO;
       }
-      if (!this.#refd) (l.conn as { unref?(): void }).unref?.();
+      if (!this.#refd) l.conn.unref?.();
       return l.state === 'open' ? TMQ_OK : l.state === 'closed' ? l.error : TMQ_IO_CONNECTING;
     }
 
@@ -821,7 +845,8 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       const l = this.#link;
       if (!l || l.state === 'connecting') return TMQ_IO_AGAIN;
       if (l.state === 'closed') return l.error;
-      l.conn!.write(heap.bytes.slice(p, p + len));
+      if (l.blocked) return TMQ_IO_AGAIN;
+      if (l.conn!.write(heap.bytes.slice(p, p + len)) === false) l.blocked = true;
       return len;
     }
 
@@ -854,16 +879,16 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     }
   }
 
-  function refused(what: string, rc: number): never {
+  function refused(what: string, rc: number, detail?: string): never {
     const name = strerror(rc);
-    throw codeError(`createClient: ${what} (${name})`, name);
+    throw codeError(`createClient: ${what} (${name})${detail ? `: ${detail}` : ''}`, name);
   }
 
   function strerror(code: number): string {
     if (typeof code !== 'number') throw new TypeError('strerror: code must be a number');
     if (!Number.isInteger(code)) throw new TypeError('strerror: code must be an integer');
     if (code < -(2 ** 31) || code > 2 ** 31 - 1) return 'TMQ_ERR_UNKNOWN';
-    return cString(engine.tmq_strerror(code));
+    return cString(engine.tmq_strerror(code) >>> 0);
   }
 
   /** A string's UTF-8 bytes in a scratch block, for a call that reads it

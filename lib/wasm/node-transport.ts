@@ -3,6 +3,7 @@
 // engine's own WebSocket layer over these bytes (createWasmNative's
 // engineWebSocket), as the addon does, so the upgrade, its refusal by HTTP
 // status and the frame rules are the same code on both engines.
+import { X509Certificate } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { getSystemErrorMap } from 'node:util';
@@ -16,12 +17,29 @@ function describeCode(code: string): string | undefined {
   return text && text[0].toUpperCase() + text.slice(1);
 }
 
+/** What a certificate verification code means, in the words of the
+ *  addon's TLS port (native/port/mbedtls/tls.c, tmq_tls_reason). */
+function verification(code: string): string | undefined {
+  if (/SELF_SIGNED|UNABLE_TO_(GET_ISSUER|VERIFY_LEAF)|CERT_UNTRUSTED/.test(code)) return 'unknown CA';
+  if (code === 'CERT_HAS_EXPIRED') return 'certificate expired';
+  if (code === 'CERT_NOT_YET_VALID') return 'certificate not yet valid';
+  if (code === 'CERT_REVOKED') return 'certificate revoked';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return 'host name mismatch';
+  return /CERT/.test(code) && !code.startsWith('ERR_SSL_') ? 'certificate not accepted' : undefined;
+}
+
 /** A socket error as the engine's transport reports it: the code and a
- *  one-line reason in the native engine's words ("ECONNREFUSED (Connection
- *  refused)", "getaddrinfo ENOTFOUND (...)", the TLS reason). */
+ *  one-line reason in the addon's words ("ECONNREFUSED (Connection
+ *  refused)", "getaddrinfo ENOTFOUND (...)", "unknown CA (...)", "handshake
+ *  alert 116 (certificate_required) from the server"). */
 function failure(e: NodeJS.ErrnoException): { code: string; message: string } {
   const code = e.code ?? 'EIO';
   if (e.syscall === 'getaddrinfo') return { code, message: `getaddrinfo ${code} (${e.message})` };
+  const verify = verification(code);
+  if (verify === 'unknown CA') return { code, message: `${verify} (${e.message}: not signed by a trusted CA)` };
+  if (verify) return { code, message: `${verify} (${e.message})` };
+  const alert = /alert ([a-z ]+?):.*SSL alert number (\d+)/.exec(e.message);
+  if (alert) return { code, message: `handshake alert ${alert[2]} (${alert[1].replace(/ /g, '_')}) from the server` };
   const text = describeCode(code);
   return { code, message: text ? `${code} (${text})` : e.message };
 }
@@ -37,18 +55,27 @@ export const nodeTransport: WasmTransport = (server, events) => {
     })
     : net.connect({ host: server.host, port: server.port });
   socket.setNoDelay(true);
-  let done = false;
+  let done = false, connected = false, open = false;
   const end = (error?: { code: string; message: string }) => {
     if (done) return;
     done = true;
+    // the TCP connection up and the handshake not done: the handshake failed
+    if (server.tls && connected && !open && !/SSL|TLS|CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME/.test(error?.code ?? ''))
+      error = { code: 'ERR_TLS_HANDSHAKE', message: error ? `TLS handshake failed: ${error.message}` : 'the server closed the connection during the handshake' };
     events.closed(error);
   };
-  socket.once(server.tls ? 'secureConnect' : 'connect', () => events.open());
+  socket.once('connect', () => { connected = true; });
+  socket.once(server.tls ? 'secureConnect' : 'connect', () => {
+    open = true;
+    events.open();
+  });
   socket.on('data', (bytes: Buffer) => { if (!done) events.data(bytes); });
   socket.on('error', (e) => end(failure(e)));
+  socket.on('end', () => end());   // the server closed: what it sent came first
   socket.on('close', () => end());
+  socket.on('drain', () => { if (!done) events.drain?.(); });
   const conn: WasmConnection & { ref(): void; unref(): void } = {
-    write: (bytes) => { socket.write(bytes); },
+    write: (bytes) => socket.write(bytes),
     close: () => {   // what was written still goes (a DISCONNECT), then the socket closes
       done = true;
       if (socket.writableLength) socket.destroySoon();
@@ -59,3 +86,20 @@ export const nodeTransport: WasmTransport = (server, events) => {
   };
   return conn;
 };
+
+/** Whether Node's TLS can use these options (createWasmNative's checkTls):
+ *  why not, or undefined. */
+export function checkTlsOptions(o: { ca?: string; cert?: string; key?: string; passphrase?: string }): string | undefined {
+  try {
+    for (const [name, pem] of [['ca', o.ca], ['cert', o.cert]] as const) {
+      if (pem === undefined) continue;
+      const certs = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+      if (!certs) return `${name}: no PEM certificate`;
+      for (const cert of certs) new X509Certificate(cert);   // throws for one that does not parse
+    }
+    tls.createSecureContext({ ca: o.ca, cert: o.cert, key: o.key, passphrase: o.passphrase });
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}

@@ -29,14 +29,22 @@ export interface WasmConnectionEvents {
   /** peer closed or failed (code: 'ECONNREFUSED', 'ENOTFOUND', a TLS code
    *  such as 'DEPTH_ZERO_SELF_SIGNED_CERT', ...; message: the one-line reason) */
   closed(error?: { code: string; message: string }): void;
+  /** optional: the transport can take bytes again after a write() that
+   *  returned false */
+  drain?(): void;
 }
 
 /** One connection. */
 export interface WasmConnection {
-  /** copies or takes ownership; in order */
-  write(bytes: Uint8Array): void;
+  /** copies or takes ownership; in order. May return false when its buffer
+   *  is over its mark (as Node's socket.write): the engine then writes no
+   *  more until events.drain() */
+  write(bytes: Uint8Array): boolean | void;
   /** no more events after */
   close(): void;
+  /** optional: whether the connection keeps the process alive (Node) */
+  ref?(): void;
+  unref?(): void;
 }
 
 export type WasmTransport = (server: WasmServer, events: WasmConnectionEvents) => WasmConnection;
