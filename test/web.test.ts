@@ -66,6 +66,7 @@ describe('tinymqtt/web', () => {
     expect(result.granted).toEqual([{ topic: 'web/#', qos: 2 }]);
     expect(result.roundTrips).toEqual([0, 1, 2].map((qos) => ({ topic: `web/q${qos}`, text: `hello at QoS ${qos}`, qos, uint8: true })));
     expect(result.big).toEqual({ topic: 'web/big', length: 1 << 20, same: true });
+    expect(result.afterBig).toBe('web/after: after the big one');
     expect(result.reconnect).toEqual({
       server: { host: '127.0.0.1', port: broker.port, protocol: 'ws' }, connected: true, roundTrip: 'web/again: after the reconnect',
     });

@@ -11,6 +11,12 @@ function webSocketUrl(server: WasmServer): string {
   return `${server.tls ? 'wss' : 'ws'}://${host}:${server.port}${server.ws?.path ?? '/mqtt'}`;
 }
 
+/** Backpressure: over this many bytes waiting in the WebSocket
+ *  (bufferedAmount) write() says so, and the engine writes nothing more
+ *  until events.drain(), once they fall to DRAINED. A browser has no event
+ *  for that: the transport looks every few milliseconds meanwhile. */
+const MARK = 256 << 10, DRAINED = 128 << 10;
+
 /** What a browser says about a WebSocket that failed: nothing. */
 const NO_REASON = 'the browser does not say why (refused, no such host, TLS or the upgrade refused: see its console)';
 
@@ -21,7 +27,14 @@ export function webSocketTransport(WebSocketClass: typeof WebSocket = globalThis
   return (server: WasmServer, events: WasmConnectionEvents): WasmConnection => {
     const url = webSocketUrl(server);
     let ended = false;
+    /** the timer looking for bufferedAmount to fall, while write() said no */
+    let draining: ReturnType<typeof setTimeout> | undefined;
+    const stopDraining = () => {
+      if (draining !== undefined) clearTimeout(draining);
+      draining = undefined;
+    };
     const end = (error?: { code: string; message: string }) => {
+      stopDraining();
       if (ended) return;
       ended = true;
       events.closed(error);
@@ -55,11 +68,24 @@ export function webSocketTransport(WebSocketClass: typeof WebSocket = globalThis
       else end({ code: 'ERR_IO', message: `the WebSocket to ${url} closed with code ${e.code}${e.reason ? ` (${e.reason})` : ''}` });
     };
     // onerror carries no reason in a browser; onclose follows it and reports
+    const watch = () => {
+      draining = setTimeout(() => {
+        if (ended) return;
+        if (socket.bufferedAmount > DRAINED) return watch();
+        draining = undefined;
+        events.drain?.();
+      }, 2);
+    };
     return {
-      write(bytes: Uint8Array): void {
-        if (!ended && socket.readyState === 1) socket.send(bytes as Uint8Array<ArrayBuffer>);
+      write(bytes: Uint8Array): boolean {
+        if (ended || socket.readyState !== 1) return true;   // closing: onclose reports it
+        socket.send(bytes as Uint8Array<ArrayBuffer>);
+        if (socket.bufferedAmount <= MARK) return true;
+        if (draining === undefined) watch();
+        return false;
       },
       close(): void {
+        stopDraining();
         ended = true;
         socket.close();
       },

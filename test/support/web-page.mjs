@@ -83,6 +83,12 @@ try {
   let same = m.payload.length === big.length;
   for (let i = 0; same && i < big.length; i++) same = m.payload[i] === big[i];
   result.big = { topic: m.topic, length: m.payload.length, same };
+  // the 1 MiB write filled the WebSocket past its mark: the next write needs its drain
+  result.step = 'a round trip after the 1 MiB message';
+  const after = message();
+  await within(5000, client.publish('web/after', 'after the big one', { qos: 1 }));
+  const am = await after;
+  result.afterBig = `${am.topic}: ${new TextDecoder().decode(am.payload)}`;
 
   result.step = 'reconnect after the server dropped the connection';
   const offline = next(client, 'offline'), reconnected = next(client, 'connect');
