@@ -20,10 +20,11 @@ const MARK = 256 << 10, DRAINED = 128 << 10;
 /** What a browser says about a WebSocket that failed: nothing. */
 const NO_REASON = 'the browser does not say why (refused, no such host, TLS or the upgrade refused: see its console)';
 
-/** A WasmTransport over `WebSocket` (the runtime's own by default). Events
- *  reach the engine only from the WebSocket's own callbacks, never inside
- *  the call that opened it; none after close(). */
-export function webSocketTransport(WebSocketClass: typeof WebSocket = globalThis.WebSocket): WasmTransport {
+/** A WasmTransport over the runtime's `WebSocket`. Events reach the engine
+ *  only from the WebSocket's own callbacks (or a timer), never inside the
+ *  call that opened it; none after close(). Every failure is code ERR_IO
+ *  (the engine's TMQ_ERR_IO), with the message saying what happened. */
+export function webSocketTransport(): WasmTransport {
   return (server: WasmServer, events: WasmConnectionEvents): WasmConnection => {
     const url = webSocketUrl(server);
     let ended = false;
@@ -41,7 +42,8 @@ export function webSocketTransport(WebSocketClass: typeof WebSocket = globalThis
     };
     let socket: WebSocket;
     try {
-      socket = new WebSocketClass(url, 'mqtt');
+      if (typeof WebSocket !== 'function') throw new Error('this runtime has no WebSocket');
+      socket = new WebSocket(url, 'mqtt');
     } catch (e) {   // a URL the WebSocket refuses (SyntaxError), a blocked port
       setTimeout(() => end({ code: 'ERR_IO', message: `the WebSocket to ${url} could not be made: ${(e as Error).message}` }), 0);
       return { write() {}, close() { ended = true; } };
@@ -57,7 +59,7 @@ export function webSocketTransport(WebSocketClass: typeof WebSocket = globalThis
       if (ended) return;
       if (typeof e.data === 'string') {   // MQTT is binary: a text frame is the server's mistake
         socket.close();
-        end({ code: 'ERR_WS_TEXT', message: `the server at ${url} sent a text frame` });
+        end({ code: 'ERR_IO', message: `the server at ${url} sent a text frame (MQTT is binary)` });
         return;
       }
       events.data(new Uint8Array(e.data as ArrayBuffer));
