@@ -12,6 +12,8 @@ export const IMPLEMENTATIONS = [
   { id: 'tinymqtt', label: 'tinymqtt', command: nodeClient('tinymqtt') },
   // the same client on the engine loop thread driver (lib/driver.ts)
   { id: 'tinymqtt-thread', label: 'tmq thread', command: nodeClient('tinymqtt-thread') },
+  // the same client on the engine compiled to WebAssembly (lib/wasm/)
+  { id: 'tinymqtt-wasm', label: 'tmq wasm', command: nodeClient('tinymqtt-wasm') },
   { id: 'mqttjs', label: 'MQTT.js', command: nodeClient('mqttjs') },
   { id: 'libmosquitto', label: 'libmosquitto', command: (role, args) => [MOSQ_BENCH, role, ...args] },
 ];

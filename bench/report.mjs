@@ -9,6 +9,7 @@ const RATIO_COLUMNS = [
   { vs: 'libmosquitto', title: 'tmq/libmosq' },
   { of: 'tinymqtt-thread', vs: 'mqttjs', title: 'thread/MQTT.js' },
   { of: 'tinymqtt-thread', vs: 'libmosquitto', title: 'thread/libmosq' },
+  { of: 'tinymqtt-wasm', vs: 'mqttjs', title: 'wasm/MQTT.js' },
 ];
 
 /** A figure with as many digits as a benchmark can vouch for. */

@@ -4,8 +4,9 @@
 // npm 12 does to the install scripts of dependencies) in at most 15 packages,
 // then used from ES modules and from CommonJS against mosquitto, its five
 // entry points type-checked, its command run (the demo once aedes, an
-// optional peer, is added); where no addon fits, the MqttError loading it
-// throws; and the install script's build from source where no prebuild fits.
+// optional peer, is added); where no addon fits, the WebAssembly engine (and
+// with TINYMQTT_ENGINE=native the MqttError loading the addon throws); and the
+// install script's build from source where no prebuild fits.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,8 +26,8 @@ const COMMAND_MS = 120_000;
 const MAX_PACKAGES = 15;
 
 /** Runs a command to completion; fails with its output unless it exits 0. */
-function run(cmd: string, args: string[], cwd: string, timeout = COMMAND_MS): { stdout: string; stderr: string } {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout });
+function run(cmd: string, args: string[], cwd: string, timeout = COMMAND_MS, env?: Record<string, string>): { stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout, env: env && { ...process.env, ...env } });
   if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}:\n${r.stderr}${r.stdout}`);
   return { stdout: r.stdout, stderr: r.stderr };
@@ -83,8 +84,8 @@ afterAll(async () => {
 });
 
 /** Runs a script of the project with node: its stdout; no warning allowed. */
-function node(args: string[]): string {
-  const r = run(process.execPath, args, project, 20_000);
+function node(args: string[], env?: Record<string, string>): string {
+  const r = run(process.execPath, args, project, 20_000, env);
   expect(r.stderr).toBe('');
   return r.stdout;
 }
@@ -98,7 +99,7 @@ describe('the packed tarball', () => {
 
   it('holds dist/, the prebuild, the license, the changelog, the install script and what a build from source needs, and nothing else', () => {
     const files = tarballFiles();
-    for (const f of ['package.json', 'LICENSE', 'CHANGELOG.md', 'README.md', PREBUILD, 'dist/index.js', 'dist/index.d.ts',
+    for (const f of ['package.json', 'LICENSE', 'CHANGELOG.md', 'README.md', PREBUILD, 'dist/index.js', 'dist/index.d.ts', 'dist/tinymqtt.wasm',
       'dist/cli/main.js', 'dist/compat/pika.d.ts', 'dist/compat/mqtt.d.ts', 'CMakeLists.txt', 'binding/CMakeLists.txt', 'binding/exports.map',
       'binding/addon.cc', 'binding/glibc-floor.c', 'native/CMakeLists.txt', 'native/src/client.c', 'native/include/tinymqtt/client.h',
       'native/port/mbedtls/tls.c', 'native/examples/tmq_pub.c', 'scripts/install.mjs',
@@ -178,21 +179,40 @@ export const mqttjsAsync: Promise<number> = connectAsync('mqtt://127.0.0.1:1');
     expect(typeCheckAsConsumer(project, body)).toEqual({ output: '', status: 0 });
   });
 
-  /** What require('tinymqtt') throws in the project (it must throw). */
+  /** What require('tinymqtt') throws in the project with TINYMQTT_ENGINE=native
+   *  (it must throw: without it, the package runs on the WebAssembly engine). */
   function loadError(): { name: string; code: string; message: string; isMqttError: boolean } {
     const r = spawnSync(process.execPath, ['-e', `try { require('tinymqtt'); console.log('{}') } catch (e) {
       console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message, isMqttError: e.constructor.name === 'MqttError' })) }`],
-    { cwd: project, encoding: 'utf8', timeout: 20_000 });
+    { cwd: project, encoding: 'utf8', timeout: 20_000, env: { ...process.env, TINYMQTT_ENGINE: 'native' } });
     return JSON.parse(r.stdout) as ReturnType<typeof loadError>;
   }
 
-  it('where no addon fits and nothing was built, require() throws an MqttError naming the platform, the prebuilds and the build command', () => {
+  /** The round trip of esm.mjs with no TINYMQTT_ENGINE: its output, stderr and
+   *  the engine the client ran on. */
+  function fallbackRoundTrip(topic: string): { stdout: string; stderr: string } {
+    const env = { ...process.env };
+    delete env.TINYMQTT_ENGINE;
+    const r = spawnSync(process.execPath, ['esm.mjs', String(broker.port), topic], { cwd: project, encoding: 'utf8', timeout: 20_000, env });
+    return { stdout: r.stdout, stderr: r.stderr };
+  }
+
+  it('where no addon fits and nothing was built, runs a QoS 1 round trip on the WebAssembly engine, saying so once; with TINYMQTT_ENGINE=native require() throws an MqttError naming the platform, the prebuilds and the build command', () => {
     // this machine's prebuild goes; another's (linux-arm64, when one was made) stays
     const prebuilds = path.join(installed, 'prebuilds', `${process.platform}-${process.arch}`);
     const aside = path.join(work, 'prebuild-aside');
     renameSync(prebuilds, aside);
     const others = readdirSync(path.join(installed, 'prebuilds')).sort().map((target) => `${target} (glibc)`);
     try {
+      expect(existsSync(path.join(installed, 'dist', 'tinymqtt.wasm'))).toBe(true);
+      const { stdout, stderr } = fallbackRoundTrip('package/wasm');
+      expect(stdout).toBe('package/wasm hello\n');
+      const warnings = stderr.split('\n').filter((l) => l.includes('TINYMQTT_WASM_ENGINE'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain(`no native addon for ${process.platform}-${process.arch} (glibc `);
+      expect(warnings[0]).toContain('Using the WebAssembly engine instead');
+      expect(node(['--input-type=module', '-e', `import { MqttClient } from 'tinymqtt'; console.log(new MqttClient({}).engine)`], { TINYMQTT_ENGINE: 'wasm' }))
+        .toBe('wasm\n');
       const e = loadError();
       expect(e).toMatchObject({ name: 'MqttError', code: 'ERR_NO_ADDON', isMqttError: true });
       expect(e.message).toContain(`no native addon for ${process.platform}-${process.arch} (glibc `);
@@ -203,12 +223,15 @@ export const mqttjsAsync: Promise<number> = connectAsync('mqtt://127.0.0.1:1');
     }
   });
 
-  it('where the prebuild that fits does not load, require() throws an MqttError saying why, with the build command', () => {
+  it('where the prebuild that fits does not load, falls back to the WebAssembly engine saying why; with TINYMQTT_ENGINE=native require() throws an MqttError saying why, with the build command', () => {
     const prebuild = path.join(installed, PREBUILD);
     const aside = path.join(work, 'prebuild-file-aside');
     renameSync(prebuild, aside);
     writeFileSync(prebuild, 'not an ELF file, long enough for the loader to read a header\n'.repeat(4));
     try {
+      const { stdout, stderr } = fallbackRoundTrip('package/wasm2');
+      expect(stdout).toBe('package/wasm2 hello\n');
+      expect(stderr).toMatch(/TINYMQTT_WASM_ENGINE.*does not load on/);
       const e = loadError();
       expect(e).toMatchObject({ name: 'MqttError', code: 'ERR_ADDON_LOAD', isMqttError: true });
       expect(e.message).toContain(`native addon ${prebuild} does not load on ${process.platform}-${process.arch} (glibc `);

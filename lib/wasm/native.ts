@@ -98,6 +98,10 @@ const PROP_TOPIC_ALIAS_MAXIMUM = 0x22;
 /** what the offline queue counts per message besides its PUBLISH
  *  (binding/offline.h, kEntryBytes) */
 const ENTRY_BYTES = 1024;
+/** the events of one batch at most (binding/events.h, kBatchEvents) */
+const BATCH_EVENTS = 1024;
+/** distinct topics a batch looks up by their bytes before making a string */
+const RECENT_TOPICS = 8;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -127,15 +131,16 @@ function transportError(code: string): number {
   return TMQ_ERR_IO;
 }
 
-/** The events of the current delivery, in the addon's batch layout
- *  (binding/events.h). */
+/** One batch of events in the addon's layout (binding/events.h): at most
+ *  BATCH_EVENTS events, each distinct topic made a string once. */
 class Batch {
-  ints = new Int32Array(EVENT_FIELDS * 256);
+  ints = new Int32Array(EVENT_FIELDS * 64);
   count = 0;
-  data = new Uint8Array(64 << 10);
+  data = new Uint8Array(1024);
   size = 0;
   topics: string[] = [];
-  #lastTopic = new Uint8Array(0);
+  /** the topics of the batch by their bytes, the last few looked up first */
+  #recent: { bytes: Uint8Array; index: number }[] = [];
 
   add(id: number, kind: number, a = 0, b = 0, c = 0, d = 0): void {
     let at = this.count * EVENT_FIELDS;
@@ -162,17 +167,19 @@ class Batch {
     return at;
   }
 
-  /** The index in topics of a topic's string (made once per run of the same topic). */
+  /** The index in topics of a topic's string. */
   topic(bytes: Uint8Array): number {
-    const last = this.#lastTopic, n = this.topics.length;
-    if (n && last.length === bytes.length) {
-      let same = true;
-      for (let i = 0; i < bytes.length; i++) if (last[i] !== bytes[i]) { same = false; break; }
-      if (same) return n - 1;
+    const recent = this.#recent;
+    search: for (let r = recent.length - 1; r >= 0; r--) {
+      const known = recent[r].bytes;
+      if (known.length !== bytes.length) continue;
+      for (let i = 0; i < bytes.length; i++) if (known[i] !== bytes[i]) continue search;
+      return recent[r].index;
     }
-    this.#lastTopic = bytes.slice();
-    this.topics.push(decoder.decode(bytes));
-    return n;
+    if (recent.length === RECENT_TOPICS) recent.shift();
+    const index = this.topics.push(decoder.decode(bytes)) - 1;
+    recent.push({ bytes: bytes.slice(), index });
+    return index;
   }
 
   /** When the last event is client id's `kind`: sets its a and returns true. */
@@ -183,19 +190,45 @@ class Batch {
     return true;
   }
 
-  /** Hands the batch over in arrays of its own (views stay valid) and empties it. */
+  /** The batch as the handler's arguments, in arrays of its own (views into
+   *  them stay valid). */
   take(): [Int32Array, Uint8Array, string[]] {
     const n = this.count * EVENT_FIELDS, buffer = new ArrayBuffer(n * 4 + this.size);
     const events = new Int32Array(buffer, 0, n);
     events.set(this.ints.subarray(0, n));
     const data = new Uint8Array(buffer, n * 4, this.size);
     data.set(this.data.subarray(0, this.size));
-    const topics = this.topics;
-    this.count = 0;
-    this.size = 0;
-    this.topics = [];
-    this.#lastTopic = new Uint8Array(0);
-    return [events, data, topics];
+    return [events, data, this.topics];
+  }
+}
+
+/** The batches waiting for delivery, oldest first; events go to the last. */
+class Batches {
+  #list: Batch[] = [new Batch()];
+
+  /** The batch to add an event to (a new one when the last is full). */
+  get tail(): Batch {
+    const last = this.#list[this.#list.length - 1];
+    if (last.count < BATCH_EVENTS) return last;
+    const next = new Batch();
+    this.#list.push(next);
+    return next;
+  }
+
+  /** The last batch as it is, for a Written event to replace its last event. */
+  get last(): Batch {
+    return this.#list[this.#list.length - 1];
+  }
+
+  get empty(): boolean {
+    return this.#list[0].count === 0;
+  }
+
+  /** Takes the oldest batch (the list keeps an empty one to add to). */
+  shift(): Batch {
+    const first = this.#list.shift()!;
+    if (!this.#list.length) this.#list.push(new Batch());
+    return first;
   }
 }
 
@@ -239,7 +272,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
   const clients = new Map<number, WasmClient>();
   let handler: BatchHandler | undefined;
   let nextId = 1;
-  const batch = new Batch();
+  const batches = new Batches();
   /** clients with submitted work, polled in the next turn */
   const kicked = new Set<WasmClient>();
   let flushArmed = false;
@@ -259,6 +292,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       emitBytes(id, EventKind.Connack, present, reason, p, len),
     tmq_js_message: (id: number, topic: number, topicLen: number, payload: number, payloadLen: number, qos: number,
       retain: number, dup: number, packetId: number, props: number, propsLen: number) => {
+      const batch = batches.tail;
       let flags = qos | (retain ? 4 : 0) | (dup ? 8 : 0) | (packetId << 16);
       if (propsLen) {
         batch.append(view(props, propsLen));
@@ -270,11 +304,13 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       scheduleFlush();
     },
     tmq_js_sent: (id: number, token: number, reason: number, written: number) => {
-      if (!written || !batch.replace(id, EventKind.Written, token)) batch.add(id, written ? EventKind.Written : EventKind.Sent, token, reason);
+      if (!written || !batches.last.replace(id, EventKind.Written, token))
+        batches.tail.add(id, written ? EventKind.Written : EventKind.Sent, token, reason);
       of(id)?.finished(token);
       scheduleFlush();
     },
     tmq_js_codes: (id: number, unsub: number, token: number, codes: number, count: number, props: number, propsLen: number) => {
+      const batch = batches.tail;
       batch.append(view(props, propsLen));
       const off = batch.append(view(codes, count));
       batch.add(id, unsub ? EventKind.Unsuback : EventKind.Suback, token, off, count, propsLen);
@@ -285,7 +321,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     tmq_js_disconnect: (id: number, err: number, reason: number, packet: number, p: number, len: number) => {
       const failure = packet ? undefined : of(id)?.failure;
       if (failure && err !== TMQ_OK) {
-        const text = encoder.encode(failure);
+        const text = encoder.encode(failure), batch = batches.tail;
         batch.add(id, EventKind.Failure, err, 0, batch.append(text), text.length);
       }
       emitBytes(id, EventKind.Disconnect, err, reason, p, len);
@@ -330,12 +366,12 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
   }
 
   function emit(id: number, kind: number, a = 0, b = 0, c = 0, d = 0): void {
-    batch.add(id, kind, a, b, c, d);
+    batches.tail.add(id, kind, a, b, c, d);
     scheduleFlush();
   }
 
   function emitBytes(id: number, kind: number, a: number, b: number, p: number, len: number): void {
-    const off = len ? batch.append(view(p, len)) : 0;
+    const batch = batches.tail, off = len ? batch.append(view(p, len)) : 0;
     batch.add(id, kind, a, b, off, len);
     scheduleFlush();
   }
@@ -382,8 +418,8 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
   }
 
   function deliver(): void {
-    while (batch.count && handler) {
-      const [events, data, topics] = batch.take();
+    while (!batches.empty && handler) {
+      const [events, data, topics] = batches.shift().take();
       handler(events, data, topics);
     }
   }
@@ -515,7 +551,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       this.#checkOpen('publish');
       if (typeof topic !== 'string' && !(topic instanceof Uint8Array)) throw new TypeError('publish: topic must be a string or a Buffer of UTF-8');
       if (!(payload instanceof Uint8Array)) throw new TypeError('publish: payload must be a Buffer');
-      checkByte(qos, 'publish', 'qos must be an integer from 0 to 2', 2);
+      checkByte(qos, 'publish', 'qos must be an integer from 0 to 2', 255);   // the engine refuses 3 to 255: an Error event
       if (typeof retain !== 'boolean') throw new TypeError('publish: retain must be a boolean');
       checkToken(token, 'publish');
       const props = checkProps(properties, 'publish');
