@@ -731,6 +731,9 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  options.connectTimeout. Events, this client's and others', are emitted
    *  on this thread meanwhile. Throws what connect() would reject with. */
   connectSync(): void {
+    // the WebAssembly engine cannot block: its waitEvents throws
+    // ERR_NOT_SUPPORTED, here before an attempt starts that nobody ends
+    if (engine === 'wasm') this.#driver.waitEvents(0);
     // the engine fails the attempt after connectTimeout; the extra second
     // only bounds the wait should its event never come
     this.awaitSync(this.connect(), this.#options.connectTimeout + 1000);

@@ -13,7 +13,7 @@ import { native, packageRoot } from '../lib/native.js';
 
 const script = join(packageRoot, 'scripts/gen-constants.mjs');
 /** What the generator reads, and what it writes. */
-const SOURCES = ['native/include/tinymqtt/error.h', 'native/include/tinymqtt/client.h',
+const SOURCES = ['native/include/tinymqtt/error.h', 'native/include/tinymqtt/client.h', 'native/include/tinymqtt/port.h',
   'native/include/tinymqtt/packet.h', 'native/src/props.c', 'binding/events.h', 'lib/constants.ts'];
 
 /** Runs the generator's check over the tree at root. */

@@ -22,9 +22,9 @@ export class WasmHeap {
     this.#bytes = new Uint8Array(memory.buffer);
   }
 
-  /** The memory as bytes (a new view after the memory grew). */
+  /** The memory as bytes (a new view after the memory grew: only alloc grows
+   *  it, the engine has no memory.grow). */
   get bytes(): Uint8Array {
-    if (this.#bytes.buffer !== this.#memory.buffer) this.#bytes = new Uint8Array(this.#memory.buffer);
     return this.#bytes;
   }
 
@@ -52,6 +52,7 @@ export class WasmHeap {
       if (more === pages) throw e;
       this.#memory.grow(pages);
     }
+    this.#bytes = new Uint8Array(this.#memory.buffer);
   }
 
   /** Gives back a block alloc(size) returned. */

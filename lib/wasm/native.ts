@@ -182,6 +182,14 @@ class Batch {
     return index;
   }
 
+  /** Empties the batch, keeping its arrays. */
+  clear(): void {
+    this.count = 0;
+    this.size = 0;
+    this.topics = [];
+    this.#recent = [];
+  }
+
   /** When the last event is client id's `kind`: sets its a and returns true. */
   replace(id: number, kind: number, a: number): boolean {
     const at = (this.count - 1) * EVENT_FIELDS;
@@ -224,11 +232,13 @@ class Batches {
     return this.#list[0].count === 0;
   }
 
-  /** Takes the oldest batch (the list keeps an empty one to add to). */
-  shift(): Batch {
-    const first = this.#list.shift()!;
-    if (!this.#list.length) this.#list.push(new Batch());
-    return first;
+  /** Takes the oldest batch, as the handler's arguments; its arrays are
+   *  kept for the next events. */
+  shift(): [Int32Array, Uint8Array, string[]] {
+    const first = this.#list.length > 1 ? this.#list.shift()! : this.#list[0];
+    const taken = first.take();
+    first.clear();
+    return taken;
   }
 }
 
@@ -347,6 +357,15 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     return heap.bytes.subarray(at, at + (len >>> 0));
   }
 
+  /** The last topic published and its UTF-8 bytes (a stream of publishes
+   *  mostly repeats its topic). */
+  let lastTopic = '', lastTopicBytes = new Uint8Array(0);
+  function encodeTopic(topic: string): Uint8Array {
+    lastTopicBytes = encoder.encode(topic);
+    lastTopic = topic;
+    return lastTopicBytes;
+  }
+
   function cString(p: number): string {
     const bytes = heap.bytes;
     let end = p;
@@ -404,24 +423,41 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
   }
 
   /** After polls: submits what waits, delivers the events; what the handler
-   *  submitted is written right after it (a few rounds, then next turn). */
-  function finish(): void {
+   *  submitted is written right after it (a few rounds, then next turn), and
+   *  what its promises' reactions submit, once they have run (a microtask
+   *  after theirs; not again from there, so a loop of publishes still yields
+   *  to the event loop). */
+  function finish(inMicrotask = false): void {
     for (let round = 0; ; round++) {
       for (const c of clients.values()) c.retry();
       running = false;
-      deliver();
-      if (!kicked.size) return;
+      const delivered = deliver();
+      if (!kicked.size) {
+        if (delivered && !inMicrotask) queueMicrotask(afterReactions);
+        return;
+      }
       if (round === 4) { scheduleFlush(); return; }
       running = true;
       runKicked();
     }
   }
 
-  function deliver(): void {
+  function afterReactions(): void {
+    if (!kicked.size || running) return;
+    running = true;
+    runKicked();
+    finish(true);
+  }
+
+  /** Hands the batches to the handler; whether there were any. */
+  function deliver(): boolean {
+    let any = false;
     while (!batches.empty && handler) {
-      const [events, data, topics] = batches.shift().take();
+      const [events, data, topics] = batches.shift();
+      any = true;
       handler(events, data, topics);
     }
+    return any;
   }
 
   class WasmClient implements NativeClient {
@@ -555,7 +591,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       if (typeof retain !== 'boolean') throw new TypeError('publish: retain must be a boolean');
       checkToken(token, 'publish');
       const props = checkProps(properties, 'publish');
-      const t = typeof topic === 'string' ? encoder.encode(topic) : topic;
+      const t = typeof topic !== 'string' ? topic : topic === lastTopic ? lastTopicBytes : encodeTopic(topic);
       const size = PROPS + t.length + payload.length + props.length;
       const at = heap.alloc(size), mem = heap.bytes;
       mem.set(t, at + PROPS);
