@@ -102,9 +102,10 @@ describe('the packed tarball', () => {
     for (const f of ['package.json', 'LICENSE', 'CHANGELOG.md', 'README.md', PREBUILD, 'dist/index.js', 'dist/index.d.ts', 'dist/tinymqtt.wasm',
       'dist/cli/main.js', 'dist/compat/pika.d.ts', 'dist/compat/mqtt.d.ts', 'CMakeLists.txt', 'binding/CMakeLists.txt', 'binding/exports.map',
       'binding/addon.cc', 'binding/glibc-floor.c', 'native/CMakeLists.txt', 'native/src/client.c', 'native/include/tinymqtt/client.h',
-      'native/port/mbedtls/tls.c', 'native/examples/tmq_pub.c', 'scripts/install.mjs'])
+      'native/port/mbedtls/tls.c', 'native/examples/tmq_pub.c', 'scripts/install.mjs',
+      'dist/browser/tinymqtt.js', 'dist/browser/tinymqtt.wasm', 'dist/browser/types/web/index.d.ts'])
       expect(files).toContain(f);
-    const docs = /^(docs\/compat\/\w+\.md|docs\/store\.md|bench\/README\.md|bench\/results\/chart\.svg|firmware\/README\.md|native\/README\.md)$/;
+    const docs = /^(docs\/compat\/\w+\.md|docs\/store\.md|docs\/web\.md|bench\/README\.md|bench\/results\/chart\.svg|firmware\/README\.md|native\/README\.md)$/;
     const stray = files.filter((f) => !docs.test(f) && f !== 'scripts/install.mjs' &&
       (/^(test|bench|build|docs|scripts|node_modules|native\/test|firmware\/(?!arm-none-eabi\.cmake$))\b/.test(f) || f.endsWith('.tgz')));
     expect(stray).toEqual([]);

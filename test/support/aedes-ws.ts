@@ -14,6 +14,9 @@ export interface AedesWsBroker {
   paths: string[];
   /** the request headers of every upgrade, in order */
   headers: Record<string, string | string[] | undefined>[];
+  /** drops every connection from the server's side (the TCP connection
+   *  destroyed, no close frame) */
+  drop(): void;
   stop(): Promise<void>;
 }
 
@@ -44,6 +47,9 @@ export async function startAedesWs(options: { path?: string; tls?: { cert: strin
   const { port } = server.address() as { port: number };
   return {
     port, aedes, paths, headers,
+    drop() {
+      for (const client of wss.clients) client.terminate();
+    },
     async stop() {
       for (const client of wss.clients) client.terminate();
       for (const s of sockets) s.destroy();
