@@ -245,7 +245,7 @@ describe('a native client', () => {
   it('throws a TypeError naming the argument for a wrong publish argument, and takes a string or a Buffer topic', async () => {
     const probe = new Probe(broker.port);
     const publish = probe.client.publish as (...args: unknown[]) => number;
-    const good = [Buffer.from('t/args'), Buffer.from('x'), 0, false, 1, undefined];
+    const good: unknown[] = [Buffer.from('t/args'), Buffer.from('x'), 0, false, 1, undefined];
     const cases: Array<[number, unknown, RegExp]> = [
       [0, 42, /topic must be a string or a Buffer/],
       [1, 'x', /payload must be a Buffer/],
