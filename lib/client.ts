@@ -563,10 +563,10 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #highWaterMark: number;
   /** QoS 0 publishes resolved on acceptance and not yet written, in order:
    *  token and bytes (a later failure goes to 'error') */
-  #accepted = new TokenQueue();
+  #accepted: TokenQueue | undefined;
   /** QoS 0 publishes above the mark, whose promises wait for the write (in
    *  #pending too), in order */
-  #awaitingWrite = new TokenQueue();
+  #awaitingWrite: TokenQueue | undefined;
   /** the QoS 0 publishes above the mark made since the last write, when
    *  nothing else was submitted in between: one promise for them all,
    *  registered under the last one's token (#awaitWrite) */
@@ -588,7 +588,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #hadSession = false;
   /** the subscriptions granted and not unsubscribed, restored after a
    *  reconnect without the session (options.resubscribe) */
-  #subscriptions = new Subscriptions();
+  #subscriptions: Subscriptions | undefined;
   #resubscribe: boolean;
   /** tokens of ping() calls waiting for PINGRESP */
   #pings: number[] | undefined;
@@ -852,7 +852,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       if (qos !== 0) return this.#awaitAck(signal, token);
       if (unwritten <= this.#highWaterMark) {
         this.#writeGroup = undefined;
-        this.#accepted.push(token);   // resolved now; its Written event only ends its count
+        (this.#accepted ??= new TokenQueue()).push(token);   // resolved now; its Written event only ends its count
         return DONE;
       }
       return this.#awaitWrite(signal, token);
@@ -879,13 +879,13 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     if (group && !signal) {
       // the group's last publish becomes an accepted one, this one its last
       this.#pending!.delete(group.last);
-      this.#accepted.push(group.last);
-      this.#awaitingWrite.replaceLast(token);
+      (this.#accepted ??= new TokenQueue()).push(group.last);
+      this.#awaitingWrite!.replaceLast(token);
       group.last = token;
       this.#pending!.set(token, group.pending);
       return group.promise;
     }
-    this.#awaitingWrite.push(token);
+    (this.#awaitingWrite ??= new TokenQueue()).push(token);
     let pending: Pending | undefined;
     const promise = this.#track(signal, (p) => { pending = { ...p, awaitsWrite: true }; this.#wait(token, pending); }, token) as Promise<void>;
     this.#writeGroup = signal ? undefined : { last: token, pending: pending!, promise };
@@ -973,7 +973,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  the only ERR_SUBACK_REFUSED that reaches 'error' (a subscribe() rejects
    *  its promise instead), which is how compat/umqtt.ts tells it. */
   #restoreSubscriptions(): void {
-    for (const request of this.#subscriptions.requests()) {
+    for (const request of this.#subscriptions?.requests() ?? []) {
       const token = this.#nextToken++;
       this.#native!.subscribe(request.filters, request.options, token, request.props);
       this.#wait(token, { resolve: () => undefined, reject: (e) => this.#report(e as MqttError), request });
@@ -1067,7 +1067,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
 
   /** While ending: DISCONNECT once no operation is pending. */
   #disconnectWhenIdle(): void {
-    if (this.#phase !== 'ending' || (this.#pending?.size ?? 0) > 0 || this.#accepted.size > 0) return;
+    if (this.#phase !== 'ending' || (this.#pending?.size ?? 0) > 0 || (this.#accepted?.size ?? 0) > 0) return;
     this.#phase = 'disconnecting';
     if (this.#disconnect) this.#native!.disconnect(this.#disconnect.reason, undefined, this.#disconnect.props);
     else this.#native!.disconnect();
@@ -1239,8 +1239,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     const p = this.#pending?.get(token);
     this.#pending?.delete(token);
     if (this.#writeGroup?.last === token) this.#writeGroup = undefined;
-    if (p?.awaitsWrite) this.#awaitingWrite.take(token);
-    else if (!p) this.#accepted.take(token);
+    if (p?.awaitsWrite) this.#awaitingWrite!.take(token);
+    else if (!p) this.#accepted?.take(token);
     this.#disconnectWhenIdle();
     return p;
   }
@@ -1249,13 +1249,13 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
    *  done, the waiting ones resolve. */
   #written(upTo: number): void {
     this.#writeGroup = undefined;   // what comes next waits for a later write
-    if (this.#awaitingWrite.size === 0) {
-      this.#accepted.takeUpTo(upTo);   // the usual case: one step for the lot
+    if ((this.#awaitingWrite?.size ?? 0) === 0) {
+      this.#accepted?.takeUpTo(upTo);   // the usual case: one step for the lot
       this.#disconnectWhenIdle();
       return;
     }
     for (;;) {
-      const a = this.#accepted.first, w = this.#awaitingWrite.first;
+      const a = this.#accepted?.first, w = this.#awaitingWrite!.first;
       const token = a === undefined ? w : w === undefined ? a : Math.min(a, w);
       if (token === undefined || token > upTo) break;
       this.#settle(token)?.resolve(undefined);
@@ -1350,7 +1350,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     this.#serverProperties = connack.properties;
     this.#serverMaxPacket = connack.properties?.maximumPacketSize ?? MAX_PACKET;
     // held subscriptions come from an earlier connection: this is a reconnection
-    const resubscribed = this.#subscriptions.size > 0 && !sessionPresent && this.#resubscribe && this.#phase === 'connected';
+    const resubscribed = (this.#subscriptions?.size ?? 0) > 0 && !sessionPresent && this.#resubscribe && this.#phase === 'connected';
     if (resubscribed) this.#restoreSubscriptions();
     const lost = this.#hadSession && !sessionPresent;
     this.#hadSession = !this.#options.clean;
@@ -1385,14 +1385,14 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   #onSuback(token: number, codes: Buffer, props: Buffer): void {
     const p = this.#settle(token);
     if (!p?.request) return;
-    this.#subscriptions.answered(p.request, codes);
+    (this.#subscriptions ??= new Subscriptions()).answered(p.request, codes);
     settleSuback(p, p.request.filters, codes, reasonString(props));
   }
 
   /** UNSUBACK. */
   #onUnsuback(token: number): void {
     const p = this.#settle(token);
-    if (p?.filters) this.#subscriptions.unsubscribed(p.filters);
+    if (p?.filters) this.#subscriptions?.unsubscribed(p.filters);
     p?.resolve(undefined);
   }
 
@@ -1487,7 +1487,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
 
   /** An operation failed (`token`), or the connection had an error (token 0). */
   #onError(error: number, token: number): void {
-    const accepted = this.#accepted.has(token);
+    const accepted = this.#accepted?.has(token) ?? false;
     const p = token ? this.#settle(token) : undefined;
     if (accepted && error === ERR_CLOSED_CODE) this.#closedUnwritten++;   // reported once, on Closed
     else if (accepted) this.#report(engineError(error, 'an accepted QoS 0 publish failed'));
@@ -1528,12 +1528,12 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     clients.delete(this.#native!.id);
     this.#phase = 'closed';
     const closed = new MqttError('ERR_CLOSED', 'the client was closed');
-    const unwritten = this.#closedUnwritten + this.#accepted.size;
+    const unwritten = this.#closedUnwritten + (this.#accepted?.size ?? 0);
     const pending = this.#pending;
     this.#pending = undefined;
     for (const p of pending?.values() ?? []) p.reject(closed);
-    this.#accepted.clear();
-    this.#awaitingWrite.clear();
+    this.#accepted?.clear();
+    this.#awaitingWrite?.clear();
     this.#writeGroup = undefined;
     if (unwritten > 0)
       this.#report(new MqttError('ERR_CLOSED', `the client was closed before ${unwritten} accepted QoS 0 publishes were written`));
