@@ -68,17 +68,23 @@ static uint64_t cpu_us(void)
            (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
-/** Resident set size in bytes (/proc/self/statm). */
-static long rss_bytes(void)
+/** The resident set size and its anonymous part (RssAnon: without
+ *  file-backed pages such as code), in bytes, from /proc/self/status. */
+static void rss_bytes(long *rss, long *anon)
 {
-    long pages = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-            resident = 0;
-        fclose(f);
+    char line[128];
+    long kib;
+    *rss = *anon = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+            *rss = kib * 1024;
+        else if (sscanf(line, "RssAnon: %ld kB", &kib) == 1)
+            *anon = kib * 1024;
     }
-    return resident * sysconf(_SC_PAGESIZE);
+    fclose(f);
 }
 
 static void parse(struct params *p, int argc, char **argv)
@@ -309,7 +315,8 @@ static void role_idle(const struct params *p, uint64_t deadline)
     struct mosquitto **clients = calloc((size_t)p->clients, sizeof *clients);
     struct pollfd *fds = calloc((size_t)p->clients, sizeof *fds);
     if (!cs || !clients || !fds) die("calloc", 0);
-    long rss0 = rss_bytes();
+    long rss0, anon0, rss1, anon1;
+    rss_bytes(&rss0, &anon0);
     uint64_t t0 = now_ns();
     int started = 0, connected = 0;
     while (connected < p->clients && now_ns() < deadline) {
@@ -327,9 +334,10 @@ static void role_idle(const struct params *p, uint64_t deadline)
     uint64_t t1 = now_ns();
     for (uint64_t settle = now_ns() + 500000000u; now_ns() < settle;)
         serve(clients, fds, started);
+    rss_bytes(&rss1, &anon1);
     printf("{\"result\":{\"clients\":%d,\"connected\":%d,\"connectNs\":%llu,\"rssBefore\":%ld,\"rssAfter\":%ld,"
-           "\"timedOut\":%s}}\n",
-           p->clients, connected, (unsigned long long)(t1 - t0), rss0, rss_bytes(),
+           "\"anonBefore\":%ld,\"anonAfter\":%ld,\"timedOut\":%s}}\n",
+           p->clients, connected, (unsigned long long)(t1 - t0), rss0, rss1, anon0, anon1,
            connected < p->clients ? "true" : "false");
 }
 

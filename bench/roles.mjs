@@ -6,6 +6,7 @@
 // Only here: the idle keys `ports` and `end`, which the tinymqtt-only case
 // idle100k uses.
 import { performance } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
 
 const nowNs = () => Math.round(performance.now() * 1e6);
 /** User plus system CPU of the whole process (every thread), microseconds. */
@@ -126,10 +127,14 @@ async function ping(open, p, ready) {
   return { samplesUs, timedOut: round < p.warmup + p.count };
 }
 
-/** RSS after a full garbage collection (the process runs with --expose-gc). */
+/** After a full garbage collection (the process runs with --expose-gc):
+ *  { rss, anon }, the resident set and its anonymous part in bytes
+ *  (/proc/self/status RssAnon: without the file-backed pages, such as the
+ *  node binary's code the JIT first touches, which no client owns). */
 function settledRss() {
   globalThis.gc();
-  return process.memoryUsage().rss;
+  const anonKiB = Number(/^RssAnon:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
+  return { rss: process.memoryUsage().rss, anon: anonKiB * 1024 };
 }
 
 /** Connects `clients` idle clients (at most `concurrency` waiting for
@@ -142,7 +147,7 @@ async function idle(open, p, ready) {
   const warm = await open(clientOptions(p, 'warm'));
   ready();
   const ports = p.ports ? p.ports.split(',').map(Number) : [p.port];
-  const rssBefore = settledRss();
+  const before = settledRss();
   const t0 = nowNs();
   const clients = [];
   let started = 0;
@@ -155,7 +160,11 @@ async function idle(open, p, ready) {
   await beforeDeadline(Promise.all(Array.from({ length: p.concurrency }, lane)), p.deadlineAt);
   const connectNs = nowNs() - t0;
   await new Promise((resolve) => setTimeout(resolve, 500));
-  const figures = { clients: p.clients, connected: clients.length, connectNs, rssBefore, rssAfter: settledRss(), timedOut: clients.length < p.clients };
+  const after = settledRss();
+  const figures = {
+    clients: p.clients, connected: clients.length, connectNs, rssBefore: before.rss, rssAfter: after.rss,
+    anonBefore: before.anon, anonAfter: after.anon, timedOut: clients.length < p.clients,
+  };
   if (!p.end) return figures;
   const t1 = nowNs();
   let ended = 0;

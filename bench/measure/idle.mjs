@@ -11,7 +11,8 @@ function ephemeralPorts() {
   return high - low + 1;
 }
 
-/** One run: { connectMs, rssKiBPerClient }, and endMs with `end`. */
+/** One run: { connectMs, rssKiBPerClient (anonymous memory),
+ *  totalRssKiBPerClient }, and endMs with `end`. */
 export async function idle(impl, p, { broker }) {
   const ports = broker.ports.slice(0, p.listeners ?? 1);
   const perPort = Math.ceil(p.clients / ports.length), available = ephemeralPorts();
@@ -22,7 +23,12 @@ export async function idle(impl, p, { broker }) {
   if (p.end) args.end = 1;
   const r = await runClient(impl, 'idle', args, { fileLimit: p.fileLimit });
   if (r.timedOut) throw new Error(`only ${r.connected} of ${r.clients} clients connected within ${p.deadline} ms`);
-  const figures = { connectMs: r.connectNs / 1e6, rssKiBPerClient: (r.rssAfter - r.rssBefore) / r.clients / 1024 };
+  const perClientKiB = (before, after) => (after - before) / r.clients / 1024;
+  const figures = {
+    connectMs: r.connectNs / 1e6,
+    rssKiBPerClient: perClientKiB(r.anonBefore, r.anonAfter),
+    totalRssKiBPerClient: perClientKiB(r.rssBefore, r.rssAfter),
+  };
   if (!p.end) return figures;
   // the warm-up client is ended too
   if (r.ended < r.connected + 1) throw new Error(`only ${r.ended} of ${r.connected + 1} clients ended within ${p.deadline} ms`);
