@@ -7,6 +7,10 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef void (*tmq_test_fn)(void);
 
 void tmq_test_register(const char *name, tmq_test_fn fn);
@@ -15,6 +19,10 @@ void tmq_test_fail_int(const char *file, int line, const char *what, long got, l
 void tmq_test_fail_mem(const char *file, int line, const char *what,
                        const uint8_t *got, size_t got_len, const uint8_t *want, size_t want_len);
 int tmq_test_mem_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+
+#ifdef __cplusplus
+}
+#endif
 
 #define TEST(name)                                                               \
     static void name(void);                                                      \
