@@ -48,6 +48,12 @@ export interface Native {
    *  no loop thread; its events go to the same batch handler, after the
    *  read (or the call) that produced them, never inside a call. */
   createInlineClient(options: NativeClientOptions): NativeClient;
+  /** Refuses, with an MqttError naming the option, client options that
+   *  this engine's transport cannot honour (tinymqtt/web: mqtt and mqtts,
+   *  TLS options, request headers); MqttClient's constructor calls it
+   *  before it makes anything. Absent (the addon, the wasm engine in Node):
+   *  every option is honoured. */
+  checkOptions?(options: NativeClientOptions): void;
   /** Opens (creates) a file store and replays it (binding/store.cc). fsync:
    *  0 always, 1 batch, 2 never; compactBytes 0: 4 MiB. Throws an Error with
    *  code TMQ_ERR_STORE whose message names the path. */
