@@ -1,8 +1,8 @@
 // Deno and Bun (from npm: devDependencies `deno` and `bun`): tinymqtt/web
-// against aedes over ws on loopback, and the package itself on the
-// WebAssembly engine (TINYMQTT_ENGINE=wasm, its engine over the runtime's
-// node:net) against aedes over TCP: a subscription and a QoS 0, 1 and 2
-// round trip each (test/support/runtime-client.mjs), each run bounded to 30 s.
+// against aedes over ws on loopback, and the package itself, which chooses
+// the WebAssembly engine there (its engine over the runtime's node:net),
+// against aedes over TCP: a subscription and a QoS 0, 1 and 2 round trip
+// each (test/support/runtime-client.mjs), each run bounded to 30 s.
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -21,12 +21,16 @@ const RUNTIMES = {
   bun: { command: require.resolve('bun/bin/bun.exe'), args: [] as string[] },
 };
 
+/** the environment without TINYMQTT_ENGINE (the wasm run sets it): the
+ *  package chooses its engine by itself */
+const withoutEngine = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'TINYMQTT_ENGINE'));
+
 /** Runs the client script in `runtime`; what it printed, parsed. */
 function run(runtime: keyof typeof RUNTIMES, kind: 'web' | 'node', url: string): Promise<Record<string, unknown>> {
   const { command, args } = RUNTIMES[runtime];
   const dir = path.join(root, 'dist', kind === 'web' ? 'browser' : '');
   return new Promise((resolve, reject) => {
-    execFile(command, [...args, script, kind, dir, url], { timeout: 30_000, env: { ...process.env, TINYMQTT_ENGINE: 'wasm', NO_COLOR: '1' } },
+    execFile(command, [...args, script, kind, dir, url], { timeout: 30_000, env: { ...withoutEngine, NO_COLOR: '1' } },
       (error, stdout, stderr) => {
         const line = stdout.trim().split('\n').pop() ?? '';
         try {
@@ -57,7 +61,7 @@ describe.each(['deno', 'bun'] as const)('%s', (runtime) => {
     expect(r).toEqual({ runtime, engine: 'wasm', granted: [{ topic: 'runtime/web/#', qos: 2 }], got: roundTrips('web'), state: 'closed' });
   }, 40_000);
 
-  it('runs tinymqtt on the WebAssembly engine against aedes over TCP: QoS 0, 1 and 2 round trips', async () => {
+  it('runs tinymqtt, which chooses the WebAssembly engine there, against aedes over TCP: QoS 0, 1 and 2 round trips', async () => {
     const r = await run(runtime, 'node', `mqtt://127.0.0.1:${tcp.port}`);
     expect(r).toEqual({ runtime, engine: 'wasm', granted: [{ topic: 'runtime/node/#', qos: 2 }], got: roundTrips('node'), state: 'closed' });
   }, 40_000);

@@ -3,7 +3,7 @@
 // the three back (at most 5 s), ends, and prints one JSON line of what it saw.
 // Arguments: `web <dist/browser> <ws:// url>` (tinymqtt/web, its engine's
 // bytes handed to loadEngine) or `node <dist> <mqtt:// url>` (the package
-// itself, whose engine TINYMQTT_ENGINE chooses).
+// itself, with the engine it chooses in this runtime).
 const [kind, dir, url] = globalThis.Deno ? Deno.args : process.argv.slice(2);
 const result = { runtime: globalThis.Deno ? 'deno' : globalThis.Bun ? 'bun' : 'other' };
 try {
