@@ -8,7 +8,6 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <algorithm>
@@ -19,6 +18,7 @@
 #include "driver.h"
 
 extern "C" {
+#include "tinymqtt/describe.h"
 #include "tinymqtt/error.h"
 }
 
@@ -1027,45 +1027,13 @@ void Core::OnState(tmq_client *c, tmq_state state)
                      tmq_client_server_index(c), tmq_client_failing_over(c));
 }
 
-// A packet as one line of the debug log: direction, type, what identifies it.
+// A packet as one line of the debug log: direction, type, what identifies it
+// (tinymqtt/describe.h, the same text as the WebAssembly engine's).
 static std::string PacketLine(int out, const tmq_packet *p, uint32_t len)
 {
-    static const char *const kNames[] = {"?", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL",
-                                         "PUBCOMP", "SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ",
-                                         "PINGRESP", "DISCONNECT", "AUTH"};
-    std::string s = out ? "out " : "in ";
-    s += kNames[p->type & 15];
-    char buf[96] = "";
-    switch (p->type) {
-    case TMQ_CONNECT:
-        s += " client id '" + std::string(reinterpret_cast<const char *>(p->u.connect.client_id.p), p->u.connect.client_id.len) + "'";
-        std::snprintf(buf, sizeof buf, " clean=%u keepalive=%u", p->u.connect.clean, p->u.connect.keepalive);
-        break;
-    case TMQ_CONNACK:
-        std::snprintf(buf, sizeof buf, " session present=%u reason=0x%02x", p->session_present, p->reason);
-        break;
-    case TMQ_PUBLISH: {
-        const tmq_publish &m = p->u.publish;
-        std::snprintf(buf, sizeof buf, " id=%u qos=%u%s%s", p->id, m.qos, m.retain ? " retain" : "", m.dup ? " dup" : "");
-        s += buf;
-        s += m.topic.len ? " topic '" + std::string(reinterpret_cast<const char *>(m.topic.p), m.topic.len) + "'" : " (topic alias)";
-        std::snprintf(buf, sizeof buf, " payload %u bytes", m.payload.len);
-        break;
-    }
-    case TMQ_PUBACK: case TMQ_PUBREC: case TMQ_PUBREL: case TMQ_PUBCOMP:
-    case TMQ_SUBSCRIBE: case TMQ_SUBACK: case TMQ_UNSUBSCRIBE: case TMQ_UNSUBACK:
-        std::snprintf(buf, sizeof buf, " id=%u", p->id);
-        break;
-    case TMQ_DISCONNECT: case TMQ_AUTH:
-        if (p->version == TMQ_V5)
-            std::snprintf(buf, sizeof buf, " reason=0x%02x", p->reason);
-        break;
-    default:
-        break;
-    }
-    s += buf;
-    std::snprintf(buf, sizeof buf, " (%u bytes)", len);
-    return s + buf;
+    std::string s(tmq_packet_describe(p, out, len, nullptr, 0), '\0');
+    tmq_packet_describe(p, out, len, s.data(), s.size());
+    return s;
 }
 
 void Core::OnPacket(tmq_client *c, int out, const tmq_packet *pkt, uint32_t len)

@@ -626,6 +626,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     const options = clientOptions(opts);
     this.#log = logFor('options.log', options.log);
     this.#options = this.#log ? { ...nativeOptions(options), logPackets: true } : nativeOptions(options);
+    native.checkOptions?.(this.#options);
     this.#retryFirstConnect = checkBool('options.retryFirstConnect', options.retryFirstConnect ?? false);
     if (this.#retryFirstConnect && this.#options.reconnectPeriod === 0)
       throw argError('options.retryFirstConnect', 'needs automatic reconnect, but options.reconnectPeriod is 0');

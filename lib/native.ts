@@ -48,6 +48,12 @@ export interface Native {
    *  no loop thread; its events go to the same batch handler, after the
    *  read (or the call) that produced them, never inside a call. */
   createInlineClient(options: NativeClientOptions): NativeClient;
+  /** Refuses, with an MqttError naming the option, client options that
+   *  this engine's transport cannot honour (tinymqtt/web: mqtt and mqtts,
+   *  TLS options, request headers); MqttClient's constructor calls it
+   *  before it makes anything. Absent (the addon, the wasm engine in Node):
+   *  every option is honoured. */
+  checkOptions?(options: NativeClientOptions): void;
   /** Opens (creates) a file store and replays it (binding/store.cc). fsync:
    *  0 always, 1 batch, 2 never; compactBytes 0: 4 MiB. Throws an Error with
    *  code TMQ_ERR_STORE whose message names the path. */
@@ -236,14 +242,18 @@ export type EngineName = 'native' | 'wasm';
  *  addon as load-addon.ts finds it (build/Release, a checkout or a build from
  *  source at install, then prebuilds/<platform>-<arch>, the package as
  *  shipped); where none fits or loads, the WebAssembly engine, with one
- *  warning saying why. TINYMQTT_ENGINE=wasm forces the WebAssembly engine,
- *  =native the addon (importing the package then throws the MqttError that
- *  says why there is none). */
+ *  warning saying why. Under Deno and Bun the WebAssembly engine (measured
+ *  with Deno 2.9 and Bun 1.4: their Node-API has no libuv poll handle, which
+ *  the addon's inline driver needs, so Bun aborts and Deno never connects;
+ *  the thread driver crashes Deno at exit). TINYMQTT_ENGINE=wasm forces the
+ *  WebAssembly engine, =native the addon (importing the package then throws
+ *  the MqttError that says why there is none). */
 function chooseEngine(): { native: Native; engine: EngineName } {
   const forced = process.env.TINYMQTT_ENGINE || undefined;
   if (forced !== undefined && forced !== 'native' && forced !== 'wasm')
     throw new MqttError('ERR_INVALID_ARG', `TINYMQTT_ENGINE must be 'native' or 'wasm', not ${JSON.stringify(forced)}`);
-  if (forced === 'wasm') return { native: loadWasm(packageRoot), engine: 'wasm' };
+  const otherRuntime = process.versions.bun !== undefined || process.versions.deno !== undefined;
+  if (forced === 'wasm' || (otherRuntime && forced === undefined)) return { native: loadWasm(packageRoot), engine: 'wasm' };
   try {
     return { native: loadAddon(packageRoot) as Native, engine: 'native' };
   } catch (e) {

@@ -87,7 +87,7 @@ describe('MqttClient against mosquitto', () => {
     const waiting = new MqttClient({ port: (silent.address() as { port: number }).port, host: '127.0.0.1' });
     expect(waiting.state).toBe('disconnected');
     waiting.connect().catch(() => undefined);
-    expect(waiting.waitSync(5000, () => waiting.state === 'mqtt-connecting')).toBe(true);
+    expect(await pollUntil(() => waiting.state === 'mqtt-connecting', 5000)).toBe(true);
     await waiting.end({ force: true });
     expect(waiting.state).toBe('closed');
     silent.close();

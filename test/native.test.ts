@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
-  EVENT_FIELDS, EventKind, native, packageRoot, type NativeClient, type NativeClientOptions,
+  EVENT_FIELDS, EventKind, engine, native, packageRoot, type NativeClient, type NativeClientOptions,
 } from '../lib/native.js';
 import { freePort, KEY_PASSPHRASE, startMosquitto, type Broker } from './support/mosquitto.js';
 
@@ -389,9 +389,13 @@ describe('worker threads', () => {
 });
 
 describe('process lifetime', () => {
+  // the engine this run tests: the addon's file, or (TINYMQTT_ENGINE=wasm,
+  // which the child inherits) the WebAssembly engine as lib/native.ts loads it
+  const load = engine === 'wasm' ? `require(${JSON.stringify(path.join(packageRoot, 'dist', 'native.js'))}).native`
+    : `require(${JSON.stringify(ADDON)})`;
   function script(body: string): string {
     return `
-      const native = require(${JSON.stringify(ADDON)});
+      const native = ${load};
       let client;
       native.setBatchHandler((ev) => {
         for (let i = 0; i < ev.length; i += 6) on(ev[i + 1], ev[i + 2]);

@@ -72,8 +72,14 @@ describe('tinymqtt/web', () => {
     });
     expect(result.state).toBe('closed');
     expect(result.wss).toEqual({ server: { host: '127.0.0.1', port: secure.port, protocol: 'wss' }, roundTrip: 'web/tls: over wss' });
+    const early = result.refusedEarly as Record<string, string>;
+    expect(early.mqtt).toBe('ERR_INVALID_ARG: url must be a ws:// or wss:// URL in tinymqtt/web (a browser has no TCP sockets), not mqtt://');
+    expect(early.mqtts).toBe('ERR_INVALID_ARG: url must be a ws:// or wss:// URL in tinymqtt/web (a browser has no TCP sockets), not mqtts://');
+    expect(early.notLoaded).toMatch(/^ERR_NOT_LOADED: /);   // the refused connect()s loaded nothing
     const refused = result.refused as Record<string, string>;
-    expect(refused.mqtt).toMatch(/^ERR_INVALID_ARG: options\.protocol must be 'ws' or 'wss' in tinymqtt\/web/);
+    expect(refused.mqtt).toMatch(/^ERR_INVALID_ARG: url must be a ws:\/\/ or wss:\/\/ URL in tinymqtt\/web/);
+    expect(refused.newMqtt).toBe("ERR_INVALID_ARG: options.protocol must be 'ws' or 'wss' in tinymqtt/web (a browser has no TCP sockets), not 'mqtt'");
+    expect(refused.newMqtts).toBe("ERR_INVALID_ARG: options.protocol must be 'ws' or 'wss' in tinymqtt/web (a browser has no TCP sockets), not 'mqtts'");
     expect(refused.ca).toMatch(/^ERR_INVALID_ARG: options\.ca is not taken by tinymqtt\/web: the browser .*does TLS/);
     expect(refused.rejectUnauthorized).toMatch(/^ERR_INVALID_ARG: options\.rejectUnauthorized is not taken/);
     expect(refused.headers).toMatch(/^ERR_INVALID_ARG: options\.wsOptions\.headers cannot be sent from a browser/);

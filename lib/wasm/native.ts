@@ -44,6 +44,7 @@ interface Engine {
   tmq_wasm_props_size(): number;
   tmq_wasm_sub_size(): number;
   tmq_wasm_new(w: number, id: number): void;
+  tmq_wasm_log_packets(w: number): void;
   tmq_wasm_set_connect(w: number, host: number, port: number, version: number, clientId: number, clientIdLen: number,
     clean: number, keepalive: number, username: number, usernameLen: number, password: number, passwordLen: number,
     props: number, propsLen: number, connectTimeout: number, maxInflight: number, autoAlias: number): void;
@@ -346,6 +347,8 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       emit(id, EventKind.State, state, Math.min(delay >>> 0, 2 ** 31 - 1), server, failingOver);
     },
     tmq_js_auth: (id: number, reason: number, p: number, len: number) => emitBytes(id, EventKind.Auth, reason, 0, p, len),
+    // options.logPackets: a packet in or out, as the binding's Packet event (its text is tinymqtt/describe.h's)
+    tmq_js_packet: (id: number, p: number, len: number) => emitBytes(id, EventKind.Packet, 0, 0, p, len),
   };
   const engine = new WebAssembly.Instance(mod, { env }).exports as unknown as Engine;
   const heap = new WasmHeap(engine.memory, engine.__heap_base.value as number);
@@ -547,6 +550,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
           throw new RangeError(`createClient: options.properties.topicAliasMaximum must be at most ${IN_ALIASES_MAX}`);
         if (aliasMax) aliases = this.#block(aliasMax * IN_ALIAS_SLOT);
       }
+      if (o.logPackets) e.tmq_wasm_log_packets(w);
       const rxCap = Math.min(o.maxPacketSize, RX_BUFFER);
       const msgs = this.#block(e.tmq_wasm_msg_size() * MSG_SLOTS);
       const rc = e.tmq_wasm_init(w, this.#block(o.sendBufferSize), o.sendBufferSize, this.#block(rxCap), rxCap, o.maxPacketSize,

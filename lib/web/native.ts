@@ -70,7 +70,8 @@ export function loadEngine(source?: EngineSource): Promise<void> {
 }
 
 /** The options of the Node client that a WebSocket in a browser cannot
- *  honour, refused naming the option (before anything is sent). */
+ *  honour, refused naming the option (in `new MqttClient()`, before it
+ *  makes anything). */
 function checkWebOptions(o: NativeClientOptions): void {
   if (o.servers) throw argError('options.servers', 'is not taken by tinymqtt/web: a list of servers needs mqtt:// or mqtts://, and a browser has no TCP sockets');
   if (!o.ws) throw argError('options.protocol', `must be 'ws' or 'wss' in tinymqtt/web (a browser has no TCP sockets), not '${o.tls ? 'mqtts' : 'mqtt'}'`);
@@ -83,11 +84,10 @@ function checkWebOptions(o: NativeClientOptions): void {
     if (tls[key] !== undefined) throw argError(`options.${option}`, why);
 }
 
-/** The wasm engine (made for the web alone) with the web's refusals in
- *  front of its clients. */
+/** The wasm engine (made for the web alone) with the web's refusals, which
+ *  MqttClient's constructor asks for (Native.checkOptions). */
 function webNative(engine: Native): Native {
-  const create = engine.createClient.bind(engine), createInline = engine.createInlineClient.bind(engine);
-  engine.createClient = (o) => { checkWebOptions(o); return create(o); };
-  engine.createInlineClient = (o) => { checkWebOptions(o); return createInline(o); };
+  engine.checkOptions = checkWebOptions;
   return engine;
 }
+

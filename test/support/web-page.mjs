@@ -38,12 +38,22 @@ async function refusal(run) {
 }
 
 try {
+  // an mqtt:// or mqtts:// URL is refused before connect() loads the engine
+  result.step = 'refusals before the engine loads';
+  result.refusedEarly = {
+    mqtt: await refusal(() => connect('mqtt://127.0.0.1:1883')),
+    mqtts: await refusal(() => connect('mqtts://127.0.0.1:8883')),
+    notLoaded: await refusal(() => new MqttClient({ protocol: 'ws', host: '127.0.0.1', port: Number(broker) })),
+  };
   result.step = 'the engine loads';
   await within(10000, loadEngine());
   result.matchTopic = matchTopic('web/+', 'web/q1');
   result.step = 'refusals';
   result.refused = {
     mqtt: await refusal(() => connect('mqtt://127.0.0.1:1883')),
+    // new MqttClient() refuses them at once, as it refuses any bad option
+    newMqtt: await refusal(() => new MqttClient({ protocol: 'mqtt', host: '127.0.0.1', port: 1883 })),
+    newMqtts: await refusal(() => new MqttClient({ protocol: 'mqtts', host: '127.0.0.1', port: 8883 })),
     ca: await refusal(() => connect(url.replace('ws:', 'wss:'), { ca: 'PEM' })),
     rejectUnauthorized: await refusal(() => connect(url.replace('ws:', 'wss:'), { rejectUnauthorized: false })),
     headers: await refusal(() => connect(url, { wsOptions: { headers: { Authorization: 'x' } } })),

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "tinymqtt/describe.h"
 #include "tinymqtt/error.h"
 #include "tinymqtt/topic.h"
 
@@ -39,6 +40,8 @@ IMPORT(tmq_js_disconnect) void tmq_js_disconnect(int32_t id, int32_t err, uint32
 IMPORT(tmq_js_error) void tmq_js_error(int32_t id, int32_t err, int32_t token);
 IMPORT(tmq_js_state) void tmq_js_state(int32_t id, uint32_t state, uint32_t delay, uint32_t server, uint32_t failing_over);
 IMPORT(tmq_js_auth) void tmq_js_auth(int32_t id, uint32_t reason, const uint8_t *props, uint32_t props_len);
+/* A packet sent or received, as one line of text (options.logPackets). */
+IMPORT(tmq_js_packet) void tmq_js_packet(int32_t id, const char *line, uint32_t len);
 
 /* ---- the transport ---- */
 
@@ -159,7 +162,23 @@ static uint8_t *grow_rx(tmq_client *c, uint32_t size)
 
 static const tmq_client_events events = {
     on_connack, on_message, on_sent, on_suback, on_unsuback, on_pong, on_disconnect, on_error, on_state,
-    on_reconnect_delay, on_auth,
+    on_reconnect_delay, on_auth, NULL,
+};
+
+/* The text of one packet (tinymqtt/describe.h): a client id or a topic
+ * (at most 65535 bytes each) and the rest of the line fit. */
+static char packet_line[65536 + 256];
+
+static void on_packet(tmq_client *c, int out, const tmq_packet *p, uint32_t len)
+{
+    size_t n = tmq_packet_describe(p, out, len, packet_line, sizeof packet_line);
+    tmq_js_packet(of(c)->id, packet_line, (uint32_t)(n < sizeof packet_line ? n : sizeof packet_line));
+}
+
+/* The events of a client that logs its packets (tmq_wasm_log_packets). */
+static const tmq_client_events logged_events = {
+    on_connack, on_message, on_sent, on_suback, on_unsuback, on_pong, on_disconnect, on_error, on_state,
+    on_reconnect_delay, on_auth, on_packet,
 };
 
 /* ---- set-up ---- */
@@ -195,6 +214,11 @@ EXPORT(tmq_wasm_new) void tmq_wasm_new(tmq_wasm_client *w, int32_t id)
     w->id = id;
     w->io.base.ops = &io_ops;
     w->io.id = id;
+}
+
+EXPORT(tmq_wasm_log_packets) void tmq_wasm_log_packets(tmq_wasm_client *w)
+{
+    w->log_packets = 1;
 }
 
 static tmq_bin bin(const uint8_t *p, uint32_t len)
@@ -318,7 +342,8 @@ int tmq_wasm_init(tmq_wasm_client *w, uint8_t *tx, uint32_t tx_cap, uint8_t *rx,
     mem.out_aliases = out_aliases;
     mem.out_alias_max = (uint16_t)out_alias_max;
     mem.out_alias_len = (uint16_t)out_alias_len;
-    rc = tmq_client_init(&w->client, &w->cfg, &events, &mem, w->ws_on ? &w->ws.base : &w->io.base);
+    rc = tmq_client_init(&w->client, &w->cfg, w->log_packets ? &logged_events : &events, &mem,
+                         w->ws_on ? &w->ws.base : &w->io.base);
     w->client.user = w;
     return rc;
 }

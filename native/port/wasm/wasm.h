@@ -32,6 +32,7 @@ typedef struct tmq_wasm_client {
     tmq_ws_config ws_cfg;
     tmq_props close_props;   /* a requested 5.0 DISCONNECT's properties */
     uint8_t ws_on;
+    uint8_t log_packets;     /* tmq_wasm_log_packets */
     int32_t id;
 } tmq_wasm_client;
 
@@ -48,6 +49,10 @@ uint32_t tmq_wasm_sub_size(void);
 /* Zeroes w and sets it up as client `id` (the first field of its events)
  * over the JS transport. */
 void tmq_wasm_new(tmq_wasm_client *w, int32_t id);
+
+/* Reports every packet of the client, in and out, as a line of text
+ * (tmq_js_packet; tinymqtt/describe.h). Before tmq_wasm_init. */
+void tmq_wasm_log_packets(tmq_wasm_client *w);
 
 /* CONNECT's fields, all views into JS-allocated memory that outlives w
  * (username/password: NULL for none). */
