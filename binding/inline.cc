@@ -332,10 +332,14 @@ void Inline::Poll(Entry *e, bool by_timer, bool to_write)
     e->unflushed = 0;
     tmq_tcp *socket = e->core->Socket();
     uint32_t received = socket->received;
-    // a recv that would find nothing costs a system call per write
+    // a recv that would find nothing costs a system call: none before a
+    // write, none after a read that emptied the socket (libuv's poll and
+    // poll(2) report a readable socket while bytes are queued)
     socket->skip_recv = to_write && e->poll && !e->renew;
+    socket->short_read_ends = 1;
     tmq_client_poll(e->core->Engine(), tmq_now_ms());
     socket->skip_recv = 0;
+    socket->short_read_ends = 0;
     uint32_t bytes = socket->received - received;
     if (bytes && e->spin_until) {
         e->spin.Hit();   // the reply came while waiting awake
