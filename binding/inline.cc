@@ -454,7 +454,7 @@ size_t Inline::Deliver(bool sync)
     Napi::Env env(env_);
     Napi::HandleScope scope(env);
     std::swap(pending_, spare_);
-    JsBatch js(env, spare_);
+    JsBatch js(env, spare_, &batch_cache_);
     spare_.Clear();
     if (sync) {
         js.Call(*handler_, async_, true, &delivering_);
@@ -510,6 +510,7 @@ void Inline::Shutdown()
         kv.second->core->Close();   // Detach: the handles go
     entries_.clear();
     pending_.Clear();
+    batch_cache_.Reset();
     if (flush_) {
         Close(reinterpret_cast<uv_handle_t *>(flush_));
         flush_ = nullptr;

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "coalesce.h"
+#include "deliver.h"
 #include "driver.h"
 #include "events.h"
 #include "spin.h"
@@ -152,6 +153,7 @@ private:
     std::unordered_map<int32_t, std::unique_ptr<Entry>> entries_;
     std::vector<int32_t> kicked_, follow_up_;
     Batch pending_, spare_;
+    BatchCache batch_cache_;   // what a small batch to JS reuses (deliver.h)
 };
 
 } // namespace tmq_node

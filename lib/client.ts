@@ -1269,7 +1269,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
 
   /** Routes a batch of engine events to the clients they belong to. */
   static #dispatch(events: Int32Array, bytes: Uint8Array, topics: string[]): void {
-    const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);   // a view, made in JS: cheap
+    // a view, made in JS: cheap; none for a batch without data (a Written event)
+    const data = bytes.byteLength === 0 ? NO_BYTES : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let i = 0; i < events.length; i += EVENT_FIELDS) {
       const client = clients.get(events[i]);
       if (client) client.#event(events, i, data, topics);
