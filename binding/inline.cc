@@ -466,8 +466,19 @@ size_t Inline::Deliver(bool sync)
     }
     // a plain call inside a callback scope: the microtasks it queued run
     // when the scope closes, after the handler, so a continuation may block
-    // (waitSync) there
-    Napi::CallbackScope callback(env, async_);
+    // (waitSync) there. Opened by hand: Napi::CallbackScope makes a new
+    // resource object for every batch, which Node ignores.
+    struct Scope {
+        napi_env env;
+        napi_callback_scope scope = nullptr;
+        ~Scope()
+        {
+            if (scope)
+                napi_close_callback_scope(env, scope);
+        }
+    } callback{env_};
+    if (napi_open_callback_scope(env_, env.Global(), async_, &callback.scope) != napi_ok)
+        throw Napi::Error::New(env);
     try {
         js.Call(*handler_, async_, true, &delivering_);
     } catch (const Napi::Error &err) {
