@@ -15,6 +15,44 @@
 
 namespace tmq_node {
 
+// What one driver keeps from one batch to the next, so that a small batch
+// makes fewer JS objects. For batches of up to kEvents events the events
+// array is a view of one ArrayBuffer kept here (one view per event count,
+// made on first use), rewritten by every such batch: it is the handler's
+// only while the handler runs. A batch without data gets one empty data
+// array; one with at most kPoolMax bytes of data a view of a pool (an
+// ArrayBuffer of kPool bytes, filled batch after batch and never written
+// again, replaced when full: Node's own policy for small Buffers, so a
+// payload kept by the application keeps its pool alive as a pooled Buffer
+// does). A batch without messages gets one empty topics array, and one whose
+// messages all have the topic of the last such batch that batch's topics
+// array (never written after it is made, so a handler may keep it). A
+// batch made while one from here is being handled (a nested delivery)
+// makes its own. Why: a round trip (a message in, a publish out) was two
+// batches, each an ArrayBuffer with its memory, two typed arrays, an array
+// and a string.
+class BatchCache {
+public:
+    static constexpr size_t kEvents = 16;
+    static constexpr size_t kPool = 8192, kPoolMax = 4096;
+    // Lets go of the JS values (at the driver's shutdown, the environment alive).
+    void Reset();
+
+private:
+    friend class JsBatch;
+    bool busy_ = false;           // a batch from here is being handled
+    Napi::Reference<Napi::ArrayBuffer> events_ab_;
+    int32_t *events_data_ = nullptr;
+    Napi::Reference<Napi::Int32Array> events_[kEvents];   // [n - 1]: the first n events
+    Napi::Reference<Napi::Uint8Array> no_data_;
+    Napi::Reference<Napi::ArrayBuffer> pool_;
+    uint8_t *pool_data_ = nullptr;
+    size_t pool_used_ = 0;
+    Napi::Reference<Napi::Array> no_topics_;
+    std::string topic_;           // the topic of the last batch with one, and that batch's topics
+    Napi::Reference<Napi::Array> one_topic_;
+};
+
 class JsBatch {
 public:
     // Converts b: each distinct topic becomes a string once; the events and
@@ -24,7 +62,11 @@ public:
     // not Buffers: node makes a Buffer from C++ by changing an array's
     // prototype, which costs more than the rest of a small batch; the JS
     // side views the data as a Buffer.
-    JsBatch(Napi::Env env, Batch &b);
+    // With cache (the driver's), a small batch uses what it keeps (above).
+    JsBatch(Napi::Env env, Batch &b, BatchCache *cache = nullptr);
+    ~JsBatch();
+    JsBatch(const JsBatch &) = delete;
+    JsBatch &operator=(const JsBatch &) = delete;
     static constexpr size_t kCopyLimit = 64 * 1024;
 
     // handler(events, data, topics): a plain call (sync, from JS) or a
@@ -37,6 +79,7 @@ public:
 
 private:
     Napi::Env env_;
+    BatchCache *cache_ = nullptr;   // held (busy) until this batch is gone
     size_t count_;
     Napi::Int32Array events_;
     Napi::Uint8Array data_;

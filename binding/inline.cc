@@ -225,7 +225,10 @@ void Inline::OnFlush(uv_timer_t *h)
 
 void Inline::RunKicked()
 {
-    std::vector<int32_t> kicked;
+    // the two lists trade places, so neither is allocated again on every
+    // round trip; what the polls kick lands in kicked_ for the next run
+    // (no JS runs in here, so no RunKicked inside this one)
+    std::vector<int32_t> &kicked = kicked_running_;
     kicked.swap(kicked_);
     for (int32_t id : kicked) {
         Entry *e = Find(id);
@@ -234,6 +237,7 @@ void Inline::RunKicked()
             MaybeSpin(e);
         }
     }
+    kicked.clear();
 }
 
 void Inline::MaybeSpin(Entry *e)
@@ -332,10 +336,14 @@ void Inline::Poll(Entry *e, bool by_timer, bool to_write)
     e->unflushed = 0;
     tmq_tcp *socket = e->core->Socket();
     uint32_t received = socket->received;
-    // a recv that would find nothing costs a system call per write
+    // a recv that would find nothing costs a system call: none before a
+    // write, none after a read that emptied the socket (libuv's poll and
+    // poll(2) report a readable socket while bytes are queued)
     socket->skip_recv = to_write && e->poll && !e->renew;
+    socket->short_read_ends = 1;
     tmq_client_poll(e->core->Engine(), tmq_now_ms());
     socket->skip_recv = 0;
+    socket->short_read_ends = 0;
     uint32_t bytes = socket->received - received;
     if (bytes && e->spin_until) {
         e->spin.Hit();   // the reply came while waiting awake
@@ -450,7 +458,7 @@ size_t Inline::Deliver(bool sync)
     Napi::Env env(env_);
     Napi::HandleScope scope(env);
     std::swap(pending_, spare_);
-    JsBatch js(env, spare_);
+    JsBatch js(env, spare_, &batch_cache_);
     spare_.Clear();
     if (sync) {
         js.Call(*handler_, async_, true, &delivering_);
@@ -458,8 +466,19 @@ size_t Inline::Deliver(bool sync)
     }
     // a plain call inside a callback scope: the microtasks it queued run
     // when the scope closes, after the handler, so a continuation may block
-    // (waitSync) there
-    Napi::CallbackScope callback(env, async_);
+    // (waitSync) there. Opened by hand: Napi::CallbackScope makes a new
+    // resource object for every batch, which Node ignores.
+    struct Scope {
+        napi_env env;
+        napi_callback_scope scope = nullptr;
+        ~Scope()
+        {
+            if (scope)
+                napi_close_callback_scope(env, scope);
+        }
+    } callback{env_};
+    if (napi_open_callback_scope(env_, env.Global(), async_, &callback.scope) != napi_ok)
+        throw Napi::Error::New(env);
     try {
         js.Call(*handler_, async_, true, &delivering_);
     } catch (const Napi::Error &err) {
@@ -506,6 +525,7 @@ void Inline::Shutdown()
         kv.second->core->Close();   // Detach: the handles go
     entries_.clear();
     pending_.Clear();
+    batch_cache_.Reset();
     if (flush_) {
         Close(reinterpret_cast<uv_handle_t *>(flush_));
         flush_ = nullptr;

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "coalesce.h"
+#include "deliver.h"
 #include "driver.h"
 #include "events.h"
 #include "spin.h"
@@ -151,7 +152,9 @@ private:
     const Napi::FunctionReference *handler_ = nullptr;
     std::unordered_map<int32_t, std::unique_ptr<Entry>> entries_;
     std::vector<int32_t> kicked_, follow_up_;
+    std::vector<int32_t> kicked_running_;   // RunKicked's, kept for its capacity
     Batch pending_, spare_;
+    BatchCache batch_cache_;   // what a small batch to JS reuses (deliver.h)
 };
 
 } // namespace tmq_node

@@ -354,7 +354,7 @@ size_t Loop::DeliverOne(Napi::Env env, bool sync)
     if (!b)
         return 0;
 
-    JsBatch js(env, *b);
+    JsBatch js(env, *b, &batch_cache_);
     b.reset();
     for (int32_t id : js.Closed())
         OnClosed(id);
@@ -415,6 +415,7 @@ void Loop::Shutdown()
     }
     clients_.clear();
     handler_.Reset();
+    batch_cache_.Reset();
     set_immediate_.Reset();
     drain_fn_.Reset();
 }

@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "deliver.h"
 #include "driver.h"
 #include "events.h"
 
@@ -117,6 +118,7 @@ private:
     Napi::FunctionReference handler_;
     Napi::FunctionReference set_immediate_;
     Napi::FunctionReference drain_fn_;
+    BatchCache batch_cache_;   // what a small batch to JS reuses (deliver.h)
     napi_async_context async_ = nullptr;
     napi_threadsafe_function tsfn_ = nullptr;
     bool tsfn_refd_ = false;

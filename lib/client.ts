@@ -181,8 +181,9 @@ export interface MqttClientOptions {
    *  the broker, a QoS 1 publish awaited one at a time), wait for the next
    *  one without letting the event loop sleep, for at most 0.1 ms (default
    *  true; about a quarter off a round trip's latency on the bench's
-   *  machine, for that much CPU). Waits that find nothing turn it off for
-   *  the client until replies come fast again. */
+   *  machine, for that much CPU). A wait that finds nothing turns it off
+   *  for the client until a probe (one write in 1024) finds a reply in
+   *  time again. */
   spinForReplies?: boolean;
 }
 
@@ -1270,7 +1271,8 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
 
   /** Routes a batch of engine events to the clients they belong to. */
   static #dispatch(events: Int32Array, bytes: Uint8Array, topics: string[]): void {
-    const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);   // a view, made in JS: cheap
+    // a view, made in JS: cheap; none for a batch without data (a Written event)
+    const data = bytes.byteLength === 0 ? NO_BYTES : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let i = 0; i < events.length; i += EVENT_FIELDS) {
       const client = clients.get(events[i]);
       if (client) client.#event(events, i, data, topics);

@@ -173,10 +173,12 @@ export { EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS } from './constants.js';
 
 /** Receives the events of every client of this environment, in order, in
  *  batches: `events` holds EVENT_FIELDS ints per event, `data` the payloads
- *  and SUBACK codes they point into (a plain Uint8Array, often on the same
- *  ArrayBuffer as `events`; views into it stay valid as long as they are
- *  referenced), `topics` the distinct topic strings of the batch (each made
- *  once per batch). */
+ *  and SUBACK codes they point into (a plain Uint8Array; views into it stay
+ *  valid as long as they are referenced), `topics` the distinct topic
+ *  strings of the batch (each made once per batch). A small batch's
+ *  `events` is a view the next batch writes again (binding/deliver.h,
+ *  BatchCache): read it during the call, never keep it; `data` and
+ *  `topics` may be kept. */
 export type BatchHandler = (events: Int32Array, data: Uint8Array, topics: string[]) => void;
 
 /** One MQTT client on the environment's engine loop thread. Every method

@@ -158,6 +158,30 @@ describe('MqttClient against mosquitto', () => {
     await Promise.all([pub.end(), sub.end()]);
   });
 
+  it('keeps every payload and topic it handed out, one message at a time on alternating topics, of sizes on each side of the addon\'s pooled batch data', async () => {
+    // small batches reuse the addon's arrays and fill a data pool
+    // (binding/deliver.h, BatchCache): what was handed out is never written again
+    const client = await connect({ host: '127.0.0.1', port: broker.port });
+    try {
+      await client.subscribe('keep/+');
+      const got: Array<{ topic: string; payload: Buffer }> = [];
+      let arrived = () => {};
+      client.on('message', (topic, payload) => { got.push({ topic, payload }); arrived(); });
+      const sizes = [1, 64, 700, 3000, 4096, 4097, 9000];
+      const sent: Array<{ topic: string; payload: Buffer }> = [];
+      for (let i = 0; i < 120; i++) {
+        const m = { topic: `keep/${Math.floor(i / 3) % 2 ? 'b' : 'a'}`, payload: Buffer.alloc(sizes[i % sizes.length], i % 251) };
+        sent.push(m);
+        const next = new Promise<void>((resolve) => { arrived = resolve; });
+        await client.publish(m.topic, m.payload);
+        await next;
+      }
+      expect(got).toEqual(sent);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('rejects a refused connection with ERR_REFUSED', async () => {
     const port = await freePort(); /* nothing listens there */
     const err = await connect({ host: '127.0.0.1', port, connectTimeout: 5000 }).catch((e: unknown) => e);

@@ -213,6 +213,20 @@ static int have_ipv6_loopback(void)
     return 1;
 }
 
+/* t connected to a listener of its own on 127.0.0.1 (*lfd): returns the
+ * accepted peer's fd, negative on failure. */
+static int connected_pair(tmq_tcp *t, int *lfd)
+{
+    uint16_t port = 0;
+    *lfd = listen_on("127.0.0.1", &port);
+    if (*lfd < 0)
+        return -1;
+    tmq_tcp_init(t, NULL);
+    if (drive_connect(t, "127.0.0.1", port) != TMQ_OK)
+        return -1;
+    return accept_one(*lfd);
+}
+
 TEST(ipv4_numeric_connect_and_exchange)
 {
     tmq_tcp t;
@@ -448,14 +462,9 @@ TEST(every_address_tried_in_turn)
 TEST(peer_close_is_closed_on_recv)
 {
     tmq_tcp t;
-    uint16_t port = 0;
-    int lfd = listen_on("127.0.0.1", &port), peer;
+    int lfd, peer = connected_pair(&t, &lfd);
     uint8_t buf[8];
 
-    CHECK(lfd >= 0);
-    tmq_tcp_init(&t, NULL);
-    CHECK_EQ(drive_connect(&t, "127.0.0.1", port), TMQ_OK);
-    peer = accept_one(lfd);
     CHECK(peer >= 0);
     CHECK_EQ(op_recv(&t, buf, sizeof buf), TMQ_IO_AGAIN);   /* nothing yet: would block */
     CHECK_EQ(send(peer, "x", 1, 0), 1);
@@ -465,6 +474,40 @@ TEST(peer_close_is_closed_on_recv)
     CHECK(wait_io(&t, 0, WAIT_MS) > 0);
     CHECK_EQ(op_recv(&t, buf, sizeof buf), TMQ_ERR_CLOSED);
     op_close(&t);
+    close(lfd);
+}
+
+TEST(short_read_ends_the_reads_of_a_poll)
+{
+    tmq_tcp t;
+    int lfd, peer = connected_pair(&t, &lfd);
+    uint8_t buf[8];
+
+    CHECK(peer >= 0);
+    /* without the flag a short read changes nothing: the next recv reads */
+    CHECK_EQ(send(peer, "abc", 3, 0), 3);
+    CHECK(wait_io(&t, 0, WAIT_MS) > 0);
+    CHECK_EQ(op_recv(&t, buf, sizeof buf), 3);
+    CHECK_EQ(t.skip_recv, 0);
+    /* with it, a short read makes the next recv TMQ_IO_AGAIN without a
+     * system call: bytes that came meanwhile wait for the next poll */
+    t.short_read_ends = 1;
+    CHECK_EQ(send(peer, "de", 2, 0), 2);
+    CHECK(wait_io(&t, 0, WAIT_MS) > 0);
+    CHECK_EQ(op_recv(&t, buf, sizeof buf), 2);
+    CHECK_EQ(t.skip_recv, 1);
+    CHECK_EQ(send(peer, "fg", 2, 0), 2);
+    CHECK(wait_io(&t, 0, WAIT_MS) > 0);
+    CHECK_EQ(op_recv(&t, buf, sizeof buf), TMQ_IO_AGAIN);
+    CHECK_EQ(t.skip_recv, 0);
+    CHECK_EQ(op_recv(&t, buf, sizeof buf), 2);
+    CHECK_EQ(buf[0], 'f');
+    /* a read that fills the buffer may have left bytes: no skip */
+    CHECK_EQ(send(peer, "12345678", 8, 0), 8);
+    CHECK_EQ(recv_exact(&t, buf, 8), 8);
+    CHECK_EQ(t.skip_recv, 0);
+    op_close(&t);
+    close(peer);
     close(lfd);
 }
 

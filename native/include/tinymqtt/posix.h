@@ -48,6 +48,11 @@ typedef struct tmq_tcp {
     uint32_t received;   /* bytes recv returned since init (wraps): drivers pace their reads by it */
     uint8_t skip_recv;   /* set by a driver whose poller would report a readable socket anyway: the
                           * next recv returns TMQ_IO_AGAIN without a system call and clears it */
+    uint8_t short_read_ends; /* set by a driver whose poller reports a readable socket as long as
+                          * bytes are queued (level-triggered), for one poll of the client: a recv
+                          * that returns fewer bytes than asked (the queue is empty) sets skip_recv,
+                          * so the engine's next recv makes no system call that would find nothing.
+                          * The driver clears both after the poll */
     struct tmq_tcp_resolve *resolve;  /* private: resolution and address list in progress */
     int last_errno;      /* the OS error of the last failure (the last address tried, or send/recv);
                           * 0: none, or the peer closed */

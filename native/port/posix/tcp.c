@@ -518,6 +518,8 @@ static int32_t tcp_recv(tmq_transport *base, uint8_t *buf, uint32_t len)
     do n = recv(t->io.fd, buf, len, 0); while (n < 0 && errno == EINTR);
     if (n > 0) {
         t->received += (uint32_t)n;
+        if ((uint32_t)n < len && t->short_read_ends)
+            t->skip_recv = 1;   /* the queue is empty: the poller says when more comes */
         return (int32_t)n;
     }
     if (n == 0)
