@@ -28,12 +28,16 @@ void lwip_net_up(void)
     netif_set_ipaddr(&nif, &ip);
 }
 
+/* The frames are taken after the sleep, right before the main loop reads the
+ * clock for the client's next poll: after a long sleep (QEMU waiting for
+ * the host CPU) the clock has moved on by then, and what arrived meanwhile,
+ * a PINGRESP say, must reach the client before its timers see that time. */
 void lwip_net_idle(tmq_client *c, const tmq_lwip_tcp *tcp)
 {
-    lan9118_poll(&nif);
-    sys_check_timeouts();
     cpu_irq_disable();
     if (!tmq_client_wants_write(c) && !tmq_lwip_tcp_readable(tcp) && !lan9118_rx_ready())
         cpu_wait_for_interrupt();
     cpu_irq_enable();
+    lan9118_poll(&nif);
+    sys_check_timeouts();
 }

@@ -15,10 +15,10 @@
  * when the controller does not answer. */
 void lwip_net_up(void);
 
-/* The main loop's idle step: hands received frames to lwIP and runs its
- * timers, then sleeps (WFI) unless the client c has bytes to send or tcp
- * has something to read. SysTick ends the sleep within a millisecond (the
- * controller's interrupt is not used). */
+/* The main loop's idle step: sleeps (WFI) unless the client c has bytes to
+ * send, tcp has something to read or a frame waits, then hands received
+ * frames to lwIP and runs its timers. SysTick ends the sleep within a
+ * millisecond (the controller's interrupt is not used). */
 void lwip_net_idle(tmq_client *c, const tmq_lwip_tcp *tcp);
 
 #endif
