@@ -290,21 +290,16 @@ TEST(localhost_resolves_on_a_thread)
     tmq_tcp t;
     uint16_t port = 0, port6;
     int lfd = listen_on("127.0.0.1", &port), lfd6, peer, rc;
-    uint32_t t0, spent;
-
     CHECK(lfd >= 0);
     /* localhost may resolve to ::1 first: listen there too when possible */
     port6 = port;
     lfd6 = have_ipv6_loopback() ? listen_on("::1", &port6) : -1;
 
     tmq_tcp_init(&t, NULL);
-    t0 = tmq_now_ms();
     rc = op_connect(&t, "localhost", port);
-    spent = tmq_now_ms() - t0;
-    CHECK_EQ(rc, TMQ_IO_CONNECTING);   /* a name never resolves in the caller */
-    CHECK(spent < 200);
+    CHECK_EQ(rc, TMQ_IO_CONNECTING);   /* a name never resolves in the caller: */
     CHECK(t.io.fd >= 0);
-    CHECK(!is_socket(t.io.fd));        /* the resolver's wake-up fd */
+    CHECK(!is_socket(t.io.fd));        /* what it waits on is the resolver's wake-up fd */
     CHECK_EQ(t.io.want_write, 0);
     CHECK_EQ(drive_connect(&t, "localhost", port), TMQ_OK);
     CHECK(is_socket(t.io.fd));
