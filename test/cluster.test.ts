@@ -39,8 +39,9 @@ import { StreamTally } from './support/stream-tally.js';
 
 const CYCLES = Number(process.env.CLUSTER_CYCLES ?? 3);
 const MESSAGES = Number(process.env.CLUSTER_MESSAGES ?? 2000);
-/** publishes awaited at once by the publisher */
-const WINDOW = 50;
+/** publishes awaited at once by the publisher, the same for both libraries
+ *  (CLUSTER_WINDOW to try another) */
+const WINDOW = Number(process.env.CLUSTER_WINDOW ?? 50);
 /** how long the subscriber may take to receive the rest after the last
  *  publish settled, and the quiet time after which nothing more is awaited
  *  (what the cluster lost never comes) */
