@@ -78,11 +78,16 @@ function countReconnects(client: { on(event: 'connect', fn: (connack: { sessionP
   return reconnects;
 }
 
-/** A tinymqtt client on the node list. */
+/** A tinymqtt client on the node list, with MQTT.js's reconnect timing
+ *  and in-flight limit (test/README.md: with its own defaults, a jittered
+ *  delay and 20 in flight, its subscriber restored its session while the
+ *  publisher streamed, and aedes wrote messages before CONNACK). */
 async function tinymqtt(clientId: string, ports: number[]): Promise<StreamClient> {
   const c = new MqttClient({
-    servers: ports.map((port) => ({ host: '127.0.0.1', port })), clientId, clean: false, reconnectPeriod: 100,
-    reconnectMaxPeriod: 500, keepalive: 10, connectTimeout: 3000,
+    servers: ports.map((port) => ({ host: '127.0.0.1', port })), clientId, clean: false, keepalive: 10, connectTimeout: 3000,
+    // what MQTT.js does: a fixed 100 ms between rounds, no limit of its own
+    // on the messages in flight (the stream's window is the limit for both)
+    reconnectPeriod: 100, reconnectFactor: 1, reconnectJitter: false, maxInflight: WINDOW,
   });
   const errors: Record<string, number> = {};
   // each failed node is reported; counted by code, the stream's results are what count
