@@ -10,9 +10,33 @@
 // also turn new connections away (closed at once) while a test arranges what
 // the publisher should find when it comes back. One tap may relay to several
 // brokers (the nodes of a cluster), a port for each, with one record for
-// the client wherever it connects.
+// the client wherever it connects. Every packet that passes is also kept in
+// `wire` (when, which connection and node, type, id, payload), so a test can
+// trace one message through failovers.
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { packetId, splitPackets, Type } from './mqtt-bytes.js';
+
+/** One packet (or a connection's start or end) as the tap saw it. */
+export interface WireEvent {
+  /** performance.now() when the tap read it */
+  t: number;
+  /** the relayed connection (numbered from 0 in the order accepted) and the
+   *  index of the target (node) it goes to */
+  conn: number;
+  node: number;
+  /** who sent it; 'open' marks the connection's start, 'close' and
+   *  'clientClose' the end of its broker and its client side */
+  from: 'client' | 'broker' | 'open' | 'close' | 'clientClose';
+  type: number;
+  /** packet id (0 where there is none) */
+  id: number;
+  /** QoS 1/2 PUBLISH: payload as text, QoS and DUP */
+  text?: string;
+  qos?: number;
+  dup?: boolean;
+  /** CONNACK: Session Present */
+  sessionPresent?: boolean;
+}
 
 export class AckTap {
   /** the port relaying to the first (or only) target */
@@ -31,6 +55,11 @@ export class AckTap {
   /** payloads (as text) of the client's QoS 1/2 PUBLISHes, in the order of
    *  their first transmission (its own order, whatever the broker does) */
   readonly firstSent: string[] = [];
+  /** every packet relayed, both ways, in the order read */
+  readonly wire: WireEvent[] = [];
+  /** reads from the client and the packets they held: how the client
+   *  batches its writes (a broker handles one read's packets together) */
+  readonly fromClientReads = { reads: 0, packets: 0 };
   /** connections accepted and passed on */
   relayed = 0;
   #sent = new Set<string>();
@@ -88,8 +117,13 @@ export class AckTap {
       client.destroy();
       return;
     }
-    this.relayed++;
+    const conn = this.relayed++;
+    const node = this.ports.indexOf((client.address() as { port: number }).port);
+    const log = (from: WireEvent['from'], p?: Buffer) => this.#log(conn, node, from, p);
+    log('open');
     const broker = tcpConnect(target, '127.0.0.1');
+    broker.once('close', () => log('close'));
+    client.once('close', () => log('clientClose'));
     // when one side goes away the other still gets what was relayed to it,
     // then the end, as over a direct connection to a broker that died
     const pairs: [Socket, Socket][] = [[client, broker], [broker, client]];
@@ -101,16 +135,32 @@ export class AckTap {
         other.end();
       });
     }
-    this.#relay(client, broker, (p) => this.#fromClient(p));
-    this.#relay(broker, client, (p) => this.#fromBroker(p));
+    this.#relay(client, broker, (p) => { log('client', p); this.#fromClient(p); }, this.fromClientReads);
+    this.#relay(broker, client, (p) => { log('broker', p); this.#fromBroker(p); });
+  }
+
+  #log(conn: number, node: number, from: WireEvent['from'], p?: Buffer): void {
+    const e: WireEvent = { t: performance.now(), conn, node, from, type: p ? p[0] >> 4 : 0, id: 0 };
+    if (p && e.type >= Type.PUBLISH && e.type <= Type.UNSUBACK && (e.type !== Type.PUBLISH || qos(p) > 0)) e.id = packetId(p);
+    if (p && e.type === Type.PUBLISH && qos(p) > 0) {
+      e.text = payload(p);
+      e.qos = qos(p);
+      e.dup = (p[0] & 8) !== 0;
+    }
+    if (p && e.type === Type.CONNACK) e.sessionPresent = (p[2] & 1) === 1;
+    this.wire.push(e);
   }
 
   /** Forwards from -> to as it comes, handing each whole packet to `read`. */
-  #relay(from: Socket, to: Socket, read: (packet: Buffer) => void): void {
+  #relay(from: Socket, to: Socket, read: (packet: Buffer) => void, count?: { reads: number; packets: number }): void {
     let rest = Buffer.alloc(0);
     from.on('data', (chunk: Buffer) => {
       if (!to.destroyed) to.write(chunk);
       const split = splitPackets(rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk);
+      if (count) {
+        count.reads++;
+        count.packets += split.packets.length;
+      }
       split.packets.forEach(read);
       rest = Buffer.from(split.rest);
     });
