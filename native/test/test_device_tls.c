@@ -29,26 +29,10 @@ int tmq_port_entropy(uint8_t *buf, size_t len)
     return getrandom(buf, len, 0) == (ssize_t)len ? 0 : -1;
 }
 
-/* ---- shared broker (its TLS listener), started on first use -------------- */
-
-static tmq_broker the_broker;
-static int broker_state; /* 0 not tried, 1 running, -1 failed */
-
-static void broker_stop_at_exit(void)
-{
-    tmq_broker_stop(&the_broker);
-}
-
+/* The shared broker (its TLS listener), started on first use. */
 static const tmq_broker *broker(void)
 {
-    if (broker_state == 0) {
-        broker_state = tmq_broker_start(&the_broker, TMQ_BROKER_TLS) == 0 ? 1 : -1;
-        if (broker_state == 1)
-            atexit(broker_stop_at_exit);
-        else
-            fprintf(stderr, "  mosquitto with a TLS listener did not start (see above)\n");
-    }
-    return broker_state == 1 ? &the_broker : NULL;
+    return tmq_broker_shared(TMQ_BROKER_TLS);
 }
 
 /* ---- the lower transport: loopback TCP behind a gate --------------------- */
@@ -109,28 +93,6 @@ static tmq_transport *tr(conn *c)
     return &c->tls.base;
 }
 
-/* Reads a whole file into a NUL-terminated heap string. */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *s;
-    long n;
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s)
-        s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
 /* Prepares c to reach the broker's TLS listener, trusting its CA and
  * expecting `server_name`. Returns tmq_device_tls_init's answer, or -1. */
 static int conn_init(conn *c, const tmq_broker *b, const char *server_name)
@@ -138,7 +100,7 @@ static int conn_init(conn *c, const tmq_broker *b, const char *server_name)
     memset(c, 0, sizeof *c);
     c->g.base.ops = &gate_ops;
     tmq_tcp_init(&c->g.tcp, NULL);
-    c->ca = slurp(b->ca);
+    c->ca = tmq_broker_read_file(b->ca);
     if (c->ca == NULL)
         return -1;
     return tmq_device_tls_init(&c->tls, &c->g.base, (const uint8_t *)c->ca, strlen(c->ca) + 1, server_name);
