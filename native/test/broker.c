@@ -618,11 +618,31 @@ void tmq_broker_stop(tmq_broker *b)
     b->dir[0] = '\0';
 }
 
-/* ---- log ---------------------------------------------------------------- */
+static tmq_broker shared;
 
-char *tmq_broker_log_read(const tmq_broker *b)
+static void stop_shared(void)
 {
-    FILE *f = b->log[0] ? fopen(b->log, "r") : NULL;
+    tmq_broker_stop(&shared);
+}
+
+const tmq_broker *tmq_broker_shared(unsigned features)
+{
+    static int state; /* 0 not tried, 1 running, -1 failed */
+    if (state == 0) {
+        state = tmq_broker_start(&shared, features) == 0 ? 1 : -1;
+        if (state == 1)
+            atexit(stop_shared);
+        else
+            fprintf(stderr, "  the test broker did not start (see above)\n");
+    }
+    return state == 1 ? &shared : NULL;
+}
+
+/* ---- files and the log -------------------------------------------------- */
+
+char *tmq_broker_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
     char *text = NULL;
     size_t len = 0, cap = 0;
 
@@ -648,6 +668,11 @@ char *tmq_broker_log_read(const tmq_broker *b)
     fclose(f);
     text[len] = '\0';
     return text;
+}
+
+char *tmq_broker_log_read(const tmq_broker *b)
+{
+    return b->log[0] ? tmq_broker_read_file(b->log) : NULL;
 }
 
 int tmq_broker_log_count(const tmq_broker *b, const char *needle)

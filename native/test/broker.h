@@ -66,6 +66,16 @@ int tmq_broker_start(tmq_broker *b, unsigned features);
  * a broker that failed to start or was stopped already. */
 void tmq_broker_stop(tmq_broker *b);
 
+/* The test program's one broker, for the suites whose cases share it:
+ * started with `features` on the first call (later calls' features are
+ * ignored) and stopped at exit. Returns it, or NULL (then and on every later
+ * call) when it did not start. */
+const tmq_broker *tmq_broker_shared(unsigned features);
+
+/* Reads a whole file (a certificate, a key, the log) into a NUL-terminated
+ * heap string (the caller frees it), or NULL. */
+char *tmq_broker_read_file(const char *path);
+
 /* Reads the broker's whole log into a NUL-terminated heap string (the
  * caller frees it), or NULL. */
 char *tmq_broker_log_read(const tmq_broker *b);

@@ -27,26 +27,10 @@
 /* Generous: the whole suite also runs under valgrind. */
 #define STEP_TIMEOUT_MS 20000
 
-/* ---- shared broker (TLS and mutual-TLS listeners), started on first use -- */
-
-static tmq_broker the_broker;
-static int broker_state;  /* 0 not tried, 1 running, -1 failed */
-
-static void broker_stop_at_exit(void)
-{
-    tmq_broker_stop(&the_broker);
-}
-
+/* The shared broker (TLS and mutual-TLS listeners), started on first use. */
 static const tmq_broker *broker(void)
 {
-    if (broker_state == 0) {
-        broker_state = tmq_broker_start(&the_broker, TMQ_BROKER_TLS | TMQ_BROKER_MTLS) == 0 ? 1 : -1;
-        if (broker_state == 1)
-            atexit(broker_stop_at_exit);
-        else
-            fprintf(stderr, "  mosquitto with TLS listeners did not start (see above)\n");
-    }
-    return broker_state == 1 ? &the_broker : NULL;
+    return tmq_broker_shared(TMQ_BROKER_TLS | TMQ_BROKER_MTLS);
 }
 
 /* ---- driving the transport ---------------------------------------------- */
@@ -253,28 +237,6 @@ static int connect_and_connack(const tmq_tls_options *opt, const char *host, uin
     return 0;
 }
 
-/* Reads a whole file into a NUL-terminated heap string. */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *s;
-    long n;
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s)
-        s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
 /* A loopback port bound to a socket that does not listen, in *fd (-1 on
  * failure). Kept bound, no other program can take it, so a connect to it is
  * refused for as long as *fd stays open; close it after. */
@@ -478,8 +440,8 @@ TEST(ca_as_pem_text)
     char *pem, *wrong;
     int r;
     CHECK(b != NULL);
-    pem = slurp(b->ca);
-    wrong = slurp(b->wrong_ca);
+    pem = tmq_broker_read_file(b->ca);
+    wrong = tmq_broker_read_file(b->wrong_ca);
     CHECK(pem != NULL && wrong != NULL);
     memset(&o, 0, sizeof o);
     o.ca_pem = pem;
@@ -524,8 +486,8 @@ TEST(mtls_cert_and_key_pem_text)
     char *cert, *key;
     int r;
     CHECK(b != NULL);
-    cert = slurp(b->client_cert);
-    key = slurp(b->client_key);
+    cert = tmq_broker_read_file(b->client_cert);
+    key = tmq_broker_read_file(b->client_key);
     CHECK(cert != NULL && key != NULL);
     memset(&o, 0, sizeof o);
     o.ca_file = b->ca;
@@ -557,7 +519,7 @@ TEST(mtls_encrypted_key_pem_text)
     char *key;
     int r;
     CHECK(b != NULL);
-    key = slurp(b->client_enc_key);
+    key = tmq_broker_read_file(b->client_enc_key);
     CHECK(key != NULL);
     memset(&o, 0, sizeof o);
     o.ca_file = b->ca;

@@ -15,10 +15,14 @@
  *            at init and carry the server name given there:
  *            TMQ_ERR_TLS_VERIFY otherwise; TMQ_ERR_TLS for any other handshake
  *            failure.
- *   send     encrypts up to len bytes. Returns the bytes taken, TMQ_IO_AGAIN,
- *            or an error. After TMQ_IO_AGAIN the record in progress is inside
- *            mbedtls: the next send must start with the same bytes, as the
- *            client's send buffer does.
+ *   send     encrypts up to len bytes, one record (at most 4 KiB with the
+ *            maximum fragment length the server accepts) per call. Returns
+ *            the bytes taken, TMQ_IO_AGAIN, or an error. After TMQ_IO_AGAIN
+ *            the record in progress is inside mbedtls: the next send must
+ *            start with the same bytes, as the client's send buffer does,
+ *            and may offer more; it takes only the record's bytes (the rest
+ *            go in the calls after), and answers TMQ_ERR_ARG, changing
+ *            nothing, when offered fewer.
  *   recv     decrypts up to len bytes: the count, TMQ_IO_AGAIN, or
  *            TMQ_ERR_CLOSED on the peer's close_notify or a closed lower
  *            transport.
@@ -44,6 +48,7 @@ typedef struct tmq_device_tls {
     tmq_transport *lower;
     uint8_t state;        /* private: see tls.c */
     int mbed_err;         /* the mbedtls error behind the last TMQ_ERR_TLS*, or 0 */
+    uint32_t pending;     /* private: length of the record mbedtls holds after TMQ_IO_AGAIN, or 0 */
     mbedtls_ssl_context ssl;
     mbedtls_ssl_config conf;
     mbedtls_x509_crt ca;

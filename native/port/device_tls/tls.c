@@ -82,6 +82,7 @@ static int tls_connect(tmq_transport *base, const char *host, uint16_t port)
             return rc;
         }
         rc = mbedtls_ssl_session_reset(&t->ssl);
+        t->pending = 0;
         if (rc)
             return fail(t, rc);
         t->state = TLS_HANDSHAKE;
@@ -95,16 +96,37 @@ static int tls_connect(tmq_transport *base, const char *host, uint16_t port)
     }
 }
 
+/* One record per call. When the lower transport blocks, mbedtls has
+ * already encrypted the record and holds it; the next mbedtls_ssl_write only
+ * flushes it and reports as written whatever length it is given then. The
+ * caller may by then offer more bytes (its send buffer has grown), so the
+ * record's length is kept in t->pending and exactly that is passed again:
+ * the bytes after it go in later records, never reported sent unsent. */
 static int32_t tls_send(tmq_transport *base, const uint8_t *buf, uint32_t len)
 {
     tmq_device_tls *t = (tmq_device_tls *)base;
     int rc;
     if (t->state != TLS_OPEN)
         return t->state == TLS_FAILED ? TMQ_ERR_CLOSED : TMQ_IO_AGAIN;
+    if (t->pending) {
+        if (len < t->pending)
+            return TMQ_ERR_ARG;  /* not the bytes of the record in progress */
+        len = t->pending;
+    } else {
+        rc = mbedtls_ssl_get_max_out_record_payload(&t->ssl);
+        if (rc > 0 && len > (uint32_t)rc)
+            len = (uint32_t)rc;
+    }
     rc = mbedtls_ssl_write(&t->ssl, buf, len);
-    if (rc >= 0)
+    if (rc >= 0) {
+        t->pending = 0;
         return rc ? rc : TMQ_IO_AGAIN;
-    if (rc == MBEDTLS_ERR_SSL_WANT_WRITE || rc == MBEDTLS_ERR_SSL_WANT_READ)
+    }
+    if (rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
+        t->pending = len;  /* mbedtls holds this record now */
+        return TMQ_IO_AGAIN;
+    }
+    if (rc == MBEDTLS_ERR_SSL_WANT_READ)
         return TMQ_IO_AGAIN;
     return fail(t, rc);
 }
@@ -136,6 +158,7 @@ static void tls_close(tmq_transport *base)
     t->lower->ops->close(t->lower);
     t->state = TLS_IDLE;
     t->mbed_err = 0;
+    t->pending = 0;
 }
 
 static const tmq_transport_ops ops = {tls_connect, tls_send, tls_recv, tls_close};
