@@ -111,11 +111,7 @@ const TAKEN_DATA = 64 << 10;
 const RECENT_TOPICS = 8;
 /** waiting for a reply awake (WasmClient.spin), binding/spin.h's figures */
 const SPIN_BUDGET_MS = 0.1;
-const SPIN_START_SCORE = 4;
-const SPIN_MAX_SCORE = 16;
-const SPIN_HIT = 2;
-const SPIN_MISS = 4;
-const SPIN_PROBE_EVERY = 128;
+const SPIN_PROBE_EVERY = 1024;
 /** read coalescing (ReadCoalescing), binding/coalesce.h's figures: reads
  *  less than BUSY_GAP_MS apart, START_STREAK of them in a row (at most
  *  LONGEST_STREAK after failures), pauses of COALESCE_MS; fewer than
@@ -680,9 +676,9 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     /** the last poll wrote what was submitted (for spin) */
     #wroteSubmitted = false;
     /** waiting for a reply without sleeping (binding/spin.h's ReplySpin):
-     *  until when, the score of recent waits, writes since the last miss */
+     *  until when, whether it waits after a write, writes since the last miss */
     #spinUntil = 0;
-    #spinScore = SPIN_START_SCORE;
+    #spinWaits = true;
     #writesSinceMiss = 0;
     readonly #options: NativeClientOptions;
     readonly #version: number;
@@ -1046,7 +1042,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       const link = this.#link;
       const bytes = this.#received - received;
       if (bytes && this.#spinUntil) {   // the reply came while waiting awake
-        this.#spinScore = Math.min(this.#spinScore + SPIN_HIT, SPIN_MAX_SCORE);
+        this.#spinWaits = true;
         this.#stopSpin();
       }
       if (link?.coalescing) {
@@ -1069,17 +1065,18 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     }
 
     /** After a poll of the client kicked by a call: binding/spin.h's rule.
-     *  While its recent replies came back within SPIN_BUDGET_MS, the loop
-     *  does not sleep (an immediate each turn) until bytes arrive or that
-     *  time passes; a wait that ends without bytes lowers its score, and at
-     *  zero it tries once in SPIN_PROBE_EVERY writes. Not while its reads
-     *  are coalesced, nor where there is no setImmediate (a browser). */
+     *  While its replies come back within SPIN_BUDGET_MS, the loop does not
+     *  sleep (an immediate each turn) until bytes arrive or that time
+     *  passes; one wait that ends without bytes stops the waiting until a
+     *  probe, once in SPIN_PROBE_EVERY writes, finds its reply in time. Not
+     *  while its reads are coalesced, nor where there is no setImmediate (a
+     *  browser). */
     spin(): void {
       const l = this.#link;
       if (!this.#wroteSubmitted || this.#options.spinForReplies === false || typeof setImmediate !== 'function' ||
         l?.state !== 'open' || l.coalescing?.on) return;
       this.#wroteSubmitted = false;
-      if (this.#spinScore <= 0 && ++this.#writesSinceMiss % SPIN_PROBE_EVERY !== 0) return;
+      if (!this.#spinWaits && ++this.#writesSinceMiss % SPIN_PROBE_EVERY !== 0) return;
       this.#spinUntil = performance.now() + SPIN_BUDGET_MS;
       spinning.add(this);
       armSpin();
@@ -1088,7 +1085,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     /** A turn of the spin at time t: the budget spent is a miss. */
     spun(t: number): void {
       if (t < this.#spinUntil) return;
-      this.#spinScore = Math.max(this.#spinScore - SPIN_MISS, 0);
+      this.#spinWaits = false;
       this.#writesSinceMiss = 0;
       this.#stopSpin();
     }
