@@ -1,4 +1,4 @@
-// npm run bench [-- --case NAME --quick --out FILE]: tinymqtt against MQTT.js
+// npm run bench [-- --case NAME --impl ID --quick --out FILE]: tinymqtt against MQTT.js
 // and libmosquitto on one mosquitto started here, each client in its own
 // process; prints a table, writes JSON and draws a chart beside it. See
 // bench/README.md.
@@ -34,7 +34,8 @@ if (!existsSync(new URL('../dist/index.js', import.meta.url)) || !existsSync(new
 }
 buildMosqBench();
 
-const cases = CASES.filter((kase) => options.cases.includes(kase.name));
+const cases = CASES.filter((kase) => options.cases.includes(kase.name))
+  .map((kase) => (options.impls.length ? { ...kase, impls: kase.impls.filter((impl) => options.impls.includes(impl.id)) } : kase));
 const before = describeEnvironment();
 const broker = await startBroker(brokerOptions(cases, options.quick));
 const stop = async () => { killAll(); await broker.stop(); };

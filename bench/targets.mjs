@@ -24,12 +24,13 @@ export function ratio(metric, vs, of = 'tinymqtt') {
   return ours == null || theirs == null || theirs === 0 ? null : ours / theirs;
 }
 
-/** The targets whose metric was measured, each with the ratio found and
- *  whether it is met (false when a figure is missing). */
+/** The targets whose metric was measured for both implementations (a run
+ *  with --impl may leave one out), each with the ratio found and whether it
+ *  is met (false when a run of either failed). */
 export function evaluateTargets(metrics) {
   return TARGETS.flatMap((target) => {
     const metric = metrics.find((m) => m.id === target.metric);
-    if (!metric) return [];
+    if (!metric || !('tinymqtt' in metric.values) || !(target.vs in metric.values)) return [];
     const found = ratio(metric, target.vs);
     const met = found !== null && (metric.better === 'higher' ? found >= target.ratio : found <= target.ratio);
     return [{ ...target, better: metric.better, found, met }];

@@ -68,6 +68,7 @@ interface Engine {
   tmq_wasm_check_disconnect(reason: number, props: number, propsLen: number): number;
   tmq_wasm_wants_write(w: number): number;
   tmq_wasm_prop_num(props: number, propsLen: number, id: number): number;
+  tmq_wasm_inflight(w: number): number;
   tmq_client_connect(w: number, now: number): number;
   tmq_client_poll(w: number, now: number): number;
   tmq_client_timeout(w: number, now: number): number;
@@ -101,11 +102,60 @@ const PROP_TOPIC_ALIAS_MAXIMUM = 0x22;
 const ENTRY_BYTES = 1024;
 /** the events of one batch at most (binding/events.h, kBatchEvents) */
 const BATCH_EVENTS = 1024;
+/** writes of this many bytes and more go through writeBuffers */
+const POOLED_WRITE = 64 << 10;
+const KEPT_WRITES = 4;
+/** a batch's data past which it is handed over rather than copied */
+const TAKEN_DATA = 64 << 10;
 /** distinct topics a batch looks up by their bytes before making a string */
 const RECENT_TOPICS = 8;
+/** waiting for a reply awake (WasmClient.spin), binding/spin.h's figures */
+const SPIN_BUDGET_MS = 0.1;
+const SPIN_PROBE_EVERY = 1024;
+/** read coalescing (ReadCoalescing), binding/coalesce.h's figures: reads
+ *  less than BUSY_GAP_MS apart, START_STREAK of them in a row (at most
+ *  LONGEST_STREAK after failures), pauses of COALESCE_MS; fewer than
+ *  STREAM_WINDOW QoS 1/2 publishes in flight make a submission wait for
+ *  its reply; a read of MAX_MARK bytes or more is no small read */
+const BUSY_GAP_MS = 0.2;
+const COALESCE_MS = 1;
+const START_STREAK = 8;
+const LONGEST_STREAK = 1 << 14;
+const STREAM_WINDOW = 8;
+const MIN_MARK = 64;
+const MAX_MARK = 4096;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/** A copy of bytes in an array of its own. (Not slice(): on a view of a
+ *  WebAssembly memory it took 10 times as long as this for 1 MiB, measured
+ *  in Node 20.) */
+function copy(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  out.set(bytes);
+  return out;
+}
+
+/** Arrays for large writes, kept for the next once the transport is done
+ *  with them: a fresh one costs its page faults (about 5 ms for 1 MiB on
+ *  the project's loaded machine, 20 times the copy), every large write. By
+ *  power-of-two class from POOLED_WRITE, at most KEPT_WRITES of each. */
+class WriteBuffers {
+  readonly #free: Uint8Array[][] = [];
+
+  take(size: number): Uint8Array {
+    const c = 32 - Math.clz32(size - 1);
+    return this.#free[c]?.pop() ?? new Uint8Array(2 ** c);
+  }
+
+  give(buffer: Uint8Array): void {
+    const list = (this.#free[31 - Math.clz32(buffer.length)] ??= []);
+    if (list.length < KEPT_WRITES) list.push(buffer);
+  }
+}
+
+const writeBuffers = new WriteBuffers();
 
 /** A monotonic millisecond clock, wrapping at 2^32 as the engine expects. */
 const now = (): number => Math.floor(performance.now()) >>> 0;
@@ -179,7 +229,7 @@ class Batch {
     }
     if (recent.length === RECENT_TOPICS) recent.shift();
     const index = this.topics.push(decoder.decode(bytes)) - 1;
-    recent.push({ bytes: bytes.slice(), index });
+    recent.push({ bytes: copy(bytes), index });
     return index;
   }
 
@@ -200,9 +250,16 @@ class Batch {
   }
 
   /** The batch as the handler's arguments, in arrays of its own (views into
-   *  them stay valid). */
+   *  them stay valid): copied, or, past TAKEN_DATA bytes (a large message),
+   *  the data array itself, the batch starting a new one. */
   take(): [Int32Array, Uint8Array, string[]] {
-    const n = this.count * EVENT_FIELDS, buffer = new ArrayBuffer(n * 4 + this.size);
+    const n = this.count * EVENT_FIELDS;
+    if (this.size > TAKEN_DATA) {
+      const data = this.data.subarray(0, this.size);
+      this.data = new Uint8Array(1024);
+      return [this.ints.slice(0, n), data, this.topics];
+    }
+    const buffer = new ArrayBuffer(n * 4 + this.size);
     const events = new Int32Array(buffer, 0, n);
     events.set(this.ints.subarray(0, n));
     const data = new Uint8Array(buffer, n * 4, this.size);
@@ -265,6 +322,117 @@ interface Job {
   unwritten: number;
 }
 
+/** Read coalescing for a transport that can pause (Node's plain sockets):
+ *  binding/coalesce.h's rule, with a pause of the transport where the addon
+ *  sets the socket's receive low-water mark. Once a client's reads have come
+ *  less than BUSY_GAP_MS apart START_STREAK times in a row while it waited
+ *  for no reply, each small read (under MAX_MARK bytes) pauses the
+ *  transport for COALESCE_MS, so that what arrives meanwhile is read in one
+ *  go instead of with a wake-up each. It stops when the client waits for a
+ *  reply (it submitted something with fewer than STREAM_WINDOW QoS 1/2
+ *  publishes in flight: a round trip never waits) and when the stream
+ *  slowed: nothing came within COALESCE_MS of a pause's end, or the reads
+ *  average less than 2 * MIN_MARK bytes (a moving average over about 8,
+ *  from 4 * MIN_MARK: one short read is the sender's rhythm, not a slower
+ *  stream, on a loaded machine). A stop before any read after a pause
+ *  reached 2 * MIN_MARK bytes doubles the streak needed next time. One per
+ *  connection. */
+class ReadCoalescing {
+  #on = false;
+  /** a pause found bytes waiting, since it turned on */
+  #worked = false;
+  #paused = false;
+  #streak = 0;
+  #needed = START_STREAK;
+  #lastRead = 0;
+  #readBefore = false;
+  #resumedAt = 0;
+  /** bytes per read since it turned on, a moving average */
+  #average = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #conn: WasmConnection & { pause(): void; resume(): void };
+  #refd: boolean;
+
+  constructor(conn: WasmConnection & { pause(): void; resume(): void }, refd: boolean) {
+    this.#conn = conn;
+    this.#refd = refd;
+  }
+
+  /** After a poll that read `bytes` (0: none); `waits`: the client
+   *  submitted something since the previous poll and waits for its reply. */
+  afterPoll(bytes: number, waits: boolean): void {
+    const t = performance.now();
+    if (this.#on) {
+      if (waits) this.#stop(false);
+      else if (bytes && !this.#paused) {
+        this.#average += (bytes - this.#average) / 8;
+        if (bytes >= 2 * MIN_MARK) {
+          this.#worked = true;
+          this.#needed = START_STREAK;
+        }
+        if (t - this.#resumedAt > COALESCE_MS || this.#average < 2 * MIN_MARK) this.#stop(!this.#worked);
+        else if (bytes < MAX_MARK) this.#pause();
+      }
+      return;
+    }
+    if (!bytes) return;   // woke for something else: no evidence either way
+    const busy = this.#readBefore && !waits && t - this.#lastRead < BUSY_GAP_MS;
+    this.#readBefore = true;
+    this.#lastRead = t;
+    this.#streak = busy ? this.#streak + 1 : 0;
+    if (this.#streak < this.#needed || bytes >= MAX_MARK) return;
+    this.#on = true;
+    this.#worked = false;
+    this.#streak = 0;
+    this.#average = 4 * MIN_MARK;
+    this.#pause();
+  }
+
+  #pause(): void {
+    this.#paused = true;
+    this.#conn.pause();
+    const timer = this.#timer as { refresh?(): unknown } | undefined;
+    if (timer?.refresh) timer.refresh();
+    else {
+      this.#timer = setTimeout(() => this.#resume(), COALESCE_MS);
+      refTimer(this.#timer, this.#refd);
+    }
+  }
+
+  #resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#resumedAt = performance.now();
+    this.#conn.resume();
+  }
+
+  #stop(failed: boolean): void {
+    this.#on = false;
+    this.#streak = 0;
+    this.#lastRead = performance.now();
+    if (failed) this.#needed = Math.min(2 * this.#needed, LONGEST_STREAK);
+    this.#resume();
+  }
+
+  /** whether reads are being coalesced */
+  get on(): boolean {
+    return this.#on;
+  }
+
+  /** A paused transport keeps no process alive: the timer does while the client is ref'd. */
+  ref(on: boolean): void {
+    this.#refd = on;
+    refTimer(this.#timer, on);
+  }
+
+  /** The connection is gone: no resume. */
+  close(): void {
+    this.#paused = false;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
 /** One connection attempt of a client, and what its transport said. */
 interface Link {
   conn: WasmConnection | undefined;
@@ -276,6 +444,8 @@ interface Link {
   error: number;
   /** the last write returned false: nothing more until drain */
   blocked: boolean;
+  /** when the transport can pause and options.coalesceReads is not false */
+  coalescing: ReadCoalescing | undefined;
 }
 
 export function createWasmNative(module: WebAssembly.Module | BufferSource, transport: WasmTransport,
@@ -287,6 +457,9 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
   /** clients with submitted work, polled in the next turn */
   const kicked = new Set<WasmClient>();
   let flushArmed = false;
+  /** clients waiting awake for a reply (WasmClient.spin) */
+  const spinning = new Set<WasmClient>();
+  let spinArmed = false;
   /** inside a poll or a delivery: events wait for its end */
   let running = false;
 
@@ -415,7 +588,23 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     for (const c of kicked) {
       kicked.delete(c);
       c.poll();
+      c.spin();
     }
+  }
+
+  /** While a client spins, the loop does not sleep: an immediate each turn,
+   *  until its reply came (poll) or its budget is spent. */
+  function armSpin(): void {
+    if (spinArmed) return;
+    spinArmed = true;
+    setImmediate(onSpin);
+  }
+
+  function onSpin(): void {
+    spinArmed = false;
+    const t = performance.now();
+    for (const c of spinning) c.spun(t);
+    if (spinning.size) armSpin();
   }
 
   /** The client's transport or timer is ready: poll it, then deliver. */
@@ -480,6 +669,17 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     #timer: ReturnType<typeof setTimeout> | undefined;
     #timerAt = 0;
     #refd = true;
+    /** bytes the engine has read from the transport (for read coalescing) */
+    #received = 0;
+    /** an operation was submitted since the last poll */
+    #submitted = false;
+    /** the last poll wrote what was submitted (for spin) */
+    #wroteSubmitted = false;
+    /** waiting for a reply without sleeping (binding/spin.h's ReplySpin):
+     *  until when, whether it waits after a write, writes since the last miss */
+    #spinUntil = 0;
+    #spinWaits = true;
+    #writesSinceMiss = 0;
     readonly #options: NativeClientOptions;
     readonly #version: number;
     /** engine state READY, as of its last State event */
@@ -726,6 +926,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       if (this.#closed) return;
       this.#closed = true;
       kicked.delete(this);
+      this.#stopSpin();
       this.#stopTimer();
       engine.tmq_wasm_close(this.#w);   // the transport closes; Error TMQ_ERR_CLOSED for each message
       for (const job of this.#offline.splice(0)) {
@@ -744,6 +945,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       if (this.#closed || this.#refd === on) return;
       this.#refd = on;
       refTimer(this.#timer, on);
+      this.#link?.coalescing?.ref(on);
       const conn = this.#link?.conn;
       if (on) conn?.ref?.(); else conn?.unref?.();
     }
@@ -827,15 +1029,27 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
 
     #kick(): void {
       if (this.#closed) return;
+      this.#submitted = true;
       kicked.add(this);
       scheduleFlush();
     }
 
     poll(): void {
       if (this.#closed) return;
+      const received = this.#received;
       engine.tmq_client_poll(this.#w, now());
       if (this.#closed) return;
       const link = this.#link;
+      const bytes = this.#received - received;
+      if (bytes && this.#spinUntil) {   // the reply came while waiting awake
+        this.#spinWaits = true;
+        this.#stopSpin();
+      }
+      if (link?.coalescing) {
+        link.coalescing.afterPoll(bytes, this.#submitted && engine.tmq_wasm_inflight(this.#w) < STREAM_WINDOW);
+      }
+      this.#wroteSubmitted = this.#submitted;
+      this.#submitted = false;
       if (link?.state === 'open' && (link.chunks.length || (!link.blocked && engine.tmq_wasm_wants_write(this.#w)))) kicked.add(this);
       const t = engine.tmq_client_timeout(this.#w, now()) >>> 0;
       if (t === 0xffffffff) {
@@ -848,6 +1062,37 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       this.#timerAt = at;
       this.#timer = setTimeout(() => { this.#timer = undefined; ready(this); }, t);
       if (!this.#refd) refTimer(this.#timer, false);
+    }
+
+    /** After a poll of the client kicked by a call: binding/spin.h's rule.
+     *  While its replies come back within SPIN_BUDGET_MS, the loop does not
+     *  sleep (an immediate each turn) until bytes arrive or that time
+     *  passes; one wait that ends without bytes stops the waiting until a
+     *  probe, once in SPIN_PROBE_EVERY writes, finds its reply in time. Not
+     *  while its reads are coalesced, nor where there is no setImmediate (a
+     *  browser). */
+    spin(): void {
+      const l = this.#link;
+      if (!this.#wroteSubmitted || this.#options.spinForReplies === false || typeof setImmediate !== 'function' ||
+        l?.state !== 'open' || l.coalescing?.on) return;
+      this.#wroteSubmitted = false;
+      if (!this.#spinWaits && ++this.#writesSinceMiss % SPIN_PROBE_EVERY !== 0) return;
+      this.#spinUntil = performance.now() + SPIN_BUDGET_MS;
+      spinning.add(this);
+      armSpin();
+    }
+
+    /** A turn of the spin at time t: the budget spent is a miss. */
+    spun(t: number): void {
+      if (t < this.#spinUntil) return;
+      this.#spinWaits = false;
+      this.#writesSinceMiss = 0;
+      this.#stopSpin();
+    }
+
+    #stopSpin(): void {
+      this.#spinUntil = 0;
+      spinning.delete(this);
     }
 
     #stopTimer(): void {
@@ -876,7 +1121,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       const server: WasmServer = { host, port, tls: s ? s.tls : o.tls !== undefined };
       if (server.tls && o.tls) server.tlsOptions = o.tls;
       if (o.ws && !options.engineWebSocket) server.ws = { path: o.ws.path, headers: headerRecord(o.ws.headers) };
-      const l: Link = { conn: undefined, state: 'connecting', chunks: [], off: 0, error: 0, blocked: false };
+      const l: Link = { conn: undefined, state: 'connecting', chunks: [], off: 0, error: 0, blocked: false, coalescing: undefined };
       this.#link = l;
       this.failure = '';
       try {
@@ -914,6 +1159,9 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
         return TMQ_ERR_IO;
       }
       if (!this.#refd) l.conn.unref?.();
+      const conn = l.conn;
+      if (o.coalesceReads !== false && conn.pause && conn.resume)
+        l.coalescing = new ReadCoalescing(conn as WasmConnection & { pause(): void; resume(): void }, this.#refd);
       return l.state === 'open' ? TMQ_OK : l.state === 'closed' ? l.error : TMQ_IO_CONNECTING;
     }
 
@@ -922,7 +1170,15 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       if (!l || l.state === 'connecting') return TMQ_IO_AGAIN;
       if (l.state === 'closed') return l.error;
       if (l.blocked) return TMQ_IO_AGAIN;
-      if (l.conn!.write(heap.bytes.slice(p, p + len)) === false) l.blocked = true;
+      const bytes = heap.bytes.subarray(p, p + len);
+      let ok: boolean | void;
+      if (len < POOLED_WRITE) ok = l.conn!.write(copy(bytes));
+      else {
+        const buffer = writeBuffers.take(len);
+        buffer.set(bytes);
+        ok = l.conn!.write(buffer.subarray(0, len), () => writeBuffers.give(buffer));
+      }
+      if (ok === false) l.blocked = true;
       return len;
     }
 
@@ -937,6 +1193,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
         mem.set(chunk.subarray(l.off, l.off + take), p + n);
         n += take;
         l.off += take;
+        this.#received += take;
         if (l.off === chunk.length) {
           l.chunks.shift();
           l.off = 0;
@@ -948,6 +1205,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     ioClose(): void {
       const l = this.#link;
       this.#link = undefined;
+      l?.coalescing?.close();
       if (l && l.state !== 'closed') {
         l.state = 'closed';
         l.conn?.close();

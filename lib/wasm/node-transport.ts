@@ -44,8 +44,16 @@ function failure(e: NodeJS.ErrnoException): { code: string; message: string } {
   return { code, message: text ? `${code} (${text})` : e.message };
 }
 
+/** What every plain socket reads into (Node's `onread`, no Buffer and no
+ *  stream machinery per read): one buffer for all of them, since a read's
+ *  callback runs to its end before the next read, and events.data copies
+ *  what it keeps before returning. */
+let readBuffer: Buffer | undefined;
+const READ_BUFFER = 64 << 10;
+
 export const nodeTransport: WasmTransport = (server, events) => {
   const o = server.tlsOptions;
+  let done = false, connected = false, open = false;
   const socket: net.Socket = server.tls
     ? tls.connect({
       host: server.host, port: server.port, ca: o?.ca, cert: o?.cert, key: o?.key, passphrase: o?.passphrase,
@@ -53,9 +61,17 @@ export const nodeTransport: WasmTransport = (server, events) => {
       servername: o?.servername ?? (net.isIP(server.host) ? undefined : server.host),
       ALPNProtocols: o?.alpn,
     })
-    : net.connect({ host: server.host, port: server.port });
+    : net.connect({
+      host: server.host, port: server.port,
+      onread: {
+        buffer: (readBuffer ??= Buffer.allocUnsafe(READ_BUFFER)),
+        callback: (n: number, bytes: Uint8Array) => {
+          if (!done) events.data(bytes.subarray(0, n));
+          return true;   // reading goes on (a pause stops it)
+        },
+      },
+    });
   socket.setNoDelay(true);
-  let done = false, connected = false, open = false;
   const end = (error?: { code: string; message: string }) => {
     if (done) return;
     done = true;
@@ -69,13 +85,13 @@ export const nodeTransport: WasmTransport = (server, events) => {
     open = true;
     events.open();
   });
-  socket.on('data', (bytes: Buffer) => { if (!done) events.data(bytes); });
+  if (server.tls) socket.on('data', (bytes: Buffer) => { if (!done) events.data(bytes); });
   socket.on('error', (e) => end(failure(e)));
   socket.on('end', () => end());   // the server closed: what it sent came first
   socket.on('close', () => end());
   socket.on('drain', () => { if (!done) events.drain?.(); });
   const conn: WasmConnection & { ref(): void; unref(): void } = {
-    write: (bytes) => socket.write(bytes),
+    write: (bytes, written) => socket.write(bytes, written),
     close: () => {   // what was written still goes (a DISCONNECT), then the socket closes
       done = true;
       if (socket.writableLength) socket.destroySoon();
@@ -84,6 +100,10 @@ export const nodeTransport: WasmTransport = (server, events) => {
     ref: () => { socket.ref(); },
     unref: () => { socket.unref(); },
   };
+  if (!server.tls) {   // a paused plain socket stops reading at once (a TLS one reads on into its buffer)
+    conn.pause = () => { socket.pause(); };
+    conn.resume = () => { socket.resume(); };
+  }
   return conn;
 };
 

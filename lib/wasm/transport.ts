@@ -38,13 +38,19 @@ export interface WasmConnectionEvents {
 export interface WasmConnection {
   /** copies or takes ownership; in order. May return false when its buffer
    *  is over its mark (as Node's socket.write): the engine then writes no
-   *  more until events.drain() */
-  write(bytes: Uint8Array): boolean | void;
+   *  more until events.drain(). `written`, when the transport calls it:
+   *  it is done with bytes (sent or dropped), which the engine may then
+   *  reuse for a later write (it does so for large ones) */
+  write(bytes: Uint8Array, written?: () => void): boolean | void;
   /** no more events after */
   close(): void;
   /** optional: whether the connection keeps the process alive (Node) */
   ref?(): void;
   unref?(): void;
+  /** optional: stop reading (bytes gather in the transport) until resume();
+   *  the engine uses it to read a busy stream in fewer, larger pieces */
+  pause?(): void;
+  resume?(): void;
 }
 
 export type WasmTransport = (server: WasmServer, events: WasmConnectionEvents) => WasmConnection;

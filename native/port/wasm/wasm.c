@@ -473,6 +473,11 @@ EXPORT(tmq_wasm_wants_write) int tmq_wasm_wants_write(const tmq_wasm_client *w)
     return tmq_client_wants_write(&w->client) || (w->ws_on && tmq_ws_wants_write(&w->ws));
 }
 
+EXPORT(tmq_wasm_inflight) uint32_t tmq_wasm_inflight(const tmq_wasm_client *w)
+{
+    return w->client.inflight;
+}
+
 EXPORT(tmq_wasm_prop_num) uint32_t tmq_wasm_prop_num(const uint8_t *props, uint32_t props_len, uint32_t id)
 {
     tmq_props p;

@@ -129,6 +129,10 @@ void tmq_wasm_close(tmq_wasm_client *w);
  * bytes to write: poll it again soon. */
 int tmq_wasm_wants_write(const tmq_wasm_client *w);
 
+/* The client's QoS 1/2 PUBLISHes sent and not yet completed (the read
+ * coalescing of lib/wasm/native.ts tells a stream from a round trip by it). */
+uint32_t tmq_wasm_inflight(const tmq_wasm_client *w);
+
 /* The value of numeric property id in a 5.0 property block, 0 when absent. */
 uint32_t tmq_wasm_prop_num(const uint8_t *props, uint32_t props_len, uint32_t id);
 
