@@ -9,6 +9,8 @@
 //                          and their types     native/src/props.c (defs[])
 //   event kinds, fields    enum EventKind, kEventFields, kMessageHasProps
 //                                              binding/events.h
+//   driver policy figures  ReplySpin's k*     binding/spin.h
+//                          ReadCoalescing's k* binding/coalesce.h
 //   node scripts/gen-constants.mjs                 rewrites lib/constants.ts
 //   node scripts/gen-constants.mjs --check         exits 1 (saying what differs)
 //                                                  when lib/constants.ts is not
@@ -79,6 +81,14 @@ function constexpr(path, name) {
   return Number(m[1]);
 }
 
+/** A class's `static constexpr` figure `name` (several may share a line):
+ *  a decimal number, with an optional u, or `1u << N`. */
+function figure(path, name) {
+  const m = new RegExp(`static constexpr [^;]*\\b${name}\\s*=\\s*(\\d+)u?(?:\\s*<<\\s*(\\d+))?\\s*[,;]`).exec(read(path));
+  if (!m) fail(path, `no static constexpr ${name}`);
+  return m[2] === undefined ? Number(m[1]) : Number(m[1]) * 2 ** Number(m[2]);
+}
+
 /** enum EventKind of binding/events.h as a TypeScript const enum: each
  *  member without its `k`, the comments as they are (in the same column). */
 function eventKinds(path) {
@@ -144,6 +154,26 @@ export const EVENT_FIELDS = ${constexpr('binding/events.h', 'kEventFields')};
  *  precedes the payload at b, followed by its length as a little-endian
  *  uint32: data[b - 4 - len, b - 4). */
 export const MESSAGE_HAS_PROPS = ${constexpr('binding/events.h', 'kMessageHasProps')};
+
+/** The inline driver's wait for a reply awake (ReplySpin, binding/spin.h),
+ *  which the WebAssembly engine's driver follows too: how long a wait lasts,
+ *  and after a wait that found nothing, how often a probe tries again. */
+export const SPIN_BUDGET_US = ${figure('binding/spin.h', 'kBudgetUs')};
+export const SPIN_PROBE_EVERY = ${figure('binding/spin.h', 'kProbeEvery')};
+
+/** Read coalescing's figures (ReadCoalescing, binding/coalesce.h), which the
+ *  WebAssembly engine's driver follows too: reads closer than BUSY_GAP_US
+ *  make a busy stream after START_STREAK of them (at most LONGEST_STREAK
+ *  after failed attempts); reads wait at most MAX_DELAY_MS; the mark stays
+ *  within MIN_MARK and MAX_MARK bytes; fewer than STREAM_WINDOW QoS 1/2
+ *  publishes in flight make a submission a wait for its reply. */
+export const COALESCE_BUSY_GAP_US = ${figure('binding/coalesce.h', 'kBusyGapUs')};
+export const COALESCE_MAX_DELAY_MS = ${figure('binding/coalesce.h', 'kMaxDelayMs')};
+export const COALESCE_START_STREAK = ${figure('binding/coalesce.h', 'kStartStreak')};
+export const COALESCE_LONGEST_STREAK = ${figure('binding/coalesce.h', 'kLongestStreak')};
+export const COALESCE_MIN_MARK = ${figure('binding/coalesce.h', 'kMinMark')};
+export const COALESCE_MAX_MARK = ${figure('binding/coalesce.h', 'kMaxMark')};
+export const COALESCE_STREAM_WINDOW = ${figure('binding/coalesce.h', 'kStreamWindow')};
 
 /** Value types of 5.0 properties: one byte (0 or 1), two-byte, four-byte and
  *  variable byte integers, UTF-8 string, binary data, string pair. */

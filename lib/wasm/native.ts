@@ -7,9 +7,10 @@
 // batches. README.md says why this is a second copy and what it leaves out.
 // No Node built-ins: it runs wherever WebAssembly and a WasmTransport do.
 import {
-  EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, TMQ_ERR_ARG, TMQ_ERR_CLOSED, TMQ_ERR_DNS, TMQ_ERR_IO, TMQ_ERR_QUEUE_FULL,
+  COALESCE_BUSY_GAP_US, COALESCE_LONGEST_STREAK, COALESCE_MAX_DELAY_MS, COALESCE_MAX_MARK, COALESCE_MIN_MARK,
+  COALESCE_START_STREAK, COALESCE_STREAM_WINDOW, EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, TMQ_ERR_ARG, TMQ_ERR_CLOSED, TMQ_ERR_DNS, TMQ_ERR_IO, TMQ_ERR_QUEUE_FULL,
   TMQ_ERR_REFUSED, TMQ_ERR_STATE, TMQ_ERR_TLS, TMQ_ERR_TOO_LARGE, TMQ_ERR_TLS_VERIFY, TMQ_ERR_CONNECT_TIMEOUT, TMQ_IO_AGAIN,
-  TMQ_IO_CONNECTING, TMQ_OK, TMQ_STATE_READY,
+  SPIN_BUDGET_US, SPIN_PROBE_EVERY, TMQ_IO_CONNECTING, TMQ_OK, TMQ_STATE_READY,
 } from '../constants.js';
 import { MqttError } from '../mqtt-error.js';
 import type {
@@ -109,21 +110,20 @@ const KEPT_WRITES = 4;
 const TAKEN_DATA = 64 << 10;
 /** distinct topics a batch looks up by their bytes before making a string */
 const RECENT_TOPICS = 8;
-/** waiting for a reply awake (WasmClient.spin), binding/spin.h's figures */
-const SPIN_BUDGET_MS = 0.1;
-const SPIN_PROBE_EVERY = 1024;
-/** read coalescing (ReadCoalescing), binding/coalesce.h's figures: reads
- *  less than BUSY_GAP_MS apart, START_STREAK of them in a row (at most
- *  LONGEST_STREAK after failures), pauses of COALESCE_MS; fewer than
+/** waiting for a reply awake (WasmClient.spin): binding/spin.h's figures */
+const SPIN_BUDGET_MS = SPIN_BUDGET_US / 1000;
+/** read coalescing (ReadCoalescing), with binding/coalesce.h's figures:
+ *  reads less than BUSY_GAP_MS apart, START_STREAK of them in a row (at
+ *  most LONGEST_STREAK after failures), pauses of COALESCE_MS; fewer than
  *  STREAM_WINDOW QoS 1/2 publishes in flight make a submission wait for
  *  its reply; a read of MAX_MARK bytes or more is no small read */
-const BUSY_GAP_MS = 0.2;
-const COALESCE_MS = 1;
-const START_STREAK = 8;
-const LONGEST_STREAK = 1 << 14;
-const STREAM_WINDOW = 8;
-const MIN_MARK = 64;
-const MAX_MARK = 4096;
+const BUSY_GAP_MS = COALESCE_BUSY_GAP_US / 1000;
+const COALESCE_MS = COALESCE_MAX_DELAY_MS;
+const START_STREAK = COALESCE_START_STREAK;
+const LONGEST_STREAK = COALESCE_LONGEST_STREAK;
+const STREAM_WINDOW = COALESCE_STREAM_WINDOW;
+const MIN_MARK = COALESCE_MIN_MARK;
+const MAX_MARK = COALESCE_MAX_MARK;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
