@@ -338,9 +338,12 @@ void Inline::Poll(Entry *e, bool by_timer, bool to_write)
     uint32_t received = socket->received;
     // a recv that would find nothing costs a system call: none before a
     // write, none after a read that emptied the socket (libuv's poll and
-    // poll(2) report a readable socket while bytes are queued)
+    // poll(2) report a readable socket while bytes are queued). Not while
+    // reads are coalesced: there the low-water mark paces the reads, and
+    // ending them at a short read left the subscriber waking for every
+    // message again (bench qos0: 1.1 -> 13.8 µs of its CPU a message)
     socket->skip_recv = to_write && e->poll && !e->renew;
-    socket->short_read_ends = 1;
+    socket->short_read_ends = !e->coalescing.On();
     tmq_client_poll(e->core->Engine(), tmq_now_ms());
     socket->skip_recv = 0;
     socket->short_read_ends = 0;
