@@ -181,9 +181,9 @@ export interface MqttClientOptions {
    *  the broker, a QoS 1 publish awaited one at a time), wait for the next
    *  one without letting the event loop sleep, for at most 0.1 ms (default
    *  true; about a quarter off a round trip's latency on the bench's
-   *  machine, for that much CPU). A wait that finds nothing turns it off
-   *  for the client until a probe (one write in 1024) finds a reply in
-   *  time again. */
+   *  machine, for that much CPU). Waits that find nothing turn it off for
+   *  the client until a probe (one write in 128) finds a reply in time
+   *  again. */
   spinForReplies?: boolean;
 }
 

@@ -126,10 +126,15 @@ export const EVENT_FIELDS = 6;
 export const MESSAGE_HAS_PROPS = 16;
 
 /** The inline driver's wait for a reply awake (ReplySpin, binding/spin.h),
- *  which the WebAssembly engine's driver follows too: how long a wait lasts,
- *  and after a wait that found nothing, how often a probe tries again. */
+ *  which the WebAssembly engine's driver follows too: how long a wait lasts;
+ *  the score it starts with, its ceiling, what a reply in time adds and a
+ *  wait that found nothing takes away; at zero, how often a probe tries. */
 export const SPIN_BUDGET_US = 100;
-export const SPIN_PROBE_EVERY = 1024;
+export const SPIN_START_SCORE = 4;
+export const SPIN_MAX_SCORE = 16;
+export const SPIN_HIT = 2;
+export const SPIN_MISS = 4;
+export const SPIN_PROBE_EVERY = 128;
 
 /** Read coalescing's figures (ReadCoalescing, binding/coalesce.h), which the
  *  WebAssembly engine's driver follows too: reads closer than BUSY_GAP_US

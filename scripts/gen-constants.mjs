@@ -156,9 +156,14 @@ export const EVENT_FIELDS = ${constexpr('binding/events.h', 'kEventFields')};
 export const MESSAGE_HAS_PROPS = ${constexpr('binding/events.h', 'kMessageHasProps')};
 
 /** The inline driver's wait for a reply awake (ReplySpin, binding/spin.h),
- *  which the WebAssembly engine's driver follows too: how long a wait lasts,
- *  and after a wait that found nothing, how often a probe tries again. */
+ *  which the WebAssembly engine's driver follows too: how long a wait lasts;
+ *  the score it starts with, its ceiling, what a reply in time adds and a
+ *  wait that found nothing takes away; at zero, how often a probe tries. */
 export const SPIN_BUDGET_US = ${figure('binding/spin.h', 'kBudgetUs')};
+export const SPIN_START_SCORE = ${figure('binding/spin.h', 'kStartScore')};
+export const SPIN_MAX_SCORE = ${figure('binding/spin.h', 'kMaxScore')};
+export const SPIN_HIT = ${figure('binding/spin.h', 'kHit')};
+export const SPIN_MISS = ${figure('binding/spin.h', 'kMiss')};
 export const SPIN_PROBE_EVERY = ${figure('binding/spin.h', 'kProbeEvery')};
 
 /** Read coalescing's figures (ReadCoalescing, binding/coalesce.h), which the

@@ -10,7 +10,7 @@ import {
   COALESCE_BUSY_GAP_US, COALESCE_LONGEST_STREAK, COALESCE_MAX_DELAY_MS, COALESCE_MAX_MARK, COALESCE_MIN_MARK,
   COALESCE_START_STREAK, COALESCE_STREAM_WINDOW, EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, TMQ_ERR_ARG, TMQ_ERR_CLOSED, TMQ_ERR_DNS, TMQ_ERR_IO, TMQ_ERR_QUEUE_FULL,
   TMQ_ERR_REFUSED, TMQ_ERR_STATE, TMQ_ERR_TLS, TMQ_ERR_TOO_LARGE, TMQ_ERR_TLS_VERIFY, TMQ_ERR_CONNECT_TIMEOUT, TMQ_IO_AGAIN,
-  SPIN_BUDGET_US, SPIN_PROBE_EVERY, TMQ_IO_CONNECTING, TMQ_OK, TMQ_STATE_READY,
+  SPIN_BUDGET_US, SPIN_HIT, SPIN_MAX_SCORE, SPIN_MISS, SPIN_PROBE_EVERY, SPIN_START_SCORE, TMQ_IO_CONNECTING, TMQ_OK, TMQ_STATE_READY,
 } from '../constants.js';
 import { MqttError } from '../mqtt-error.js';
 import type {
@@ -676,9 +676,9 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     /** the last poll wrote what was submitted (for spin) */
     #wroteSubmitted = false;
     /** waiting for a reply without sleeping (binding/spin.h's ReplySpin):
-     *  until when, whether it waits after a write, writes since the last miss */
+     *  until when, the score of recent waits, writes since the last miss */
     #spinUntil = 0;
-    #spinWaits = true;
+    #spinScore = SPIN_START_SCORE;
     #writesSinceMiss = 0;
     readonly #options: NativeClientOptions;
     readonly #version: number;
@@ -1042,7 +1042,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       const link = this.#link;
       const bytes = this.#received - received;
       if (bytes && this.#spinUntil) {   // the reply came while waiting awake
-        this.#spinWaits = true;
+        this.#spinScore = Math.min(this.#spinScore + SPIN_HIT, SPIN_MAX_SCORE);
         this.#stopSpin();
       }
       if (link?.coalescing) {
@@ -1065,18 +1065,17 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     }
 
     /** After a poll of the client kicked by a call: binding/spin.h's rule.
-     *  While its replies come back within SPIN_BUDGET_MS, the loop does not
-     *  sleep (an immediate each turn) until bytes arrive or that time
-     *  passes; one wait that ends without bytes stops the waiting until a
-     *  probe, once in SPIN_PROBE_EVERY writes, finds its reply in time. Not
-     *  while its reads are coalesced, nor where there is no setImmediate (a
-     *  browser). */
+     *  While its recent replies came back within SPIN_BUDGET_MS, the loop
+     *  does not sleep (an immediate each turn) until bytes arrive or that
+     *  time passes; a wait that ends without bytes lowers its score, and at
+     *  zero it tries once in SPIN_PROBE_EVERY writes. Not while its reads
+     *  are coalesced, nor where there is no setImmediate (a browser). */
     spin(): void {
       const l = this.#link;
       if (!this.#wroteSubmitted || this.#options.spinForReplies === false || typeof setImmediate !== 'function' ||
         l?.state !== 'open' || l.coalescing?.on) return;
       this.#wroteSubmitted = false;
-      if (!this.#spinWaits && ++this.#writesSinceMiss % SPIN_PROBE_EVERY !== 0) return;
+      if (this.#spinScore <= 0 && ++this.#writesSinceMiss % SPIN_PROBE_EVERY !== 0) return;
       this.#spinUntil = performance.now() + SPIN_BUDGET_MS;
       spinning.add(this);
       armSpin();
@@ -1085,7 +1084,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     /** A turn of the spin at time t: the budget spent is a miss. */
     spun(t: number): void {
       if (t < this.#spinUntil) return;
-      this.#spinWaits = false;
+      this.#spinScore = Math.max(this.#spinScore - SPIN_MISS, 0);
       this.#writesSinceMiss = 0;
       this.#stopSpin();
     }
