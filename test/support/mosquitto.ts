@@ -137,9 +137,25 @@ function makeUsers(dir: string): { passwords: string; acl: string } {
 /** Starts mosquitto (anonymous plain, TLS and mutual-TLS listeners, a
  *  password listener and an ACL listener) and waits until it accepts
  *  connections. `general` lines go into its configuration before the
- *  listeners. */
+ *  listeners. A free port can be taken by another process (the suites run
+ *  in several at once) before mosquitto binds it: then it starts again on
+ *  other ports, at most 5 times. */
 export async function startMosquitto(general: string[] = []): Promise<Broker> {
   if (!existsSync(MOSQUITTO)) throw new Error(`${MOSQUITTO} not found: install the Debian package mosquitto (scripts/bootstrap)`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(general);
+    } catch (err) {
+      if (!(err instanceof PortTaken) || attempt === 5) throw err;
+    }
+  }
+}
+
+/** mosquitto exited because one of its ports was taken meanwhile. */
+class PortTaken extends Error {}
+
+/** One attempt of startMosquitto, on ports free a moment ago. */
+async function startOnce(general: string[]): Promise<Broker> {
   const ports = [];
   for (let i = 0; i < 5; i++) ports.push(await freePort());
   const [port, tlsPort, mtlsPort, passwordPort, aclPort] = ports;
@@ -164,6 +180,11 @@ export async function startMosquitto(general: string[] = []): Promise<Broker> {
   const orphan = () => proc.kill('SIGTERM');   // best effort if the test process ends without afterAll
   process.once('exit', orphan);
   for (let i = 0; !(await accepts(port)) || !(await accepts(aclPort)); i++) {
+    if (proc.exitCode !== null && stderr.includes('Address already in use')) {
+      process.off('exit', orphan);
+      rmSync(dir, { recursive: true, force: true });
+      throw new PortTaken(`mosquitto did not start: ${stderr}`);
+    }
     if (i > 100 || proc.exitCode !== null) throw new Error(`mosquitto did not start: ${stderr}`);
     await new Promise((r) => setTimeout(r, 50));
   }
