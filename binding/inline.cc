@@ -242,11 +242,11 @@ void Inline::RunKicked()
 
 void Inline::MaybeSpin(Entry *e)
 {
-    if (!e->core->SpinsForReplies() || e->coalescing.On() || !e->poll || !e->spin.AfterWrite())
+    if (!e->core->SpinsForReplies() || !e->poll || !tmq_spin_after_write(&e->spin, &e->coalescing))
         return;
     if (!e->spin_until)
         spinning_.push_back(e->core->Id());
-    e->spin_until = uv_hrtime() + ReplySpin::kBudgetUs * 1000;
+    e->spin_until = uv_hrtime() + TMQ_SPIN_BUDGET_US * 1000;
     if (!uv_is_active(reinterpret_cast<uv_handle_t *>(idle_)))
         uv_idle_start(idle_, OnSpin);
 }
@@ -270,7 +270,7 @@ void Inline::OnSpin(uv_idle_t *h)
     for (size_t i = self->spinning_.size(); i-- > 0;) {
         Entry *e = self->Find(self->spinning_[i]);
         if (e && now >= e->spin_until) {
-            e->spin.Miss();
+            tmq_spin_miss(&e->spin);
             self->StopSpin(e);
         }
     }
@@ -307,8 +307,8 @@ size_t Inline::WaitEvents(Napi::Env env, uint32_t timeout_ms)
             }
             if (e->timer && uv_is_active(reinterpret_cast<uv_handle_t *>(e->timer)))
                 wait = std::min(wait, tmq_client_timeout(e->core->Engine(), now));
-            if (e->coalescing.On())
-                wait = std::min(wait, ReadCoalescing::kMaxDelayMs);   // bytes below the mark
+            if (tmq_coalesce_on(&e->coalescing))
+                wait = std::min(wait, TMQ_COALESCE_MAX_DELAY_MS);   // bytes below the mark
         }
         if (!kicked_.empty())
             wait = 0;
@@ -316,7 +316,7 @@ size_t Inline::WaitEvents(Napi::Env env, uint32_t timeout_ms)
         now = tmq_now_ms();
         for (size_t i = 0; i < polled.size(); i++) {
             bool ready = n > 0 && fds[i].revents;
-            bool due = tmq_client_timeout(polled[i]->core->Engine(), now) == 0 || polled[i]->coalescing.On();
+            bool due = tmq_client_timeout(polled[i]->core->Engine(), now) == 0 || tmq_coalesce_on(&polled[i]->coalescing);
             if (ready || due)
                 Poll(polled[i], !ready);
         }
@@ -343,17 +343,18 @@ void Inline::Poll(Entry *e, bool by_timer, bool to_write)
     // ending them at a short read left the subscriber waking for every
     // message again (bench qos0: 1.1 -> 13.8 µs of its CPU a message)
     socket->skip_recv = to_write && e->poll && !e->renew;
-    socket->short_read_ends = !e->coalescing.On();
+    socket->short_read_ends = !tmq_coalesce_on(&e->coalescing);
     tmq_client_poll(e->core->Engine(), tmq_now_ms());
     socket->skip_recv = 0;
     socket->short_read_ends = 0;
     uint32_t bytes = socket->received - received;
     if (bytes && e->spin_until) {
-        e->spin.Hit();   // the reply came while waiting awake
+        tmq_spin_hit(&e->spin);   // the reply came while waiting awake
         StopSpin(e);
     }
     if (e->core->CoalescesReads())
-        e->coalescing.AfterPoll(uv_hrtime() / 1000, bytes, by_timer, e->submitted, e->core->Engine()->inflight);
+        tmq_coalesce_after_poll(&e->coalescing, static_cast<uint32_t>(uv_hrtime() / 1000), bytes, by_timer, e->submitted,
+                                e->core->Engine()->inflight);
     e->submitted = false;
     Watch(e);
 }
@@ -388,15 +389,15 @@ void Inline::Watch(Entry *e)
         uv_poll_start(e->poll, want, OnPoll);
         e->events = want;
     }
-    uint32_t mark = e->coalescing.Mark();
+    uint32_t mark = tmq_coalesce_mark(&e->coalescing);
     if (e->poll && mark != e->mark && tmq_tcp_set_rcvlowat(e->core->Socket(), mark) == TMQ_OK)
         e->mark = mark;
     tmq_state s = tmq_client_state(c);
     if (io->fd < 0 && s != TMQ_STATE_DISCONNECTED && s != TMQ_STATE_WAITING_RECONNECT)
         Kick(e->core.get());
     uint32_t t = tmq_client_timeout(c, tmq_now_ms());
-    if (e->coalescing.On())
-        t = std::min(t, ReadCoalescing::kMaxDelayMs);   // what waits below the mark
+    if (tmq_coalesce_on(&e->coalescing))
+        t = std::min(t, TMQ_COALESCE_MAX_DELAY_MS);   // what waits below the mark
     if (t == UINT32_MAX)
         uv_timer_stop(e->timer);
     else
@@ -413,7 +414,7 @@ void Inline::StopWatching(Entry *e)
     e->poll = nullptr;
     e->fd = -1;
     e->events = 0;
-    e->coalescing.Reset();   // the next socket starts without a mark
+    tmq_coalesce_reset(&e->coalescing);   // the next socket starts without a mark
     e->mark = 1;
 }
 

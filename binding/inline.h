@@ -17,8 +17,10 @@
 //   is delivered inside the call that caused it.
 // - What the handlers (and their microtasks) submitted is written right
 //   after them, in the same callback, so a reply's round trip starts there.
-// - A busy incoming stream is read in batches (coalesce.h), and a client
-//   whose replies come back fast waits for them awake (spin.h).
+// - A busy incoming stream is read in batches, and a client whose replies
+//   come back fast waits for them awake: the engine's driver policies
+//   (tinymqtt/drive.h) decide, the driver applies a socket's low-water mark,
+//   its timer and a libuv idle handle.
 // - Keepalive and acknowledgements need the JS thread to turn: a busy JS
 //   thread delays them (the loop thread driver does not).
 // - unref() unrefs the client's handles; a closed client has none.
@@ -35,11 +37,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "coalesce.h"
 #include "deliver.h"
 #include "driver.h"
 #include "events.h"
-#include "spin.h"
+
+extern "C" {
+#include "tinymqtt/drive.h"
+}
 
 namespace tmq_node {
 
@@ -94,9 +98,9 @@ private:
         uint32_t unflushed = 0;      // operations submitted since its last poll
         bool renew = false;          // the connection changed state: poll afresh
         bool submitted = false;      // an operation was submitted since its last poll
-        ReadCoalescing coalescing;   // whether to batch its reads (options.coalesceReads)
+        tmq_coalesce coalescing{};   // whether to batch its reads (options.coalesceReads)
         uint32_t mark = 1;           // the socket's receive low-water mark now
-        ReplySpin spin;              // whether to wait for replies awake (options.spinForReplies)
+        tmq_spin spin{};             // whether to wait for replies awake (options.spinForReplies)
         uint64_t spin_until = 0;     // uv_hrtime() the wait ends at; 0: not waiting
     };
 
