@@ -125,30 +125,14 @@ export const EVENT_FIELDS = 6;
  *  uint32: data[b - 4 - len, b - 4). */
 export const MESSAGE_HAS_PROPS = 16;
 
-/** The inline driver's wait for a reply awake (ReplySpin, binding/spin.h),
- *  which the WebAssembly engine's driver follows too: how long a wait lasts;
- *  the score it starts with, its ceiling, what a reply in time adds and a
- *  wait that found nothing takes away; at zero, how often a probe tries. */
+/** The driver policies' figures (native/include/tinymqtt/drive.h) that the
+ *  WebAssembly engine's driver times itself; the rules are the engine's
+ *  (tmq_spin_*, tmq_coalesce_*): how long a wait for a reply awake lasts;
+ *  how long a read is held while reads are coalesced, and the size of a
+ *  read that is not held (the largest mark). */
 export const SPIN_BUDGET_US = 100;
-export const SPIN_START_SCORE = 4;
-export const SPIN_MAX_SCORE = 16;
-export const SPIN_HIT = 2;
-export const SPIN_MISS = 4;
-export const SPIN_PROBE_EVERY = 128;
-
-/** Read coalescing's figures (ReadCoalescing, binding/coalesce.h), which the
- *  WebAssembly engine's driver follows too: reads closer than BUSY_GAP_US
- *  make a busy stream after START_STREAK of them (at most LONGEST_STREAK
- *  after failed attempts); reads wait at most MAX_DELAY_MS; the mark stays
- *  within MIN_MARK and MAX_MARK bytes; fewer than STREAM_WINDOW QoS 1/2
- *  publishes in flight make a submission a wait for its reply. */
-export const COALESCE_BUSY_GAP_US = 200;
 export const COALESCE_MAX_DELAY_MS = 1;
-export const COALESCE_START_STREAK = 8;
-export const COALESCE_LONGEST_STREAK = 16384;
-export const COALESCE_MIN_MARK = 64;
 export const COALESCE_MAX_MARK = 4096;
-export const COALESCE_STREAM_WINDOW = 8;
 
 /** Value types of 5.0 properties: one byte (0 or 1), two-byte, four-byte and
  *  variable byte integers, UTF-8 string, binary data, string pair. */

@@ -9,8 +9,7 @@
 //                          and their types     native/src/props.c (defs[])
 //   event kinds, fields    enum EventKind, kEventFields, kMessageHasProps
 //                                              binding/events.h
-//   driver policy figures  ReplySpin's k*     binding/spin.h
-//                          ReadCoalescing's k* binding/coalesce.h
+//   driver policy figures  TMQ_SPIN_*, TMQ_COALESCE_* native/include/tinymqtt/drive.h
 //   node scripts/gen-constants.mjs                 rewrites lib/constants.ts
 //   node scripts/gen-constants.mjs --check         exits 1 (saying what differs)
 //                                                  when lib/constants.ts is not
@@ -81,14 +80,6 @@ function constexpr(path, name) {
   return Number(m[1]);
 }
 
-/** A class's `static constexpr` figure `name` (several may share a line):
- *  a decimal number, with an optional u, or `1u << N`. */
-function figure(path, name) {
-  const m = new RegExp(`static constexpr [^;]*\\b${name}\\s*=\\s*(\\d+)u?(?:\\s*<<\\s*(\\d+))?\\s*[,;]`).exec(read(path));
-  if (!m) fail(path, `no static constexpr ${name}`);
-  return m[2] === undefined ? Number(m[1]) : Number(m[1]) * 2 ** Number(m[2]);
-}
-
 /** enum EventKind of binding/events.h as a TypeScript const enum: each
  *  member without its `k`, the comments as they are (in the same column). */
 function eventKinds(path) {
@@ -155,30 +146,14 @@ export const EVENT_FIELDS = ${constexpr('binding/events.h', 'kEventFields')};
  *  uint32: data[b - 4 - len, b - 4). */
 export const MESSAGE_HAS_PROPS = ${constexpr('binding/events.h', 'kMessageHasProps')};
 
-/** The inline driver's wait for a reply awake (ReplySpin, binding/spin.h),
- *  which the WebAssembly engine's driver follows too: how long a wait lasts;
- *  the score it starts with, its ceiling, what a reply in time adds and a
- *  wait that found nothing takes away; at zero, how often a probe tries. */
-export const SPIN_BUDGET_US = ${figure('binding/spin.h', 'kBudgetUs')};
-export const SPIN_START_SCORE = ${figure('binding/spin.h', 'kStartScore')};
-export const SPIN_MAX_SCORE = ${figure('binding/spin.h', 'kMaxScore')};
-export const SPIN_HIT = ${figure('binding/spin.h', 'kHit')};
-export const SPIN_MISS = ${figure('binding/spin.h', 'kMiss')};
-export const SPIN_PROBE_EVERY = ${figure('binding/spin.h', 'kProbeEvery')};
-
-/** Read coalescing's figures (ReadCoalescing, binding/coalesce.h), which the
- *  WebAssembly engine's driver follows too: reads closer than BUSY_GAP_US
- *  make a busy stream after START_STREAK of them (at most LONGEST_STREAK
- *  after failed attempts); reads wait at most MAX_DELAY_MS; the mark stays
- *  within MIN_MARK and MAX_MARK bytes; fewer than STREAM_WINDOW QoS 1/2
- *  publishes in flight make a submission a wait for its reply. */
-export const COALESCE_BUSY_GAP_US = ${figure('binding/coalesce.h', 'kBusyGapUs')};
-export const COALESCE_MAX_DELAY_MS = ${figure('binding/coalesce.h', 'kMaxDelayMs')};
-export const COALESCE_START_STREAK = ${figure('binding/coalesce.h', 'kStartStreak')};
-export const COALESCE_LONGEST_STREAK = ${figure('binding/coalesce.h', 'kLongestStreak')};
-export const COALESCE_MIN_MARK = ${figure('binding/coalesce.h', 'kMinMark')};
-export const COALESCE_MAX_MARK = ${figure('binding/coalesce.h', 'kMaxMark')};
-export const COALESCE_STREAM_WINDOW = ${figure('binding/coalesce.h', 'kStreamWindow')};
+/** The driver policies' figures (native/include/tinymqtt/drive.h) that the
+ *  WebAssembly engine's driver times itself; the rules are the engine's
+ *  (tmq_spin_*, tmq_coalesce_*): how long a wait for a reply awake lasts;
+ *  how long a read is held while reads are coalesced, and the size of a
+ *  read that is not held (the largest mark). */
+export const SPIN_BUDGET_US = ${macro('native/include/tinymqtt/drive.h', 'TMQ_SPIN_BUDGET_US')};
+export const COALESCE_MAX_DELAY_MS = ${macro('native/include/tinymqtt/drive.h', 'TMQ_COALESCE_MAX_DELAY_MS')};
+export const COALESCE_MAX_MARK = ${macro('native/include/tinymqtt/drive.h', 'TMQ_COALESCE_MAX_MARK')};
 
 /** Value types of 5.0 properties: one byte (0 or 1), two-byte, four-byte and
  *  variable byte integers, UTF-8 string, binary data, string pair. */

@@ -14,7 +14,7 @@ import { native, packageRoot } from '../lib/native.js';
 const script = join(packageRoot, 'scripts/gen-constants.mjs');
 /** What the generator reads, and what it writes. */
 const SOURCES = ['native/include/tinymqtt/error.h', 'native/include/tinymqtt/client.h', 'native/include/tinymqtt/port.h',
-  'native/include/tinymqtt/packet.h', 'native/src/props.c', 'binding/events.h', 'binding/spin.h', 'binding/coalesce.h',
+  'native/include/tinymqtt/packet.h', 'native/src/props.c', 'binding/events.h', 'native/include/tinymqtt/drive.h',
   'lib/constants.ts'];
 
 /** Runs the generator's check over the tree at root. */
@@ -52,8 +52,8 @@ describe('constants shared with the C headers', () => {
     ['a property type', 'native/src/props.c', '{TMQ_PROP_TOPIC_ALIAS, T_U16', '{TMQ_PROP_TOPIC_ALIAS, T_U32'],
     ['an event kind', 'binding/events.h', 'kClosed = 10', 'kClosed = 11'],
     ['the event fields', 'binding/events.h', 'kEventFields = 6', 'kEventFields = 7'],
-    ['a reply wait figure', 'binding/spin.h', 'kProbeEvery = 128', 'kProbeEvery = 256'],
-    ['a read coalescing figure', 'binding/coalesce.h', 'kLongestStreak = 1u << 14', 'kLongestStreak = 1u << 12'],
+    ['a reply wait figure', 'native/include/tinymqtt/drive.h', 'TMQ_SPIN_BUDGET_US 100u', 'TMQ_SPIN_BUDGET_US 150u'],
+    ['a read coalescing figure', 'native/include/tinymqtt/drive.h', 'TMQ_COALESCE_MAX_MARK 4096u', 'TMQ_COALESCE_MAX_MARK 8192u'],
     ['the generated file itself', 'lib/constants.ts', 'MESSAGE_HAS_PROPS = 16', 'MESSAGE_HAS_PROPS = 32'],
   ])('a changed %s fails the check', (_what, file, from, to) => {
     const root = treeWith(file, (text) => {

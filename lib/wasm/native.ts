@@ -7,10 +7,9 @@
 // batches. README.md says why this is a second copy and what it leaves out.
 // No Node built-ins: it runs wherever WebAssembly and a WasmTransport do.
 import {
-  COALESCE_BUSY_GAP_US, COALESCE_LONGEST_STREAK, COALESCE_MAX_DELAY_MS, COALESCE_MAX_MARK, COALESCE_MIN_MARK,
-  COALESCE_START_STREAK, COALESCE_STREAM_WINDOW, EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, TMQ_ERR_ARG, TMQ_ERR_CLOSED, TMQ_ERR_DNS, TMQ_ERR_IO, TMQ_ERR_QUEUE_FULL,
-  TMQ_ERR_REFUSED, TMQ_ERR_STATE, TMQ_ERR_TLS, TMQ_ERR_TOO_LARGE, TMQ_ERR_TLS_VERIFY, TMQ_ERR_CONNECT_TIMEOUT, TMQ_IO_AGAIN,
-  SPIN_BUDGET_US, SPIN_HIT, SPIN_MAX_SCORE, SPIN_MISS, SPIN_PROBE_EVERY, SPIN_START_SCORE, TMQ_IO_CONNECTING, TMQ_OK, TMQ_STATE_READY,
+  COALESCE_MAX_DELAY_MS, COALESCE_MAX_MARK, EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, TMQ_ERR_ARG, TMQ_ERR_CLOSED,
+  TMQ_ERR_DNS, TMQ_ERR_IO, TMQ_ERR_QUEUE_FULL, TMQ_ERR_REFUSED, TMQ_ERR_STATE, TMQ_ERR_TLS, TMQ_ERR_TOO_LARGE,
+  TMQ_ERR_TLS_VERIFY, TMQ_ERR_CONNECT_TIMEOUT, TMQ_IO_AGAIN, SPIN_BUDGET_US, TMQ_IO_CONNECTING, TMQ_OK, TMQ_STATE_READY,
 } from '../constants.js';
 import { MqttError } from '../mqtt-error.js';
 import type {
@@ -70,6 +69,13 @@ interface Engine {
   tmq_wasm_wants_write(w: number): number;
   tmq_wasm_prop_num(props: number, propsLen: number, id: number): number;
   tmq_wasm_inflight(w: number): number;
+  tmq_wasm_coalesce(w: number): number;
+  tmq_wasm_spin(w: number): number;
+  tmq_coalesce_reset(c: number): void;
+  tmq_coalesce_after_poll(c: number, nowUs: number, bytes: number, byTimer: number, submitted: number, inflight: number): number;
+  tmq_spin_after_write(s: number, reads: number): number;
+  tmq_spin_hit(s: number): void;
+  tmq_spin_miss(s: number): void;
   tmq_client_connect(w: number, now: number): number;
   tmq_client_poll(w: number, now: number): number;
   tmq_client_timeout(w: number, now: number): number;
@@ -110,20 +116,8 @@ const KEPT_WRITES = 4;
 const TAKEN_DATA = 64 << 10;
 /** distinct topics a batch looks up by their bytes before making a string */
 const RECENT_TOPICS = 8;
-/** waiting for a reply awake (WasmClient.spin): binding/spin.h's figures */
+/** how long a wait for a reply awake lasts (WasmClient.spin; tinymqtt/drive.h) */
 const SPIN_BUDGET_MS = SPIN_BUDGET_US / 1000;
-/** read coalescing (ReadCoalescing), with binding/coalesce.h's figures:
- *  reads less than BUSY_GAP_MS apart, START_STREAK of them in a row (at
- *  most LONGEST_STREAK after failures), pauses of COALESCE_MS; fewer than
- *  STREAM_WINDOW QoS 1/2 publishes in flight make a submission wait for
- *  its reply; a read of MAX_MARK bytes or more is no small read */
-const BUSY_GAP_MS = COALESCE_BUSY_GAP_US / 1000;
-const COALESCE_MS = COALESCE_MAX_DELAY_MS;
-const START_STREAK = COALESCE_START_STREAK;
-const LONGEST_STREAK = COALESCE_LONGEST_STREAK;
-const STREAM_WINDOW = COALESCE_STREAM_WINDOW;
-const MIN_MARK = COALESCE_MIN_MARK;
-const MAX_MARK = COALESCE_MAX_MARK;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -159,6 +153,8 @@ const writeBuffers = new WriteBuffers();
 
 /** A monotonic millisecond clock, wrapping at 2^32 as the engine expects. */
 const now = (): number => Math.floor(performance.now()) >>> 0;
+/** performance.now() time t as the driver policies' microseconds (tinymqtt/drive.h), wrapping at 2^32. */
+const micros = (t: number): number => Math.floor(t * 1000) >>> 0;
 
 /** The next turn of the event loop: setImmediate where there is one (Node),
  *  else a 0 ms timer. */
@@ -323,69 +319,48 @@ interface Job {
 }
 
 /** Read coalescing for a transport that can pause (Node's plain sockets):
- *  binding/coalesce.h's rule, with a pause of the transport where the addon
- *  sets the socket's receive low-water mark. Once a client's reads have come
- *  less than BUSY_GAP_MS apart START_STREAK times in a row while it waited
- *  for no reply, each small read (under MAX_MARK bytes) pauses the
- *  transport for COALESCE_MS, so that what arrives meanwhile is read in one
- *  go instead of with a wake-up each. It stops when the client waits for a
- *  reply (it submitted something with fewer than STREAM_WINDOW QoS 1/2
- *  publishes in flight: a round trip never waits) and when the stream
- *  slowed: nothing came within COALESCE_MS of a pause's end, or the reads
- *  average less than 2 * MIN_MARK bytes (a moving average over about 8,
- *  from 4 * MIN_MARK: one short read is the sender's rhythm, not a slower
- *  stream, on a loaded machine). A stop before any read after a pause
- *  reached 2 * MIN_MARK bytes doubles the streak needed next time. One per
- *  connection. */
-class ReadCoalescing {
-  #on = false;
-  /** a pause found bytes waiting, since it turned on */
-  #worked = false;
+ *  the engine's rule (tmq_coalesce, tinymqtt/drive.h) decides when a
+ *  client's reads are coalesced, from its state in the module's memory;
+ *  this applies the decision. Node has no receive low-water mark, so a read
+ *  is held by pausing the transport until a timer COALESCE_MAX_DELAY_MS
+ *  later: the first read after the resume is the timer's (by_timer), and
+ *  one that comes later than that after it means the timer found nothing.
+ *  A read of COALESCE_MAX_MARK bytes or more is not held (the largest mark
+ *  is met already). One per connection. */
+class ReadHold {
+  /** the tmq_coalesce */
+  readonly state: number;
+  readonly #engine: Engine;
   #paused = false;
-  #streak = 0;
-  #needed = START_STREAK;
-  #lastRead = 0;
-  #readBefore = false;
+  /** the timer resumed the transport and no read came since */
+  #resumed = false;
   #resumedAt = 0;
-  /** bytes per read since it turned on, a moving average */
-  #average = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #conn: WasmConnection & { pause(): void; resume(): void };
   #refd: boolean;
 
-  constructor(conn: WasmConnection & { pause(): void; resume(): void }, refd: boolean) {
+  constructor(engine: Engine, state: number, conn: WasmConnection & { pause(): void; resume(): void }, refd: boolean) {
+    this.#engine = engine;
+    this.state = state;
     this.#conn = conn;
     this.#refd = refd;
+    engine.tmq_coalesce_reset(state);   // a new connection starts over
   }
 
-  /** After a poll that read `bytes` (0: none); `waits`: the client
-   *  submitted something since the previous poll and waits for its reply. */
-  afterPoll(bytes: number, waits: boolean): void {
-    const t = performance.now();
-    if (this.#on) {
-      if (waits) this.#stop(false);
-      else if (bytes && !this.#paused) {
-        this.#average += (bytes - this.#average) / 8;
-        if (bytes >= 2 * MIN_MARK) {
-          this.#worked = true;
-          this.#needed = START_STREAK;
-        }
-        if (t - this.#resumedAt > COALESCE_MS || this.#average < 2 * MIN_MARK) this.#stop(!this.#worked);
-        else if (bytes < MAX_MARK) this.#pause();
-      }
-      return;
+  /** After a poll that read `bytes` (0: none); `submitted`: the client
+   *  submitted something since the previous poll; `inflight`: its QoS 1/2
+   *  publishes in flight (read only when submitted). */
+  afterPoll(bytes: number, submitted: boolean, inflight: () => number): void {
+    const e = this.#engine, t = performance.now();
+    let byTimer = 0;
+    if (this.#resumed && bytes) {
+      this.#resumed = false;
+      if (t - this.#resumedAt <= COALESCE_MAX_DELAY_MS) byTimer = 1;
+      else e.tmq_coalesce_after_poll(this.state, micros(this.#resumedAt), 0, 1, 0, 0);   // the timer found nothing
     }
-    if (!bytes) return;   // woke for something else: no evidence either way
-    const busy = this.#readBefore && !waits && t - this.#lastRead < BUSY_GAP_MS;
-    this.#readBefore = true;
-    this.#lastRead = t;
-    this.#streak = busy ? this.#streak + 1 : 0;
-    if (this.#streak < this.#needed || bytes >= MAX_MARK) return;
-    this.#on = true;
-    this.#worked = false;
-    this.#streak = 0;
-    this.#average = 4 * MIN_MARK;
-    this.#pause();
+    const mark = e.tmq_coalesce_after_poll(this.state, micros(t), bytes, byTimer, submitted ? 1 : 0, submitted ? inflight() : 0);
+    if (mark === 1) this.#stop();
+    else if (bytes && !this.#paused && bytes < COALESCE_MAX_MARK) this.#pause();
   }
 
   #pause(): void {
@@ -394,7 +369,7 @@ class ReadCoalescing {
     const timer = this.#timer as { refresh?(): unknown } | undefined;
     if (timer?.refresh) timer.refresh();
     else {
-      this.#timer = setTimeout(() => this.#resume(), COALESCE_MS);
+      this.#timer = setTimeout(() => this.#resume(), COALESCE_MAX_DELAY_MS);
       refTimer(this.#timer, this.#refd);
     }
   }
@@ -402,21 +377,17 @@ class ReadCoalescing {
   #resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
+    this.#resumed = true;
     this.#resumedAt = performance.now();
     this.#conn.resume();
   }
 
-  #stop(failed: boolean): void {
-    this.#on = false;
-    this.#streak = 0;
-    this.#lastRead = performance.now();
-    if (failed) this.#needed = Math.min(2 * this.#needed, LONGEST_STREAK);
-    this.#resume();
-  }
-
-  /** whether reads are being coalesced */
-  get on(): boolean {
-    return this.#on;
+  /** Reads are not coalesced (any longer): nothing held. */
+  #stop(): void {
+    this.#resumed = false;
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#conn.resume();
   }
 
   /** A paused transport keeps no process alive: the timer does while the client is ref'd. */
@@ -428,6 +399,7 @@ class ReadCoalescing {
   /** The connection is gone: no resume. */
   close(): void {
     this.#paused = false;
+    this.#resumed = false;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
@@ -445,7 +417,7 @@ interface Link {
   /** the last write returned false: nothing more until drain */
   blocked: boolean;
   /** when the transport can pause and options.coalesceReads is not false */
-  coalescing: ReadCoalescing | undefined;
+  coalescing: ReadHold | undefined;
 }
 
 export function createWasmNative(module: WebAssembly.Module | BufferSource, transport: WasmTransport,
@@ -675,11 +647,11 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     #submitted = false;
     /** the last poll wrote what was submitted (for spin) */
     #wroteSubmitted = false;
-    /** waiting for a reply without sleeping (binding/spin.h's ReplySpin):
-     *  until when, the score of recent waits, writes since the last miss */
+    /** its tmq_coalesce and tmq_spin in the module's memory (tmq_wasm_coalesce, tmq_wasm_spin) */
+    readonly #coalesce: number;
+    readonly #spin: number;
+    /** waiting for a reply without sleeping: until when (0: not waiting) */
     #spinUntil = 0;
-    #spinScore = SPIN_START_SCORE;
-    #writesSinceMiss = 0;
     readonly #options: NativeClientOptions;
     readonly #version: number;
     /** engine state READY, as of its last State event */
@@ -698,6 +670,8 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       const w = this.#w = heap.alloc(e.tmq_wasm_size());
       blocks.push([w, e.tmq_wasm_size()]);
       e.tmq_wasm_new(w, this.id);
+      this.#coalesce = e.tmq_wasm_coalesce(w);
+      this.#spin = e.tmq_wasm_spin(w);
       try {
         this.#configure(o);
       } catch (err) {
@@ -1042,12 +1016,10 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       const link = this.#link;
       const bytes = this.#received - received;
       if (bytes && this.#spinUntil) {   // the reply came while waiting awake
-        this.#spinScore = Math.min(this.#spinScore + SPIN_HIT, SPIN_MAX_SCORE);
+        engine.tmq_spin_hit(this.#spin);
         this.#stopSpin();
       }
-      if (link?.coalescing) {
-        link.coalescing.afterPoll(bytes, this.#submitted && engine.tmq_wasm_inflight(this.#w) < STREAM_WINDOW);
-      }
+      link?.coalescing?.afterPoll(bytes, this.#submitted, this.#inflight);
       this.#wroteSubmitted = this.#submitted;
       this.#submitted = false;
       if (link?.state === 'open' && (link.chunks.length || (!link.blocked && engine.tmq_wasm_wants_write(this.#w)))) kicked.add(this);
@@ -1064,18 +1036,20 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       if (!this.#refd) refTimer(this.#timer, false);
     }
 
-    /** After a poll of the client kicked by a call: binding/spin.h's rule.
-     *  While its recent replies came back within SPIN_BUDGET_MS, the loop
-     *  does not sleep (an immediate each turn) until bytes arrive or that
-     *  time passes; a wait that ends without bytes lowers its score, and at
-     *  zero it tries once in SPIN_PROBE_EVERY writes. Not while its reads
-     *  are coalesced, nor where there is no setImmediate (a browser). */
+    /** its QoS 1/2 publishes in flight (for ReadHold.afterPoll) */
+    readonly #inflight = (): number => engine.tmq_wasm_inflight(this.#w);
+
+    /** After a poll of the client kicked by a call: when the engine's rule
+     *  (tmq_spin_after_write, tinymqtt/drive.h) says so, the loop does not
+     *  sleep (an immediate each turn) until bytes arrive (a hit) or
+     *  SPIN_BUDGET_MS pass (a miss). Not where there is no setImmediate (a
+     *  browser). */
     spin(): void {
       const l = this.#link;
       if (!this.#wroteSubmitted || this.#options.spinForReplies === false || typeof setImmediate !== 'function' ||
-        l?.state !== 'open' || l.coalescing?.on) return;
+        l?.state !== 'open') return;
       this.#wroteSubmitted = false;
-      if (this.#spinScore <= 0 && ++this.#writesSinceMiss % SPIN_PROBE_EVERY !== 0) return;
+      if (!engine.tmq_spin_after_write(this.#spin, l.coalescing?.state ?? 0)) return;
       this.#spinUntil = performance.now() + SPIN_BUDGET_MS;
       spinning.add(this);
       armSpin();
@@ -1084,8 +1058,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     /** A turn of the spin at time t: the budget spent is a miss. */
     spun(t: number): void {
       if (t < this.#spinUntil) return;
-      this.#spinScore = Math.max(this.#spinScore - SPIN_MISS, 0);
-      this.#writesSinceMiss = 0;
+      engine.tmq_spin_miss(this.#spin);
       this.#stopSpin();
     }
 
@@ -1160,7 +1133,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       if (!this.#refd) l.conn.unref?.();
       const conn = l.conn;
       if (o.coalesceReads !== false && conn.pause && conn.resume)
-        l.coalescing = new ReadCoalescing(conn as WasmConnection & { pause(): void; resume(): void }, this.#refd);
+        l.coalescing = new ReadHold(engine, this.#coalesce, conn as WasmConnection & { pause(): void; resume(): void }, this.#refd);
       return l.state === 'open' ? TMQ_OK : l.state === 'closed' ? l.error : TMQ_IO_CONNECTING;
     }
 

@@ -478,6 +478,16 @@ EXPORT(tmq_wasm_inflight) uint32_t tmq_wasm_inflight(const tmq_wasm_client *w)
     return w->client.inflight;
 }
 
+EXPORT(tmq_wasm_coalesce) tmq_coalesce *tmq_wasm_coalesce(tmq_wasm_client *w)
+{
+    return &w->coalesce;
+}
+
+EXPORT(tmq_wasm_spin) tmq_spin *tmq_wasm_spin(tmq_wasm_client *w)
+{
+    return &w->spin;
+}
+
 EXPORT(tmq_wasm_prop_num) uint32_t tmq_wasm_prop_num(const uint8_t *props, uint32_t props_len, uint32_t id)
 {
     tmq_props p;

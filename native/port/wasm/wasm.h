@@ -12,6 +12,7 @@
 
 #include "tinymqtt/backoff.h"
 #include "tinymqtt/client.h"
+#include "tinymqtt/drive.h"
 #include "tinymqtt/ws.h"
 
 /* The transport of one client: its calls go to JS, which owns the socket
@@ -31,6 +32,8 @@ typedef struct tmq_wasm_client {
     tmq_ws ws;
     tmq_ws_config ws_cfg;
     tmq_props close_props;   /* a requested 5.0 DISCONNECT's properties */
+    tmq_coalesce coalesce;   /* the JS driver's read coalescing (tinymqtt/drive.h) */
+    tmq_spin spin;           /* the JS driver's waits for a reply awake */
     uint8_t ws_on;
     uint8_t log_packets;     /* tmq_wasm_log_packets */
     int32_t id;
@@ -129,9 +132,15 @@ void tmq_wasm_close(tmq_wasm_client *w);
  * bytes to write: poll it again soon. */
 int tmq_wasm_wants_write(const tmq_wasm_client *w);
 
-/* The client's QoS 1/2 PUBLISHes sent and not yet completed (the read
- * coalescing of lib/wasm/native.ts tells a stream from a round trip by it). */
+/* The client's QoS 1/2 PUBLISHes sent and not yet completed (the
+ * `inflight` of tmq_coalesce_after_poll). */
 uint32_t tmq_wasm_inflight(const tmq_wasm_client *w);
+
+/* The client's driver policy state (tinymqtt/drive.h), zeroed by
+ * tmq_wasm_new: lib/wasm/native.ts hands these to the tmq_coalesce_* and
+ * tmq_spin_* functions, which scripts/build-wasm exports. */
+tmq_coalesce *tmq_wasm_coalesce(tmq_wasm_client *w);
+tmq_spin *tmq_wasm_spin(tmq_wasm_client *w);
 
 /* The value of numeric property id in a 5.0 property block, 0 when absent. */
 uint32_t tmq_wasm_prop_num(const uint8_t *props, uint32_t props_len, uint32_t id);
