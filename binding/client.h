@@ -60,10 +60,10 @@ public:
     // The TCP connection under the transport (TLS, WebSocket or not).
     tmq_tcp *Socket() { return &tcp_; }
     // options.coalesceReads: the inline driver may batch a busy stream's
-    // reads (coalesce.h).
+    // reads (tmq_coalesce, tinymqtt/drive.h).
     bool CoalescesReads() const { return coalesce_reads_; }
     // options.spinForReplies: the inline driver may wait for a reply awake
-    // (spin.h).
+    // (tmq_spin, tinymqtt/drive.h).
     bool SpinsForReplies() const { return spin_for_replies_; }
 
     // ---- the driver's thread ----

@@ -132,11 +132,11 @@ export interface NativeClientOptions extends ReconnectPolicy {
   maxPacketSize: number;
   /** bytes of the send buffer: the largest packet the client can send */
   sendBufferSize: number;
-  /** the inline driver may batch a busy stream's reads (binding/coalesce.h;
-   *  default true) */
+  /** the inline driver may batch a busy stream's reads (tmq_coalesce,
+   *  native/include/tinymqtt/drive.h; default true) */
   coalesceReads?: boolean;
-  /** the inline driver may wait for a reply awake (binding/spin.h; default
-   *  true) */
+  /** the inline driver may wait for a reply awake (tmq_spin,
+   *  native/include/tinymqtt/drive.h; default true) */
   spinForReplies?: boolean;
   /** Packet events (a line of text per packet in and out) for the debug
    *  log; off by default, and then the engine reports no packets */

@@ -1,14 +1,16 @@
-// Read coalescing (options.coalesceReads, binding/coalesce.h): the inline
-// driver lets a busy incoming stream gather in the socket and reads it in
-// batches. What must hold either way: every message arrives, in order; once
-// the stream slows down every message still comes (a read is never left
-// waiting for bytes below the socket's low-water mark: here a message held
-// back would never come, as each single waits for the previous one to
-// arrive, so the run would time out); and round trips after a stream work.
-// That a round trip turns coalescing off at once, so its reply waits for no
-// mark and no timer, is the policy's unit test (binding/test/test_coalesce.cc);
-// how fast is the bench's business. The publisher runs in a worker thread so
-// that the stream arrives while this thread reads.
+// Read coalescing (options.coalesceReads, tmq_coalesce in
+// native/include/tinymqtt/drive.h): the inline driver lets a busy incoming
+// stream gather in the socket and reads it in batches (the WebAssembly
+// engine's driver, pausing the transport, in the wasm run). What must hold
+// either way: every message arrives, in order; once the stream slows down
+// every message still comes (a read is never left waiting for bytes below
+// the socket's low-water mark: here a message held back would never come,
+// as each single waits for the previous one to arrive, so the run would
+// time out); and round trips after a stream work. That a round trip turns
+// coalescing off at once, so its reply waits for no mark and no timer, is
+// the policy's C test (native/test/test_drive.c); how fast is the bench's
+// business. The publisher runs in a worker thread so that the stream
+// arrives while this thread reads.
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../lib/index.js';

@@ -118,6 +118,9 @@ const TAKEN_DATA = 64 << 10;
 const RECENT_TOPICS = 8;
 /** how long a wait for a reply awake lasts (WasmClient.spin; tinymqtt/drive.h) */
 const SPIN_BUDGET_MS = SPIN_BUDGET_US / 1000;
+/** turns of the event loop after a held read's resume within which a read
+ *  is what the timer found (ReadHold) */
+const HOLD_TURNS = 2;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -323,18 +326,26 @@ interface Job {
  *  client's reads are coalesced, from its state in the module's memory;
  *  this applies the decision. Node has no receive low-water mark, so a read
  *  is held by pausing the transport until a timer COALESCE_MAX_DELAY_MS
- *  later: the first read after the resume is the timer's (by_timer), and
- *  one that comes later than that after it means the timer found nothing.
- *  A read of COALESCE_MAX_MARK bytes or more is not held (the largest mark
- *  is met already). One per connection. */
+ *  later; the first read after the resume is what the timer found, and
+ *  none within HOLD_TURNS turns of the event loop means it found nothing.
+ *  Except after the first hold since the rule turned on: a broker with
+ *  Nagle's algorithm on (mosquitto's default) sends one segment and holds
+ *  the rest until the subscriber reads it, which a socket with a mark
+ *  acknowledges at once and a paused one does not, so that hold finds one
+ *  packet whatever the stream, and the rest comes in the next. A read of
+ *  COALESCE_MAX_MARK bytes or more is not held (the largest mark is met
+ *  already). One per connection. */
 class ReadHold {
   /** the tmq_coalesce */
   readonly state: number;
   readonly #engine: Engine;
+  /** the rule's last answer: reads are coalesced */
+  #on = false;
+  /** a hold since it turned on has ended */
+  #held = false;
   #paused = false;
-  /** the timer resumed the transport and no read came since */
-  #resumed = false;
-  #resumedAt = 0;
+  /** turns of the loop since the timer resumed the transport, until a read (0: none) */
+  #turns = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #conn: WasmConnection & { pause(): void; resume(): void };
   #refd: boolean;
@@ -349,18 +360,34 @@ class ReadHold {
 
   /** After a poll that read `bytes` (0: none); `submitted`: the client
    *  submitted something since the previous poll; `inflight`: its QoS 1/2
-   *  publishes in flight (read only when submitted). */
+   *  publishes in flight (asked only when submitted). */
   afterPoll(bytes: number, submitted: boolean, inflight: () => number): void {
-    const e = this.#engine, t = performance.now();
     let byTimer = 0;
-    if (this.#resumed && bytes) {
-      this.#resumed = false;
-      if (t - this.#resumedAt <= COALESCE_MAX_DELAY_MS) byTimer = 1;
-      else e.tmq_coalesce_after_poll(this.state, micros(this.#resumedAt), 0, 1, 0, 0);   // the timer found nothing
+    if (this.#turns && bytes) {
+      this.#turns = 0;
+      if (this.#held) byTimer = 1;
+      this.#held = true;
     }
-    const mark = e.tmq_coalesce_after_poll(this.state, micros(t), bytes, byTimer, submitted ? 1 : 0, submitted ? inflight() : 0);
-    if (mark === 1) this.#stop();
-    else if (bytes && !this.#paused && bytes < COALESCE_MAX_MARK) this.#pause();
+    this.#apply(this.#engine.tmq_coalesce_after_poll(this.state, micros(performance.now()), bytes, byTimer,
+      submitted ? 1 : 0, submitted ? inflight() : 0), bytes);
+  }
+
+  /** The rule's mark after a read of `bytes`: nothing held while it is 1. */
+  #apply(mark: number, bytes: number): void {
+    if (mark === 1) {
+      this.#on = false;
+      this.#turns = 0;
+      if (this.#paused) {
+        this.#paused = false;
+        this.#conn.resume();
+      }
+      return;
+    }
+    if (!this.#on) {
+      this.#on = true;
+      this.#held = false;
+    }
+    if (bytes && !this.#paused && bytes < COALESCE_MAX_MARK) this.#pause();
   }
 
   #pause(): void {
@@ -377,18 +404,22 @@ class ReadHold {
   #resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
-    this.#resumed = true;
-    this.#resumedAt = performance.now();
+    this.#turns = 1;
     this.#conn.resume();
+    nextTurn(this.#turn);
   }
 
-  /** Reads are not coalesced (any longer): nothing held. */
-  #stop(): void {
-    this.#resumed = false;
-    if (!this.#paused) return;
-    this.#paused = false;
-    this.#conn.resume();
-  }
+  /** A turn of the loop after the timer's resume with no read yet: after
+   *  HOLD_TURNS of them the timer found nothing. */
+  readonly #turn = (): void => {
+    if (!this.#turns) return;   // a read came, or it stopped
+    if (this.#turns++ < HOLD_TURNS) {
+      nextTurn(this.#turn);
+      return;
+    }
+    this.#turns = 0;
+    this.#apply(this.#engine.tmq_coalesce_after_poll(this.state, micros(performance.now()), 0, 1, 0, 0), 0);
+  };
 
   /** A paused transport keeps no process alive: the timer does while the client is ref'd. */
   ref(on: boolean): void {
@@ -399,7 +430,7 @@ class ReadHold {
   /** The connection is gone: no resume. */
   close(): void {
     this.#paused = false;
-    this.#resumed = false;
+    this.#turns = 0;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
