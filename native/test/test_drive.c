@@ -17,6 +17,17 @@ static void stream(tmq_coalesce *c, uint32_t *now_us, uint32_t reads, uint32_t b
     }
 }
 
+/* Whether a stream of `reads` reads (as stream()) turns coalescing on at
+ * its last read and not before. */
+static int starts_at_read(tmq_coalesce *c, uint32_t *now_us, uint32_t reads, uint32_t bytes)
+{
+    stream(c, now_us, reads - 1, bytes);
+    if (tmq_coalesce_on(c))
+        return 0;
+    stream(c, now_us, 1, bytes);
+    return tmq_coalesce_on(c);
+}
+
 TEST(coalesce_starts_after_a_streak_of_busy_reads)
 {
     tmq_coalesce c = {0, 0, 0, 0, 0, 0, 0};
@@ -92,10 +103,7 @@ TEST(coalesce_a_slowed_stream_turns_it_off_and_the_next_start_waits_longer)
     CHECK_EQ(tmq_coalesce_after_poll(&c, now, 10, 1, 0, 0), 1);
     CHECK(!tmq_coalesce_on(&c));
     /* starting again takes twice the streak (the first read after the timer's is already busy) */
-    stream(&c, &now, 2 * TMQ_COALESCE_START_STREAK - 1, 100);
-    CHECK(!tmq_coalesce_on(&c));
-    stream(&c, &now, 1, 100);
-    CHECK(tmq_coalesce_on(&c));
+    CHECK(starts_at_read(&c, &now, 2 * TMQ_COALESCE_START_STREAK, 100));
 }
 
 TEST(coalesce_failed_attempts_need_longer_streaks_up_to_the_longest)
@@ -105,10 +113,7 @@ TEST(coalesce_failed_attempts_need_longer_streaks_up_to_the_longest)
     int attempt;
     stream(&c, &now, 1, 100);   /* the first read, with none before it */
     for (attempt = 0; attempt < 16; attempt++) {
-        stream(&c, &now, needed - 1, 100);
-        CHECK(!tmq_coalesce_on(&c));
-        stream(&c, &now, 1, 100);
-        CHECK(tmq_coalesce_on(&c));
+        CHECK(starts_at_read(&c, &now, needed, 100));
         /* the timer finds a few bytes: the stream slowed before a read came by the mark */
         now += 1000;
         tmq_coalesce_after_poll(&c, now, 10, 1, 0, 0);
@@ -123,10 +128,7 @@ TEST(coalesce_failed_attempts_need_longer_streaks_up_to_the_longest)
     now += 1000;
     tmq_coalesce_after_poll(&c, now, 10, 1, 0, 0);
     CHECK(!tmq_coalesce_on(&c));
-    stream(&c, &now, TMQ_COALESCE_START_STREAK - 1, 100);
-    CHECK(!tmq_coalesce_on(&c));
-    stream(&c, &now, 1, 100);
-    CHECK(tmq_coalesce_on(&c));
+    CHECK(starts_at_read(&c, &now, TMQ_COALESCE_START_STREAK, 100));
 }
 
 TEST(coalesce_the_mark_follows_the_stream_within_bounds)
@@ -200,22 +202,20 @@ TEST(spin_never_while_reads_are_coalesced)
 
 TEST(spin_a_miss_costs_two_hits)
 {
+    /* h: a hit, m: a miss, then +: the next write waits, -: it does not.
+     * The start score, 4, is one miss from zero; two hits (+2 each) make
+     * up for a miss (-4). */
+    static const char steps[] = "m-h+m-hhhm+m-";
     tmq_spin s = {0, 0};
-    /* the start score, 4, is one miss from zero */
-    tmq_spin_miss(&s);
-    CHECK(!tmq_spin_after_write(&s, NULL));
-    /* two hits (+2 each) make up for a miss (-4) */
-    tmq_spin_hit(&s);
-    CHECK(tmq_spin_after_write(&s, NULL));
-    tmq_spin_miss(&s);
-    CHECK(!tmq_spin_after_write(&s, NULL));
-    tmq_spin_hit(&s);
-    tmq_spin_hit(&s);
-    tmq_spin_hit(&s);
-    tmq_spin_miss(&s);
-    CHECK(tmq_spin_after_write(&s, NULL));
-    tmq_spin_miss(&s);
-    CHECK(!tmq_spin_after_write(&s, NULL));
+    const char *p;
+    for (p = steps; *p; p++) {
+        if (*p == 'h')
+            tmq_spin_hit(&s);
+        else if (*p == 'm')
+            tmq_spin_miss(&s);
+        else
+            CHECK_EQ(tmq_spin_after_write(&s, NULL), *p == '+');
+    }
 }
 
 TEST(spin_the_score_has_a_ceiling)
