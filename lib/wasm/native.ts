@@ -328,22 +328,22 @@ interface Job {
  *  is held by pausing the transport until a timer COALESCE_MAX_DELAY_MS
  *  later; the first read after the resume is what the timer found, and
  *  none within HOLD_TURNS turns of the event loop means it found nothing.
- *  Except after the first hold since the rule turned on: a broker with
- *  Nagle's algorithm on (mosquitto's default) sends one segment and holds
- *  the rest until the subscriber reads it, which a socket with a mark
- *  acknowledges at once and a paused one does not, so that hold finds one
- *  packet whatever the stream, and the rest comes in the next. A read of
- *  COALESCE_MAX_MARK bytes or more is not held (the largest mark is met
- *  already). One per connection. */
+ *  What the timer found is told to the rule as such (by_timer) only when
+ *  the hold began at the read of the hold before: a broker with Nagle's
+ *  algorithm on (mosquitto's default) sends one segment and keeps the rest
+ *  until the subscriber reads it, which a socket with a mark acknowledges
+ *  at once and a paused one does not, so a hold that began at any other
+ *  read (the one that turned coalescing on, or one after a read that was
+ *  not held) finds one packet whatever the stream, and the rest comes in
+ *  the next. A read of COALESCE_MAX_MARK bytes or more is not held (the
+ *  largest mark is met already). One per connection. */
 class ReadHold {
   /** the tmq_coalesce */
   readonly state: number;
   readonly #engine: Engine;
-  /** the rule's last answer: reads are coalesced */
-  #on = false;
-  /** a hold since it turned on has ended */
-  #held = false;
   #paused = false;
+  /** the hold began at the read of the hold before */
+  #chained = false;
   /** turns of the loop since the timer resumed the transport, until a read (0: none) */
   #turns = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -362,20 +362,16 @@ class ReadHold {
    *  submitted something since the previous poll; `inflight`: its QoS 1/2
    *  publishes in flight (asked only when submitted). */
   afterPoll(bytes: number, submitted: boolean, inflight: () => number): void {
-    let byTimer = 0;
-    if (this.#turns && bytes) {
-      this.#turns = 0;
-      if (this.#held) byTimer = 1;
-      this.#held = true;
-    }
-    this.#apply(this.#engine.tmq_coalesce_after_poll(this.state, micros(performance.now()), bytes, byTimer,
-      submitted ? 1 : 0, submitted ? inflight() : 0), bytes);
+    const held = this.#turns !== 0 && bytes !== 0;   // the read a hold found
+    if (held) this.#turns = 0;
+    this.#apply(this.#engine.tmq_coalesce_after_poll(this.state, micros(performance.now()), bytes,
+      held && this.#chained ? 1 : 0, submitted ? 1 : 0, submitted ? inflight() : 0), bytes, held);
   }
 
-  /** The rule's mark after a read of `bytes`: nothing held while it is 1. */
-  #apply(mark: number, bytes: number): void {
+  /** The rule's mark after a read of `bytes` (held: the read a hold found):
+   *  nothing held while it is 1. */
+  #apply(mark: number, bytes: number, held: boolean): void {
     if (mark === 1) {
-      this.#on = false;
       this.#turns = 0;
       if (this.#paused) {
         this.#paused = false;
@@ -383,11 +379,10 @@ class ReadHold {
       }
       return;
     }
-    if (!this.#on) {
-      this.#on = true;
-      this.#held = false;
+    if (bytes && !this.#paused && bytes < COALESCE_MAX_MARK) {
+      this.#chained = held;
+      this.#pause();
     }
-    if (bytes && !this.#paused && bytes < COALESCE_MAX_MARK) this.#pause();
   }
 
   #pause(): void {
@@ -418,7 +413,7 @@ class ReadHold {
       return;
     }
     this.#turns = 0;
-    this.#apply(this.#engine.tmq_coalesce_after_poll(this.state, micros(performance.now()), 0, 1, 0, 0), 0);
+    this.#apply(this.#engine.tmq_coalesce_after_poll(this.state, micros(performance.now()), 0, 1, 0, 0), 0, false);
   };
 
   /** A paused transport keeps no process alive: the timer does while the client is ref'd. */
