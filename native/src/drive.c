@@ -46,7 +46,10 @@ uint32_t tmq_coalesce_after_poll(tmq_coalesce *c, uint32_t now_us, uint32_t byte
         } else if (bytes >= c->mark) {
             c->worked = 1;
             c->needed = 0;
-            if (bytes >= 2 * c->mark)
+            /* reads by the mark with twice its bytes: the stream fills it
+             * faster than a wake-up; the timer's read says only that it was
+             * filled within the delay */
+            if (!by_timer && bytes >= 2 * c->mark)
                 c->mark = 2 * c->mark < TMQ_COALESCE_MAX_MARK ? 2 * c->mark : TMQ_COALESCE_MAX_MARK;
         }
         if (bytes)

@@ -150,6 +150,25 @@ TEST(coalesce_the_mark_follows_the_stream_within_bounds)
     CHECK_EQ(tmq_coalesce_mark(&c), 600);
 }
 
+TEST(coalesce_a_read_by_the_timer_does_not_grow_the_mark)
+{
+    /* a driver that holds every read until the timer (one that cannot set a
+     * low-water mark) reads a delay's worth of a steady stream each time:
+     * that says the mark fills within the delay, not how fast, so the mark
+     * stays where a stream just above the slowed bound keeps it on */
+    tmq_coalesce c = {0, 0, 0, 0, 0, 0, 0};
+    uint32_t now = 1000;
+    int i;
+    stream(&c, &now, TMQ_COALESCE_START_STREAK + 1, 4);   /* acknowledgements, 4 bytes each */
+    CHECK_EQ(tmq_coalesce_mark(&c), TMQ_COALESCE_MIN_MARK);
+    for (i = 0; i < 100; i++) {
+        now += 1000;
+        tmq_coalesce_after_poll(&c, now, i % 2 ? 200 : 100, 1, 0, 0);
+        CHECK(tmq_coalesce_on(&c));
+        CHECK_EQ(tmq_coalesce_mark(&c), TMQ_COALESCE_MIN_MARK);
+    }
+}
+
 TEST(coalesce_the_first_mark_stays_within_bounds)
 {
     tmq_coalesce small = {0, 0, 0, 0, 0, 0, 0}, large = {0, 0, 0, 0, 0, 0, 0};
