@@ -511,8 +511,14 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
   let handler: BatchHandler | undefined;
   let nextId = 1;
   const batches = new Batches();
-  /** clients with submitted work, polled in the next turn */
-  const kicked = new Set<WasmClient>();
+  /** clients with submitted work, polled in the next turn, each once
+   *  (WasmClient.kicked; not a Set, whose deletes reallocated its table) */
+  const kicked: WasmClient[] = [];
+  const kick = (c: WasmClient) => {
+    if (c.kicked) return;
+    c.kicked = true;
+    kicked.push(c);
+  };
   let flushArmed = false;
   /** clients waiting awake for a reply (WasmClient.spin) */
   const spinning = new Set<WasmClient>();
@@ -642,8 +648,9 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
   }
 
   function runKicked(): void {
-    for (const c of kicked) {
-      kicked.delete(c);
+    while (kicked.length) {
+      const c = kicked.shift()!;
+      c.kicked = false;
       c.poll();
       c.spin();
     }
@@ -681,7 +688,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       for (const c of clients.values()) c.retry();
       running = false;
       const delivered = deliver();
-      if (!kicked.size) {
+      if (!kicked.length) {
         if (delivered && !inMicrotask) queueMicrotask(afterReactions);
         return;
       }
@@ -692,7 +699,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
   }
 
   function afterReactions(): void {
-    if (!kicked.size || running) return;
+    if (!kicked.length || running) return;
     running = true;
     runKicked();
     finish(true);
@@ -741,6 +748,8 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     readonly #version: number;
     /** engine state READY, as of its last State event */
     ready = false;
+    /** in `kicked` */
+    kicked = false;
     /** the index in options.servers of the server in use or tried */
     server = 0;
     /** the transport's reason for the last failure, or '' */
@@ -982,7 +991,8 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     close(): void {
       if (this.#closed) return;
       this.#closed = true;
-      kicked.delete(this);
+      if (this.kicked) kicked.splice(kicked.indexOf(this), 1);
+      this.kicked = false;
       this.#stopSpin();
       this.#stopTimer();
       engine.tmq_wasm_close(this.#w);   // the transport closes; Error TMQ_ERR_CLOSED for each message
@@ -1087,7 +1097,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     #kick(): void {
       if (this.#closed) return;
       this.#submitted = true;
-      kicked.add(this);
+      kick(this);
       scheduleFlush();
     }
 
@@ -1107,7 +1117,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       }
       this.#wroteSubmitted = this.#submitted;
       this.#submitted = false;
-      if (link?.state === 'open' && (link.chunks.length || (!link.blocked && engine.tmq_wasm_wants_write(this.#w)))) kicked.add(this);
+      if (link?.state === 'open' && (link.chunks.length || (!link.blocked && engine.tmq_wasm_wants_write(this.#w)))) kick(this);
       const t = engine.tmq_client_timeout(this.#w, now()) >>> 0;
       if (t === 0xffffffff) {
         this.#stopTimer();
