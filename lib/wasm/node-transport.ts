@@ -76,9 +76,14 @@ class Gathered {
     else this.#runs.push([to, at, this.#size]);
     if (!this.#armed) {
       this.#armed = true;
-      setImmediate(() => { this.#armed = false; this.flush(); });
+      setImmediate(this.#atImmediate);
     }
   }
+
+  readonly #atImmediate = () => {
+    this.#armed = false;
+    this.flush();
+  };
 
   /** Hands over every run (a run added meanwhile too), in order. */
   flush(): void {
