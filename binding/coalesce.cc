@@ -36,7 +36,7 @@ void ReadCoalescing::AfterPoll(uint64_t now_us, uint32_t bytes, bool by_timer, b
     on_ = true;
     worked_ = false;
     streak_ = 0;
-    mark_ = std::clamp(bytes * 4, kMinMark, kMaxMark);
+    mark_ = std::clamp(bytes * 4, kStartMark, kMaxMark);
 }
 
 void ReadCoalescing::TurnOff(bool failed)

@@ -31,7 +31,7 @@ TEST(coalesce_starts_after_a_streak_of_busy_reads)
     CHECK(!c.On());
     Stream(c, &now, 1, 100);
     CHECK(c.On());
-    CHECK_EQ(c.Mark(), 400);   // four reads' worth
+    CHECK_EQ(c.Mark(), ReadCoalescing::kStartMark);   // four reads' worth would be less
 }
 
 TEST(coalesce_round_trips_never_turn_it_on)
