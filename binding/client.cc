@@ -1073,6 +1073,7 @@ Napi::Function ClientWrap::Define(Napi::Env env, Driver *driver)
                            InstanceMethod<&ClientWrap::CloseClient>("close"),
                            InstanceMethod<&ClientWrap::RefClient>("ref"),
                            InstanceMethod<&ClientWrap::UnrefClient>("unref"),
+                           InstanceMethod<&ClientWrap::ReadStats>("readStats"),
                        },
                        driver);
 }
@@ -1300,6 +1301,22 @@ void ClientWrap::UnrefClient(const Napi::CallbackInfo &)
 {
     if (!closed_)
         driver_->SetRef(id_, false);
+}
+
+// Diagnostics (Driver::ReadStats): undefined from a driver that keeps none
+// or once closed.
+Napi::Value ClientWrap::ReadStats(const Napi::CallbackInfo &info)
+{
+    Napi::Env env = info.Env();
+    Driver::ReadStats s;
+    if (closed_ || !driver_->Stats(id_, &s))
+        return env.Undefined();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("polls", s.polls);
+    o.Set("reads", s.reads);
+    o.Set("recvs", s.recvs);
+    o.Set("bytes", s.bytes);
+    return o;
 }
 
 } // namespace tmq_node

@@ -240,6 +240,7 @@ private:
     void CloseClient(const Napi::CallbackInfo &info);
     void RefClient(const Napi::CallbackInfo &info);
     void UnrefClient(const Napi::CallbackInfo &info);
+    Napi::Value ReadStats(const Napi::CallbackInfo &info);
 
     void CheckOpen(Napi::Env env, const char *method) const;
     JobPtr Filters(const Napi::CallbackInfo &info, Job::Kind kind, const char *method);

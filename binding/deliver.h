@@ -78,6 +78,13 @@ public:
     const std::vector<int32_t> &Closed() const { return closed_; }
 
 private:
+    // topics_ (and closed_), each event's topic index set in b
+    void MakeTopics(Batch &b, BatchCache *cache);
+    // The data array: b's data moved when large, else copied to `at` in
+    // with_events when given (room left after the events), else to cache's
+    // empty array or pool, or an ArrayBuffer of its own.
+    Napi::Uint8Array MakeData(Batch &b, BatchCache *cache, Napi::ArrayBuffer with_events, size_t at);
+
     Napi::Env env_;
     BatchCache *cache_ = nullptr;   // held (busy) until this batch is gone
     size_t count_;

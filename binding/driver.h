@@ -38,6 +38,17 @@ public:
     virtual bool IsShutDown() const = 0;
     // Whether the client keeps the process alive.
     virtual void SetRef(int32_t id, bool ref) = 0;
+    // How the driver has read a client's socket since the client was made
+    // (NativeClient.readStats: diagnostics for tests, which prove with it
+    // that a busy stream's reads are batched).
+    struct ReadStats {
+        double polls = 0;   // polls of the client: its socket ready, its timer due, or work submitted
+        double reads = 0;   // polls that received bytes
+        double recvs = 0;   // recv system calls
+        double bytes = 0;   // bytes received (TCP payload, under TLS and WebSocket framing)
+    };
+    // Fills *out; false when this driver keeps no figures (the loop thread).
+    virtual bool Stats(int32_t id, ReadStats *out) { (void)id; (void)out; return false; }
     // The constructor of the NativeClient objects this driver runs
     // (ClientWrap::Define with this driver).
     void SetClientConstructor(Napi::Function ctor) { client_ctor_ = Napi::Persistent(ctor); }

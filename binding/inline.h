@@ -72,6 +72,7 @@ public:
     void Post(JobPtr job) override;
     bool IsShutDown() const override { return shut_down_; }
     void SetRef(int32_t id, bool ref) override;
+    bool Stats(int32_t id, ReadStats *out) override;
     int Attach(Core *core) override;
     void Detach(Core *core) override;
     void Kick(Core *core) override;
@@ -102,6 +103,7 @@ private:
         uint32_t mark = 1;           // the socket's receive low-water mark now
         tmq_spin spin{};             // whether to wait for replies awake (options.spinForReplies)
         uint64_t spin_until = 0;     // uv_hrtime() the wait ends at; 0: not waiting
+        ReadStats stats;             // NativeClient.readStats
     };
 
     // Sets up the uv loop, the flush timer, the async context and the

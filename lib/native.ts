@@ -230,6 +230,24 @@ export interface NativeClient {
   /** Whether this client keeps the process alive while open (default true). */
   ref(): void;
   unref(): void;
+  /** Diagnostics for tests, not part of the package's API: how the inline
+   *  driver has read this client's socket since the client was made
+   *  (binding/driver.h, Driver::ReadStats), e.g. to prove that a busy
+   *  stream's reads are batched. Undefined from the loop thread driver and
+   *  once closed; absent from the WebAssembly engine. */
+  readStats?(): NativeReadStats | undefined;
+}
+
+/** NativeClient.readStats: counts since the client was made. */
+export interface NativeReadStats {
+  /** polls of the client: its socket ready, its timer due, or work submitted */
+  polls: number;
+  /** polls that received bytes */
+  reads: number;
+  /** recv system calls */
+  recvs: number;
+  /** bytes received (TCP payload, under TLS and WebSocket framing) */
+  bytes: number;
 }
 
 /** The package root: this file is lib/native.ts in the source tree and

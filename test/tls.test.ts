@@ -4,6 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, MqttClient, MqttError, type MqttClientOptions } from '../lib/index.js';
 import { nextMessages } from './support/events.js';
+import { FakeBroker } from './support/fake-broker.js';
+import { publish } from './support/mqtt-bytes.js';
 import { KEY_PASSPHRASE, startMosquitto, type Broker } from './support/mosquitto.js';
 
 let broker: Broker;
@@ -26,7 +28,7 @@ describe('TLS', () => {
     try {
       await c.subscribe('tls/echo', { qos: 1 });
       const arriving = nextMessages(c, 1);
-      const payload = Buffer.alloc(40_000, 0x5a);   // more than one TLS record
+      const payload = Buffer.alloc(200_000, 0x5a);   // many TLS records, more than a 64 KiB read
       await c.publish('tls/echo', payload, { qos: 1 });
       expect((await arriving)[0].payload.equals(payload)).toBe(true);
     } finally {
@@ -49,6 +51,25 @@ describe('TLS', () => {
 
   it('fails the handshake against a plain listener: ERR_TLS', async () => {
     expect(await outcome(tls({ port: broker.port, ca: broker.certs.ca }))).toBe('ERR_TLS');
+  });
+});
+
+describe('TLS from a scripted broker', () => {
+  it('delivers packets written as a record each, in order, and those written right before the close', async () => {
+    const fake = await FakeBroker.start({ cert: broker.certs.serverCert, key: broker.certs.serverKey });
+    const c = new MqttClient({ host: '127.0.0.1', port: fake.port, protocol: 'mqtts', ca: broker.certs.ca, reconnectPeriod: 0 });
+    try {
+      const connected = c.connect();
+      const conn = await fake.acceptConnected();
+      await connected;
+      const arriving = nextMessages(c, 300);
+      for (let i = 0; i < 300; i++) conn.send(publish('tls/records', `m${i}`));   // one TLS record each
+      conn.end();   // the close right after them
+      expect((await arriving).map((m) => m.payload.toString())).toEqual(Array.from({ length: 300 }, (_, i) => `m${i}`));
+    } finally {
+      await c.end();
+      await fake.stop();
+    }
   });
 });
 

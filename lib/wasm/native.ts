@@ -134,6 +134,37 @@ function copy(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Small arrays carved from shared blocks, as Node's pool for small
+ *  Buffers: a write's copy and a batch's arrays of at most SLAB_PIECE bytes
+ *  are views of a SLAB-byte block, not arrays with a buffer of their own,
+ *  whose allocation and sweep in each scavenge cost more than their bytes
+ *  (issue 18: the engine's garbage per round trip set how often the
+ *  latency's slowest round trips met a scavenge). A block's bytes are never
+ *  handed out twice: it goes when the last view of it goes. */
+const SLAB = 16 << 10;
+const SLAB_PIECE = 2 << 10;
+let slab = new ArrayBuffer(SLAB);
+let slabAt = 0;
+
+/** The offset in `slab` (read after this call: it may start a new block) of
+ *  size fresh bytes, 8-aligned; size at most SLAB_PIECE. */
+function carve(size: number): number {
+  if (slabAt + size > SLAB) {
+    slab = new ArrayBuffer(SLAB);
+    slabAt = 0;
+  }
+  const at = slabAt;
+  slabAt = (at + size + 7) & ~7;
+  return at;
+}
+
+/** Copies len bytes of mem from p to out at `at` (a loop up to 256 bytes:
+ *  no view made for them). */
+function copyIn(out: Uint8Array, at: number, mem: Uint8Array, p: number, len: number): void {
+  if (len <= 256) for (let i = 0; i < len; i++) out[at + i] = mem[p + i];
+  else out.set(mem.subarray(p, p + len), at);
+}
+
 /** Arrays for large writes, kept for the next once the transport is done
  *  with them: a fresh one costs its page faults (about 5 ms for 1 MiB on
  *  the project's loaded machine, 20 times the copy), every large write. By
@@ -189,8 +220,10 @@ class Batch {
   data = new Uint8Array(1024);
   size = 0;
   topics: string[] = [];
-  /** the topics of the batch by their bytes, the last few looked up first */
-  #recent: { bytes: Uint8Array; index: number }[] = [];
+  /** the last few topics by their bytes, looked up first, kept from batch
+   *  to batch; `index` in topics of the batch `batch` (the count of clears) */
+  readonly #recent: { bytes: Uint8Array; text: string; batch: number; index: number }[] = [];
+  #batch = 0;
 
   add(id: number, kind: number, a = 0, b = 0, c = 0, d = 0): void {
     let at = this.count * EVENT_FIELDS;
@@ -204,32 +237,54 @@ class Batch {
     this.count++;
   }
 
-  /** Copies bytes to the end of data; returns their offset. */
-  append(bytes: Uint8Array): number {
-    const at = this.size, end = at + bytes.length;
+  /** Room for len more bytes at the end of data; returns their offset. */
+  #room(len: number): number {
+    const at = this.size, end = at + len;
     if (end > this.data.length) {
       const more = new Uint8Array(Math.max(end, this.data.length * 2));
       more.set(this.data.subarray(0, at));
       this.data = more;
     }
-    this.data.set(bytes, at);
     this.size = end;
     return at;
   }
 
-  /** The index in topics of a topic's string. */
-  topic(bytes: Uint8Array): number {
+  /** Copies bytes to the end of data; returns their offset. */
+  append(bytes: Uint8Array): number {
+    const at = this.#room(bytes.length);
+    this.data.set(bytes, at);
+    return at;
+  }
+
+  /** append() of len bytes of mem from p. */
+  appendFrom(mem: Uint8Array, p: number, len: number): number {
+    const at = this.#room(len);
+    copyIn(this.data, at, mem, p, len);
+    return at;
+  }
+
+  /** The index in topics of the string of the topic at mem[p, p + len). */
+  topic(mem: Uint8Array, p: number, len: number): number {
     const recent = this.#recent;
+    let found = -1;
     search: for (let r = recent.length - 1; r >= 0; r--) {
       const known = recent[r].bytes;
-      if (known.length !== bytes.length) continue;
-      for (let i = 0; i < bytes.length; i++) if (known[i] !== bytes[i]) continue search;
-      return recent[r].index;
+      if (known.length !== len) continue;
+      for (let i = 0; i < len; i++) if (known[i] !== mem[p + i]) continue search;
+      found = r;
+      break;
     }
-    if (recent.length === RECENT_TOPICS) recent.shift();
-    const index = this.topics.push(decoder.decode(bytes)) - 1;
-    recent.push({ bytes: copy(bytes), index });
-    return index;
+    if (found < 0) {
+      if (recent.length === RECENT_TOPICS) recent.shift();
+      const bytes = copy(mem.subarray(p, p + len));
+      found = recent.push({ bytes, text: decoder.decode(bytes), batch: -1, index: 0 }) - 1;
+    }
+    const t = recent[found];
+    if (t.batch !== this.#batch) {
+      t.batch = this.#batch;
+      t.index = this.topics.push(t.text) - 1;
+    }
+    return t.index;
   }
 
   /** Empties the batch, keeping its arrays. */
@@ -237,7 +292,7 @@ class Batch {
     this.count = 0;
     this.size = 0;
     this.topics = [];
-    this.#recent = [];
+    this.#batch++;
   }
 
   /** When the last event is client id's `kind`: sets its a and returns true. */
@@ -258,11 +313,13 @@ class Batch {
       this.data = new Uint8Array(1024);
       return [this.ints.slice(0, n), data, this.topics];
     }
-    const buffer = new ArrayBuffer(n * 4 + this.size);
-    const events = new Int32Array(buffer, 0, n);
-    events.set(this.ints.subarray(0, n));
-    const data = new Uint8Array(buffer, n * 4, this.size);
-    data.set(this.data.subarray(0, this.size));
+    const size = n * 4 + this.size, small = size <= SLAB_PIECE;
+    const at = small ? carve(size) : 0, buffer = small ? slab : new ArrayBuffer(size);
+    const events = new Int32Array(buffer, at, n);
+    if (small) for (let i = 0; i < n; i++) events[i] = this.ints[i];
+    else events.set(this.ints.subarray(0, n));
+    const data = new Uint8Array(buffer, at + n * 4, this.size);
+    copyIn(data, 0, this.data, 0, this.size);
     return [events, data, this.topics];
   }
 }
@@ -321,7 +378,7 @@ interface Job {
   unwritten: number;
 }
 
-/** Read coalescing for a transport that can pause (Node's plain sockets):
+/** Read coalescing for a transport that can pause (Node's sockets, TLS too):
  *  the engine's rule (tmq_coalesce, tinymqtt/drive.h) decides when a
  *  client's reads are coalesced, from its state in the module's memory;
  *  this applies the decision. Node has no receive low-water mark, so a read
@@ -452,8 +509,14 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
   let handler: BatchHandler | undefined;
   let nextId = 1;
   const batches = new Batches();
-  /** clients with submitted work, polled in the next turn */
-  const kicked = new Set<WasmClient>();
+  /** clients with submitted work, polled in the next turn, each once
+   *  (WasmClient.kicked; not a Set, whose deletes reallocated its table) */
+  const kicked: WasmClient[] = [];
+  const kick = (c: WasmClient) => {
+    if (c.kicked) return;
+    c.kicked = true;
+    kicked.push(c);
+  };
   let flushArmed = false;
   /** clients waiting awake for a reply (WasmClient.spin) */
   const spinning = new Set<WasmClient>();
@@ -481,8 +544,8 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
         batch.append(new Uint8Array([propsLen & 255, (propsLen >>> 8) & 255, (propsLen >>> 16) & 255, propsLen >>> 24]));
         flags |= MESSAGE_HAS_PROPS;
       }
-      const off = batch.append(view(payload, payloadLen));
-      batch.add(id, EventKind.Message, batch.topic(view(topic, topicLen)), off, payloadLen, flags);
+      const mem = heap.bytes, off = batch.appendFrom(mem, payload >>> 0, payloadLen >>> 0);
+      batch.add(id, EventKind.Message, batch.topic(mem, topic >>> 0, topicLen >>> 0), off, payloadLen, flags);
       scheduleFlush();
     },
     tmq_js_sent: (id: number, token: number, reason: number, written: number) => {
@@ -583,8 +646,9 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
   }
 
   function runKicked(): void {
-    for (const c of kicked) {
-      kicked.delete(c);
+    while (kicked.length) {
+      const c = kicked.shift()!;
+      c.kicked = false;
       c.poll();
       c.spin();
     }
@@ -622,7 +686,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       for (const c of clients.values()) c.retry();
       running = false;
       const delivered = deliver();
-      if (!kicked.size) {
+      if (!kicked.length) {
         if (delivered && !inMicrotask) queueMicrotask(afterReactions);
         return;
       }
@@ -633,7 +697,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
   }
 
   function afterReactions(): void {
-    if (!kicked.size || running) return;
+    if (!kicked.length || running) return;
     running = true;
     runKicked();
     finish(true);
@@ -682,6 +746,8 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     readonly #version: number;
     /** engine state READY, as of its last State event */
     ready = false;
+    /** in `kicked` */
+    kicked = false;
     /** the index in options.servers of the server in use or tried */
     server = 0;
     /** the transport's reason for the last failure, or '' */
@@ -925,7 +991,8 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     close(): void {
       if (this.#closed) return;
       this.#closed = true;
-      kicked.delete(this);
+      if (this.kicked) kicked.splice(kicked.indexOf(this), 1);
+      this.kicked = false;
       this.#stopSpin();
       this.#stopTimer();
       engine.tmq_wasm_close(this.#w);   // the transport closes; Error TMQ_ERR_CLOSED for each message
@@ -1030,7 +1097,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     #kick(): void {
       if (this.#closed) return;
       this.#submitted = true;
-      kicked.add(this);
+      kick(this);
       scheduleFlush();
     }
 
@@ -1048,7 +1115,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       link?.coalescing?.afterPoll(bytes, this.#submitted, this.#inflight);
       this.#wroteSubmitted = this.#submitted;
       this.#submitted = false;
-      if (link?.state === 'open' && (link.chunks.length || (!link.blocked && engine.tmq_wasm_wants_write(this.#w)))) kicked.add(this);
+      if (link?.state === 'open' && (link.chunks.length || (!link.blocked && engine.tmq_wasm_wants_write(this.#w)))) kick(this);
       const t = engine.tmq_client_timeout(this.#w, now()) >>> 0;
       if (t === 0xffffffff) {
         this.#stopTimer();
@@ -1168,12 +1235,15 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       if (!l || l.state === 'connecting') return TMQ_IO_AGAIN;
       if (l.state === 'closed') return l.error;
       if (l.blocked) return TMQ_IO_AGAIN;
-      const bytes = heap.bytes.subarray(p, p + len);
       let ok: boolean | void;
-      if (len < POOLED_WRITE) ok = l.conn!.write(copy(bytes));
+      if (len <= SLAB_PIECE) {
+        const at = carve(len), bytes = new Uint8Array(slab, at, len);
+        copyIn(bytes, 0, heap.bytes, p, len);
+        ok = l.conn!.write(bytes);
+      } else if (len < POOLED_WRITE) ok = l.conn!.write(copy(heap.bytes.subarray(p, p + len)));
       else {
         const buffer = writeBuffers.take(len);
-        buffer.set(bytes);
+        buffer.set(heap.bytes.subarray(p, p + len));
         ok = l.conn!.write(buffer.subarray(0, len), () => writeBuffers.give(buffer));
       }
       if (ok === false) l.blocked = true;
@@ -1188,7 +1258,7 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       let n = 0;
       while (n < len && l.chunks.length) {
         const chunk = l.chunks[0], take = Math.min(len - n, chunk.length - l.off);
-        mem.set(chunk.subarray(l.off, l.off + take), p + n);
+        copyIn(mem, p + n, chunk, l.off, take);
         n += take;
         l.off += take;
         this.#received += take;

@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { getSystemErrorMap } from 'node:util';
-import type { WasmConnection, WasmTransport } from './transport.js';
+import type { WasmTransport } from './transport.js';
 
 /** An OS error's description by its code: 'ECONNREFUSED' -> 'Connection refused'. */
 let descriptions: Map<string, string> | undefined;
@@ -44,36 +44,83 @@ function failure(e: NodeJS.ErrnoException): { code: string; message: string } {
   return { code, message: text ? `${code} (${text})` : e.message };
 }
 
-/** What every plain socket reads into (Node's `onread`, no Buffer and no
- *  stream machinery per read): one buffer for all of them, since a read's
- *  callback runs to its end before the next read, and events.data copies
- *  what it keeps before returning. */
+/** What every socket reads into (Node's `onread`, no Buffer and no stream
+ *  machinery per read): one buffer for all of them, since a read's callback
+ *  runs to its end before the next read, and events.data copies what it
+ *  keeps before returning. */
 let readBuffer: Buffer | undefined;
 const READ_BUFFER = 64 << 10;
+
+/** TLS records gathered until the end of this turn's I/O. Node's TLS hands
+ *  each record of a socket read to `onread` on its own and runs microtasks
+ *  between them, and a broker writes each packet as a record of its own:
+ *  one events.data each would be a poll, a delivery and a write (a PUBACK,
+ *  the next publish) each. So the records of a turn are copied here, one
+ *  buffer for every connection, and each connection's run of them is handed
+ *  over as one piece, in the order read, by one immediate (or at once when
+ *  the buffer is full, and before the connection's end). */
+class Gathered {
+  #bytes: Buffer | undefined;
+  #size = 0;
+  /** runs of the buffer: who, from, to */
+  readonly #runs: [(bytes: Uint8Array) => void, number, number][] = [];
+  #armed = false;
+
+  add(to: (bytes: Uint8Array) => void, bytes: Uint8Array): void {
+    if (this.#size + bytes.length > READ_BUFFER) this.flush();
+    const buf = (this.#bytes ??= Buffer.allocUnsafe(READ_BUFFER)), at = this.#size;
+    buf.set(bytes, at);
+    this.#size += bytes.length;
+    const last = this.#runs[this.#runs.length - 1];
+    if (last?.[0] === to && last[2] === at) last[2] = this.#size;
+    else this.#runs.push([to, at, this.#size]);
+    if (!this.#armed) {
+      this.#armed = true;
+      setImmediate(this.#atImmediate);
+    }
+  }
+
+  readonly #atImmediate = () => {
+    this.#armed = false;
+    this.flush();
+  };
+
+  /** Hands over every run (a run added meanwhile too), in order. */
+  flush(): void {
+    const runs = this.#runs;
+    for (let i = 0; i < runs.length; i++) {
+      const [to, from, end] = runs[i];
+      to(this.#bytes!.subarray(from, end));
+    }
+    runs.length = 0;
+    this.#size = 0;
+  }
+}
+const gathered = new Gathered();
 
 export const nodeTransport: WasmTransport = (server, events) => {
   const o = server.tlsOptions;
   let done = false, connected = false, open = false;
+  const data = (bytes: Uint8Array) => { if (!done) events.data(bytes); };
+  const onread = {
+    buffer: (readBuffer ??= Buffer.allocUnsafe(READ_BUFFER)),
+    callback: server.tls
+      ? (n: number, bytes: Uint8Array) => { if (!done) gathered.add(data, bytes.subarray(0, n)); return true; }
+      : (n: number, bytes: Uint8Array) => { data(bytes.subarray(0, n)); return true; },   // reading goes on (a pause stops it)
+  };
   const socket: net.Socket = server.tls
     ? tls.connect({
       host: server.host, port: server.port, ca: o?.ca, cert: o?.cert, key: o?.key, passphrase: o?.passphrase,
       rejectUnauthorized: o?.rejectUnauthorized ?? true,
       servername: o?.servername ?? (net.isIP(server.host) ? undefined : server.host),
       ALPNProtocols: o?.alpn,
-    })
-    : net.connect({
-      host: server.host, port: server.port,
-      onread: {
-        buffer: (readBuffer ??= Buffer.allocUnsafe(READ_BUFFER)),
-        callback: (n: number, bytes: Uint8Array) => {
-          if (!done) events.data(bytes.subarray(0, n));
-          return true;   // reading goes on (a pause stops it)
-        },
-      },
-    });
+      onread,   // tls.connect's (Node 15.1+, documented; @types/node lacks it)
+    } as tls.ConnectionOptions)
+    : net.connect({ host: server.host, port: server.port, onread });
   socket.setNoDelay(true);
   const end = (error?: { code: string; message: string }) => {
     if (done) return;
+    if (server.tls) gathered.flush();   // what came before the end first
     done = true;
     // the TCP connection up and the handshake not done: the handshake failed
     if (server.tls && connected && !open && !/SSL|TLS|CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME/.test(error?.code ?? ''))
@@ -85,12 +132,11 @@ export const nodeTransport: WasmTransport = (server, events) => {
     open = true;
     events.open();
   });
-  if (server.tls) socket.on('data', (bytes: Buffer) => { if (!done) events.data(bytes); });
   socket.on('error', (e) => end(failure(e)));
   socket.on('end', () => end());   // the server closed: what it sent came first
   socket.on('close', () => end());
   socket.on('drain', () => { if (!done) events.drain?.(); });
-  const conn: WasmConnection & { ref(): void; unref(): void } = {
+  return {
     write: (bytes, written) => socket.write(bytes, written),
     close: () => {   // what was written still goes (a DISCONNECT), then the socket closes
       done = true;
@@ -99,12 +145,11 @@ export const nodeTransport: WasmTransport = (server, events) => {
     },
     ref: () => { socket.ref(); },
     unref: () => { socket.unref(); },
+    // a paused socket stops reading at once (onread's sockets; a TLS one
+    // hands over the records of the read it is in first)
+    pause: () => { socket.pause(); },
+    resume: () => { socket.resume(); },
   };
-  if (!server.tls) {   // a paused plain socket stops reading at once (a TLS one reads on into its buffer)
-    conn.pause = () => { socket.pause(); };
-    conn.resume = () => { socket.resume(); };
-  }
-  return conn;
 };
 
 /** Whether Node's TLS can use these options (createWasmNative's checkTls):

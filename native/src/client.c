@@ -886,7 +886,6 @@ static void read_packets(tmq_client *c, uint32_t now)
             return;
         }
         if (n == 1) {
-            c->t_ping = now; /* the link lives */
             on_packet(c, bytes, len, now);
             if (rx_grown(c))
                 rx_reset(c);
@@ -904,6 +903,7 @@ static void read_packets(tmq_client *c, uint32_t now)
             return;
         }
         tmq_reader_commit(&c->reader, (uint32_t)n);
+        c->t_ping = now; /* the link lives, even while a long packet is still arriving */
     }
 }
 

@@ -67,7 +67,7 @@ uint32_t tmq_coalesce_after_poll(tmq_coalesce *c, uint32_t now_us, uint32_t byte
     c->on = 1;
     c->worked = 0;
     c->streak = 0;
-    c->mark = bytes < TMQ_COALESCE_MIN_MARK / 4 ? TMQ_COALESCE_MIN_MARK
+    c->mark = bytes < TMQ_COALESCE_START_MARK / 4 ? TMQ_COALESCE_START_MARK
             : bytes > TMQ_COALESCE_MAX_MARK / 4 ? TMQ_COALESCE_MAX_MARK : 4 * bytes;
     return c->mark;
 }

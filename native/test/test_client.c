@@ -347,6 +347,34 @@ TEST(ping_on_request_sends_one_pingreq_until_its_pingresp)
     CHECK_EQ(F.disconnect_err, TMQ_ERR_KEEPALIVE);
 }
 
+/* A PINGRESP queued behind a long packet arrives late, but the bytes of
+ * that packet show the link lives: a link still carrying bytes is not
+ * declared dead half a keepalive after the PINGREQ. */
+TEST(keepalive_counts_the_bytes_of_a_packet_still_arriving)
+{
+    static const uint8_t head[] = {0x30, 0x20, 0x00, 0x01, 't'}; /* QoS 0 PUBLISH, 32 bytes after the header */
+    static const uint8_t body[29] = "0123456789abcdefghijklmnopqrs"; /* the payload: the 29 bytes after the topic */
+    static const uint32_t at[] = {0, 9, 19, 29};
+    uint32_t pinged;
+    int i;
+    CHECK_EQ(setup(TMQ_V311), TMQ_OK);
+    F.cfg.connect.keepalive = 10;
+    CHECK_EQ(connect_ready(0), 0);
+    poll_at(F.now + 10000);
+    CHECK_EQ(broker_pop(), TMQ_PINGREQ);
+    pinged = F.now;
+    pipe_push(&F.pipe, head, sizeof head);
+    for (i = 0; i < 3; i++) { /* 9-10 bytes every 4 s: 12 s for the packet, more than the 5 s ping timeout */
+        CHECK_EQ(poll_at(pinged + 4000u * (uint32_t)(i + 1)), TMQ_STATE_READY);
+        pipe_push(&F.pipe, body + at[i], at[i + 1] - at[i]);
+    }
+    broker_send(TMQ_PINGRESP, 0, 0);
+    CHECK_EQ(poll_at(F.now + 1), TMQ_STATE_READY);
+    CHECK_EQ(F.messages, 1);
+    CHECK_EQ(F.pongs, 1);
+    CHECK_EQ(poll_at(F.now + 4999), TMQ_STATE_READY);
+}
+
 TEST(broker_closing_mid_packet_keeps_messages_for_the_session)
 {
     static const uint8_t half[] = {0x30, 0x10, 0x00, 0x03, 'a'};

@@ -36,9 +36,10 @@ TEST(coalesce_starts_after_a_streak_of_busy_reads)
     /* the first read has no previous one; then the streak of busy ones turns it on */
     stream(&c, &now, TMQ_COALESCE_START_STREAK, 100);
     CHECK(!tmq_coalesce_on(&c));
-    CHECK_EQ(tmq_coalesce_after_poll(&c, now + GAP_US, 100, 0, 0, 0), 400);   /* four reads' worth */
+    /* four reads' worth would be less than the start mark */
+    CHECK_EQ(tmq_coalesce_after_poll(&c, now + GAP_US, 100, 0, 0, 0), TMQ_COALESCE_START_MARK);
     CHECK(tmq_coalesce_on(&c));
-    CHECK_EQ(tmq_coalesce_mark(&c), 400);
+    CHECK_EQ(tmq_coalesce_mark(&c), TMQ_COALESCE_START_MARK);
 }
 
 TEST(coalesce_round_trips_never_turn_it_on)
@@ -124,7 +125,7 @@ TEST(coalesce_failed_attempts_need_longer_streaks_up_to_the_longest)
     /* an attempt whose reads came by the mark starts the count over */
     stream(&c, &now, needed, 100);
     CHECK(tmq_coalesce_on(&c));
-    stream(&c, &now, 1, 400);
+    stream(&c, &now, 1, TMQ_COALESCE_START_MARK);
     now += 1000;
     tmq_coalesce_after_poll(&c, now, 10, 1, 0, 0);
     CHECK(!tmq_coalesce_on(&c));
@@ -160,12 +161,15 @@ TEST(coalesce_a_read_by_the_timer_does_not_grow_the_mark)
     uint32_t now = 1000;
     int i;
     stream(&c, &now, TMQ_COALESCE_START_STREAK + 1, 4);   /* acknowledgements, 4 bytes each */
-    CHECK_EQ(tmq_coalesce_mark(&c), TMQ_COALESCE_MIN_MARK);
+    /* the first timer read brings the start mark down to half of it */
+    now += 1000;
+    tmq_coalesce_after_poll(&c, now, 200, 1, 0, 0);
+    CHECK_EQ(tmq_coalesce_mark(&c), 100);
     for (i = 0; i < 100; i++) {
         now += 1000;
         tmq_coalesce_after_poll(&c, now, i % 2 ? 200 : 100, 1, 0, 0);
         CHECK(tmq_coalesce_on(&c));
-        CHECK_EQ(tmq_coalesce_mark(&c), TMQ_COALESCE_MIN_MARK);
+        CHECK_EQ(tmq_coalesce_mark(&c), 100);
     }
 }
 
@@ -174,7 +178,7 @@ TEST(coalesce_the_first_mark_stays_within_bounds)
     tmq_coalesce small = {0, 0, 0, 0, 0, 0, 0}, large = {0, 0, 0, 0, 0, 0, 0};
     uint32_t now = 1000;
     stream(&small, &now, TMQ_COALESCE_START_STREAK + 1, 4);
-    CHECK_EQ(tmq_coalesce_mark(&small), TMQ_COALESCE_MIN_MARK);
+    CHECK_EQ(tmq_coalesce_mark(&small), TMQ_COALESCE_START_MARK);
     stream(&large, &now, TMQ_COALESCE_START_STREAK + 1, 0x7fffffffu);
     CHECK_EQ(tmq_coalesce_mark(&large), TMQ_COALESCE_MAX_MARK);
 }

@@ -354,12 +354,14 @@ static void posted_publish(void *arg)
     tmq_client_publish(&s->client->c, bin(s->client->topic), bin("posted"), 1, 0, NULL, NULL);
 }
 
-/* Posted: reports the client's progress to the test thread. */
+/* Posted: reports the client's progress to the test thread: 1 once its
+ * QoS 1 message came back and was acknowledged (mosquitto writes the two
+ * separately, the message first, so one can be read without the other). */
 static void posted_probe(void *arg)
 {
     shared *s = arg;
     pthread_mutex_lock(&s->mu);
-    s->ran = s->client->received_total;
+    s->ran = s->client->received_total >= 1 && s->client->sent[1] >= 1;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
 }

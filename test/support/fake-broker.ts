@@ -3,6 +3,7 @@
 // what the test tells it to, byte for byte (half a packet, a lying length,
 // an oversized packet, nothing at all).
 import { createServer, type Server, type Socket } from 'node:net';
+import tls from 'node:tls';
 import { connack, splitPackets, Type } from './mqtt-bytes.js';
 
 /** Lets one waiter sleep until something arrives (or time runs out). */
@@ -106,8 +107,8 @@ export class FakeBroker {
   #arrivals = new Arrivals();
   #sockets = new Set<Socket>();
 
-  private constructor(private readonly server: Server, readonly port: number) {
-    server.on('connection', (socket) => {
+  private constructor(private readonly server: Server, readonly port: number, secure: boolean) {
+    server.on(secure ? 'secureConnection' : 'connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
       this.#connections.push(new FakeConnection(socket));
@@ -115,14 +116,15 @@ export class FakeBroker {
     });
   }
 
-  /** Starts listening on a free 127.0.0.1 port. */
-  static async start(): Promise<FakeBroker> {
-    const server = createServer();
+  /** Starts listening on a free 127.0.0.1 port; over TLS with this
+   *  certificate and key (PEM) when given. */
+  static async start(secure?: { cert: string; key: string }): Promise<FakeBroker> {
+    const server = secure ? tls.createServer(secure) : createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
-    return new FakeBroker(server, (server.address() as { port: number }).port);
+    return new FakeBroker(server, (server.address() as { port: number }).port, secure !== undefined);
   }
 
   /** The next client connection, within `ms`. */

@@ -134,60 +134,88 @@ function makeUsers(dir: string): { passwords: string; acl: string } {
   return { passwords, acl };
 }
 
-/** Starts mosquitto (anonymous plain, TLS and mutual-TLS listeners, a
- *  password listener and an ACL listener) and waits until it accepts
- *  connections. `general` lines go into its configuration before the
- *  listeners. A free port can be taken by another process (the suites run
- *  in several at once) before mosquitto binds it: then it starts again on
- *  other ports, at most 5 times. */
-export async function startMosquitto(general: string[] = []): Promise<Broker> {
+/** A mosquitto process that accepts connections on its ports. */
+export interface MosquittoProcess {
+  proc: ChildProcess;
+  ports: number[];
+  /** settles when the process has exited */
+  exited: Promise<void>;
+}
+
+/** mosquitto exited because one of its ports was taken between the probe
+ *  and its bind. */
+class PortTaken extends Error {}
+
+/** Runs mosquitto with the configuration file `conf` and waits until it
+ *  accepts connections on each of `ports`; its stderr goes to `log`.
+ *  Throws PortTaken when it exited with "Address already in use". */
+export async function runMosquitto(conf: string, ports: number[], log: (text: string) => void): Promise<MosquittoProcess> {
   if (!existsSync(MOSQUITTO)) throw new Error(`${MOSQUITTO} not found: install the Debian package mosquitto (scripts/bootstrap)`);
+  const proc = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); log(d.toString()); });
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  for (const port of ports) {
+    for (let i = 0; !(await accepts(port)); i++) {
+      if (proc.exitCode !== null && stderr.includes('Address already in use')) throw new PortTaken(`mosquitto did not start: ${stderr}`);
+      if (i > 200 || proc.exitCode !== null) {
+        proc.kill('SIGKILL');
+        throw new Error(`mosquitto did not start on port ${port}: ${stderr}`);
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  return { proc, ports, exited };
+}
+
+/** runMosquitto on `count` ports free a moment ago, with the configuration
+ *  file `configure(ports)` writes and returns. A free port can be taken by
+ *  another process (the suites run in several at once) before mosquitto
+ *  binds it: then it starts again on other ports, at most 5 times. */
+export async function runOnFreePorts(count: number, configure: (ports: number[]) => string,
+  log: (text: string) => void = () => undefined): Promise<MosquittoProcess> {
   for (let attempt = 1; ; attempt++) {
+    const ports = [];
+    for (let i = 0; i < count; i++) ports.push(await freePort());
     try {
-      return await startOnce(general);
+      return await runMosquitto(configure(ports), ports, log);
     } catch (err) {
       if (!(err instanceof PortTaken) || attempt === 5) throw err;
     }
   }
 }
 
-/** mosquitto exited because one of its ports was taken meanwhile. */
-class PortTaken extends Error {}
-
-/** One attempt of startMosquitto, on ports free a moment ago. */
-async function startOnce(general: string[]): Promise<Broker> {
-  const ports = [];
-  for (let i = 0; i < 5; i++) ports.push(await freePort());
-  const [port, tlsPort, mtlsPort, passwordPort, aclPort] = ports;
+/** Starts mosquitto (anonymous plain, TLS and mutual-TLS listeners, a
+ *  password listener and an ACL listener) and waits until it accepts
+ *  connections. `general` lines go into its configuration before the
+ *  listeners. */
+export async function startMosquitto(general: string[] = []): Promise<Broker> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tmq-native-'));
   const certs = makeCerts(dir);
   const users = makeUsers(dir);
   const conf = path.join(dir, 'mosquitto.conf');
   const tls = [`cafile ${dir}/ca.pem`, `certfile ${dir}/server.pem`, `keyfile ${dir}/server.key`];
-  // per_listener_settings: each listener has its own authentication and ACL
-  writeFileSync(conf, [
-    'per_listener_settings true', 'persistence false', ...(process.getuid?.() === 0 ? ['user root'] : []), ...general,
-    `listener ${port} 127.0.0.1`, 'allow_anonymous true',
-    `listener ${tlsPort} 127.0.0.1`, 'allow_anonymous true', ...tls,
-    `listener ${mtlsPort} 127.0.0.1`, 'allow_anonymous true', ...tls, 'require_certificate true',
-    `listener ${passwordPort} 127.0.0.1`, 'allow_anonymous false', `password_file ${users.passwords}`,
-    `listener ${aclPort} 127.0.0.1`, 'allow_anonymous false', `password_file ${users.passwords}`, `acl_file ${users.acl}`, '',
-  ].join('\n'));
-  const proc: ChildProcess = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  let running: MosquittoProcess;
+  try {
+    running = await runOnFreePorts(5, ([port, tlsPort, mtlsPort, passwordPort, aclPort]) => {
+      // per_listener_settings: each listener has its own authentication and ACL
+      writeFileSync(conf, [
+        'per_listener_settings true', 'persistence false', ...(process.getuid?.() === 0 ? ['user root'] : []), ...general,
+        `listener ${port} 127.0.0.1`, 'allow_anonymous true',
+        `listener ${tlsPort} 127.0.0.1`, 'allow_anonymous true', ...tls,
+        `listener ${mtlsPort} 127.0.0.1`, 'allow_anonymous true', ...tls, 'require_certificate true',
+        `listener ${passwordPort} 127.0.0.1`, 'allow_anonymous false', `password_file ${users.passwords}`,
+        `listener ${aclPort} 127.0.0.1`, 'allow_anonymous false', `password_file ${users.passwords}`, `acl_file ${users.acl}`, '',
+      ].join('\n'));
+      return conf;
+    });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const { proc, exited, ports: [port, tlsPort, mtlsPort, passwordPort, aclPort] } = running;
   const orphan = () => proc.kill('SIGTERM');   // best effort if the test process ends without afterAll
   process.once('exit', orphan);
-  for (let i = 0; !(await accepts(port)) || !(await accepts(aclPort)); i++) {
-    if (proc.exitCode !== null && stderr.includes('Address already in use')) {
-      process.off('exit', orphan);
-      rmSync(dir, { recursive: true, force: true });
-      throw new PortTaken(`mosquitto did not start: ${stderr}`);
-    }
-    if (i > 100 || proc.exitCode !== null) throw new Error(`mosquitto did not start: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
   return {
     port, tlsPort, mtlsPort, passwordPort, aclPort, certs,
     async stop() {

@@ -4,27 +4,15 @@
 // be stopped with SIGTERM (it saves first) or SIGKILL (it loses what it did
 // since its last save) and started again on the same port with the same
 // database.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect } from 'node:net';
+import { type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort } from './mosquitto.js';
-
-const MOSQUITTO = '/usr/sbin/mosquitto';
+import { runMosquitto, runOnFreePorts, type MosquittoProcess } from './mosquitto.js';
 
 /** How a restart stops the broker: SIGTERM saves its database first,
  *  SIGKILL does not. */
 export type StopSignal = 'SIGTERM' | 'SIGKILL';
-
-/** Whether something accepts TCP connections on 127.0.0.1:port. */
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect(port, '127.0.0.1');
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 export class PersistentMosquitto {
   readonly port: number;
@@ -43,20 +31,30 @@ export class PersistentMosquitto {
   }
 
   /** Starts one on a free port of 127.0.0.1 with an empty database and waits
-   *  until it accepts connections. `extra` lines go into its configuration. */
+   *  until it accepts connections (on other ports if one was taken before
+   *  mosquitto bound it). `extra` lines go into its configuration. */
   static async start(extra: string[] = []): Promise<PersistentMosquitto> {
-    if (!existsSync(MOSQUITTO)) throw new Error(`${MOSQUITTO} not found: install the Debian package mosquitto (scripts/bootstrap)`);
-    const port = await freePort();
     const dir = mkdtempSync(path.join(tmpdir(), 'tmq-persist-'));
     const conf = path.join(dir, 'mosquitto.conf');
-    writeFileSync(conf, [
-      'persistence true', `persistence_location ${dir}/`, 'autosave_interval 0', 'max_queued_messages 0',
-      ...(process.getuid?.() === 0 ? ['user root'] : []),
-      `listener ${port} 127.0.0.1`, 'allow_anonymous true', ...extra, '',
-    ].join('\n'));
-    const broker = new PersistentMosquitto(port, dir, conf);
+    let log = '';
+    let first: MosquittoProcess;
+    try {
+      first = await runOnFreePorts(1, ([port]) => {
+        writeFileSync(conf, [
+          'persistence true', `persistence_location ${dir}/`, 'autosave_interval 0', 'max_queued_messages 0',
+          ...(process.getuid?.() === 0 ? ['user root'] : []),
+          `listener ${port} 127.0.0.1`, 'allow_anonymous true', ...extra, '',
+        ].join('\n'));
+        return conf;
+      }, (text) => (log += text));
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+    const broker = new PersistentMosquitto(first.ports[0], dir, conf);
+    broker.log = log;
+    broker.#running(first);
     process.once('exit', broker.#orphan);
-    await broker.#run();
     return broker;
   }
 
@@ -95,14 +93,14 @@ export class PersistentMosquitto {
     rmSync(this.#dir, { recursive: true, force: true });
   }
 
+  /** Starts it again on its port: that port can be taken meanwhile, but a
+   *  restart must keep it (the clients under test reconnect to it). */
   async #run(): Promise<void> {
-    const proc = spawn(MOSQUITTO, ['-c', this.#conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.#running(await runMosquitto(this.#conf, [this.port], (text) => (this.log += text)));
+  }
+
+  #running({ proc, exited }: MosquittoProcess): void {
     this.#proc = proc;
-    proc.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
-    this.#exited = new Promise((resolve) => proc.once('exit', () => resolve()));
-    for (let i = 0; !(await listening(this.port)); i++) {
-      if (i > 200 || proc.exitCode !== null) throw new Error(`mosquitto did not start on port ${this.port}: ${this.log}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    this.#exited = exited;
   }
 }

@@ -63,8 +63,14 @@ typedef struct tmq_device_tls {
  * server's certificate must carry, also sent as SNI, and must stay valid.
  * Returns TMQ_OK, TMQ_ERR_ARG when the CA does not parse, or TMQ_ERR_TLS
  * when the random generator cannot be seeded or mbedtls has no memory
- * (tmq_device_tls.mbed_err says which). */
+ * (tmq_device_tls.mbed_err says which); after a failure nothing stays
+ * allocated. */
 int tmq_device_tls_init(tmq_device_tls *t, tmq_transport *lower, const uint8_t *ca_pem, size_t ca_len,
                         const char *server_name);
+
+/* Closes t if a connection is open or opening (as its close operation does) and gives back what
+ * mbedtls allocated for it (the CA, the session, the record buffers). Safe
+ * after a failed init and twice; t may be initialised again after it. */
+void tmq_device_tls_free(tmq_device_tls *t);
 
 #endif

@@ -59,6 +59,12 @@
 /* The bounds of the mark, in bytes. */
 #define TMQ_COALESCE_MIN_MARK 64u
 #define TMQ_COALESCE_MAX_MARK 4096u
+/* The first mark of an attempt: four reads' worth, but at least this, so
+ * the reads of a stream whose sender writes each packet in pieces (aedes
+ * over WebSockets: five frames of 3 to 66 bytes a message) batch several
+ * packets from the start; the timer's reads bring it down to what the
+ * stream brings. */
+#define TMQ_COALESCE_START_MARK 1024u
 /* QoS 1/2 publishes in flight from which a submission is no wait for a reply. */
 #define TMQ_COALESCE_STREAM_WINDOW 8u
 
@@ -111,7 +117,8 @@ uint32_t tmq_coalesce_after_poll(tmq_coalesce *c, uint32_t now_us, uint32_t byte
 
 /* The bytes a read should wait for (a socket's receive low-water mark):
  * 1 while reads are not coalesced, within TMQ_COALESCE_MIN_MARK and
- * TMQ_COALESCE_MAX_MARK while they are. */
+ * TMQ_COALESCE_MAX_MARK while they are (TMQ_COALESCE_START_MARK or four
+ * reads' worth when it turns on). */
 uint32_t tmq_coalesce_mark(const tmq_coalesce *c);
 
 /* Nonzero while reads are coalesced: the driver then holds reads at most

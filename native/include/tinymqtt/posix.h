@@ -46,13 +46,20 @@ typedef struct tmq_tcp {
     tmq_posix_io io;
     tmq_tcp_options opt;
     uint32_t received;   /* bytes recv returned since init (wraps): drivers pace their reads by it */
+    uint32_t recv_calls; /* recv system calls since init (wraps): a driver's diagnostics count them */
     uint8_t skip_recv;   /* set by a driver whose poller would report a readable socket anyway: the
                           * next recv returns TMQ_IO_AGAIN without a system call and clears it */
     uint8_t short_read_ends; /* set by a driver whose poller reports a readable socket as long as
                           * bytes are queued (level-triggered), for one poll of the client: a recv
                           * that returns fewer bytes than asked (the queue is empty) sets skip_recv,
                           * so the engine's next recv makes no system call that would find nothing.
-                          * The driver clears both after the poll */
+                          * Not while a low-water mark is set (tmq_tcp_set_rcvlowat above 1): then
+                          * the poller stays quiet below the mark, and a short read is no sign that
+                          * nothing follows at once (reading acknowledges the bytes, and a peer with
+                          * Nagle's algorithm on sends what it held back for that acknowledgement
+                          * straight away, on loopback before recv even returns), so reads go on
+                          * until the socket has nothing. The driver clears both after the poll */
+    uint32_t rcvlowat;   /* private: the low-water mark set on this socket (0 or 1: none) */
     struct tmq_tcp_resolve *resolve;  /* private: resolution and address list in progress */
     int last_errno;      /* the OS error of the last failure (the last address tried, or send/recv);
                           * 0: none, or the peer closed */

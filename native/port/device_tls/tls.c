@@ -178,6 +178,7 @@ int tmq_device_tls_init(tmq_device_tls *t, tmq_transport *lower, const uint8_t *
     mbedtls_ctr_drbg_init(&t->drbg);
     rc = mbedtls_x509_crt_parse(&t->ca, ca_pem, ca_len);
     if (rc) {
+        tmq_device_tls_free(t);
         t->mbed_err = rc;
         return TMQ_ERR_ARG;
     }
@@ -198,9 +199,21 @@ int tmq_device_tls_init(tmq_device_tls *t, tmq_transport *lower, const uint8_t *
     if (!rc)
         rc = mbedtls_ssl_set_hostname(&t->ssl, server_name);
     if (rc) {
+        tmq_device_tls_free(t);
         t->mbed_err = rc;
         return TMQ_ERR_TLS;
     }
     mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
     return TMQ_OK;
+}
+
+void tmq_device_tls_free(tmq_device_tls *t)
+{
+    if (t->state != TLS_IDLE)
+        tls_close(&t->base);
+    mbedtls_ssl_free(&t->ssl);
+    mbedtls_ssl_config_free(&t->conf);
+    mbedtls_x509_crt_free(&t->ca);
+    mbedtls_ctr_drbg_free(&t->drbg);
+    mbedtls_entropy_free(&t->entropy);
 }

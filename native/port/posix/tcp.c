@@ -80,7 +80,10 @@ int tmq_tcp_set_rcvlowat(tmq_tcp *t, uint32_t bytes)
 
     if (t->io.fd < 0 || t->resolve)
         return TMQ_ERR_STATE;
-    return setsockopt(t->io.fd, SOL_SOCKET, SO_RCVLOWAT, &mark, sizeof mark) == 0 ? TMQ_OK : TMQ_ERR_IO;
+    if (setsockopt(t->io.fd, SOL_SOCKET, SO_RCVLOWAT, &mark, sizeof mark) != 0)
+        return TMQ_ERR_IO;
+    t->rcvlowat = (uint32_t)mark;
+    return TMQ_OK;
 }
 
 static void tcp_close(tmq_transport *base);
@@ -276,6 +279,7 @@ static int take_addrinfo(struct tmq_tcp_resolve *r, const struct addrinfo *res)
 static void socket_setup(tmq_tcp *t, int fd)
 {
     int on = 1;
+    t->rcvlowat = 1;   /* a new socket has no mark */
     if (!t->opt.no_nodelay)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
 #ifdef SO_NOSIGPIPE
@@ -515,10 +519,11 @@ static int32_t tcp_recv(tmq_transport *base, uint8_t *buf, uint32_t len)
         t->skip_recv = 0;
         return TMQ_IO_AGAIN;
     }
+    t->recv_calls++;
     do n = recv(t->io.fd, buf, len, 0); while (n < 0 && errno == EINTR);
     if (n > 0) {
         t->received += (uint32_t)n;
-        if ((uint32_t)n < len && t->short_read_ends)
+        if ((uint32_t)n < len && t->short_read_ends && t->rcvlowat <= 1)
             t->skip_recv = 1;   /* the queue is empty: the poller says when more comes */
         return (int32_t)n;
     }
