@@ -39,10 +39,11 @@ uint32_t tmq_coalesce_after_poll(tmq_coalesce *c, uint32_t now_us, uint32_t byte
     if (c->on) {
         if (waits_for_reply) {
             turn_off(c, 0);   /* a round trip: its reply must not wait */
-        } else if (by_timer && bytes < c->mark && bytes / 2 < TMQ_COALESCE_MIN_MARK) {
+        } else if (by_timer && bytes < TMQ_COALESCE_MIN_MARK) {
             turn_off(c, !c->worked);   /* the stream slowed down or stopped */
         } else if (by_timer && bytes < c->mark) {
-            c->mark = bytes / 2;   /* the sender stopped short of the mark (its window, or a slower stream) */
+            /* the sender stopped short of the mark (its window, or a slower stream) */
+            c->mark = bytes / 2 > TMQ_COALESCE_MIN_MARK ? bytes / 2 : TMQ_COALESCE_MIN_MARK;
         } else if (bytes >= c->mark) {
             c->worked = 1;
             c->needed = 0;

@@ -173,6 +173,26 @@ TEST(coalesce_a_read_by_the_timer_does_not_grow_the_mark)
     }
 }
 
+TEST(coalesce_a_stream_bringing_the_least_mark_within_the_delay_stays_coalesced)
+{
+    /* a QoS 1 publisher's acknowledgements, 100 bytes a delay: the timer
+     * brings the start mark down to the least one and the attempt goes on
+     * (it turns off only under the least mark) */
+    tmq_coalesce c = {0, 0, 0, 0, 0, 0, 0};
+    uint32_t now = 1000;
+    int i;
+    stream(&c, &now, TMQ_COALESCE_START_STREAK + 1, 4);
+    for (i = 0; i < 10; i++) {
+        now += 1000;
+        tmq_coalesce_after_poll(&c, now, 100, 1, 0, 0);
+        CHECK(tmq_coalesce_on(&c));
+        CHECK_EQ(tmq_coalesce_mark(&c), TMQ_COALESCE_MIN_MARK);
+    }
+    now += 1000;
+    tmq_coalesce_after_poll(&c, now, TMQ_COALESCE_MIN_MARK - 1, 1, 0, 0);
+    CHECK(!tmq_coalesce_on(&c));
+}
+
 TEST(coalesce_the_first_mark_stays_within_bounds)
 {
     tmq_coalesce small = {0, 0, 0, 0, 0, 0, 0}, large = {0, 0, 0, 0, 0, 0, 0};

@@ -105,8 +105,9 @@ void tmq_coalesce_reset(tmq_coalesce *c);
 /* After a poll of the client that read `bytes` (0: none) at now_us. While
  * reads are coalesced, a read of twice the mark doubles it (up to
  * TMQ_COALESCE_MAX_MARK), unless it came by the timer; a read by the timer
- * below the mark halves the mark towards it, or turns coalescing off when
- * it is under 2 * TMQ_COALESCE_MIN_MARK (the stream slowed).
+ * below the mark brings the mark down to half of it (not under
+ * TMQ_COALESCE_MIN_MARK), or turns coalescing off when it is under
+ * TMQ_COALESCE_MIN_MARK (the stream slowed).
  * by_timer: nonzero when the poll ran because the coalescing timer was due,
  * not because bytes were ready. submitted: nonzero when the application
  * submitted an operation since the previous poll. inflight: its QoS 1/2
