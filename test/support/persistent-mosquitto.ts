@@ -16,16 +16,20 @@ export type StopSignal = 'SIGTERM' | 'SIGKILL';
 
 export class PersistentMosquitto {
   readonly port: number;
-  /** mosquitto's stderr, all runs */
-  log = '';
+  /** mosquitto's stderr, all runs (a run's lines keep coming after its start) */
+  get log(): string {
+    return this.#stderr.text;
+  }
+  readonly #stderr: { text: string };
   #dir: string;
   #conf: string;
   #proc: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
   readonly #orphan = () => this.#proc?.kill('SIGKILL');   // if the test process ends without stop()
 
-  private constructor(port: number, dir: string, conf: string) {
+  private constructor(port: number, dir: string, conf: string, stderr: { text: string }) {
     this.port = port;
+    this.#stderr = stderr;
     this.#dir = dir;
     this.#conf = conf;
   }
@@ -36,7 +40,7 @@ export class PersistentMosquitto {
   static async start(extra: string[] = []): Promise<PersistentMosquitto> {
     const dir = mkdtempSync(path.join(tmpdir(), 'tmq-persist-'));
     const conf = path.join(dir, 'mosquitto.conf');
-    let log = '';
+    const stderr = { text: '' };
     let first: MosquittoProcess;
     try {
       first = await runOnFreePorts(1, ([port]) => {
@@ -46,13 +50,12 @@ export class PersistentMosquitto {
           `listener ${port} 127.0.0.1`, 'allow_anonymous true', ...extra, '',
         ].join('\n'));
         return conf;
-      }, (text) => (log += text));
+      }, (text) => (stderr.text += text));
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
       throw err;
     }
-    const broker = new PersistentMosquitto(first.ports[0], dir, conf);
-    broker.log = log;
+    const broker = new PersistentMosquitto(first.ports[0], dir, conf, stderr);
     broker.#running(first);
     process.once('exit', broker.#orphan);
     return broker;
@@ -96,7 +99,7 @@ export class PersistentMosquitto {
   /** Starts it again on its port: that port can be taken meanwhile, but a
    *  restart must keep it (the clients under test reconnect to it). */
   async #run(): Promise<void> {
-    this.#running(await runMosquitto(this.#conf, [this.port], (text) => (this.log += text)));
+    this.#running(await runMosquitto(this.#conf, [this.port], (text) => (this.#stderr.text += text)));
   }
 
   #running({ proc, exited }: MosquittoProcess): void {
