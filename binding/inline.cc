@@ -400,8 +400,8 @@ void Inline::Watch(Entry *e)
         e->events = want;
     }
     uint32_t mark = tmq_coalesce_mark(&e->coalescing);
-    if (e->poll && mark != e->mark && tmq_tcp_set_rcvlowat(e->core->Socket(), mark) == TMQ_OK)
-        e->mark = mark;
+    if (e->poll && mark != e->core->Socket()->rcvlowat)
+        tmq_tcp_set_rcvlowat(e->core->Socket(), mark);
     tmq_state s = tmq_client_state(c);
     if (io->fd < 0 && s != TMQ_STATE_DISCONNECTED && s != TMQ_STATE_WAITING_RECONNECT)
         Kick(e->core.get());
@@ -425,7 +425,6 @@ void Inline::StopWatching(Entry *e)
     e->fd = -1;
     e->events = 0;
     tmq_coalesce_reset(&e->coalescing);   // the next socket starts without a mark
-    e->mark = 1;
 }
 
 size_t Inline::Finish(bool sync)

@@ -100,7 +100,6 @@ private:
         bool renew = false;          // the connection changed state: poll afresh
         bool submitted = false;      // an operation was submitted since its last poll
         tmq_coalesce coalescing{};   // whether to batch its reads (options.coalesceReads)
-        uint32_t mark = 1;           // the socket's receive low-water mark now
         tmq_spin spin{};             // whether to wait for replies awake (options.spinForReplies)
         uint64_t spin_until = 0;     // uv_hrtime() the wait ends at; 0: not waiting
         ReadStats stats;             // NativeClient.readStats

@@ -59,7 +59,8 @@ typedef struct tmq_tcp {
                           * Nagle's algorithm on sends what it held back for that acknowledgement
                           * straight away, on loopback before recv even returns), so reads go on
                           * until the socket has nothing. The driver clears both after the poll */
-    uint32_t rcvlowat;   /* private: the low-water mark set on this socket (0 or 1: none) */
+    uint32_t rcvlowat;   /* read-only: the receive low-water mark the socket has (1: none; 0 before the
+                          * first socket), set by tmq_tcp_set_rcvlowat, back to 1 on a new socket */
     struct tmq_tcp_resolve *resolve;  /* private: resolution and address list in progress */
     int last_errno;      /* the OS error of the last failure (the last address tried, or send/recv);
                           * 0: none, or the peer closed */
