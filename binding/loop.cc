@@ -201,7 +201,10 @@ void Loop::Run(JobPtr job)
 
 int Loop::Attach(Core *core)
 {
-    return tmq_loop_add(loop_, core->Engine(), core->Io());
+    int rc = tmq_loop_add(loop_, core->Engine(), core->Io());
+    if (rc == TMQ_OK && core->CoalescesReads())
+        rc = tmq_loop_coalesce(loop_, core->Engine(), core->Socket());
+    return rc;
 }
 
 void Loop::Detach(Core *core)

@@ -168,7 +168,7 @@ export interface MqttClientOptions {
    *  environment's engine loop thread, which goes on while this thread is
    *  busy); default: the TINYMQTT_DRIVER environment variable, else 'inline' */
   driver?: DriverName;
-  /** with the inline driver: while a stream of incoming packets is busy
+  /** with either driver: while a stream of incoming packets is busy
    *  (packets less than 0.2 ms apart) and this client sends nothing of its
    *  own, let them gather in the socket and read them together, at most
    *  about 2 ms late, instead of waking for each (default true; several

@@ -132,8 +132,9 @@ export interface NativeClientOptions extends ReconnectPolicy {
   maxPacketSize: number;
   /** bytes of the send buffer: the largest packet the client can send */
   sendBufferSize: number;
-  /** the inline driver may batch a busy stream's reads (tmq_coalesce,
-   *  native/include/tinymqtt/drive.h; default true) */
+  /** the driver may batch a busy stream's reads (tmq_coalesce,
+   *  native/include/tinymqtt/drive.h; the loop thread by tmq_loop_coalesce;
+   *  default true) */
   coalesceReads?: boolean;
   /** the inline driver may wait for a reply awake (tmq_spin,
    *  native/include/tinymqtt/drive.h; default true) */

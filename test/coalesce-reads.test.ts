@@ -1,7 +1,8 @@
 // Read coalescing (options.coalesceReads, tmq_coalesce in
-// native/include/tinymqtt/drive.h): the inline driver lets a busy incoming
-// stream gather in the socket and reads it in batches (the WebAssembly
-// engine's driver, pausing the transport, in the wasm run). What must hold
+// native/include/tinymqtt/drive.h): both of the addon's drivers (inline, and
+// the engine loop thread's tmq_loop_coalesce) let a busy incoming stream
+// gather in the socket and read it in batches (the WebAssembly engine's
+// driver, pausing the transport, in the wasm run). What must hold
 // either way: every message arrives, in order; once the stream slows down
 // every message still comes (a read is never left waiting for bytes below
 // the socket's low-water mark: here a message held back would never come,
@@ -67,11 +68,11 @@ function startPublisher(topic: string, lockstep = false): { worker: Worker; done
   return { worker, done };
 }
 
-describe('read coalescing (inline driver)', () => {
+for (const driver of ['inline', 'thread'] as const) describe(`read coalescing (${driver} driver)`, () => {
   for (const coalesceReads of [true, false]) {
     it(`delivers a busy stream whole and in order, and each later single message without waiting for another (coalesceReads: ${coalesceReads})`, async () => {
-      const topic = `coalesce/${coalesceReads}`;
-      const sub = await connect({ host: '127.0.0.1', port: broker.port, driver: 'inline', coalesceReads });
+      const topic = `coalesce/${driver}/${coalesceReads}`;
+      const sub = await connect({ host: '127.0.0.1', port: broker.port, driver, coalesceReads });
       const indices: number[] = [];
       await sub.subscribe(topic);
       const publisher = startPublisher(topic, true);
@@ -90,8 +91,8 @@ describe('read coalescing (inline driver)', () => {
   }
 
   it('answers round trips after a busy stream, QoS 0 and QoS 1', async () => {
-    const topic = 'coalesce/round-trip';
-    const client = await connect({ host: '127.0.0.1', port: broker.port, driver: 'inline' });
+    const topic = `coalesce/${driver}/round-trip`;
+    const client = await connect({ host: '127.0.0.1', port: broker.port, driver });
     let echoes = 0;
     client.on('message', (t) => { if (t === `${topic}/echo`) echoes++; });
     await client.subscribe([topic, `${topic}/echo`]);
@@ -115,11 +116,11 @@ describe('read coalescing (inline driver)', () => {
   }, 40_000);
 
   it('completes a stream of QoS 1 publishes kept 100 in flight, the last acknowledgements included', async () => {
-    const client = await connect({ host: '127.0.0.1', port: broker.port, driver: 'inline', maxInflight: 100 });
+    const client = await connect({ host: '127.0.0.1', port: broker.port, driver, maxInflight: 100 });
     const inFlight = new Set<Promise<void>>();
     let done = 0;
     for (let i = 0; i < 10_000; i++) {
-      const p = client.publish('coalesce/window', 'x', { qos: 1 }).then(() => { done++; inFlight.delete(p); });
+      const p = client.publish(`coalesce/${driver}/window`, 'x', { qos: 1 }).then(() => { done++; inFlight.delete(p); });
       inFlight.add(p);
       if (inFlight.size >= 100) await Promise.race(inFlight);
     }

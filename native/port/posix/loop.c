@@ -21,6 +21,7 @@
  * fds and one tmq_client_timeout each, plus tmq_client_poll for the few that
  * are ready. */
 #define _GNU_SOURCE
+#include "tinymqtt/drive.h"
 #include "tinymqtt/posix.h"
 
 #include <errno.h>
@@ -29,6 +30,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/eventfd.h>
@@ -49,6 +51,12 @@ typedef struct loop_entry {
     uint32_t deadline;    /* when its timer is due (valid if timer) */
     uint8_t timer;
     uint8_t kick;         /* poll it in the next round whatever its fd says */
+    /* read coalescing (tmq_loop_coalesce; tinymqtt/drive.h) */
+    tmq_tcp *socket;      /* the client's socket while its reads are coalesced, else NULL */
+    tmq_coalesce co;
+    uint32_t last_poll;   /* ms: while coalesced, the timer reads at most TMQ_COALESCE_MAX_DELAY_MS after it */
+    int fd;               /* the socket co describes */
+    uint8_t submitted;    /* kicked since its last poll that read: it may wait for a reply */
 } loop_entry;
 
 struct tmq_loop {
@@ -197,6 +205,58 @@ int tmq_loop_kick(tmq_loop *loop, const tmq_posix_io *io)
     return TMQ_OK;
 }
 
+int tmq_loop_coalesce(tmq_loop *loop, tmq_client *c, tmq_tcp *socket)
+{
+    long i = loop && c ? find(loop, c) : -1;
+    loop_entry *e;
+    if (i < 0)
+        return TMQ_ERR_ARG;
+    e = &loop->e[i];
+    if (e->socket && !socket && e->socket->rcvlowat > 1)
+        (void)tmq_tcp_set_rcvlowat(e->socket, 1);
+    e->socket = socket;
+    tmq_coalesce_reset(&e->co);
+    e->fd = socket ? socket->io.fd : -1;
+    return TMQ_OK;
+}
+
+/* Microseconds of a monotonic clock (wraps; the rule compares differences). */
+static uint32_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint32_t)((uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
+}
+
+/* Whether e's reads are held and its timer read is due at now (ms). */
+static int hold_due(const loop_entry *e, uint32_t now)
+{
+    return e->socket && tmq_coalesce_on(&e->co) && now - e->last_poll >= TMQ_COALESCE_MAX_DELAY_MS;
+}
+
+/* After a poll of e's client that began with `before` bytes received:
+ * feeds the rule and sets the socket's mark from its answer. A new
+ * connection (another fd, or a new socket without the mark) starts over. */
+static void coalesce_after_poll(loop_entry *e, uint32_t before, int by_timer, uint32_t now)
+{
+    tmq_tcp *t = e->socket;
+    uint32_t mark, bytes = t->received - before;
+    int submitted = e->submitted;
+    e->last_poll = now;
+    if (bytes)
+        e->submitted = 0;   /* what it waited for may have come: the next read tells */
+    if (t->io.fd != e->fd || (tmq_coalesce_mark(&e->co) > 1 && t->rcvlowat <= 1)) {
+        tmq_coalesce_reset(&e->co);
+        e->fd = t->io.fd;
+        return;
+    }
+    if (t->io.fd < 0 || tmq_client_state(e->c) != TMQ_STATE_READY)
+        return;
+    mark = tmq_coalesce_after_poll(&e->co, now_us(), bytes, by_timer, submitted, e->c->inflight);
+    if (mark != t->rcvlowat)
+        (void)tmq_tcp_set_rcvlowat(t, mark);
+}
+
 static void compact(tmq_loop *loop)
 {
     size_t i, k = 0;
@@ -305,6 +365,12 @@ static size_t build_pollfds(tmq_loop *loop, uint32_t now, int *wait)
             if (*wait < 0 || t < (uint32_t)*wait)
                 *wait = t > (uint32_t)INT32_MAX ? INT32_MAX : (int)t;
         }
+        if (e->socket && tmq_coalesce_on(&e->co)) {   /* what waits below the mark */
+            uint32_t since = now - e->last_poll;
+            int left = since >= TMQ_COALESCE_MAX_DELAY_MS ? 0 : (int)(TMQ_COALESCE_MAX_DELAY_MS - since);
+            if (*wait < 0 || left < *wait)
+                *wait = left;
+        }
         if (e->kick)
             *wait = 0;
     }
@@ -353,17 +419,25 @@ int tmq_loop_run_once(tmq_loop *loop, int timeout_ms)
     n = loop->n;   /* clients added from here on start next round */
     for (i = 0; i < n; i++) {
         loop_entry *e = &loop->e[i];   /* re-read: callbacks may grow the array */
-        int ready = e->kick;
+        int ready = e->kick, by_fd, held;
+        uint32_t before;
         if (!e->c)
             continue;
-        if (seen && e->pidx >= 0 && loop->pfd[e->pidx].revents)
+        by_fd = seen && e->pidx >= 0 && loop->pfd[e->pidx].revents;
+        held = hold_due(e, now);
+        if (by_fd || held)
             ready = 1;
         if (e->timer && (int32_t)(now - e->deadline) >= 0)
             ready = 1;
         if (!ready)
             continue;
+        e->submitted |= e->kick;   /* a kick follows work submitted from posted work */
         e->kick = 0;
+        before = e->socket ? e->socket->received : 0;
         tmq_client_poll(e->c, now);
+        e = &loop->e[i];
+        if (e->c && e->socket)
+            coalesce_after_poll(e, before, held && !by_fd, now);
     }
     return TMQ_OK;
 }
