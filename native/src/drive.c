@@ -57,8 +57,13 @@ uint32_t tmq_coalesce_after_poll(tmq_coalesce *c, uint32_t now_us, uint32_t byte
             c->last_read_us = now_us;
         return tmq_coalesce_mark(c);
     }
-    if (bytes == 0)
-        return 1;   /* woke for something else: no evidence either way */
+    if (bytes == 0) {
+        /* a poll that wrote a request and read nothing: its reply, read by
+         * a later poll, is no stream */
+        if (waits_for_reply)
+            c->streak = 0;
+        return 1;
+    }
     busy = c->read_before && !waits_for_reply && now_us - c->last_read_us < TMQ_COALESCE_BUSY_GAP_US;
     c->read_before = 1;
     c->last_read_us = now_us;

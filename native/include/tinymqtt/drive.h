@@ -110,7 +110,8 @@ void tmq_coalesce_reset(tmq_coalesce *c);
  * TMQ_COALESCE_MIN_MARK (the stream slowed).
  * by_timer: nonzero when the poll ran because the coalescing timer was due,
  * not because bytes were ready. submitted: nonzero when the application
- * submitted an operation since the previous poll. inflight: its QoS 1/2
+ * submitted an operation since the previous poll (while waiting for a reply,
+ * a poll that reads nothing still ends a streak of busy reads). inflight: its QoS 1/2
  * publishes sent and not yet acknowledged (tmq_client's `inflight`).
  * Returns the mark the reads should wait for now, tmq_coalesce_mark(c). */
 uint32_t tmq_coalesce_after_poll(tmq_coalesce *c, uint32_t now_us, uint32_t bytes, int by_timer, int submitted,
