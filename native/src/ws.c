@@ -422,6 +422,7 @@ static int32_t ws_recv(tmq_transport *t, uint8_t *buf, uint32_t len)
         return r;
     while (out < len && !w->pending_err) {
         int32_t n;
+        int drained = 0;
         if (w->rx_off < w->rx_len) { /* frames that came with the upgrade response */
             n = (int32_t)(w->rx_len - w->rx_off < len - out ? w->rx_len - w->rx_off : len - out);
             memcpy(buf + out, w->cfg->rx + w->rx_off, (uint32_t)n);
@@ -434,8 +435,14 @@ static int32_t ws_recv(tmq_transport *t, uint8_t *buf, uint32_t len)
                 w->pending_err = n ? n : TMQ_ERR_CLOSED;
                 break;
             }
+            drained = (uint32_t)n < len - out;
         }
         out += parse(w, buf + out, (uint32_t)n);
+        /* a short read emptied the lower layer for now: with payload in
+         * hand, return it and let the engine's next call ask again (a
+         * second ask here would mostly be a system call finding nothing) */
+        if (drained && out)
+            break;
     }
     r = flush_control(w);
     if (r != TMQ_OK && !w->pending_err)

@@ -50,6 +50,7 @@ static int32_t pipe_recv(tmq_transport *t, uint8_t *buf, uint32_t len)
 {
     tmq_pipe *p = (tmq_pipe *)t;
     uint32_t n = p->in_len - p->in_off;
+    p->recvs++;
     if (!p->connected)
         return TMQ_ERR_IO;
     if (!n)

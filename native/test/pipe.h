@@ -23,6 +23,7 @@ typedef struct tmq_pipe {
     int send_error;            /* nonzero: send fails with it (recv goes on) */
     int peer_closed;           /* recv answers TMQ_ERR_CLOSED once `in` is drained */
     int connected, connects, closes;
+    int recvs;                 /* recv calls */
 } tmq_pipe;
 
 /* Prepares a pipe whose connect succeeds at once. */

@@ -484,6 +484,29 @@ TEST(fragments_and_pings_split_at_every_byte_give_the_payload)
         }
 }
 
+/* A lower read shorter than asked has emptied the lower layer for now:
+ * recv returns the payload it gave without asking that layer again (over
+ * TCP the second ask would be a system call finding nothing); the next
+ * call asks, and the frames are whole across such reads. */
+TEST(short_lower_read_returns_at_once)
+{
+    static uint8_t got[64];
+    CHECK_EQ(open_ws(), 0);
+    PUSH("\x82\x03" "abc");
+    P.recvs = 0;
+    CHECK_EQ(T()->ops->recv(T(), got, sizeof got), 3);
+    CHECK_MEM(got, 3, "abc", 3);
+    CHECK_EQ(P.recvs, 1);
+    CHECK_EQ(T()->ops->recv(T(), got, sizeof got), TMQ_IO_AGAIN);
+    CHECK_EQ(P.recvs, 2);
+    /* a frame header alone gives no payload: the layer is asked on */
+    PUSH("\x82\x02");
+    CHECK_EQ(T()->ops->recv(T(), got, sizeof got), TMQ_IO_AGAIN);
+    PUSH("de");
+    CHECK_EQ(T()->ops->recv(T(), got, sizeof got), 2);
+    CHECK_MEM(got, 2, "de", 2);
+}
+
 /* Feeds hostile frames after an open handshake; returns the error recv
  * ends with (the payload before it is read first). */
 static int32_t hostile(const char *frame, uint32_t len)
