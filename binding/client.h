@@ -59,8 +59,9 @@ public:
     tmq_posix_io *Io() { return ws_ ? ws_->Io() : tls_on_ ? &tls_.io : &tcp_.io; }
     // The TCP connection under the transport (TLS, WebSocket or not).
     tmq_tcp *Socket() { return &tcp_; }
-    // options.coalesceReads: the inline driver may batch a busy stream's
-    // reads (tmq_coalesce, tinymqtt/drive.h).
+    // options.coalesceReads: the driver (inline, or the loop thread's
+    // tmq_loop_coalesce) may batch a busy stream's reads (tmq_coalesce,
+    // tinymqtt/drive.h).
     bool CoalescesReads() const { return coalesce_reads_; }
     // options.spinForReplies: the inline driver may wait for a reply awake
     // (tmq_spin, tinymqtt/drive.h).

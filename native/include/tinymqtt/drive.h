@@ -1,7 +1,8 @@
 /* Driver policies: two decisions a host that drives many clients from one
  * event loop makes for each of them, kept here so that every such driver
- * (the Node addon's inline driver, the WebAssembly engine's) follows the
- * same rule with the same figures. Pure logic: the caller owns the state
+ * (the Node addon's inline driver, the WebAssembly engine's, the POSIX
+ * loop's read coalescing, tmq_loop_coalesce) follows the same rule with
+ * the same figures. Pure logic: the caller owns the state
  * (a zeroed struct is a new one), hands in the time and what a poll did,
  * and applies the answer with its own means. Its own library
  * (tinymqtt_drive): firmware that polls one client does not link it.

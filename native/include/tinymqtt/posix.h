@@ -128,11 +128,12 @@ int tmq_loop_kick(tmq_loop *loop, const tmq_posix_io *io);
  * tinymqtt/drive.h's rule (tmq_coalesce): while it receives a busy stream
  * and submits nothing, the loop sets the socket's receive low-water mark
  * and reads it when the mark is reached or TMQ_COALESCE_MAX_DELAY_MS after
- * its previous poll, instead of waking for every packet. NULL stops it (and
- * clears the mark). Work submitted from posted work must be followed by
- * tmq_loop_kick, which also tells the rule that the client waits for a
- * reply. Loop thread only, or before run. Returns TMQ_OK or TMQ_ERR_ARG if
- * c is not in the loop. */
+ * its previous poll, instead of waking for every packet. NULL stops it.
+ * Each call starts the rule over and takes back a mark it set, as does
+ * tmq_loop_remove; `socket` must stay valid until then. Work submitted
+ * from posted work must be followed by tmq_loop_kick, which also tells
+ * the rule that the client waits for a reply. Loop thread only, or before
+ * run. Returns TMQ_OK or TMQ_ERR_ARG if c is not in the loop. */
 int tmq_loop_coalesce(tmq_loop *loop, tmq_client *c, tmq_tcp *socket);
 
 /* Runs fn(arg) on the loop thread soon (in the next round, in posting

@@ -54,9 +54,8 @@ typedef struct loop_entry {
     /* read coalescing (tmq_loop_coalesce; tinymqtt/drive.h) */
     tmq_tcp *socket;      /* the client's socket while its reads are coalesced, else NULL */
     tmq_coalesce co;
-    uint32_t last_poll;   /* ms: while coalesced, the timer reads at most TMQ_COALESCE_MAX_DELAY_MS after it */
+    uint32_t last_poll;   /* µs: while coalesced, the timer reads at most TMQ_COALESCE_MAX_DELAY_MS after it */
     int fd;               /* the socket co describes */
-    uint8_t submitted;    /* kicked since its last poll that read: it may wait for a reply */
 } loop_entry;
 
 struct tmq_loop {
@@ -186,11 +185,20 @@ int tmq_loop_add(tmq_loop *loop, tmq_client *c, tmq_posix_io *io)
     return TMQ_OK;
 }
 
+/* Takes back the low-water mark that e's coalescing set on its socket. */
+static void clear_mark(loop_entry *e)
+{
+    if (e->socket && e->socket->rcvlowat > 1)
+        (void)tmq_tcp_set_rcvlowat(e->socket, 1);
+}
+
 int tmq_loop_remove(tmq_loop *loop, tmq_client *c)
 {
     long i = loop && c ? find(loop, c) : -1;
     if (i < 0)
         return TMQ_ERR_ARG;
+    clear_mark(&loop->e[i]);
+    loop->e[i].socket = NULL;
     loop->e[i].c = NULL;
     loop->e[i].io = NULL;
     loop->holes++;
@@ -212,8 +220,7 @@ int tmq_loop_coalesce(tmq_loop *loop, tmq_client *c, tmq_tcp *socket)
     if (i < 0)
         return TMQ_ERR_ARG;
     e = &loop->e[i];
-    if (e->socket && !socket && e->socket->rcvlowat > 1)
-        (void)tmq_tcp_set_rcvlowat(e->socket, 1);
+    clear_mark(e);   /* the rule starts over without one */
     e->socket = socket;
     tmq_coalesce_reset(&e->co);
     e->fd = socket ? socket->io.fd : -1;
@@ -228,23 +235,25 @@ static uint32_t now_us(void)
     return (uint32_t)((uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
 }
 
-/* Whether e's reads are held and its timer read is due at now (ms). */
-static int hold_due(const loop_entry *e, uint32_t now)
+/* While e's reads are held: the µs left at now_us until its timer read
+ * is due (0: due). -1 while they are not held. */
+static long hold_left(const loop_entry *e, uint32_t now_us)
 {
-    return e->socket && tmq_coalesce_on(&e->co) && now - e->last_poll >= TMQ_COALESCE_MAX_DELAY_MS;
+    uint32_t since = now_us - e->last_poll, delay = TMQ_COALESCE_MAX_DELAY_MS * 1000u;
+    if (!e->socket || !tmq_coalesce_on(&e->co))
+        return -1;
+    return since >= delay ? 0 : (long)(delay - since);
 }
 
-/* After a poll of e's client that began with `before` bytes received:
- * feeds the rule and sets the socket's mark from its answer. A new
- * connection (another fd, or a new socket without the mark) starts over. */
-static void coalesce_after_poll(loop_entry *e, uint32_t before, int by_timer, uint32_t now)
+/* After a poll of e's client at now_us that read `bytes`, kicked after
+ * submitted work or not: feeds the rule and sets the socket's mark from
+ * its answer. A new connection (another fd, or a new socket without the
+ * mark) starts over. */
+static void coalesce_after_poll(loop_entry *e, uint32_t bytes, int by_timer, int submitted, uint32_t now_us)
 {
     tmq_tcp *t = e->socket;
-    uint32_t mark, bytes = t->received - before;
-    int submitted = e->submitted;
-    e->last_poll = now;
-    if (bytes)
-        e->submitted = 0;   /* what it waited for may have come: the next read tells */
+    uint32_t mark;
+    e->last_poll = now_us;
     if (t->io.fd != e->fd || (tmq_coalesce_mark(&e->co) > 1 && t->rcvlowat <= 1)) {
         tmq_coalesce_reset(&e->co);
         e->fd = t->io.fd;
@@ -252,7 +261,7 @@ static void coalesce_after_poll(loop_entry *e, uint32_t before, int by_timer, ui
     }
     if (t->io.fd < 0 || tmq_client_state(e->c) != TMQ_STATE_READY)
         return;
-    mark = tmq_coalesce_after_poll(&e->co, now_us(), bytes, by_timer, submitted, e->c->inflight);
+    mark = tmq_coalesce_after_poll(&e->co, now_us, bytes, by_timer, submitted, e->c->inflight);
     if (mark != t->rcvlowat)
         (void)tmq_tcp_set_rcvlowat(t, mark);
 }
@@ -338,6 +347,7 @@ static int needs_start(const tmq_client *c)
 static size_t build_pollfds(tmq_loop *loop, uint32_t now, int *wait)
 {
     size_t i, np = 1;
+    uint32_t us = now_us();
 
     loop->pfd[0].fd = loop->wake_r;
     loop->pfd[0].events = POLLIN;
@@ -365,11 +375,11 @@ static size_t build_pollfds(tmq_loop *loop, uint32_t now, int *wait)
             if (*wait < 0 || t < (uint32_t)*wait)
                 *wait = t > (uint32_t)INT32_MAX ? INT32_MAX : (int)t;
         }
-        if (e->socket && tmq_coalesce_on(&e->co)) {   /* what waits below the mark */
-            uint32_t since = now - e->last_poll;
-            int left = since >= TMQ_COALESCE_MAX_DELAY_MS ? 0 : (int)(TMQ_COALESCE_MAX_DELAY_MS - since);
-            if (*wait < 0 || left < *wait)
-                *wait = left;
+        if (e->socket) {   /* what waits below the mark: read by the timer, in whole ms rounded up */
+            long left = hold_left(e, us);
+            int ms = left < 0 ? -1 : (int)((left + 999) / 1000);
+            if (ms >= 0 && (*wait < 0 || ms < *wait))
+                *wait = ms;
         }
         if (e->kick)
             *wait = 0;
@@ -394,7 +404,7 @@ int tmq_loop_run_once(tmq_loop *loop, int timeout_ms)
 {
     size_t np, i, n;
     int wait = timeout_ms < 0 ? -1 : timeout_ms, rc, seen = 1;
-    uint32_t now;
+    uint32_t now, us;
 
     if (loop->holes)
         compact(loop);
@@ -416,28 +426,28 @@ int tmq_loop_run_once(tmq_loop *loop, int timeout_ms)
     run_posted(loop);
 
     now = tmq_now_ms();
+    us = now_us();
     n = loop->n;   /* clients added from here on start next round */
     for (i = 0; i < n; i++) {
         loop_entry *e = &loop->e[i];   /* re-read: callbacks may grow the array */
-        int ready = e->kick, by_fd, held;
+        int ready = e->kick, kicked = e->kick, by_fd, held;
         uint32_t before;
         if (!e->c)
             continue;
         by_fd = seen && e->pidx >= 0 && loop->pfd[e->pidx].revents;
-        held = hold_due(e, now);
+        held = hold_left(e, us) == 0;
         if (by_fd || held)
             ready = 1;
         if (e->timer && (int32_t)(now - e->deadline) >= 0)
             ready = 1;
         if (!ready)
             continue;
-        e->submitted |= e->kick;   /* a kick follows work submitted from posted work */
         e->kick = 0;
         before = e->socket ? e->socket->received : 0;
         tmq_client_poll(e->c, now);
         e = &loop->e[i];
-        if (e->c && e->socket)
-            coalesce_after_poll(e, before, held && !by_fd, now);
+        if (e->c && e->socket)   /* a kick follows work submitted from posted work */
+            coalesce_after_poll(e, e->socket->received - before, held && !by_fd, kicked, us);
     }
     return TMQ_OK;
 }
