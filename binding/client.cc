@@ -859,17 +859,11 @@ void Core::GiveBackBuffers()
 
 void Core::RetryWaiting()
 {
-    bool submitted = false;
     while (!closed_ && !offline_.Empty() && tmq_client_state(&client_) == TMQ_STATE_READY) {
         if (!TrySubmit(offline_.Front()))
-            break;
+            return;
         offline_.PopFront();
-        submitted = true;
     }
-    // written in this round, and the driver's policies learn that the
-    // client now waits for replies (tinymqtt/drive.h), as after a job
-    if (submitted)
-        driver_->Kick(this);
 }
 
 void Core::ChangePolicy(const tmq_backoff &policy)
