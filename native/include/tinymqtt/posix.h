@@ -97,6 +97,10 @@ int tmq_tcp_set_rcvlowat(tmq_tcp *t, uint32_t bytes);
  * compares times by difference). */
 uint32_t tmq_now_ms(void);
 
+/* Microseconds from the same clock (wraps after 71 minutes; compared by
+ * difference): the times of tinymqtt/drive.h's policies. */
+uint32_t tmq_now_us(void);
+
 typedef struct tmq_loop tmq_loop;
 
 /* Creates a loop (heap-allocated, with its wake-up eventfd). NULL on failure. */

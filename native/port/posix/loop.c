@@ -30,7 +30,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/eventfd.h>
@@ -227,14 +226,6 @@ int tmq_loop_coalesce(tmq_loop *loop, tmq_client *c, tmq_tcp *socket)
     return TMQ_OK;
 }
 
-/* Microseconds of a monotonic clock (wraps; the rule compares differences). */
-static uint32_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint32_t)((uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
-}
-
 /* While e's reads are held: the µs left at now_us until its timer read
  * is due (0: due). -1 while they are not held. */
 static long hold_left(const loop_entry *e, uint32_t now_us)
@@ -347,7 +338,7 @@ static int needs_start(const tmq_client *c)
 static size_t build_pollfds(tmq_loop *loop, uint32_t now, int *wait)
 {
     size_t i, np = 1;
-    uint32_t us = now_us();
+    uint32_t us = tmq_now_us();
 
     loop->pfd[0].fd = loop->wake_r;
     loop->pfd[0].events = POLLIN;
@@ -356,6 +347,7 @@ static size_t build_pollfds(tmq_loop *loop, uint32_t now, int *wait)
         loop_entry *e = &loop->e[i];
         uint32_t t = tmq_client_timeout(e->c, now);
         int fd = e->io->fd;
+        long left;
 
         e->pidx = -1;
         if (fd >= 0) {
@@ -375,10 +367,10 @@ static size_t build_pollfds(tmq_loop *loop, uint32_t now, int *wait)
             if (*wait < 0 || t < (uint32_t)*wait)
                 *wait = t > (uint32_t)INT32_MAX ? INT32_MAX : (int)t;
         }
-        if (e->socket) {   /* what waits below the mark: read by the timer, in whole ms rounded up */
-            long left = hold_left(e, us);
-            int ms = left < 0 ? -1 : (int)((left + 999) / 1000);
-            if (ms >= 0 && (*wait < 0 || ms < *wait))
+        left = hold_left(e, us);
+        if (left >= 0) {   /* what waits below the mark: read by the timer, in whole ms rounded up */
+            int ms = (int)((left + 999) / 1000);
+            if (*wait < 0 || ms < *wait)
                 *wait = ms;
         }
         if (e->kick)
@@ -426,7 +418,7 @@ int tmq_loop_run_once(tmq_loop *loop, int timeout_ms)
     run_posted(loop);
 
     now = tmq_now_ms();
-    us = now_us();
+    us = tmq_now_us();
     n = loop->n;   /* clients added from here on start next round */
     for (i = 0; i < n; i++) {
         loop_entry *e = &loop->e[i];   /* re-read: callbacks may grow the array */
