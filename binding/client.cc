@@ -434,13 +434,13 @@ void Core::ReadConnect(const OptionReader &r)
     backoff_ = ReadReconnect(r);
     backoff_.seed = JitterSeed(this);
     // the offline queue's bounds (none unless given)
-    OfflineQueue::Bounds bounds;
+    tmq_offline_bounds bounds{UINT64_MAX, UINT32_MAX, 1};
     if (r.Has("queueLimit"))
         bounds.count = r.Int("queueLimit", UINT32_MAX);
     if (r.Has("queueByteLimit"))
         bounds.bytes = r.Int("queueByteLimit", UINT32_MAX);
     if (r.Has("queueQoSZero"))
-        bounds.qos0 = r.Bool("queueQoSZero");
+        bounds.qos0 = r.Bool("queueQoSZero") ? 1 : 0;
     offline_.SetBounds(bounds);
     if (r.Has("coalesceReads"))
         coalesce_reads_ = r.Bool("coalesceReads");

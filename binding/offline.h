@@ -1,8 +1,8 @@
 // The offline queue of a client: the operations its engine has not taken
 // yet, in submission order, and the bounds options.queueLimit,
 // queueByteLimit and queueQoSZero put on it (binding/README.md, "The
-// offline queue"). The one owner of that concern: lib/client.ts keeps no
-// count, the engine's message slots are its in-flight window.
+// offline queue"), admitted by tinymqtt/offline.h's rule. lib/client.ts
+// keeps no count, the engine's message slots are its in-flight window.
 #ifndef TMQ_NODE_OFFLINE_H
 #define TMQ_NODE_OFFLINE_H
 
@@ -15,22 +15,17 @@
 
 #include "job.h"
 
+extern "C" {
+#include "tinymqtt/offline.h"
+}
+
 namespace tmq_node {
 
 class OfflineQueue {
 public:
-    struct Bounds {
-        uint32_t count = UINT32_MAX;   // queueLimit (none by default)
-        uint64_t bytes = UINT64_MAX;   // queueByteLimit
-        bool qos0 = true;              // queueQoSZero
-    };
-    // What the queue counts for a message besides its PUBLISH bytes: the
-    // client's memory for it (job, promise, map entries), measured at about
-    // 1.4 KB of RSS per queued 64-byte QoS 1 publish.
-    static constexpr uint32_t kEntryBytes = 1024;
-
-    // At creation, before the first Admit.
-    void SetBounds(const Bounds &bounds) { bounds_ = bounds; }
+    // At creation, before the first Admit: queueByteLimit, queueLimit,
+    // queueQoSZero (none, none and 1 until then).
+    void SetBounds(const tmq_offline_bounds &bounds) { bounds_ = bounds; }
 
     // ---- JS thread: a publish made while the client is not connected ----
     // Throws an Error with code TMQ_ERR_NOT_CONNECTED (QoS 0 without
@@ -65,7 +60,7 @@ public:
     }
 
 private:
-    Bounds bounds_;
+    tmq_offline_bounds bounds_{UINT64_MAX, UINT32_MAX, 1};
     // Admit adds (JS thread), Release subtracts (either): counted from the
     // call to the job leaving, so jobs posted to the loop thread and not yet
     // run count too

@@ -847,7 +847,7 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
       if (signal && isAborted(signal)) throw aborted(signal);
       const token = this.#nextToken++;
       // first the addon (it may still throw: the offline queue's bounds,
-      // binding/offline.h), then the bookkeeping: its events come in a
+      // tinymqtt/offline.h), then the bookkeeping: its events come in a
       // later batch. It answers with the bytes of QoS 0 publishes not yet
       // written, this one included.
       const unwritten = n.publish(this.#lastTopicBytes, body, qos, retain, token, props);

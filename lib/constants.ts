@@ -134,6 +134,28 @@ export const SPIN_BUDGET_US = 100;
 export const COALESCE_MAX_DELAY_MS = 1;
 export const COALESCE_MAX_MARK = 4096;
 
+/** What the addon gives every client's engine, which the WebAssembly engine
+ *  gives it too (binding/client.cc): message slots (its in-flight window),
+ *  incoming QoS 2 ids, room for an assigned client id, outgoing topic
+ *  aliases (how many, the bytes of one) and incoming ones (at most how
+ *  many, the bytes of one); and the engine WebSocket layer's buffers
+ *  (binding/ws.h). */
+export const MSG_SLOTS = 1024;
+export const QOS2_IDS = 65535;
+export const ASSIGNED_ID = 1024;
+export const OUT_ALIASES = 64;
+export const OUT_ALIAS_SLOT = 258;
+export const IN_ALIASES_MAX = 256;
+export const IN_ALIAS_SLOT = 1026;
+export const WS_TX = 16398;
+export const WS_RX = 4096;
+
+/** The events of one batch at most (kBatchEvents, binding/events.h), and
+ *  the bytes of a batch's data past which it is handed over rather than
+ *  copied (kCopyLimit, binding/deliver.h). */
+export const BATCH_EVENTS = 1024;
+export const COPY_LIMIT = 65536;
+
 /** Value types of 5.0 properties: one byte (0 or 1), two-byte, four-byte and
  *  variable byte integers, UTF-8 string, binary data, string pair. */
 export type PropertyType = 'byte' | 'u16' | 'u32' | 'vbi' | 'str' | 'bin' | 'pair';

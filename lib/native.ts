@@ -142,7 +142,7 @@ export interface NativeClientOptions extends ReconnectPolicy {
   /** Packet events (a line of text per packet in and out) for the debug
    *  log; off by default, and then the engine reports no packets */
   logPackets?: boolean;
-  /** the offline queue's bounds (binding/offline.h), none when absent: a
+  /** the offline queue's bounds (tinymqtt/offline.h), none when absent: a
    *  publish while not connected beyond them throws (code
    *  TMQ_ERR_QUEUE_FULL, or TMQ_ERR_NOT_CONNECTED for QoS 0 with
    *  queueQoSZero false) */

@@ -10,6 +10,9 @@
 //   event kinds, fields    enum EventKind, kEventFields, kMessageHasProps
 //                                              binding/events.h
 //   driver policy figures  TMQ_SPIN_*, TMQ_COALESCE_* native/include/tinymqtt/drive.h
+//   a client's memory      kMsgSlots ... kInAliasSlot  binding/client.cc
+//                          kTx, kRx (WebSocket)        binding/ws.h
+//   batches                kBatchEvents, kCopyLimit    binding/events.h, deliver.h
 //   node scripts/gen-constants.mjs                 rewrites lib/constants.ts
 //   node scripts/gen-constants.mjs --check         exits 1 (saying what differs)
 //                                                  when lib/constants.ts is not
@@ -73,11 +76,14 @@ function macro(path, name) {
   return Function(`return (${expr});`)();
 }
 
-/** A C++ `constexpr <type> <name> = <number>;`. */
+/** A C++ `constexpr <type> <name> = <value>;` (static or not), its value
+ *  made of numbers and + * << ( ). */
 function constexpr(path, name) {
-  const m = new RegExp(`constexpr\\s+\\w+\\s+${name}\\s*=\\s*(\\d+)\\s*;`).exec(read(path));
+  const m = new RegExp(`constexpr\\s+\\w+\\s+${name}\\s*=\\s*([^;]+);`).exec(read(path));
   if (!m) fail(path, `no constexpr ${name}`);
-  return Number(m[1]);
+  const expr = m[1].trim();
+  if (!/^[\d\s+*<()]+$/.test(expr)) fail(path, `${name}: cannot evaluate "${expr}"`);
+  return Function(`return (${expr});`)();
 }
 
 /** enum EventKind of binding/events.h as a TypeScript const enum: each
@@ -154,6 +160,28 @@ export const MESSAGE_HAS_PROPS = ${constexpr('binding/events.h', 'kMessageHasPro
 export const SPIN_BUDGET_US = ${macro('native/include/tinymqtt/drive.h', 'TMQ_SPIN_BUDGET_US')};
 export const COALESCE_MAX_DELAY_MS = ${macro('native/include/tinymqtt/drive.h', 'TMQ_COALESCE_MAX_DELAY_MS')};
 export const COALESCE_MAX_MARK = ${macro('native/include/tinymqtt/drive.h', 'TMQ_COALESCE_MAX_MARK')};
+
+/** What the addon gives every client's engine, which the WebAssembly engine
+ *  gives it too (binding/client.cc): message slots (its in-flight window),
+ *  incoming QoS 2 ids, room for an assigned client id, outgoing topic
+ *  aliases (how many, the bytes of one) and incoming ones (at most how
+ *  many, the bytes of one); and the engine WebSocket layer's buffers
+ *  (binding/ws.h). */
+export const MSG_SLOTS = ${constexpr('binding/client.cc', 'kMsgSlots')};
+export const QOS2_IDS = ${constexpr('binding/client.cc', 'kQos2Ids')};
+export const ASSIGNED_ID = ${constexpr('binding/client.cc', 'kAssignedId')};
+export const OUT_ALIASES = ${constexpr('binding/client.cc', 'kOutAliases')};
+export const OUT_ALIAS_SLOT = ${constexpr('binding/client.cc', 'kOutAliasSlot')};
+export const IN_ALIASES_MAX = ${constexpr('binding/client.cc', 'kInAliasesMax')};
+export const IN_ALIAS_SLOT = ${constexpr('binding/client.cc', 'kInAliasSlot')};
+export const WS_TX = ${constexpr('binding/ws.h', 'kTx')};
+export const WS_RX = ${constexpr('binding/ws.h', 'kRx')};
+
+/** The events of one batch at most (kBatchEvents, binding/events.h), and
+ *  the bytes of a batch's data past which it is handed over rather than
+ *  copied (kCopyLimit, binding/deliver.h). */
+export const BATCH_EVENTS = ${constexpr('binding/events.h', 'kBatchEvents')};
+export const COPY_LIMIT = ${constexpr('binding/deliver.h', 'kCopyLimit')};
 
 /** Value types of 5.0 properties: one byte (0 or 1), two-byte, four-byte and
  *  variable byte integers, UTF-8 string, binary data, string pair. */

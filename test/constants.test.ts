@@ -15,7 +15,7 @@ const script = join(packageRoot, 'scripts/gen-constants.mjs');
 /** What the generator reads, and what it writes. */
 const SOURCES = ['native/include/tinymqtt/error.h', 'native/include/tinymqtt/client.h', 'native/include/tinymqtt/port.h',
   'native/include/tinymqtt/packet.h', 'native/src/props.c', 'binding/events.h', 'native/include/tinymqtt/drive.h',
-  'lib/constants.ts'];
+  'binding/client.cc', 'binding/ws.h', 'binding/deliver.h', 'lib/constants.ts'];
 
 /** Runs the generator's check over the tree at root. */
 function check(root: string) {
@@ -54,6 +54,9 @@ describe('constants shared with the C headers', () => {
     ['the event fields', 'binding/events.h', 'kEventFields = 6', 'kEventFields = 7'],
     ['a reply wait figure', 'native/include/tinymqtt/drive.h', 'TMQ_SPIN_BUDGET_US 100u', 'TMQ_SPIN_BUDGET_US 150u'],
     ['a read coalescing figure', 'native/include/tinymqtt/drive.h', 'TMQ_COALESCE_MAX_MARK 4096u', 'TMQ_COALESCE_MAX_MARK 8192u'],
+    ['a client memory size', 'binding/client.cc', 'kOutAliasSlot = 2 + 256;', 'kOutAliasSlot = 2 + 512;'],
+    ['a WebSocket buffer', 'binding/ws.h', 'kTx = 16 * 1024 + 14;', 'kTx = 8 * 1024 + 14;'],
+    ['the batch data copy limit', 'binding/deliver.h', 'kCopyLimit = 64 * 1024;', 'kCopyLimit = 32 * 1024;'],
     ['the generated file itself', 'lib/constants.ts', 'MESSAGE_HAS_PROPS = 16', 'MESSAGE_HAS_PROPS = 32'],
   ])('a changed %s fails the check', (_what, file, from, to) => {
     const root = treeWith(file, (text) => {

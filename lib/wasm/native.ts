@@ -3,13 +3,15 @@
 // It does here, in TypeScript, what the addon's inline driver and Core do in
 // C++ (binding/inline.cc, binding/client.cc): drive the engine on this
 // thread from the transport's events and a timer, keep the jobs the engine
-// points into, the offline queue and its bounds, and emit the same event
+// points into and the offline queue (its bounds by tinymqtt/offline.h), and emit the same event
 // batches. README.md says why this is a second copy and what it leaves out.
 // No Node built-ins: it runs wherever WebAssembly and a WasmTransport do.
 import {
-  COALESCE_MAX_DELAY_MS, COALESCE_MAX_MARK, EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, TMQ_ERR_ARG, TMQ_ERR_CLOSED,
-  TMQ_ERR_DNS, TMQ_ERR_IO, TMQ_ERR_QUEUE_FULL, TMQ_ERR_REFUSED, TMQ_ERR_STATE, TMQ_ERR_TLS, TMQ_ERR_TOO_LARGE,
+  ASSIGNED_ID, BATCH_EVENTS, COALESCE_MAX_DELAY_MS, COALESCE_MAX_MARK, COPY_LIMIT, EVENT_FIELDS, EventKind, IN_ALIASES_MAX,
+  IN_ALIAS_SLOT, MESSAGE_HAS_PROPS, MSG_SLOTS, OUT_ALIASES, OUT_ALIAS_SLOT, PROPERTIES, QOS2_IDS, TMQ_ERR_ARG,
+  TMQ_ERR_CLOSED, TMQ_ERR_DNS, TMQ_ERR_IO, TMQ_ERR_QUEUE_FULL, TMQ_ERR_REFUSED, TMQ_ERR_STATE, TMQ_ERR_TLS, TMQ_ERR_TOO_LARGE,
   TMQ_ERR_TLS_VERIFY, TMQ_ERR_CONNECT_TIMEOUT, TMQ_IO_AGAIN, SPIN_BUDGET_US, TMQ_IO_CONNECTING, TMQ_OK, TMQ_STATE_READY,
+  WS_RX, WS_TX,
 } from '../constants.js';
 import { MqttError } from '../mqtt-error.js';
 import type {
@@ -71,6 +73,11 @@ interface Engine {
   tmq_wasm_inflight(w: number): number;
   tmq_wasm_coalesce(w: number): number;
   tmq_wasm_spin(w: number): number;
+  tmq_wasm_set_offline(w: number, countLimit: number, byteLimit: number, qos0: number): void;
+  tmq_wasm_offline_admit(w: number, qos: number, packet: number): number;
+  tmq_wasm_offline_release(w: number, entry: number): void;
+  tmq_wasm_offline_refusal(w: number, verdict: number, packet: number, buf: number, cap: number): number;
+  tmq_offline_code(verdict: number): number;
   tmq_coalesce_reset(c: number): void;
   tmq_coalesce_after_poll(c: number, nowUs: number, bytes: number, byTimer: number, submitted: number, inflight: number): number;
   tmq_spin_after_write(s: number, reads: number): number;
@@ -87,33 +94,17 @@ interface Engine {
   tmq_topic_match(f: number, flen: number, t: number, tlen: number): number;
 }
 
-// Each client's memory (the addon's sizes, binding/client.cc): 1024 message
-// slots, every incoming QoS 2 id, room for an assigned client id, 64
-// outgoing topic aliases of 258 bytes, at most 256 incoming ones of 1 KiB.
-const MSG_SLOTS = 1024;
-const QOS2_IDS = 65535;
-const ASSIGNED_ID = 1024;
-const OUT_ALIASES = 64;
-const OUT_ALIAS_SLOT = 2 + 256;
-const IN_ALIASES_MAX = 256;
-const IN_ALIAS_SLOT = 2 + 1024;
-/** the receive buffer; a larger packet is read into a block of its size */
+// Each client's memory is the addon's (MSG_SLOTS ... WS_RX, generated from
+// binding/client.cc and ws.h) but for the receive buffer: a larger packet is
+// read into a block of its size.
 const RX_BUFFER = 64 << 10;
-/** the engine WebSocket layer's buffers (binding/ws.h's sizes) */
-const WS_TX = 16 * 1024 + 14;
-const WS_RX = 4 * 1024;
 /** MQTT 5.0 Topic Alias Maximum property */
-const PROP_TOPIC_ALIAS_MAXIMUM = 0x22;
-/** what the offline queue counts per message besides its PUBLISH
- *  (binding/offline.h, kEntryBytes) */
-const ENTRY_BYTES = 1024;
-/** the events of one batch at most (binding/events.h, kBatchEvents) */
-const BATCH_EVENTS = 1024;
+const PROP_TOPIC_ALIAS_MAXIMUM = PROPERTIES.find((p) => p.name === 'TOPIC_ALIAS_MAXIMUM')!.id;
+/** room for the words of an offline queue's refusal (tmq_wasm_offline_refusal) */
+const REFUSAL_TEXT = 256;
 /** writes of this many bytes and more go through writeBuffers */
 const POOLED_WRITE = 64 << 10;
 const KEPT_WRITES = 4;
-/** a batch's data past which it is handed over rather than copied */
-const TAKEN_DATA = 64 << 10;
 /** distinct topics a batch looks up by their bytes before making a string */
 const RECENT_TOPICS = 8;
 /** how long a wait for a reply awake lasts (WasmClient.spin; tinymqtt/drive.h) */
@@ -304,11 +295,11 @@ class Batch {
   }
 
   /** The batch as the handler's arguments, in arrays of its own (views into
-   *  them stay valid): copied, or, past TAKEN_DATA bytes (a large message),
+   *  them stay valid): copied, or, past COPY_LIMIT bytes (a large message),
    *  the data array itself, the batch starting a new one. */
   take(): [Int32Array, Uint8Array, string[]] {
     const n = this.count * EVENT_FIELDS;
-    if (this.size > TAKEN_DATA) {
+    if (this.size > COPY_LIMIT) {
       const data = this.data.subarray(0, this.size);
       this.data = new Uint8Array(1024);
       return [this.ints.slice(0, n), data, this.topics];
@@ -720,9 +711,6 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
     readonly #blocks: [number, number][] = [];
     readonly #jobs = new Map<number, Job>();
     readonly #offline: Job[] = [];
-    readonly #bounds: { count: number; bytes: number; qos0: boolean };
-    #offlineCount = 0;
-    #offlineBytes = 0;
     #unwritten = 0;
     #closed = false;
     #link: Link | undefined;
@@ -757,13 +745,13 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       this.id = nextId++;
       this.#options = o;
       this.#version = o.protocolVersion;
-      this.#bounds = { count: o.queueLimit ?? Infinity, bytes: o.queueByteLimit ?? Infinity, qos0: o.queueQoSZero ?? true };
       const blocks = this.#blocks, e = engine;
       const w = this.#w = heap.alloc(e.tmq_wasm_size());
       blocks.push([w, e.tmq_wasm_size()]);
       e.tmq_wasm_new(w, this.id);
       this.#coalesce = e.tmq_wasm_coalesce(w);
       this.#spin = e.tmq_wasm_spin(w);
+      e.tmq_wasm_set_offline(w, o.queueLimit ?? 0xffffffff, o.queueByteLimit ?? Infinity, o.queueQoSZero ?? true ? 1 : 0);
       try {
         this.#configure(o);
       } catch (err) {
@@ -1017,26 +1005,25 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       if (on) conn?.ref?.(); else conn?.unref?.();
     }
 
-    // ---- the offline queue (binding/offline.h's policy) ----
+    // ---- the offline queue (tinymqtt/offline.h's rule, the binding's too) ----
 
+    /** Counts a publish made while not connected, or throws why the offline
+     *  queue refuses it (tinymqtt/offline.h); the bytes counted for it. */
     #admit(qos: number, packet: number): number {
-      const b = this.#bounds;
-      if (qos === 0 && !b.qos0) throw codeError('publish: not connected, and options.queueQoSZero is false', 'TMQ_ERR_NOT_CONNECTED');
-      if (this.#offlineCount >= b.count)
-        throw codeError(`publish: not connected, and the offline queue holds options.queueLimit (${b.count}) messages`, 'TMQ_ERR_QUEUE_FULL');
-      const entry = packet + ENTRY_BYTES, used = this.#offlineBytes;
-      if (used + entry > b.bytes)
-        throw codeError(`publish: not connected, and a ${packet}-byte PUBLISH (${entry} bytes queued) would take the offline queue past ` +
-          `options.queueByteLimit (${b.bytes} bytes; ${used} used)`, 'TMQ_ERR_QUEUE_FULL');
-      this.#offlineCount++;
-      this.#offlineBytes += entry;
-      return entry;
+      const entry = engine.tmq_wasm_offline_admit(this.#w, qos, packet);
+      if (entry > 0) return entry;
+      const buf = heap.alloc(REFUSAL_TEXT);
+      try {
+        engine.tmq_wasm_offline_refusal(this.#w, -entry, packet, buf, REFUSAL_TEXT);
+        throw codeError(cString(buf), cString(engine.tmq_offline_code(-entry) >>> 0));
+      } finally {
+        heap.free(buf, REFUSAL_TEXT);
+      }
     }
 
     #release(job: Job): void {
       if (!job.queued) return;
-      this.#offlineCount--;
-      this.#offlineBytes -= job.queued;
+      engine.tmq_wasm_offline_release(this.#w, job.queued);
       job.queued = 0;
     }
 

@@ -214,6 +214,9 @@ EXPORT(tmq_wasm_new) void tmq_wasm_new(tmq_wasm_client *w, int32_t id)
     w->id = id;
     w->io.base.ops = &io_ops;
     w->io.id = id;
+    w->offline.count = UINT32_MAX;   /* no bounds until tmq_wasm_set_offline */
+    w->offline.bytes = UINT64_MAX;
+    w->offline.qos0 = 1;
 }
 
 EXPORT(tmq_wasm_log_packets) void tmq_wasm_log_packets(tmq_wasm_client *w)
@@ -486,6 +489,39 @@ EXPORT(tmq_wasm_coalesce) tmq_coalesce *tmq_wasm_coalesce(tmq_wasm_client *w)
 EXPORT(tmq_wasm_spin) tmq_spin *tmq_wasm_spin(tmq_wasm_client *w)
 {
     return &w->spin;
+}
+
+EXPORT(tmq_wasm_set_offline)
+void tmq_wasm_set_offline(tmq_wasm_client *w, uint32_t count_limit, double byte_limit, uint32_t qos0)
+{
+    w->offline.count = count_limit;
+    /* 2^64 as a double: the first that does not fit */
+    w->offline.bytes = !(byte_limit < 18446744073709551616.0) ? UINT64_MAX
+                       : byte_limit > 0 ? (uint64_t)byte_limit : 0;
+    w->offline.qos0 = qos0 ? 1 : 0;
+}
+
+EXPORT(tmq_wasm_offline_admit) int32_t tmq_wasm_offline_admit(tmq_wasm_client *w, uint32_t qos, uint32_t packet)
+{
+    int verdict = tmq_offline_admit(&w->offline, w->offline_count, w->offline_bytes, (uint8_t)qos, packet);
+    uint64_t entry = tmq_offline_entry(packet);
+    if (verdict != TMQ_OFFLINE_ADMITTED)
+        return -verdict;
+    w->offline_count++;
+    w->offline_bytes += entry;
+    return (int32_t)entry;   /* a packet is at most TMQ_MAX_PACKET bytes */
+}
+
+EXPORT(tmq_wasm_offline_release) void tmq_wasm_offline_release(tmq_wasm_client *w, uint32_t entry)
+{
+    w->offline_count--;
+    w->offline_bytes -= entry;
+}
+
+EXPORT(tmq_wasm_offline_refusal)
+uint32_t tmq_wasm_offline_refusal(const tmq_wasm_client *w, uint32_t verdict, uint32_t packet, char *buf, uint32_t cap)
+{
+    return (uint32_t)tmq_offline_refusal(buf, cap, (int)verdict, &w->offline, w->offline_bytes, packet);
 }
 
 EXPORT(tmq_wasm_prop_num) uint32_t tmq_wasm_prop_num(const uint8_t *props, uint32_t props_len, uint32_t id)

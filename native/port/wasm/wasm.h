@@ -13,6 +13,7 @@
 #include "tinymqtt/backoff.h"
 #include "tinymqtt/client.h"
 #include "tinymqtt/drive.h"
+#include "tinymqtt/offline.h"
 #include "tinymqtt/ws.h"
 
 /* The transport of one client: its calls go to JS, which owns the socket
@@ -34,6 +35,9 @@ typedef struct tmq_wasm_client {
     tmq_props close_props;   /* a requested 5.0 DISCONNECT's properties */
     tmq_coalesce coalesce;   /* the JS driver's read coalescing (tinymqtt/drive.h) */
     tmq_spin spin;           /* the JS driver's waits for a reply awake */
+    tmq_offline_bounds offline;   /* the offline queue's bounds (tinymqtt/offline.h) */
+    uint64_t offline_bytes;       /* and what it counts: bytes, */
+    uint32_t offline_count;       /* messages */
     uint8_t ws_on;
     uint8_t log_packets;     /* tmq_wasm_log_packets */
     int32_t id;
@@ -141,6 +145,24 @@ uint32_t tmq_wasm_inflight(const tmq_wasm_client *w);
  * tmq_spin_* functions, which scripts/build-wasm exports. */
 tmq_coalesce *tmq_wasm_coalesce(tmq_wasm_client *w);
 tmq_spin *tmq_wasm_spin(tmq_wasm_client *w);
+
+/* The offline queue's bounds (tinymqtt/offline.h): at most count_limit
+ * messages, byte_limit bytes (a JS number: Infinity or anything from 2^64
+ * is none), QoS 0 publishes only when qos0 is nonzero. None until set. */
+void tmq_wasm_set_offline(tmq_wasm_client *w, uint32_t count_limit, double byte_limit, uint32_t qos0);
+
+/* A publish of `packet` bytes at `qos` made while not connected: counted
+ * and the bytes counted for it returned (> 0, for tmq_wasm_offline_release),
+ * or refused: minus its enum tmq_offline_verdict, nothing counted. */
+int32_t tmq_wasm_offline_admit(tmq_wasm_client *w, uint32_t qos, uint32_t packet);
+
+/* A message tmq_wasm_offline_admit counted at `entry` bytes left the queue. */
+void tmq_wasm_offline_release(tmq_wasm_client *w, uint32_t entry);
+
+/* The words of refusal `verdict` of a publish of `packet` bytes, now, into
+ * buf (tmq_offline_refusal); its length. */
+uint32_t tmq_wasm_offline_refusal(const tmq_wasm_client *w, uint32_t verdict, uint32_t packet, char *buf,
+                                  uint32_t cap);
 
 /* The value of numeric property id in a 5.0 property block, 0 when absent. */
 uint32_t tmq_wasm_prop_num(const uint8_t *props, uint32_t props_len, uint32_t id);

@@ -1,0 +1,104 @@
+/* The offline queue's admission rule (tinymqtt/offline.h). */
+#include "tinymqtt/offline.h"
+
+/* A message under construction in a caller's buffer. */
+typedef struct text {
+    char *buf;
+    size_t cap, len;
+} text;
+
+/* One piece of a message: the text s, or the number n when s is NULL. */
+typedef struct piece {
+    const char *s;
+    uint64_t n;
+} piece;
+
+static void put(text *t, const char *s)
+{
+    for (; *s; s++) {
+        if (t->len + 1 < t->cap)
+            t->buf[t->len] = *s;
+        t->len++;
+    }
+}
+
+static void put_num(text *t, uint64_t v)
+{
+    char digits[21];
+    size_t n = sizeof digits - 1;
+    digits[n] = '\0';
+    do {
+        digits[--n] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v);
+    put(t, digits + n);
+}
+
+uint64_t tmq_offline_entry(uint32_t packet)
+{
+    return (uint64_t)packet + TMQ_OFFLINE_ENTRY_BYTES;
+}
+
+int tmq_offline_admit(const tmq_offline_bounds *bounds, uint32_t count, uint64_t bytes, uint8_t qos,
+                      uint32_t packet)
+{
+    uint64_t entry = tmq_offline_entry(packet);
+    if (qos == 0 && !bounds->qos0)
+        return TMQ_OFFLINE_NO_QOS0;
+    if (count >= bounds->count)
+        return TMQ_OFFLINE_COUNT;
+    if (bytes > bounds->bytes || entry > bounds->bytes - bytes)
+        return TMQ_OFFLINE_BYTES;
+    return TMQ_OFFLINE_ADMITTED;
+}
+
+const char *tmq_offline_code(int verdict)
+{
+    if (verdict == TMQ_OFFLINE_ADMITTED)
+        return NULL;
+    return verdict == TMQ_OFFLINE_NO_QOS0 ? "TMQ_ERR_NOT_CONNECTED" : "TMQ_ERR_QUEUE_FULL";
+}
+
+size_t tmq_offline_refusal(char *buf, size_t cap, int verdict, const tmq_offline_bounds *bounds, uint64_t bytes,
+                           uint32_t packet)
+{
+    piece p[10];
+    size_t count = 0, i;
+    text t;
+    t.buf = buf;
+    t.cap = cap;
+    t.len = 0;
+    if (verdict != TMQ_OFFLINE_ADMITTED)
+        p[count++].s = "publish: not connected, and ";
+    if (verdict == TMQ_OFFLINE_NO_QOS0) {
+        p[count++].s = "options.queueQoSZero is false";
+    } else if (verdict == TMQ_OFFLINE_COUNT) {
+        p[count++].s = "the offline queue holds options.queueLimit (";
+        p[count].s = NULL;
+        p[count++].n = bounds->count;
+        p[count++].s = ") messages";
+    } else if (verdict == TMQ_OFFLINE_BYTES) {
+        p[count++].s = "a ";
+        p[count].s = NULL;
+        p[count++].n = packet;
+        p[count++].s = "-byte PUBLISH (";
+        p[count].s = NULL;
+        p[count++].n = tmq_offline_entry(packet);
+        p[count++].s = " bytes queued) would take the offline queue past options.queueByteLimit (";
+        p[count].s = NULL;
+        p[count++].n = bounds->bytes;
+        p[count++].s = " bytes; ";
+        p[count].s = NULL;
+        p[count++].n = bytes;
+        p[count++].s = " used)";
+    }
+    for (i = 0; i < count; i++) {
+        if (p[i].s)
+            put(&t, p[i].s);
+        else
+            put_num(&t, p[i].n);
+    }
+    if (cap)
+        buf[t.len < cap ? t.len : cap - 1] = '\0';
+    return t.len < cap ? t.len : (cap ? cap - 1 : 0);
+}
