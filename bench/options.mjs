@@ -3,25 +3,30 @@ import { fileURLToPath } from 'node:url';
 import { CASE_NAMES, DEFAULT_CASE_NAMES } from './cases.mjs';
 import { IMPLEMENTATIONS } from './implementations.mjs';
 
-export const USAGE = `usage: npm run bench -- [--case NAME[,NAME...]]... [--impl ID[,ID...]]... [--quick] [--out FILE]
+export const USAGE = `usage: npm run bench -- [--case NAME[,NAME...]]... [--impl ID[,ID...]]... [--quick] [--warmup N] [--out FILE]
   --case   run only these cases (${CASE_NAMES.join(', ')});
            default: all but ${CASE_NAMES.filter((name) => !DEFAULT_CASE_NAMES.includes(name)).join(', ')}
   --impl   run only these implementations (${IMPLEMENTATIONS.map((impl) => impl.id).join(', ')}); default: all
   --quick  smaller counts and one run per implementation: a smoke run
+  --warmup N  this many messages or round trips of warm-up in every case that has
+           one, instead of its own (latency with 3000: the steady state, past V8's
+           tiering; the README's figures use the cases' own)
   --out    where the JSON results go (default bench/results/latest.json)`;
 
 const DEFAULT_OUT = fileURLToPath(new URL('results/latest.json', import.meta.url));
 
-/** { cases, impls, quick, out, help } from argv (impls: ids, empty for
+/** { cases, impls, quick, warmup, out, help } from argv (warmup: undefined
+ *  unless given) (impls: ids, empty for
  *  all); throws on anything unknown. */
 export function parseOptions(argv) {
-  const options = { cases: [], impls: [], quick: false, out: DEFAULT_OUT, help: false };
+  const options = { cases: [], impls: [], quick: false, warmup: undefined, out: DEFAULT_OUT, help: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s);
     const value = () => inline ?? argv[++i] ?? (() => { throw new Error(`${flag} needs a value`); })();
     if (flag === '--case') options.cases.push(...value().split(','));
     else if (flag === '--impl') options.impls.push(...value().split(','));
     else if (flag === '--quick') options.quick = true;
+    else if (flag === '--warmup') options.warmup = count(flag, value());
     else if (flag === '--out') options.out = value();
     else if (flag === '--help' || flag === '-h') options.help = true;
     else throw new Error(`unknown argument ${argv[i]}`);
@@ -32,4 +37,18 @@ export function parseOptions(argv) {
   if (strange.length) throw new Error(`unknown implementation ${strange.join(', ')} (implementations: ${ids.join(', ')})`);
   if (!options.cases.length) options.cases = DEFAULT_CASE_NAMES;
   return options;
+}
+
+/** `text` as a whole number of at least 0, or throws naming `flag`. */
+function count(flag, text) {
+  if (!/^\d+$/.test(text)) throw new Error(`${flag} needs a whole number, not ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+/** `kase` with `warmup` in place of the warm-up of its full and quick
+ *  parameters (those that have one); as it is when warmup is undefined. */
+export function withWarmup(kase, warmup) {
+  if (warmup === undefined) return kase;
+  const set = (params) => ('warmup' in params ? { ...params, warmup } : params);
+  return { ...kase, full: set(kase.full), quick: set(kase.quick) };
 }

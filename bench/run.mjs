@@ -10,7 +10,7 @@ import { renderChart } from './chart.mjs';
 import { killAll } from './child.mjs';
 import { describeEnvironment, renderEnvironment } from './environment.mjs';
 import { buildMosqBench } from './mosq_build.mjs';
-import { USAGE, parseOptions } from './options.mjs';
+import { USAGE, parseOptions, withWarmup } from './options.mjs';
 import { renderFailures, renderTable, renderTargetSummary } from './report.mjs';
 import { runCase } from './runs.mjs';
 import { evaluateTargets } from './targets.mjs';
@@ -35,7 +35,8 @@ if (!existsSync(new URL('../dist/index.js', import.meta.url)) || !existsSync(new
 buildMosqBench();
 
 const cases = CASES.filter((kase) => options.cases.includes(kase.name))
-  .map((kase) => (options.impls.length ? { ...kase, impls: kase.impls.filter((impl) => options.impls.includes(impl.id)) } : kase));
+  .map((kase) => (options.impls.length ? { ...kase, impls: kase.impls.filter((impl) => options.impls.includes(impl.id)) } : kase))
+  .map((kase) => withWarmup(kase, options.warmup));
 const before = describeEnvironment();
 const broker = await startBroker(brokerOptions(cases, options.quick));
 const stop = async () => { killAll(); await broker.stop(); };
@@ -58,7 +59,8 @@ const targets = evaluateTargets(results.flatMap((r) => r.metrics));
 const windows = results.filter((r) => r.params.window).map((r) => `${r.name} ${r.params.window}`).join(', ');
 const repeats = results.map((r) => `${r.name} ${r.params.repeats}`).join(', ');
 console.log([
-  `tinymqtt benchmarks (${options.quick ? 'quick' : 'full'}): medians of runs per implementation (${repeats})`,
+  `tinymqtt benchmarks (${options.quick ? 'quick' : 'full'}): medians of runs per implementation (${repeats})` +
+    (options.warmup === undefined ? '' : `; warm-up ${options.warmup} in every case (--warmup)`),
   renderEnvironment(before, after, broker),
   `publisher windows (publishes not yet completed): ${windows || '-'}; broker: ${JSON.stringify(BROKER_SETTINGS)}`,
   '',
