@@ -8,9 +8,10 @@ export const USAGE = `usage: npm run bench -- [--case NAME[,NAME...]]... [--impl
            default: all but ${CASE_NAMES.filter((name) => !DEFAULT_CASE_NAMES.includes(name)).join(', ')}
   --impl   run only these implementations (${IMPLEMENTATIONS.map((impl) => impl.id).join(', ')}); default: all
   --quick  smaller counts and one run per implementation: a smoke run
-  --warmup N  this many messages or round trips of warm-up in every case that has
-           one, instead of its own (latency with 3000: the steady state, past V8's
-           tiering; the README's figures use the cases' own)
+  --warmup N  this many messages or round trips of warm-up (at least 1) in every
+           chosen case that has a warm-up (not the idle cases), instead of its own;
+           with --case latency, 500 gives the figure of before 2026-12-07 (V8's
+           tiering included); the README's figures use the cases' own
   --out    where the JSON results go (default bench/results/latest.json)`;
 
 const DEFAULT_OUT = fileURLToPath(new URL('results/latest.json', import.meta.url));
@@ -39,10 +40,13 @@ export function parseOptions(argv) {
   return options;
 }
 
-/** `text` as a whole number of at least 0, or throws naming `flag`. */
+/** `text` as a whole number of at least 1 (a warm-up of 0 would never
+ *  start the measured interval, which begins at its last event), or throws
+ *  naming `flag`. */
 function count(flag, text) {
-  if (!/^\d+$/.test(text)) throw new Error(`${flag} needs a whole number, not ${JSON.stringify(text)}`);
-  return Number(text);
+  const n = /^[1-9]\d*$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n)) throw new Error(`${flag} needs a whole number of at least 1, not ${JSON.stringify(text)}`);
+  return n;
 }
 
 /** `kase` with `warmup` in place of the warm-up of its full and quick

@@ -60,7 +60,7 @@ const windows = results.filter((r) => r.params.window).map((r) => `${r.name} ${r
 const repeats = results.map((r) => `${r.name} ${r.params.repeats}`).join(', ');
 console.log([
   `tinymqtt benchmarks (${options.quick ? 'quick' : 'full'}): medians of runs per implementation (${repeats})` +
-    (options.warmup === undefined ? '' : `; warm-up ${options.warmup} in every case (--warmup)`),
+    (options.warmup === undefined ? '' : `; warm-up ${options.warmup} in every case that has one (--warmup)`),
   renderEnvironment(before, after, broker),
   `publisher windows (publishes not yet completed): ${windows || '-'}; broker: ${JSON.stringify(BROKER_SETTINGS)}`,
   '',

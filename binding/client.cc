@@ -434,7 +434,7 @@ void Core::ReadConnect(const OptionReader &r)
     backoff_ = ReadReconnect(r);
     backoff_.seed = JitterSeed(this);
     // the offline queue's bounds (none unless given)
-    tmq_offline_bounds bounds{UINT64_MAX, UINT32_MAX, 1};
+    tmq_offline_bounds bounds = TMQ_OFFLINE_NO_BOUNDS;
     if (r.Has("queueLimit"))
         bounds.count = r.Int("queueLimit", UINT32_MAX);
     if (r.Has("queueByteLimit"))

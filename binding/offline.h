@@ -60,7 +60,7 @@ public:
     }
 
 private:
-    tmq_offline_bounds bounds_{UINT64_MAX, UINT32_MAX, 1};
+    tmq_offline_bounds bounds_ = TMQ_OFFLINE_NO_BOUNDS;
     // Admit adds (JS thread), Release subtracts (either): counted from the
     // call to the job leaving, so jobs posted to the loop thread and not yet
     // run count too

@@ -31,6 +31,8 @@ async function offlineClient(options: ConstructorParameters<typeof MqttClient>[0
   return {
     client,
     open: async () => { proxy = await FaultProxy.start(broker.port, port); },
+    /** closes the port again (the proxy and its connections) */
+    drop: async () => { await proxy?.stop(); proxy = undefined; },
     close: async () => { await client.end({ force: true }); await proxy?.stop(); },
   };
 }
@@ -74,6 +76,36 @@ describe('offline queue', () => {
     expect((await got).map((m) => m.payload.toString())).toEqual(['k0', 'k1', 'k2']);
     // connected, the bound does not apply, and the queue counts nothing delivered
     await Promise.all([3, 4, 5, 6].map((i) => off.client.publish(topic, `c${i}`, { qos: 1 })));
+    await off.close();
+    await sub.end();
+  });
+
+  it('gives back what it counted: a withdrawn publish and the sent ones make room again', async () => {
+    const topic = 'offline/room';
+    const sub = await subscriber(topic);
+    const off = await offlineClient({ queueLimit: 2 });
+    const stop = new AbortController();
+    const withdrawn = off.client.publish(topic, 'withdrawn', { qos: 1, signal: stop.signal });
+    const first = off.client.publish(topic, 'a', { qos: 1 });
+    await expect(off.client.publish(topic, 'over', { qos: 1 })).rejects.toMatchObject({ code: 'ERR_QUEUE_FULL' });
+    stop.abort();
+    await expect(withdrawn).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    // the withdrawn one's room, and no more
+    const second = off.client.publish(topic, 'b', { qos: 1 });
+    await expect(off.client.publish(topic, 'over', { qos: 1 })).rejects.toMatchObject({ code: 'ERR_QUEUE_FULL' });
+    const seen: string[] = [];
+    sub.on('message', (_t, p) => seen.push(p.toString()));
+    await off.open();
+    await Promise.all([first, second]);
+    // offline again: the two sent ones left the queue, so it takes two more
+    await off.drop();
+    expect(await pollUntil(() => off.client.state !== 'connected', 5000)).toBe(true);
+    const again = [off.client.publish(topic, 'c', { qos: 1 }), off.client.publish(topic, 'd', { qos: 1 })];
+    await expect(off.client.publish(topic, 'over', { qos: 1 })).rejects.toMatchObject({ code: 'ERR_QUEUE_FULL' });
+    await off.open();
+    await Promise.all(again);
+    expect(await pollUntil(() => seen.length >= 4, 5000)).toBe(true);
+    expect(seen).toEqual(['a', 'b', 'c', 'd']);
     await off.close();
     await sub.end();
   });

@@ -751,7 +751,8 @@ export function createWasmNative(module: WebAssembly.Module | BufferSource, tran
       e.tmq_wasm_new(w, this.id);
       this.#coalesce = e.tmq_wasm_coalesce(w);
       this.#spin = e.tmq_wasm_spin(w);
-      e.tmq_wasm_set_offline(w, o.queueLimit ?? 0xffffffff, o.queueByteLimit ?? Infinity, o.queueQoSZero ?? true ? 1 : 0);
+      // the bounds as lib/client.ts checked them (queueLimit a uint32); none when absent
+      e.tmq_wasm_set_offline(w, o.queueLimit ?? 0xffffffff, o.queueByteLimit ?? Infinity, (o.queueQoSZero ?? true) ? 1 : 0);
       try {
         this.#configure(o);
       } catch (err) {

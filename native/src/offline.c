@@ -54,21 +54,23 @@ int tmq_offline_admit(const tmq_offline_bounds *bounds, uint32_t count, uint64_t
 
 const char *tmq_offline_code(int verdict)
 {
-    if (verdict == TMQ_OFFLINE_ADMITTED)
-        return NULL;
-    return verdict == TMQ_OFFLINE_NO_QOS0 ? "TMQ_ERR_NOT_CONNECTED" : "TMQ_ERR_QUEUE_FULL";
+    if (verdict == TMQ_OFFLINE_NO_QOS0)
+        return "TMQ_ERR_NOT_CONNECTED";
+    if (verdict == TMQ_OFFLINE_COUNT || verdict == TMQ_OFFLINE_BYTES)
+        return "TMQ_ERR_QUEUE_FULL";
+    return NULL;
 }
 
 size_t tmq_offline_refusal(char *buf, size_t cap, int verdict, const tmq_offline_bounds *bounds, uint64_t bytes,
                            uint32_t packet)
 {
-    piece p[10];
+    piece p[10];   /* the most pieces a message has (TMQ_OFFLINE_BYTES's) */
     size_t count = 0, i;
     text t;
     t.buf = buf;
     t.cap = cap;
     t.len = 0;
-    if (verdict != TMQ_OFFLINE_ADMITTED)
+    if (tmq_offline_code(verdict) != NULL)
         p[count++].s = "publish: not connected, and ";
     if (verdict == TMQ_OFFLINE_NO_QOS0) {
         p[count++].s = "options.queueQoSZero is false";

@@ -5,7 +5,7 @@
 #include "harness.h"
 #include "tinymqtt/offline.h"
 
-static const tmq_offline_bounds none = {UINT64_MAX, UINT32_MAX, 1};
+static const tmq_offline_bounds none = TMQ_OFFLINE_NO_BOUNDS;
 
 #define CHECK_TEXT(got, want) CHECK_MEM(got, strlen(got), want, strlen(want))
 
@@ -19,8 +19,9 @@ TEST(offline_without_bounds_admits_anything)
 
 TEST(offline_entry_counts_the_packet_and_the_host_memory)
 {
-    CHECK_EQ(tmq_offline_entry(0), TMQ_OFFLINE_ENTRY_BYTES);
-    CHECK_EQ(tmq_offline_entry(UINT32_MAX), (uint64_t)UINT32_MAX + TMQ_OFFLINE_ENTRY_BYTES);
+    /* 64-bit values: compared whole (CHECK_EQ compares as long) */
+    CHECK(tmq_offline_entry(0) == TMQ_OFFLINE_ENTRY_BYTES);
+    CHECK(tmq_offline_entry(UINT32_MAX) == (uint64_t)UINT32_MAX + TMQ_OFFLINE_ENTRY_BYTES);
 }
 
 TEST(offline_qos0_is_refused_only_when_the_option_says_so)
@@ -72,6 +73,11 @@ TEST(offline_refusals_name_the_option)
     CHECK(strstr(buf, "(18446744073709551615 bytes; 0 used)") != NULL);
     CHECK_EQ(tmq_offline_refusal(buf, sizeof buf, TMQ_OFFLINE_ADMITTED, &b, 0, 0), 0);
     CHECK_EQ(buf[0], '\0');
+    /* a value that is no refusal: no words, no code */
+    CHECK_EQ(tmq_offline_refusal(buf, sizeof buf, 7, &b, 0, 0), 0);
+    CHECK_EQ(buf[0], '\0');
+    CHECK(tmq_offline_code(7) == NULL);
+    CHECK(tmq_offline_code(-1) == NULL);
 }
 
 TEST(offline_refusal_is_cut_to_the_buffer)

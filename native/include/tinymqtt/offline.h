@@ -28,6 +28,9 @@ typedef struct tmq_offline_bounds {
     uint8_t qos0;
 } tmq_offline_bounds;
 
+/* An initializer of a tmq_offline_bounds that bounds nothing. */
+#define TMQ_OFFLINE_NO_BOUNDS {UINT64_MAX, UINT32_MAX, 1}
+
 /* What tmq_offline_admit decides. */
 enum tmq_offline_verdict {
     TMQ_OFFLINE_ADMITTED = 0,
@@ -47,14 +50,15 @@ int tmq_offline_admit(const tmq_offline_bounds *bounds, uint32_t count, uint64_t
                       uint32_t packet);
 
 /* The error code name a refusal is reported with: "TMQ_ERR_NOT_CONNECTED"
- * (TMQ_OFFLINE_NO_QOS0) or "TMQ_ERR_QUEUE_FULL"; NULL for
- * TMQ_OFFLINE_ADMITTED. */
+ * (TMQ_OFFLINE_NO_QOS0) or "TMQ_ERR_QUEUE_FULL" (TMQ_OFFLINE_COUNT,
+ * TMQ_OFFLINE_BYTES); NULL for TMQ_OFFLINE_ADMITTED or any other value. */
 const char *tmq_offline_code(int verdict);
 
 /* The message of a refusal, for a publish of `packet` bytes refused with
  * `verdict` by a queue counted at `bytes`, naming the option that refused
  * it, into buf: NUL-terminated, cut to cap - 1 characters. Returns its
- * length as written, NUL not counted (0 for TMQ_OFFLINE_ADMITTED). */
+ * length as written, NUL not counted (0, an empty text, for
+ * TMQ_OFFLINE_ADMITTED or any value that is no refusal). */
 size_t tmq_offline_refusal(char *buf, size_t cap, int verdict, const tmq_offline_bounds *bounds, uint64_t bytes,
                            uint32_t packet);
 

@@ -214,9 +214,10 @@ EXPORT(tmq_wasm_new) void tmq_wasm_new(tmq_wasm_client *w, int32_t id)
     w->id = id;
     w->io.base.ops = &io_ops;
     w->io.id = id;
-    w->offline.count = UINT32_MAX;   /* no bounds until tmq_wasm_set_offline */
-    w->offline.bytes = UINT64_MAX;
-    w->offline.qos0 = 1;
+    {
+        static const tmq_offline_bounds none = TMQ_OFFLINE_NO_BOUNDS;
+        w->offline = none;   /* until tmq_wasm_set_offline */
+    }
 }
 
 EXPORT(tmq_wasm_log_packets) void tmq_wasm_log_packets(tmq_wasm_client *w)

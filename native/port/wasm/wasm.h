@@ -147,8 +147,10 @@ tmq_coalesce *tmq_wasm_coalesce(tmq_wasm_client *w);
 tmq_spin *tmq_wasm_spin(tmq_wasm_client *w);
 
 /* The offline queue's bounds (tinymqtt/offline.h): at most count_limit
- * messages, byte_limit bytes (a JS number: Infinity or anything from 2^64
- * is none), QoS 0 publishes only when qos0 is nonzero. None until set. */
+ * messages, byte_limit bytes (a JS number: NaN, Infinity or anything from
+ * 2^64 is none, a negative one 0, a fraction is cut), QoS 0 publishes only
+ * when qos0 is nonzero. None until set; the caller checked the options
+ * (lib/client.ts). */
 void tmq_wasm_set_offline(tmq_wasm_client *w, uint32_t count_limit, double byte_limit, uint32_t qos0);
 
 /* A publish of `packet` bytes at `qos` made while not connected: counted
