@@ -7,11 +7,31 @@ typedef struct text {
     size_t cap, len;
 } text;
 
-/* One piece of a message: the text s, or the number n when s is NULL. */
+/* One piece of a message: the text s, or the number n when s is NULL. A
+ * refusal is listed as pieces and written by one loop, so the writers are
+ * inlined once (a call of each per piece made the WebAssembly engine 3 KB
+ * larger). */
 typedef struct piece {
     const char *s;
     uint64_t n;
 } piece;
+
+/* The pieces of a message under construction. */
+typedef struct pieces {
+    piece p[10];   /* the most a message has (TMQ_OFFLINE_BYTES's) */
+    size_t count;
+} pieces;
+
+static void add_text(pieces *m, const char *s)
+{
+    m->p[m->count++].s = s;
+}
+
+static void add_num(pieces *m, uint64_t n)
+{
+    m->p[m->count].s = NULL;
+    m->p[m->count++].n = n;
+}
 
 static void put(text *t, const char *s)
 {
@@ -64,41 +84,37 @@ const char *tmq_offline_code(int verdict)
 size_t tmq_offline_refusal(char *buf, size_t cap, int verdict, const tmq_offline_bounds *bounds, uint64_t bytes,
                            uint32_t packet)
 {
-    piece p[10];   /* the most pieces a message has (TMQ_OFFLINE_BYTES's) */
-    size_t count = 0, i;
+    pieces m;
+    size_t i;
     text t;
+    m.count = 0;
     t.buf = buf;
     t.cap = cap;
     t.len = 0;
     if (tmq_offline_code(verdict) != NULL)
-        p[count++].s = "publish: not connected, and ";
+        add_text(&m, "publish: not connected, and ");
     if (verdict == TMQ_OFFLINE_NO_QOS0) {
-        p[count++].s = "options.queueQoSZero is false";
+        add_text(&m, "options.queueQoSZero is false");
     } else if (verdict == TMQ_OFFLINE_COUNT) {
-        p[count++].s = "the offline queue holds options.queueLimit (";
-        p[count].s = NULL;
-        p[count++].n = bounds->count;
-        p[count++].s = ") messages";
+        add_text(&m, "the offline queue holds options.queueLimit (");
+        add_num(&m, bounds->count);
+        add_text(&m, ") messages");
     } else if (verdict == TMQ_OFFLINE_BYTES) {
-        p[count++].s = "a ";
-        p[count].s = NULL;
-        p[count++].n = packet;
-        p[count++].s = "-byte PUBLISH (";
-        p[count].s = NULL;
-        p[count++].n = tmq_offline_entry(packet);
-        p[count++].s = " bytes queued) would take the offline queue past options.queueByteLimit (";
-        p[count].s = NULL;
-        p[count++].n = bounds->bytes;
-        p[count++].s = " bytes; ";
-        p[count].s = NULL;
-        p[count++].n = bytes;
-        p[count++].s = " used)";
+        add_text(&m, "a ");
+        add_num(&m, packet);
+        add_text(&m, "-byte PUBLISH (");
+        add_num(&m, tmq_offline_entry(packet));
+        add_text(&m, " bytes queued) would take the offline queue past options.queueByteLimit (");
+        add_num(&m, bounds->bytes);
+        add_text(&m, " bytes; ");
+        add_num(&m, bytes);
+        add_text(&m, " used)");
     }
-    for (i = 0; i < count; i++) {
-        if (p[i].s)
-            put(&t, p[i].s);
+    for (i = 0; i < m.count; i++) {
+        if (m.p[i].s)
+            put(&t, m.p[i].s);
         else
-            put_num(&t, p[i].n);
+            put_num(&t, m.p[i].n);
     }
     if (cap)
         buf[t.len < cap ? t.len : cap - 1] = '\0';

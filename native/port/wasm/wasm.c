@@ -505,9 +505,10 @@ void tmq_wasm_set_offline(tmq_wasm_client *w, uint32_t count_limit, double byte_
 EXPORT(tmq_wasm_offline_admit) int32_t tmq_wasm_offline_admit(tmq_wasm_client *w, uint32_t qos, uint32_t packet)
 {
     int verdict = tmq_offline_admit(&w->offline, w->offline_count, w->offline_bytes, (uint8_t)qos, packet);
-    uint64_t entry = tmq_offline_entry(packet);
+    uint64_t entry;
     if (verdict != TMQ_OFFLINE_ADMITTED)
         return -verdict;
+    entry = tmq_offline_entry(packet);
     w->offline_count++;
     w->offline_bytes += entry;
     return (int32_t)entry;   /* a packet is at most TMQ_MAX_PACKET bytes */
