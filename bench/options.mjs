@@ -16,9 +16,8 @@ export const USAGE = `usage: npm run bench -- [--case NAME[,NAME...]]... [--impl
 
 const DEFAULT_OUT = fileURLToPath(new URL('results/latest.json', import.meta.url));
 
-/** { cases, impls, quick, warmup, out, help } from argv (warmup: undefined
- *  unless given) (impls: ids, empty for
- *  all); throws on anything unknown. */
+/** { cases, impls, quick, warmup, out, help } from argv (impls: ids, empty
+ *  for all; warmup: undefined unless given); throws on anything unknown. */
 export function parseOptions(argv) {
   const options = { cases: [], impls: [], quick: false, warmup: undefined, out: DEFAULT_OUT, help: false };
   for (let i = 0; i < argv.length; i++) {

@@ -3,8 +3,9 @@
 // It does here, in TypeScript, what the addon's inline driver and Core do in
 // C++ (binding/inline.cc, binding/client.cc): drive the engine on this
 // thread from the transport's events and a timer, keep the jobs the engine
-// points into and the offline queue (its bounds by tinymqtt/offline.h), and emit the same event
-// batches. README.md says why this is a second copy and what it leaves out.
+// points into and the offline queue (its bounds by tinymqtt/offline.h), and
+// emit the same event batches. README.md says why this is a second copy and
+// what it leaves out.
 // No Node built-ins: it runs wherever WebAssembly and a WasmTransport do.
 import {
   ASSIGNED_ID, BATCH_EVENTS, COALESCE_MAX_DELAY_MS, COALESCE_MAX_MARK, COPY_LIMIT, EVENT_FIELDS, EventKind, IN_ALIASES_MAX,
