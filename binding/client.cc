@@ -855,6 +855,7 @@ void Core::GiveBackBuffers()
     // their contents are not needed: the pages come back zeroed when touched
     if (!closed_ && tmq_client_buffers_empty(&client_))
         madvise(memory_, buffers_bytes_, MADV_DONTNEED);
+    TrimLargeBuffers();
 }
 
 void Core::RetryWaiting()
@@ -921,7 +922,8 @@ uint8_t *Core::GrowRx(tmq_client *c, uint32_t size)
     k->big_rx_.reset();
     if (size <= k->packet_rx_cap_)
         return size ? k->packet_rx_ : nullptr;
-    k->big_rx_.reset(new (std::nothrow) uint8_t[size]);
+    k->big_rx_ = NewLargeBuffer(size);
+    k->big_rx_size_ = size;
     return k->big_rx_.get();
 }
 
@@ -940,7 +942,12 @@ void Core::OnMessage(tmq_client *c, const tmq_packet *pkt)
     Core *k = Of(c);
     const tmq_publish &p = pkt->u.publish;
     int32_t flags = p.qos | (p.retain ? 4 : 0) | (p.dup ? 8 : 0) | static_cast<int32_t>(uint32_t(pkt->id) << 16);
-    k->driver_->EmitMessage(k->id_, p.topic.p, p.topic.len, p.payload.p, p.payload.len, flags, PropsOf(pkt));
+    // a payload read into a heap buffer of its own goes to JS in it: the
+    // engine reads the next large packet into a new one (GrowRx)
+    const uint8_t *big = k->big_rx_.get();
+    bool in_big = big && p.payload.p >= big && p.payload.p < big + k->big_rx_size_;
+    k->driver_->EmitMessage(k->id_, p.topic.p, p.topic.len, p.payload.p, p.payload.len, flags, PropsOf(pkt),
+                            in_big ? &k->big_rx_ : nullptr);
 }
 
 void Core::OnSent(tmq_client *c, const tmq_msg *msg, uint8_t reason)

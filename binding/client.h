@@ -21,6 +21,7 @@ extern "C" {
 }
 
 #include "job.h"
+#include "large.h"
 #include "offline.h"
 #include "store.h"
 #include "ws.h"
@@ -208,7 +209,8 @@ private:
     // buffer, or for a packet larger than that a heap buffer while in use
     uint8_t *packet_rx_ = nullptr;
     uint32_t packet_rx_cap_ = 0;
-    std::unique_ptr<uint8_t[]> big_rx_;
+    LargeBuffer big_rx_;   // taken by the batch of the message it holds (OnMessage)
+    uint32_t big_rx_size_ = 0;
     // operations not yet handed to the engine, in submission order: made
     // while not connected (from which kCancel withdraws), or refused with
     // TMQ_ERR_QUEUE_FULL (the engine's message slots are all taken)

@@ -25,6 +25,7 @@ JsBatch::JsBatch(Napi::Env env, Batch &b, BatchCache *cache) : env_(env), count_
     if (cache && cache->busy_)
         cache = nullptr;   // nested: a batch of its own
     MakeTopics(b, cache);
+    MakeLarge(b);
     // a small batch's events go into the cache's array; a larger one's into
     // an ArrayBuffer of its own, which holds its data too when it is copied
     size_t bytes = count_ * kEventFields * sizeof(int32_t), data_bytes = b.data.size();
@@ -99,6 +100,25 @@ void JsBatch::MakeTopics(Batch &b, BatchCache *cache)
     }
 }
 
+void JsBatch::MakeLarge(Batch &b)
+{
+    if (b.large.empty()) {
+        large_ = env_.Undefined();
+        return;
+    }
+    Napi::Array list = Napi::Array::New(env_, b.large.size());
+    for (uint32_t i = 0; i < b.large.size(); i++) {
+        LargePayload &l = b.large[i];
+        uint8_t *buffer = l.buffer.get();
+        Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(
+            env_, buffer + l.offset, l.length, [](Napi::Env, void *, uint8_t *p) { LargeBufferRelease()(p); },
+            buffer);
+        l.buffer.release();   // the ArrayBuffer's now
+        list.Set(i, Napi::Uint8Array::New(env_, l.length, ab, 0));
+    }
+    large_ = list;
+}
+
 Napi::Uint8Array JsBatch::MakeData(Batch &b, BatchCache *cache, Napi::ArrayBuffer with_events, size_t at)
 {
     size_t n = b.data.size();
@@ -150,9 +170,9 @@ void JsBatch::Call(const Napi::FunctionReference &handler, napi_async_context as
         ~Flag() { *on = false; }
     } flag(delivering);
     if (sync)
-        handler.Call(env_.Global(), {events_, data_, topics_});
+        handler.Call(env_.Global(), {events_, data_, topics_, large_});
     else
-        handler.MakeCallback(env_.Global(), {events_, data_, topics_}, async);
+        handler.MakeCallback(env_.Global(), {events_, data_, topics_, large_}, async);
 }
 
 } // namespace tmq_node

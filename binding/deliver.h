@@ -55,7 +55,8 @@ private:
 
 class JsBatch {
 public:
-    // Converts b: each distinct topic becomes a string once; the events and
+    // Converts b: each distinct topic becomes a string once; the large
+    // payloads move into ArrayBuffers (MakeLarge); the events and
     // the data are copied into one ArrayBuffer (an Int32Array, then a
     // Uint8Array on it), or, past kCopyLimit bytes of data, b's data moves
     // into an ArrayBuffer of its own without a copy. Plain typed arrays,
@@ -69,7 +70,7 @@ public:
     JsBatch &operator=(const JsBatch &) = delete;
     static constexpr size_t kCopyLimit = 64 * 1024;
 
-    // handler(events, data, topics): a plain call (sync, from JS) or a
+    // handler(events, data, topics, large): a plain call (sync, from JS) or a
     // callback from the event loop with its async context. *delivering is
     // true while the handler runs.
     void Call(const Napi::FunctionReference &handler, napi_async_context async, bool sync, bool *delivering) const;
@@ -84,6 +85,9 @@ private:
     // with_events when given (room left after the events), else to cache's
     // empty array or pool, or an ArrayBuffer of its own.
     Napi::Uint8Array MakeData(Batch &b, BatchCache *cache, Napi::ArrayBuffer with_events, size_t at);
+    // large_: each of b's large payloads a Uint8Array on its own buffer,
+    // which the ArrayBuffer takes over (no copy)
+    void MakeLarge(Batch &b);
 
     Napi::Env env_;
     BatchCache *cache_ = nullptr;   // held (busy) until this batch is gone
@@ -91,6 +95,7 @@ private:
     Napi::Int32Array events_;
     Napi::Uint8Array data_;
     Napi::Array topics_;
+    Napi::Value large_;   // undefined, or an Array of the batch's large payloads
     std::vector<int32_t> closed_;
 };
 

@@ -71,11 +71,13 @@ public:
     // The core has submitted work: poll its client soon, so it is written
     // without waiting for the socket.
     virtual void Kick(Core *core) = 0;
-    // Events for JS, in the batch format of events.h.
+    // Events for JS, in the batch format of events.h. EmitMessage's packet:
+    // the heap buffer the packet was read into, when the payload lies in it
+    // (the batch may take it, Batch::AddMessage), else null.
     virtual void Emit(int32_t id, int32_t kind, int32_t a = 0, int32_t b = 0, int32_t c = 0, int32_t d = 0) = 0;
     virtual void EmitProps(int32_t id, int32_t kind, int32_t a, int32_t b, Bytes props) = 0;
     virtual void EmitMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
-                             uint32_t payload_len, int32_t flags, Bytes props) = 0;
+                             uint32_t payload_len, int32_t flags, Bytes props, LargeBuffer *packet) = 0;
     virtual void EmitCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count,
                            Bytes props) = 0;
     // Asks for core->FollowUp() once the engine callback in progress has

@@ -2,6 +2,7 @@
 #include "events.h"
 
 #include <chrono>
+#include <cstring>
 
 namespace tmq_node {
 
@@ -45,7 +46,7 @@ void Batch::AddProps(int32_t id, int32_t kind, int32_t a, int32_t b, struct Byte
 }
 
 void Batch::AddMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
-                       uint32_t payload_len, int32_t flags, struct Bytes props)
+                       uint32_t payload_len, int32_t flags, struct Bytes props, LargeBuffer *packet)
 {
     if (props.len) {
         Append(props);
@@ -55,11 +56,34 @@ void Batch::AddMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, con
         flags |= kMessageHasProps;
     }
     // a (the topic's index in the batch's `topics`) is filled in at drain time
-    int32_t off = Append(tmq_node::Bytes{payload, payload_len});
+    int32_t off;
+    if (payload_len > kLargePayload && TakeLarge(payload, payload_len, packet)) {
+        off = static_cast<int32_t>(data.size());
+        flags |= kMessageLargePayload;
+    } else {
+        off = Append(tmq_node::Bytes{payload, payload_len});
+    }
     ints.insert(ints.end(), {id, kMessage, 0, off, static_cast<int32_t>(payload_len), flags});
     topics.push_back(static_cast<uint32_t>(topic_bytes.size()));
     topics.push_back(topic_len);
     topic_bytes.append(reinterpret_cast<const char *>(topic), topic_len);
+}
+
+bool Batch::TakeLarge(const uint8_t *payload, uint32_t len, LargeBuffer *packet)
+{
+    LargePayload l{nullptr, 0, len};
+    if (packet && *packet) {
+        l.offset = static_cast<uint32_t>(payload - packet->get());
+        l.buffer = std::move(*packet);
+    } else {
+        l.buffer = NewLargeBuffer(len);
+        if (!l.buffer)
+            return false;   // into data, as any payload
+        std::memcpy(l.buffer.get(), payload, len);
+    }
+    large.push_back(std::move(l));
+    large_bytes += len;
+    return true;
 }
 
 void Batch::AddCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count, struct Bytes props)
@@ -75,6 +99,8 @@ void Batch::Clear()
     data.clear();
     topic_bytes.clear();
     topics.clear();
+    large.clear();
+    large_bytes = 0;
 }
 
 int32_t Batch::Append(struct Bytes bytes)
@@ -95,9 +121,10 @@ PushResult EventQueue::PushProps(int32_t id, int32_t kind, int32_t a, int32_t b,
 }
 
 PushResult EventQueue::PushMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
-                                   uint32_t payload_len, int32_t flags, Bytes props)
+                                   uint32_t payload_len, int32_t flags, Bytes props,
+                                   LargeBuffer *packet)
 {
-    return PushWith([&](Batch &t) { t.AddMessage(id, topic, topic_len, payload, payload_len, flags, props); });
+    return PushWith([&](Batch &t) { t.AddMessage(id, topic, topic_len, payload, payload_len, flags, props, packet); });
 }
 
 PushResult EventQueue::PushCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count,

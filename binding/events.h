@@ -3,7 +3,8 @@
 //
 // Events are stored the way JS receives them (lib/native.ts): EVENT_FIELDS
 // int32s per event, payloads and SUBACK codes back to back in one byte array,
-// topics in a side array turned into strings at drain time. The queue is a
+// a large payload in a buffer of its own, topics in a side array turned into
+// strings at drain time. The queue is a
 // list of batches of at most kBatchEvents events (and about kBatchBytes
 // bytes); the producer appends to the last batch, the consumer takes the
 // first one whole, so a drain is one pointer swap under the lock and the
@@ -24,6 +25,8 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "large.h"
 
 namespace tmq_node {
 
@@ -72,6 +75,19 @@ struct Bytes {
 // payload, followed by its length (uint32, little-endian), i.e. the block is
 // data[b - 4 - len, b - 4) with len at data[b - 4].
 constexpr int32_t kMessageHasProps = 16;
+// Flag of a Message event: its payload is the batch's next large payload
+// (Batch::large, the handler's fourth argument), not in data; b is where it
+// would have started (its property block, if any, still ends there).
+constexpr int32_t kMessageLargePayload = 32;
+// A payload larger than this is a large payload (below).
+constexpr uint32_t kLargePayload = 64 * 1024;
+
+// A payload in a buffer of its own: the packet buffer it was read into,
+// taken whole, or a copy. JS gets it without a copy (deliver.h).
+struct LargePayload {
+    LargeBuffer buffer;
+    uint32_t offset, length;   // the payload's place in buffer
+};
 
 // What one drain hands to JS.
 struct Batch {
@@ -79,15 +95,23 @@ struct Batch {
     std::string data;               // payloads and codes the events point into
     std::string topic_bytes;        // the topics of Message events, back to back
     std::vector<uint32_t> topics;   // per Message event, in order: offset, length in topic_bytes
+    std::vector<LargePayload> large;   // per kMessageLargePayload event, in order
+    size_t large_bytes = 0;
 
     size_t Count() const { return ints.size() / kEventFields; }
-    size_t Bytes() const { return data.size() + topic_bytes.size(); }
+    size_t Bytes() const { return data.size() + topic_bytes.size() + large_bytes; }
 
     // Appending one event (the EventQueue's Push* of the same names).
     void Add(int32_t id, int32_t kind, int32_t a = 0, int32_t b = 0, int32_t c = 0, int32_t d = 0);
     void AddProps(int32_t id, int32_t kind, int32_t a, int32_t b, struct Bytes props);
+    // A payload over kLargePayload bytes becomes a large payload: *packet
+    // taken when given (the heap buffer the packet was read into, which
+    // holds the payload), else a copy. Without the copy into data, a stream
+    // of large messages costs no growing of data (each step a copy into
+    // fresh pages).
     void AddMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
-                    uint32_t payload_len, int32_t flags, struct Bytes props);
+                    uint32_t payload_len, int32_t flags, struct Bytes props,
+                    LargeBuffer *packet = nullptr);
     void AddCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count, struct Bytes props);
     // When the batch's last event is client id's `kind` event: sets its a
     // to `a` and returns true (a later Written event of a client stands for
@@ -99,6 +123,8 @@ struct Batch {
 private:
     // Copies bytes to the end of data; returns their offset.
     int32_t Append(struct Bytes bytes);
+    // Adds a large payload (AddMessage); false when no memory for its copy.
+    bool TakeLarge(const uint8_t *payload, uint32_t len, LargeBuffer *packet);
 };
 
 // Result of a push: `first` when the queue went from empty to non-empty
@@ -122,9 +148,10 @@ public:
     // An event whose c and d are the offset and length of a copy of props
     // (Connack, Disconnect).
     PushResult PushProps(int32_t id, int32_t kind, int32_t a, int32_t b, Bytes props);
-    // A Message event: copies topic, payload and props (kMessageHasProps).
+    // A Message event: copies topic, payload and props (kMessageHasProps);
+    // a large payload as Batch::AddMessage.
     PushResult PushMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
-                           uint32_t payload_len, int32_t flags, Bytes props);
+                           uint32_t payload_len, int32_t flags, Bytes props, LargeBuffer *packet);
     // A Suback or Unsuback event: copies the codes, and props just before
     // them (d is the props' length).
     PushResult PushCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count, Bytes props);

@@ -182,9 +182,17 @@ void Inline::EmitProps(int32_t id, int32_t kind, int32_t a, int32_t b, Bytes pro
 }
 
 void Inline::EmitMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
-                         uint32_t payload_len, int32_t flags, Bytes props)
+                         uint32_t payload_len, int32_t flags, Bytes props,
+                         LargeBuffer *packet)
 {
-    pending_.AddMessage(id, topic, topic_len, payload, payload_len, flags, props);
+    pending_.AddMessage(id, topic, topic_len, payload, payload_len, flags, props, packet);
+    if (pending_.Bytes() >= EventQueue::kBatchBytes) {
+        // enough for one batch: the client's poll reads no more, the rest
+        // waits in the socket for the next turn, after JS has had these
+        Entry *e = Find(id);
+        if (e)
+            e->core->Socket()->skip_recv = 1;
+    }
     ScheduleFlush();
 }
 

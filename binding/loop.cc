@@ -280,9 +280,10 @@ void Loop::EmitProps(int32_t id, int32_t kind, int32_t a, int32_t b, Bytes props
 }
 
 void Loop::EmitMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
-                       uint32_t payload_len, int32_t flags, Bytes props)
+                       uint32_t payload_len, int32_t flags, Bytes props,
+                       LargeBuffer *packet)
 {
-    Delivered(queue_.PushMessage(id, topic, topic_len, payload, payload_len, flags, props));
+    Delivered(queue_.PushMessage(id, topic, topic_len, payload, payload_len, flags, props, packet));
 }
 
 void Loop::EmitCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count, Bytes props)

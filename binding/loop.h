@@ -83,7 +83,7 @@ public:
     void Emit(int32_t id, int32_t kind, int32_t a = 0, int32_t b = 0, int32_t c = 0, int32_t d = 0) override;
     void EmitProps(int32_t id, int32_t kind, int32_t a, int32_t b, Bytes props) override;
     void EmitMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
-                     uint32_t payload_len, int32_t flags, Bytes props) override;
+                     uint32_t payload_len, int32_t flags, Bytes props, LargeBuffer *packet) override;
     void EmitCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count,
                    Bytes props) override;
     // Operations wait in the binding while the engine's message ring is

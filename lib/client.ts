@@ -14,7 +14,7 @@ import {
 import { driverFor, type Driver, type DriverName } from './driver.js';
 import { MqttError, argError, engineCode, engineError, nativeError } from './errors.js';
 import {
-  EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, engine, native,
+  EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, MESSAGE_LARGE_PAYLOAD, engine, native,
   type EngineName, type NativeClient, type NativeClientOptions, type NativeStore, type ReconnectPolicy,
 } from './native.js';
 import {
@@ -361,7 +361,7 @@ const DONE: Promise<void> = observed(Promise.resolve(), { settled: true, failed:
 
 /** An engine event kept for later: kind, its four fields, the batch's data
  *  and topics. */
-type HeldEvent = [kind: number, a: number, b: number, c: number, d: number, data: Buffer, topics: string[]];
+type HeldEvent = [kind: number, a: number, b: number, c: number, d: number, data: Buffer, topics: string[], large?: Buffer];
 
 /** An operation refused at once: a rejected promise whose outcome awaitSync
  *  can read. */
@@ -1270,20 +1270,26 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   }
 
   /** Routes a batch of engine events to the clients they belong to. */
-  static #dispatch(events: Int32Array, bytes: Uint8Array, topics: string[]): void {
+  static #dispatch(events: Int32Array, bytes: Uint8Array, topics: string[], large?: Uint8Array[]): void {
     // a view, made in JS: cheap; none for a batch without data (a Written event)
     const data = bytes.byteLength === 0 ? NO_BYTES : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let next = 0;   // the next of the large payloads
     for (let i = 0; i < events.length; i += EVENT_FIELDS) {
+      let payload: Buffer | undefined;
+      if (large && events[i + 1] === EventKind.Message && (events[i + 5] & MESSAGE_LARGE_PAYLOAD)) {
+        const p = large[next++];
+        payload = Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+      }
       const client = clients.get(events[i]);
-      if (client) client.#event(events, i, data, topics);
+      if (client) client.#event(events, i, data, topics, payload);
     }
   }
 
   /** One engine event for this client (from the batch dispatcher):
    *  handled now, or held with those before it while a hold is on. */
-  #event(ev: Int32Array, i: number, data: Buffer, topics: string[]): void {
-    if (this.#held) this.#held.push([ev[i + 1], ev[i + 2], ev[i + 3], ev[i + 4], ev[i + 5], data, topics]);
-    else this.#handle(ev[i + 1], ev[i + 2], ev[i + 3], ev[i + 4], ev[i + 5], data, topics);
+  #event(ev: Int32Array, i: number, data: Buffer, topics: string[], large?: Buffer): void {
+    if (this.#held) this.#held.push([ev[i + 1], ev[i + 2], ev[i + 3], ev[i + 4], ev[i + 5], data, topics, large]);
+    else this.#handle(ev[i + 1], ev[i + 2], ev[i + 3], ev[i + 4], ev[i + 5], data, topics, large);
   }
 
   /** After a CONNACK: holds what arrives next until the caller of connect()
@@ -1317,12 +1323,13 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
   }
 
   /** One engine event for this client, to the handler of its kind (the
-   *  fields a-d are EventKind's, lib/native.ts). */
-  #handle(kind: number, a: number, b: number, c: number, d: number, data: Buffer, topics: string[]): void {
+   *  fields a-d are EventKind's, lib/native.ts; `large`: a Message's
+   *  payload when it is not in data). */
+  #handle(kind: number, a: number, b: number, c: number, d: number, data: Buffer, topics: string[], large?: Buffer): void {
     this.#events++;
     switch (kind) {
       case EventKind.Connack: return this.#onConnack(a === 1, b, data.subarray(c, c + d));
-      case EventKind.Message: return this.#onMessage(topics[a], data, b, c, d);
+      case EventKind.Message: return this.#onMessage(topics[a], data, b, c, d, large);
       case EventKind.Sent: return this.#onSent(a, b);
       case EventKind.Written: return this.#written(a);
       case EventKind.Suback: return this.#onSuback(a, data.subarray(b, b + c), data.subarray(b - d, b));
@@ -1362,10 +1369,11 @@ export class MqttClient extends EventEmitter<MqttClientEvents> {
     if (lost) this.emit('sessionLost', { server, resubscribed });
   }
 
-  /** A PUBLISH: the payload is `length` bytes at `offset` in `data`, `flags`
-   *  as EventKind.Message's d. The hot path: one packet object per message. */
-  #onMessage(topic: string, data: Buffer, offset: number, length: number, flags: number): void {
-    const payload = data.subarray(offset, offset + length);
+  /** A PUBLISH: the payload is `large`, or `length` bytes at `offset` in
+   *  `data`; `flags` as EventKind.Message's d. The hot path: one packet
+   *  object per message. */
+  #onMessage(topic: string, data: Buffer, offset: number, length: number, flags: number, large?: Buffer): void {
+    const payload = large ?? data.subarray(offset, offset + length);
     const packet: MessagePacket = {
       topic, payload, qos: (flags & 3) as QoS, retain: (flags & 4) !== 0, dup: (flags & 8) !== 0, messageId: flags >>> 16,
     };

@@ -125,6 +125,11 @@ export const EVENT_FIELDS = 6;
  *  uint32: data[b - 4 - len, b - 4). */
 export const MESSAGE_HAS_PROPS = 16;
 
+/** Message flag (kMessageLargePayload, binding/events.h): the payload is
+ *  the batch's next large payload (the handler's fourth argument), not in
+ *  data; a property block still ends at b. */
+export const MESSAGE_LARGE_PAYLOAD = 32;
+
 /** The driver policies' figures (native/include/tinymqtt/drive.h) that the
  *  WebAssembly engine's driver times itself; the rules are the engine's
  *  (tmq_spin_*, tmq_coalesce_*): how long a wait for a reply awake lasts;

@@ -170,7 +170,7 @@ export interface NativeClientOptions extends ReconnectPolicy {
 
 // The event kinds, EVENT_FIELDS and MESSAGE_HAS_PROPS belong to binding/events.h
 // (lib/constants.ts is generated from it).
-export { EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS } from './constants.js';
+export { EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, MESSAGE_LARGE_PAYLOAD } from './constants.js';
 
 /** Receives the events of every client of this environment, in order, in
  *  batches: `events` holds EVENT_FIELDS ints per event, `data` the payloads
@@ -179,8 +179,10 @@ export { EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS } from './constants.js';
  *  strings of the batch (each made once per batch). A small batch's
  *  `events` is a view the next batch writes again (binding/deliver.h,
  *  BatchCache): read it during the call, never keep it; `data` and
- *  `topics` may be kept. */
-export type BatchHandler = (events: Int32Array, data: Uint8Array, topics: string[]) => void;
+ *  `topics` may be kept. `large`, when the batch has them, holds the
+ *  payloads of its Message events flagged MESSAGE_LARGE_PAYLOAD, in order,
+ *  each an array of its own (a large payload is not copied into `data`). */
+export type BatchHandler = (events: Int32Array, data: Uint8Array, topics: string[], large?: Uint8Array[]) => void;
 
 /** One MQTT client on the environment's engine loop thread. Every method
  *  returns at once; outcomes arrive as events for `id`. Operations carry a

@@ -7,7 +7,7 @@
 //   largest packet         TMQ_MAX_PACKET      native/include/tinymqtt/packet.h
 //   5.0 properties         enum tmq_prop_id    native/include/tinymqtt/packet.h
 //                          and their types     native/src/props.c (defs[])
-//   event kinds, fields    enum EventKind, kEventFields, kMessageHasProps
+//   event kinds, fields    enum EventKind, kEventFields, kMessageHasProps, kMessageLargePayload
 //                                              binding/events.h
 //   driver policy figures  TMQ_SPIN_*, TMQ_COALESCE_* native/include/tinymqtt/drive.h
 //   a client's memory      kMsgSlots ... kInAliasSlot  binding/client.cc
@@ -151,6 +151,11 @@ export const EVENT_FIELDS = ${constexpr('binding/events.h', 'kEventFields')};
  *  precedes the payload at b, followed by its length as a little-endian
  *  uint32: data[b - 4 - len, b - 4). */
 export const MESSAGE_HAS_PROPS = ${constexpr('binding/events.h', 'kMessageHasProps')};
+
+/** Message flag (kMessageLargePayload, binding/events.h): the payload is
+ *  the batch's next large payload (the handler's fourth argument), not in
+ *  data; a property block still ends at b. */
+export const MESSAGE_LARGE_PAYLOAD = ${constexpr('binding/events.h', 'kMessageLargePayload')};
 
 /** The driver policies' figures (native/include/tinymqtt/drive.h) that the
  *  WebAssembly engine's driver times itself; the rules are the engine's

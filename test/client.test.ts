@@ -3,6 +3,8 @@
 // signals, messages(). (Bad input: test/validation.test.ts.)
 import { getEventListeners } from 'node:events';
 import { createServer } from 'node:net';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, matchTopic, MqttClient, MqttError } from '../lib/index.js';
 import { nextMessages, pollUntil } from './support/events.js';
@@ -250,6 +252,56 @@ describe('large messages into a kept session (mosquitto resends what it could no
     await v5.end();
     await v3.end();
   });
+});
+
+describe('large payloads (the addon: a buffer of their own, reused once collected)', () => {
+  // gc() without --expose-gc on the command line
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const collect = async () => {
+    gc();
+    await new Promise((r) => setTimeout(r, 10));   // the ArrayBuffers' finalizers give the buffers back
+  };
+
+  it.each(['inline', 'thread'] as const)(
+    'the %s driver: payloads the application keeps stay whole while collected ones\' buffers take new messages',
+    async (driver) => {
+      const topic = `large/kept/${driver}`;
+      const sub = await connect({ host: '127.0.0.1', port: broker.port, protocolVersion: 5, driver, maxPacketSize: 2 << 20 });
+      const pub = await connect({ host: '127.0.0.1', port: broker.port, protocolVersion: 5, sendBufferSize: 2 << 20 });
+      try {
+        await sub.subscribe(topic, { qos: 1 });
+        const size = 1 << 20;
+        const expected = (i: number) => Buffer.alloc(size, i & 0xff);
+        const got: Array<{ payload: Buffer; n: string | string[] | undefined }> = [];
+        const bad: number[] = [];
+        sub.on('message', (_t, payload, packet) => {
+          const i = got.length;
+          if (!payload.equals(expected(i))) bad.push(i);
+          got.push({ payload, n: packet.properties?.userProperties?.n });
+        });
+        const send = async (from: number, to: number) => {
+          const sent = [];
+          for (let i = from; i < to; i++)
+            sent.push(pub.publish(topic, expected(i), { qos: 1, properties: { userProperties: { n: String(i) } } }));
+          await Promise.all(sent);
+          expect(await pollUntil(() => got.length === to, 10000)).toBe(true);
+        };
+        await send(0, 30);                         // kept: every payload stays referenced
+        await collect();
+        for (let round = 1; round <= 4; round++) { // dropped after arrival, collected between rounds
+          await send(30 * round, 30 * (round + 1));
+          for (let i = 30 * round; i < 30 * (round + 1); i++) got[i].payload = Buffer.alloc(0);
+          await collect();
+        }
+        expect(bad).toEqual([]);
+        got.forEach((m, i) => expect(m.n).toBe(String(i)));
+        for (let i = 0; i < 30; i++) expect(got[i].payload.equals(expected(i))).toBe(true);
+      } finally {
+        await pub.end();
+        await sub.end();
+      }
+    });
 });
 
 describe('signals', () => {

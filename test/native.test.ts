@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
-  EVENT_FIELDS, EventKind, engine, native, packageRoot, type NativeClient, type NativeClientOptions,
+  EVENT_FIELDS, EventKind, MESSAGE_LARGE_PAYLOAD, engine, native, packageRoot, type NativeClient, type NativeClientOptions,
 } from '../lib/native.js';
 import { freePort, KEY_PASSPHRASE, startMosquitto, type Broker } from './support/mosquitto.js';
 
@@ -22,24 +22,34 @@ interface Ev { kind: number; a: number; b: number; c: number; d: number; topic?:
 const listeners = new Map<number, (e: Ev) => void>();
 const batchSizes: number[] = [];
 const batchTopics: number[] = [];
+const batchLargeBytes: number[] = [];   // the bytes of a batch's large payloads
 
-native.setBatchHandler((events, bytes, topics) => {
+native.setBatchHandler((events, bytes, topics, large) => {
   expect(events.length % EVENT_FIELDS).toBe(0);
   expect(Buffer.isBuffer(bytes)).toBe(false);   // a plain Uint8Array (binding/deliver.h)
   const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   batchSizes.push(events.length / EVENT_FIELDS);
   batchTopics.push(topics.length);
+  batchLargeBytes.push((large ?? []).reduce((sum, p) => sum + p.byteLength, 0));
+  let nextLarge = 0;
   for (let i = 0; i < events.length; i += EVENT_FIELDS) {
     const [id, kind, a, b, c, d] = events.subarray(i, i + EVENT_FIELDS);
     const e: Ev = { kind, a, b, c, d };
     if (kind === EventKind.Message) {
       e.topic = topics[a];
-      e.payload = data.subarray(b, b + c);
+      if (d & MESSAGE_LARGE_PAYLOAD) {
+        const p = large![nextLarge++];
+        expect(p.byteLength).toBe(c);
+        e.payload = Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+      } else {
+        e.payload = data.subarray(b, b + c);
+      }
     } else if (kind === EventKind.Suback || kind === EventKind.Unsuback) {
       e.codes = [...data.subarray(b, b + c)];
     }
     listeners.get(id)?.(e);
   }
+  expect(nextLarge).toBe(large?.length ?? 0);   // one large payload per flagged message, none left over
 });
 
 /** A native client and everything it reported. */
@@ -49,8 +59,8 @@ class Probe {
   private readonly counts = new Map<number, number>();
   private waiters: Array<() => void> = [];
 
-  constructor(port: number, options: Partial<NativeClientOptions> = {}) {
-    this.client = native.createClient({
+  constructor(port: number, options: Partial<NativeClientOptions> = {}, inline = false) {
+    this.client = (inline ? native.createInlineClient : native.createClient)({
       host: '127.0.0.1', port, protocolVersion: 5, clientId: '', clean: true, keepalive: 30,
       connectTimeout: 5000, maxInflight: 0, reconnectPeriod: 0, reconnectMaxPeriod: 0, reconnectFactor: 2, reconnectResetAfter: 0, reconnectJitter: true, maxPacketSize: 1 << 20, sendBufferSize: 1 << 18, ...options,
     });
@@ -216,6 +226,33 @@ describe('a native client', () => {
     await sub.close();
     await pub.close();
   });
+
+  it.each([['the loop thread', false], ['the inline', true]])(
+    '%s driver hands a payload over 64 KiB to JS in an array of its own, about 4 MiB of them a batch', async (_driver, inline) => {
+      const sub = new Probe(broker.port, { maxPacketSize: 2 << 20 }, inline);
+      const pub = new Probe(broker.port, { sendBufferSize: 2 << 20 });
+      await sub.connect();
+      await pub.connect();
+      const base = unique();
+      sub.client.subscribe([`${base}/#`], [1], 1);
+      await sub.until((q) => q.count(EventKind.Suback) > 0, 'SUBACK');
+      const sizes = [100, 65536, 65537, 70000, ...Array<number>(12).fill(1 << 20), 10, 200000];
+      const first = batchLargeBytes.length;
+      sizes.forEach((n, t) => pub.client.publish(`${base}/${t}`, Buffer.alloc(n, t + 1), 1, false, t + 1));
+      await sub.until((q) => q.count(EventKind.Message) === sizes.length, `${sizes.length} messages`, 20000);
+      const got = sub.of(EventKind.Message);
+      expect(got.map((e) => e.topic)).toEqual(sizes.map((_, t) => `${base}/${t}`));
+      got.forEach((e, t) => expect(e.payload!.equals(Buffer.alloc(sizes[t], t + 1))).toBe(true));
+      // the flag marks exactly the payloads over 64 KiB (the WebAssembly
+      // engine's driver copies every payload out of its memory into data)
+      const large = (n: number) => engine === 'native' && n > 65536;
+      expect(got.map((e) => (e.d & MESSAGE_LARGE_PAYLOAD) !== 0)).toEqual(sizes.map(large));
+      const perBatch = batchLargeBytes.slice(first);
+      expect(perBatch.reduce((a, b) => a + b, 0)).toBe(sizes.filter(large).reduce((a, b) => a + b, 0));
+      expect(Math.max(...perBatch)).toBeLessThanOrEqual((4 << 20) + (1 << 20));   // a batch ends past 4 MiB
+      await sub.close();
+      await pub.close();
+    });
 
   it('throws a TypeError naming the option for a wrong or missing option', () => {
     const good: NativeClientOptions = {

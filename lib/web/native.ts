@@ -9,7 +9,7 @@ import type { EngineName, Native, NativeClientOptions } from '../native.js';
 import { createWasmNative } from '../wasm/native.js';
 import { webSocketTransport } from './transport.js';
 
-export { EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS } from '../constants.js';
+export { EVENT_FIELDS, EventKind, MESSAGE_HAS_PROPS, MESSAGE_LARGE_PAYLOAD } from '../constants.js';
 
 /** Where the engine comes from: the URL of tinymqtt.wasm, its fetch
  *  Response (or a promise of one), its bytes, or the compiled module. */
