@@ -5,6 +5,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "client.h"
 #include "deliver.h"
@@ -188,9 +189,12 @@ void Inline::EmitMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, c
     pending_.AddMessage(id, topic, topic_len, payload, payload_len, flags, props, packet);
     if (pending_.Bytes() >= EventQueue::kBatchBytes) {
         // enough for one batch: the client's poll reads no more, the rest
-        // waits in the socket for the next turn, after JS has had these
+        // waits in the socket for the next turn, after JS has had these.
+        // Not after a failed write: then the engine reads what the peer
+        // sent before it closed until the socket has no more, and ends the
+        // connection when a read finds nothing
         Entry *e = Find(id);
-        if (e)
+        if (e && !e->core->Engine()->tx_err)
             e->core->Socket()->skip_recv = 1;
     }
     ScheduleFlush();
@@ -487,8 +491,17 @@ size_t Inline::Deliver(bool sync)
     Napi::Env env(env_);
     Napi::HandleScope scope(env);
     std::swap(pending_, spare_);
-    JsBatch js(env, spare_, &batch_cache_);
+    // a batch that could not be made is dropped with what it had given
+    // away to JS already (its large payloads), never delivered again
+    std::optional<JsBatch> made;
+    try {
+        made.emplace(env, spare_, &batch_cache_);
+    } catch (...) {
+        spare_.Clear();
+        throw;
+    }
     spare_.Clear();
+    JsBatch &js = *made;
     if (sync) {
         js.Call(*handler_, async_, true, &delivering_);
         return js.Count();

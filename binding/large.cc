@@ -24,12 +24,18 @@ constexpr size_t kGranule = 64 * 1024;
 constexpr size_t kPoolBytes = size_t(64) << 20;
 // TrimLargeBuffers empties a pool untouched for this long.
 constexpr std::chrono::seconds kIdle(1);
+// A new buffer up to this size has its pages mapped at once; a larger one
+// as it is written. A packet's buffer is asked for as soon as its header
+// has come, for the size the header announces (up to maxPacketSize), so
+// committing all of it at once would let a few bytes from a broker commit
+// 256 MiB.
+constexpr size_t kPopulateMax = size_t(4) << 20;
 
 struct Pool {
     std::mutex mu;
     std::vector<uint8_t *> free;   // as NewLargeBuffer returns them
     size_t bytes = 0;
-    std::chrono::steady_clock::time_point used;   // a buffer was last taken
+    std::chrono::steady_clock::time_point used;   // a buffer was last asked for
 };
 
 Pool &ThePool()
@@ -67,12 +73,13 @@ LargeBuffer NewLargeBuffer(uint32_t size)
             }
         }
     }
-    // a mapping of its own, its pages mapped at once: cheaper than a fault
-    // per page as the packet arrives
+    // a mapping of its own, its pages mapped at once when it is not too
+    // large: cheaper than a fault per page as the packet arrives
     size_t cap = (size_t(size) + kGranule - 1) / kGranule * kGranule;
     int flags = MAP_PRIVATE | MAP_ANONYMOUS;
 #ifdef MAP_POPULATE
-    flags |= MAP_POPULATE;
+    if (cap <= kPopulateMax)
+        flags |= MAP_POPULATE;
 #endif
     void *m = mmap(nullptr, kHeader + cap, PROT_READ | PROT_WRITE, flags, -1, 0);
     if (m == MAP_FAILED)

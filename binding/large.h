@@ -26,8 +26,9 @@ using LargeBuffer = std::unique_ptr<uint8_t[], LargeBufferRelease>;
 // when out of memory. Any thread.
 LargeBuffer NewLargeBuffer(uint32_t size);
 
-// Gives the pool's memory back to the system when no buffer has been taken
-// from it for a second (a client that has gone quiet calls it). Any thread.
+// Gives the pool's memory back to the system when no buffer has been asked
+// for in the last second (a client calls it at a CONNACK and a keepalive's
+// PINGRESP). Any thread.
 void TrimLargeBuffers();
 
 } // namespace tmq_node
