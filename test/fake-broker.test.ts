@@ -405,6 +405,22 @@ describe('an oversized packet', () => {
     expect(conn.closedByClient).toBe(true);
   });
 
+  it('a header announcing 200 MiB commits only the memory of the bytes that come (the client driven on this thread)', async () => {
+    const rssMiB = () => Number(/^Rss:\s+(\d+) kB/m.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))![1]) / 1024;
+    const { c, conn } = await connected({ driver: 'inline' });
+    const before = rssMiB();
+    const size = 200 << 20, topic = 'big';
+    const vbi: number[] = [];
+    for (let n = size; ; n >>= 7) {
+      vbi.push((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
+      if (n < 0x80) break;
+    }
+    conn.send(Buffer.concat([Buffer.from([0x30, ...vbi]), str(topic), Buffer.alloc(1 << 20, 1)]));   // 1 MiB of it
+    await new Promise((r) => setTimeout(r, 300));
+    expect(rssMiB() - before).toBeLessThan(32);
+    expect(c.connected).toBe(true);   // still waiting for the rest (afterEach ends it)
+  });
+
   it('with the default maxPacketSize (the protocol maximum) a 5 MiB message arrives, then the stream goes on', async () => {
     const { c, conn } = await connected();
     const arriving = nextMessages(c, 3);
