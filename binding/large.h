@@ -3,10 +3,9 @@
 // copy (events.h, LargePayload). A buffer JS lets go of (its ArrayBuffer
 // collected) comes back to a pool and takes the next large packet: memory
 // the process has written already. Writing memory freshly mapped costs far
-// more than the copy itself (on this project's machine 1.6-1.9 ms a MiB
-// against 0.04-0.06, a page fault or the hypervisor's equivalent per page;
-// bench/README.md, "Large messages"). A publish of a large payload keeps its
-// copy in one too (job.h).
+// more than the copy itself (on this project's machine 1.6-3.0 ms a MiB
+// against 0.05, bench/fresh_memory.c; bench/README.md, "Large messages").
+// A publish of a large payload keeps its copy in one too (job.h).
 #ifndef TMQ_NODE_LARGE_H
 #define TMQ_NODE_LARGE_H
 
