@@ -923,7 +923,6 @@ uint8_t *Core::GrowRx(tmq_client *c, uint32_t size)
     if (size <= k->packet_rx_cap_)
         return size ? k->packet_rx_ : nullptr;
     k->big_rx_ = NewLargeBuffer(size);
-    k->big_rx_size_ = size;
     return k->big_rx_.get();
 }
 
@@ -942,10 +941,9 @@ void Core::OnMessage(tmq_client *c, const tmq_packet *pkt)
     Core *k = Of(c);
     const tmq_publish &p = pkt->u.publish;
     int32_t flags = p.qos | (p.retain ? 4 : 0) | (p.dup ? 8 : 0) | static_cast<int32_t>(uint32_t(pkt->id) << 16);
-    // a payload read into a heap buffer of its own goes to JS in it: the
-    // engine reads the next large packet into a new one (GrowRx)
-    const uint8_t *big = k->big_rx_.get();
-    bool in_big = big && p.payload.p >= big && p.payload.p < big + k->big_rx_size_;
+    // a packet read into a buffer of its own (GrowRx) may go to JS with its
+    // payload: the engine reads the next large packet into a new one
+    bool in_big = k->big_rx_ && c->reader.buf == k->big_rx_.get();
     k->driver_->EmitMessage(k->id_, p.topic.p, p.topic.len, p.payload.p, p.payload.len, flags, PropsOf(pkt),
                             in_big ? &k->big_rx_ : nullptr);
 }

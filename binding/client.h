@@ -210,7 +210,6 @@ private:
     uint8_t *packet_rx_ = nullptr;
     uint32_t packet_rx_cap_ = 0;
     LargeBuffer big_rx_;   // taken by the batch of the message it holds (OnMessage)
-    uint32_t big_rx_size_ = 0;
     // operations not yet handed to the engine, in submission order: made
     // while not connected (from which kCancel withdraws), or refused with
     // TMQ_ERR_QUEUE_FULL (the engine's message slots are all taken)

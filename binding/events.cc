@@ -2,7 +2,6 @@
 #include "events.h"
 
 #include <chrono>
-#include <cstring>
 
 namespace tmq_node {
 
@@ -57,9 +56,12 @@ void Batch::AddMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, con
     }
     // a (the topic's index in the batch's `topics`) is filled in at drain time
     int32_t off;
-    if (payload_len > kLargePayload && TakeLarge(payload, payload_len, packet)) {
+    if (payload_len > kLargeBytes && packet && *packet) {
         off = static_cast<int32_t>(data.size());
         flags |= kMessageLargePayload;
+        uint32_t at = static_cast<uint32_t>(payload - packet->get());
+        large.push_back(LargePayload{std::move(*packet), at, payload_len});
+        large_bytes += payload_len;
     } else {
         off = Append(tmq_node::Bytes{payload, payload_len});
     }
@@ -67,23 +69,6 @@ void Batch::AddMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, con
     topics.push_back(static_cast<uint32_t>(topic_bytes.size()));
     topics.push_back(topic_len);
     topic_bytes.append(reinterpret_cast<const char *>(topic), topic_len);
-}
-
-bool Batch::TakeLarge(const uint8_t *payload, uint32_t len, LargeBuffer *packet)
-{
-    LargePayload l{nullptr, 0, len};
-    if (packet && *packet) {
-        l.offset = static_cast<uint32_t>(payload - packet->get());
-        l.buffer = std::move(*packet);
-    } else {
-        l.buffer = NewLargeBuffer(len);
-        if (!l.buffer)
-            return false;   // into data, as any payload
-        std::memcpy(l.buffer.get(), payload, len);
-    }
-    large.push_back(std::move(l));
-    large_bytes += len;
-    return true;
 }
 
 void Batch::AddCodes(int32_t id, int32_t kind, int32_t token, const uint8_t *codes, uint32_t count, struct Bytes props)

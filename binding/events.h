@@ -79,11 +79,9 @@ constexpr int32_t kMessageHasProps = 16;
 // (Batch::large, the handler's fourth argument), not in data; b is where it
 // would have started (its property block, if any, still ends there).
 constexpr int32_t kMessageLargePayload = 32;
-// A payload larger than this is a large payload (below).
-constexpr uint32_t kLargePayload = 64 * 1024;
 
-// A payload in a buffer of its own: the packet buffer it was read into,
-// taken whole, or a copy. JS gets it without a copy (deliver.h).
+// A payload over kLargeBytes (large.h) in the buffer its packet was read
+// into, taken whole. JS gets it without a copy (deliver.h).
 struct LargePayload {
     LargeBuffer buffer;
     uint32_t offset, length;   // the payload's place in buffer
@@ -104,11 +102,12 @@ struct Batch {
     // Appending one event (the EventQueue's Push* of the same names).
     void Add(int32_t id, int32_t kind, int32_t a = 0, int32_t b = 0, int32_t c = 0, int32_t d = 0);
     void AddProps(int32_t id, int32_t kind, int32_t a, int32_t b, struct Bytes props);
-    // A payload over kLargePayload bytes becomes a large payload: *packet
-    // taken when given (the heap buffer the packet was read into, which
-    // holds the payload), else a copy. Without the copy into data, a stream
-    // of large messages costs no growing of data (each step a copy into
-    // fresh pages).
+    // A payload over kLargeBytes becomes a large payload, *packet taken
+    // (the buffer the packet was read into, which holds the payload; every
+    // packet with such a payload is larger than the client's packet buffer,
+    // so it has one). Without the copy into data, a stream of large
+    // messages costs no growing of data (each step a copy into fresh
+    // pages).
     void AddMessage(int32_t id, const uint8_t *topic, uint32_t topic_len, const uint8_t *payload,
                     uint32_t payload_len, int32_t flags, struct Bytes props,
                     LargeBuffer *packet = nullptr);
@@ -123,8 +122,6 @@ struct Batch {
 private:
     // Copies bytes to the end of data; returns their offset.
     int32_t Append(struct Bytes bytes);
-    // Adds a large payload (AddMessage); false when no memory for its copy.
-    bool TakeLarge(const uint8_t *payload, uint32_t len, LargeBuffer *packet);
 };
 
 // Result of a push: `first` when the queue went from empty to non-empty

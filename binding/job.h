@@ -45,9 +45,9 @@ struct Job {
     // already touched, where a fresh megabyte costs a page fault per page.
     char *Reserve(size_t n)
     {
-        heap_.reset(n > kInlineData && n <= kLargeData ? new char[n] : nullptr);
-        large_ = n > kLargeData ? NewLargeBuffer(static_cast<uint32_t>(n)) : nullptr;
-        if (n > kLargeData && !large_)
+        heap_.reset(n > kInlineData && n <= kLargeBytes ? new char[n] : nullptr);
+        large_ = n > kLargeBytes ? NewLargeBuffer(static_cast<uint32_t>(n)) : nullptr;
+        if (n > kLargeBytes && !large_)
             throw std::bad_alloc();
         return Data();
     }
@@ -62,7 +62,6 @@ struct Job {
     static void *operator new(size_t size);
     static void operator delete(void *p);
     static constexpr size_t kInlineData = 160;
-    static constexpr size_t kLargeData = 64 * 1024;
 
     Kind kind;
     Core *core;                // kAdd: owned by the job until the loop thread adds it

@@ -14,6 +14,11 @@
 
 namespace tmq_node {
 
+// Data over this many bytes is large: a payload over it goes to JS in its
+// packet's LargeBuffer (events.h), a publish job keeps such data in one
+// (job.h).
+constexpr uint32_t kLargeBytes = 64 * 1024;
+
 // Gives a buffer back to the pool, or frees it when the pool is full.
 struct LargeBufferRelease {
     void operator()(uint8_t *p) const;
